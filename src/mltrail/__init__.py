@@ -1,0 +1,112 @@
+"""mltrail: experiment tracking for scikit-learn that records everything, fast.
+
+``import mltrail`` stays cheap: names load from their modules on first use, and
+scikit-learn, numpy, pandas, SQLAlchemy, matplotlib, Starlette and click load only when
+a function needs them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from mltrail._version import __version__
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from mltrail import models, pyfunc, sklearn
+    from mltrail._entities import (
+        Dataset,
+        DatasetInput,
+        Experiment,
+        FileInfo,
+        InputTag,
+        LifecycleStage,
+        Metric,
+        PagedList,
+        Param,
+        Run,
+        RunData,
+        RunInfo,
+        RunInputs,
+        RunStatus,
+        RunTag,
+        ViewType,
+    )
+    from mltrail._errors import (
+        ConflictError,
+        FilterSyntaxError,
+        InvalidValueError,
+        MltrailDeprecationWarning,
+        MltrailError,
+        MltrailWarning,
+        NotFoundError,
+        StoreError,
+    )
+    from mltrail.tracking import (
+        ActiveRun,
+        TrackingClient,
+        active_run,
+        delete_tag,
+        end_run,
+        flush,
+        get_experiment_by_name,
+        get_run,
+        get_tracking_uri,
+        last_active_run,
+        log_artifact,
+        log_artifacts,
+        log_dict,
+        log_figure,
+        log_metric,
+        log_metrics,
+        log_param,
+        log_params,
+        log_text,
+        search_experiments,
+        search_runs,
+        set_experiment,
+        set_tag,
+        set_tags,
+        set_tracking_uri,
+        start_run,
+    )
+
+_ENTITIES = (
+    "Dataset DatasetInput Experiment FileInfo InputTag LifecycleStage Metric PagedList "
+    "Param Run RunData RunInfo RunInputs RunStatus RunTag ViewType"
+).split()
+_ERRORS = (
+    "ConflictError FilterSyntaxError InvalidValueError MltrailDeprecationWarning "
+    "MltrailError MltrailWarning NotFoundError StoreError"
+).split()
+_TRACKING = (
+    "ActiveRun TrackingClient active_run delete_tag end_run flush get_experiment_by_name "
+    "get_run get_tracking_uri last_active_run log_artifact log_artifacts log_dict "
+    "log_figure log_metric log_metrics log_param log_params log_text "
+    "search_experiments search_runs set_experiment set_tag set_tags set_tracking_uri "
+    "start_run"
+).split()
+_SUBMODULES = ("models", "pyfunc", "sklearn")
+
+_LOCATIONS: dict[str, str] = {
+    **dict.fromkeys(_ENTITIES, "mltrail._entities"),
+    **dict.fromkeys(_ERRORS, "mltrail._errors"),
+    **dict.fromkeys(_TRACKING, "mltrail.tracking"),
+}
+
+__all__ = sorted([*_LOCATIONS, *_SUBMODULES, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        value: Any = importlib.import_module(f"mltrail.{name}")
+    elif name in _LOCATIONS:
+        value = getattr(importlib.import_module(_LOCATIONS[name]), name)
+    else:
+        raise AttributeError(f"module 'mltrail' has no attribute {name!r}")
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

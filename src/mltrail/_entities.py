@@ -1,0 +1,330 @@
+"""The records that mltrail stores and returns: frozen, slotted, and free of I/O.
+
+Names and fields follow MLflow's entities (``Run.info.run_id``, ``Run.data.metrics``,
+``Run.inputs.dataset_inputs``), so code written for MLflow reads them unchanged.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+__all__ = [
+    "Dataset",
+    "DatasetInput",
+    "Experiment",
+    "FileInfo",
+    "InputTag",
+    "LifecycleStage",
+    "Metric",
+    "PagedList",
+    "Param",
+    "Run",
+    "RunData",
+    "RunInfo",
+    "RunInputs",
+    "RunStatus",
+    "RunTag",
+    "ViewType",
+]
+
+T = TypeVar("T")
+
+
+class RunStatus(enum.StrEnum):
+    """The state of a run, with MLflow's names.
+
+    Examples
+    --------
+    >>> from mltrail import RunStatus
+    >>> RunStatus("FINISHED") is RunStatus.FINISHED
+    True
+    >>> RunStatus.FAILED.is_terminated
+    True
+    """
+
+    RUNNING = "RUNNING"
+    SCHEDULED = "SCHEDULED"
+    FINISHED = "FINISHED"
+    FAILED = "FAILED"
+    KILLED = "KILLED"
+
+    @property
+    def is_terminated(self) -> bool:
+        """Whether the run has ended (finished, failed or killed)."""
+        return self in (RunStatus.FINISHED, RunStatus.FAILED, RunStatus.KILLED)
+
+
+class LifecycleStage(enum.StrEnum):
+    """Whether an experiment or run is active or in the trash.
+
+    Examples
+    --------
+    >>> from mltrail import LifecycleStage
+    >>> LifecycleStage.DELETED.value
+    'deleted'
+    """
+
+    ACTIVE = "active"
+    DELETED = "deleted"
+
+
+class ViewType(enum.StrEnum):
+    """Which lifecycle stages a search returns, with MLflow's names.
+
+    Examples
+    --------
+    >>> from mltrail import ViewType
+    >>> ViewType.ACTIVE_ONLY.stages
+    ('active',)
+    """
+
+    ACTIVE_ONLY = "ACTIVE_ONLY"
+    DELETED_ONLY = "DELETED_ONLY"
+    ALL = "ALL"
+
+    @property
+    def stages(self) -> tuple[str, ...]:
+        """The lifecycle stages this view includes."""
+        if self is ViewType.ACTIVE_ONLY:
+            return (LifecycleStage.ACTIVE.value,)
+        if self is ViewType.DELETED_ONLY:
+            return (LifecycleStage.DELETED.value,)
+        return (LifecycleStage.ACTIVE.value, LifecycleStage.DELETED.value)
+
+
+@dataclass(frozen=True, slots=True)
+class Experiment:
+    """A named group of runs.
+
+    Examples
+    --------
+    >>> from mltrail import Experiment
+    >>> Experiment("0", "Default", "mltrail-artifacts/0", "active", 0, 0).name
+    'Default'
+    """
+
+    experiment_id: str
+    name: str
+    artifact_location: str
+    lifecycle_stage: str
+    creation_time: int
+    last_update_time: int
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    """One point of a metric's history; ``timestamp`` is in milliseconds.
+
+    Examples
+    --------
+    >>> from mltrail import Metric
+    >>> Metric("loss", 0.5, 1700000000000, 3).step
+    3
+    """
+
+    key: str
+    value: float
+    timestamp: int
+    step: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """A hyperparameter, stored as a string as MLflow does.
+
+    Examples
+    --------
+    >>> from mltrail import Param
+    >>> Param("C", "1.0").value
+    '1.0'
+    """
+
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunTag:
+    """A string label on a run.
+
+    Examples
+    --------
+    >>> from mltrail import RunTag
+    >>> RunTag("team", "risk").key
+    'team'
+    """
+
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    """The attributes of a run; times are in milliseconds since the epoch.
+
+    Examples
+    --------
+    >>> from mltrail import RunInfo
+    >>> info = RunInfo("a" * 32, "brave-fox-1", "0", "ada", "RUNNING", 1, None,
+    ...                "mltrail-artifacts/0/aaa/artifacts", "active")
+    >>> info.run_uuid == info.run_id
+    True
+    """
+
+    run_id: str
+    run_name: str
+    experiment_id: str
+    user_id: str
+    status: str
+    start_time: int
+    end_time: int | None
+    artifact_uri: str
+    lifecycle_stage: str
+
+    @property
+    def run_uuid(self) -> str:
+        """The run id under MLflow's older name."""
+        return self.run_id
+
+
+@dataclass(frozen=True, slots=True)
+class RunData:
+    """The params, latest metric values and tags of a run, as plain dicts.
+
+    Examples
+    --------
+    >>> from mltrail import RunData
+    >>> RunData(metrics={"acc": 0.9}).metrics["acc"]
+    0.9
+    """
+
+    metrics: dict[str, float] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Dataset:
+    """A dataset as MLflow records it: name, digest, source, schema and profile.
+
+    ``source``, ``schema`` and ``profile`` are JSON strings, as on MLflow's wire.
+
+    Examples
+    --------
+    >>> from mltrail import Dataset
+    >>> Dataset("train", "3f2a9c1d", "code", "{}").digest
+    '3f2a9c1d'
+    """
+
+    name: str
+    digest: str
+    source_type: str
+    source: str
+    schema: str | None = None
+    profile: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InputTag:
+    """A tag on a run input, such as ``mlflow.data.context = train``.
+
+    Examples
+    --------
+    >>> from mltrail import InputTag
+    >>> InputTag("mlflow.data.context", "train").value
+    'train'
+    """
+
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetInput:
+    """A dataset that a run read, with the tags of that use.
+
+    Examples
+    --------
+    >>> from mltrail import Dataset, DatasetInput, InputTag
+    >>> d = DatasetInput(Dataset("train", "ab12", "code", "{}"),
+    ...                  [InputTag("mlflow.data.context", "train")])
+    >>> d.dataset.name
+    'train'
+    """
+
+    dataset: Dataset
+    tags: list[InputTag] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class RunInputs:
+    """The inputs of a run.
+
+    Examples
+    --------
+    >>> from mltrail import RunInputs
+    >>> RunInputs().dataset_inputs
+    []
+    """
+
+    dataset_inputs: list[DatasetInput] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """A run: its info, its data and its inputs.
+
+    Examples
+    --------
+    >>> from mltrail import Run, RunData, RunInfo
+    >>> info = RunInfo("a" * 32, "r", "0", "ada", "FINISHED", 1, 2, "uri", "active")
+    >>> Run(info, RunData(params={"C": "1.0"})).data.params
+    {'C': '1.0'}
+    """
+
+    info: RunInfo
+    data: RunData = field(default_factory=RunData)
+    inputs: RunInputs = field(default_factory=RunInputs)
+
+
+@dataclass(frozen=True, slots=True)
+class FileInfo:
+    """An artifact file or directory; ``path`` is relative to the run's root.
+
+    Examples
+    --------
+    >>> from mltrail import FileInfo
+    >>> FileInfo("model/MLmodel", False, 512).is_dir
+    False
+    """
+
+    path: str
+    is_dir: bool
+    file_size: int | None
+
+
+class PagedList(list[T], Generic[T]):
+    """A page of results, with the token that fetches the next page.
+
+    Parameters
+    ----------
+    items : iterable
+        The results on this page.
+    token : str or None
+        Pass it as ``page_token`` to get the next page; None on the last page.
+
+    Examples
+    --------
+    >>> from mltrail import PagedList
+    >>> page = PagedList([1, 2], "abc")
+    >>> list(page), page.token
+    ([1, 2], 'abc')
+    """
+
+    def __init__(self, items: Iterable[T], token: str | None) -> None:
+        super().__init__(items)
+        self.token = token

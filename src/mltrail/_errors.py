@@ -1,0 +1,200 @@
+"""The exceptions and warnings that mltrail raises on purpose.
+
+Every error derives from one base, grouped by what the caller can do about it::
+
+    MltrailError
+    ├── NotFoundError          the experiment, run, artifact or model does not exist
+    ├── InvalidValueError      (also ValueError) a value is malformed or out of range
+    │   └── FilterSyntaxError  a search filter or order_by does not parse
+    ├── ConflictError          the write contradicts what is stored (changed param, name taken)
+    └── StoreError             the store cannot be reached, or its schema is unknown
+
+    MltrailWarning (UserWarning)
+    └── MltrailDeprecationWarning
+
+Each exception builds its message from the data it keeps, so every raise fits on one
+line, and every message names the offending value, the expected value and a hint.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConflictError",
+    "FilterSyntaxError",
+    "InvalidValueError",
+    "MltrailDeprecationWarning",
+    "MltrailError",
+    "MltrailWarning",
+    "NotFoundError",
+    "StoreError",
+]
+
+
+class MltrailError(Exception):
+    """Base class of every error that mltrail raises on purpose.
+
+    Parameters
+    ----------
+    message : str
+        The whole message: what went wrong, the value, and a hint.
+
+    Examples
+    --------
+    >>> from mltrail import MltrailError, NotFoundError
+    >>> issubclass(NotFoundError, MltrailError)
+    True
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFoundError(MltrailError):
+    """The experiment, run, artifact or model that was asked for does not exist.
+
+    Parameters
+    ----------
+    kind : str
+        What was looked for, such as ``"run"`` or ``"experiment"``.
+    key : str
+        The id, name or path that was looked up.
+    hint : str, default=""
+        What the caller could do instead.
+
+    Examples
+    --------
+    >>> from mltrail import NotFoundError
+    >>> str(NotFoundError("run", "abc"))
+    "run 'abc' does not exist."
+    """
+
+    def __init__(self, kind: str, key: str, hint: str = "") -> None:
+        self.kind = kind
+        self.key = key
+        message = f"{kind} {key!r} does not exist."
+        super().__init__(f"{message} {hint}" if hint else message)
+
+
+class InvalidValueError(MltrailError, ValueError):
+    """A value is malformed, of the wrong type or out of range.
+
+    Parameters
+    ----------
+    name : str
+        What the value is, such as ``"metric key"``.
+    value : object
+        The offending value.
+    expected : str
+        What would have been accepted.
+    hint : str, default=""
+        How to fix it.
+
+    Examples
+    --------
+    >>> from mltrail import InvalidValueError
+    >>> str(InvalidValueError("metric key", "", "a non-empty str", "Use 'val/loss'."))
+    "metric key must be a non-empty str; got ''. Use 'val/loss'."
+    """
+
+    def __init__(
+        self, name: str, value: object, expected: str, hint: str = ""
+    ) -> None:
+        self.name = name
+        self.value = value
+        self.expected = expected
+        shown = repr(value)
+        if len(shown) > 200:
+            shown = shown[:197] + "..."
+        message = f"{name} must be {expected}; got {shown}."
+        super().__init__(f"{message} {hint}" if hint else message)
+
+
+class FilterSyntaxError(InvalidValueError):
+    """A search filter or ``order_by`` clause does not parse.
+
+    Parameters
+    ----------
+    text : str
+        The whole filter or clause.
+    position : int
+        The 0-based character offset where parsing failed.
+    expected : str
+        What the parser expected at that position.
+
+    Examples
+    --------
+    >>> from mltrail import FilterSyntaxError
+    >>> print(FilterSyntaxError("metrics.acc >", 13, "a value"))
+    invalid filter at position 13: expected a value.
+        metrics.acc >
+                     ^
+    """
+
+    def __init__(self, text: str, position: int, expected: str) -> None:
+        self.name = "filter"
+        self.value = text
+        self.expected = expected
+        self.text = text
+        self.position = position
+        pointer = " " * (position + 4) + "^"
+        MltrailError.__init__(
+            self,
+            f"invalid filter at position {position}: expected {expected}.\n"
+            f"    {text}\n{pointer}",
+        )
+
+
+class ConflictError(MltrailError):
+    """The write contradicts what the store already holds.
+
+    Parameters
+    ----------
+    message : str
+        What conflicts with what, and a hint.
+
+    Examples
+    --------
+    >>> from mltrail import ConflictError
+    >>> isinstance(ConflictError("param 'C' is 1.0, cannot become 2.0."), Exception)
+    True
+    """
+
+
+class StoreError(MltrailError):
+    """The store cannot be reached, or holds a schema this version does not know.
+
+    Parameters
+    ----------
+    message : str
+        What failed, and a hint.
+
+    Examples
+    --------
+    >>> from mltrail import StoreError
+    >>> issubclass(StoreError, Exception)
+    True
+    """
+
+
+class MltrailWarning(UserWarning):
+    """Something went wrong that does not stop the user's code, such as autologging.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from mltrail import MltrailWarning
+    >>> issubclass(MltrailWarning, UserWarning)
+    True
+    """
+
+
+class MltrailDeprecationWarning(MltrailWarning):
+    """A public name or behaviour will be removed in the next minor release.
+
+    Examples
+    --------
+    >>> from mltrail import MltrailDeprecationWarning, MltrailWarning
+    >>> issubclass(MltrailDeprecationWarning, MltrailWarning)
+    True
+    """

@@ -1,0 +1,188 @@
+"""The storage protocols: ``Store`` for runs and experiments, ``ArtifactStore`` for files.
+
+Everything above the store talks to these two protocols only. Implementations raise
+only ``mltrail`` errors (``NotFoundError``, ``InvalidValueError``, ``ConflictError``,
+``StoreError``); driver exceptions never escape them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+from mltrail._entities import (
+    DatasetInput,
+    Experiment,
+    FileInfo,
+    Metric,
+    PagedList,
+    Param,
+    Run,
+    RunInfo,
+    RunTag,
+    ViewType,
+)
+
+__all__ = ["ArtifactStore", "Store"]
+
+
+class Store(Protocol):
+    """Persistence of experiments, runs, params, metrics, tags and dataset inputs.
+
+    Ids are strings: experiment ids are decimal integers (``"0"`` is Default) and run
+    ids are 32-character uuid4 hex. Times are milliseconds since the epoch.
+    """
+
+    def create_experiment(
+        self,
+        name: str,
+        *,
+        artifact_location: str | None = None,
+        tags: Sequence[RunTag] = (),
+    ) -> str:
+        """Create an experiment and return its id; a taken name is a ConflictError."""
+        ...
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        """Return the experiment, deleted or not; NotFoundError if absent."""
+        ...
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        """Return the experiment with this name, or None."""
+        ...
+
+    def search_experiments(
+        self,
+        *,
+        view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        filter_string: str = "",
+        order_by: Sequence[str] = (),
+        page_token: str | None = None,
+    ) -> PagedList[Experiment]:
+        """Return experiments, ordered by ``order_by`` then by id."""
+        ...
+
+    def update_experiment(
+        self,
+        experiment_id: str,
+        *,
+        new_name: str | None = None,
+        lifecycle_stage: str | None = None,
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        """Rename, delete or restore an experiment (``lifecycle_stage``), or tag it."""
+        ...
+
+    def create_run(
+        self,
+        experiment_id: str,
+        *,
+        user_id: str,
+        start_time: int,
+        run_name: str,
+        tags: Sequence[RunTag] = (),
+    ) -> Run:
+        """Create a RUNNING run and return it; ``run_name`` is also the runName tag."""
+        ...
+
+    def get_run(self, run_id: str) -> Run:
+        """Return the run with its latest metrics, params, tags and inputs."""
+        ...
+
+    def update_run_info(
+        self,
+        run_id: str,
+        *,
+        status: str | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+        lifecycle_stage: str | None = None,
+    ) -> RunInfo:
+        """Change the status, end time, name or lifecycle stage of a run."""
+        ...
+
+    def log_batch(
+        self,
+        run_id: str,
+        *,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        """Write all items or none; a changed param value is a ConflictError."""
+        ...
+
+    def log_metric_batches(self, batches: Sequence[tuple[str, Sequence[Metric]]]) -> None:
+        """Write metric points of several runs in one transaction (the write buffer)."""
+        ...
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Remove a tag from a run; NotFoundError if it has no such tag."""
+        ...
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        """Return every point of one metric, ordered by step, then timestamp."""
+        ...
+
+    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
+        """Record datasets as inputs of the run; repeats are ignored."""
+        ...
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        *,
+        filter_string: str = "",
+        view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] = (),
+        page_token: str | None = None,
+    ) -> PagedList[Run]:
+        """Return runs matching the filter, ordered and paged stably."""
+        ...
+
+    def touch_heartbeat(self, run_ids: Sequence[str], time: int) -> None:
+        """Record that the process owning these RUNNING runs is alive at ``time``."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and file handles."""
+        ...
+
+
+class ArtifactStore(Protocol):
+    """Files of runs, addressed by a run-relative ``artifact_uri`` and a relative path.
+
+    ``artifact_uri`` is a run's ``info.artifact_uri``. Relative paths use ``/``; every
+    path is resolved by one function that refuses to leave the artifact root.
+    """
+
+    def log_file(
+        self, artifact_uri: str, local_path: Path, artifact_path: str | None = None
+    ) -> None:
+        """Copy one local file under ``artifact_path`` (a directory) of the run."""
+        ...
+
+    def log_dir(
+        self, artifact_uri: str, local_dir: Path, artifact_path: str | None = None
+    ) -> None:
+        """Copy a local directory's contents under ``artifact_path`` of the run."""
+        ...
+
+    def write_bytes(self, artifact_uri: str, path: str, data: bytes) -> None:
+        """Write ``data`` to the file at ``path`` (a file path) of the run."""
+        ...
+
+    def list(self, artifact_uri: str, path: str | None = None) -> list[FileInfo]:
+        """List one directory level; paths in the result are run-relative."""
+        ...
+
+    def download(self, artifact_uri: str, path: str, dst_path: Path) -> Path:
+        """Copy a file or directory into ``dst_path`` and return the local path."""
+        ...
+
+    def read_bytes(self, artifact_uri: str, path: str) -> bytes:
+        """Return the content of one file."""
+        ...

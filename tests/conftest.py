@@ -1,0 +1,30 @@
+"""Fixtures shared by the whole suite: a clean environment and a private working dir."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mltrail import _config
+
+OUR_VARIABLES = ("MLTRAIL_", "MLFLOW_")
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Remove mltrail's and MLflow's settings, except the test database URLs."""
+    for name in list(os.environ):
+        if name.startswith(OUR_VARIABLES) and not name.startswith("MLTRAIL_TEST_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture(autouse=True)
+def tmp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Run each test in its own directory, so default stores never collide."""
+    monkeypatch.chdir(tmp_path)
+    _config.reset()
+    yield tmp_path
+    _config.reset()
