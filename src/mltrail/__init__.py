@@ -5,14 +5,12 @@ scikit-learn, numpy, pandas, SQLAlchemy, matplotlib, Starlette and click load on
 a function needs them.
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import TYPE_CHECKING, Any
+import importlib as _importlib
+import typing as _typing
 
 from mltrail._version import __version__
 
-if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+if _typing.TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from mltrail import models, pyfunc, sklearn
     from mltrail._entities import (
         Dataset,
@@ -97,11 +95,11 @@ _LOCATIONS: dict[str, str] = {
 __all__ = sorted([*_LOCATIONS, *_SUBMODULES, "__version__"])
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     if name in _SUBMODULES:
-        value: Any = importlib.import_module(f"mltrail.{name}")
+        value: _typing.Any = _importlib.import_module(f"mltrail.{name}")
     elif name in _LOCATIONS:
-        value = getattr(importlib.import_module(_LOCATIONS[name]), name)
+        value = getattr(_importlib.import_module(_LOCATIONS[name]), name)
     else:
         raise AttributeError(f"module 'mltrail' has no attribute {name!r}")
     globals()[name] = value  # later lookups skip this function

@@ -99,6 +99,23 @@ class ViewType(enum.StrEnum):
 class Experiment:
     """A named group of runs.
 
+    Parameters
+    ----------
+    experiment_id : str
+        A string of an integer; ``"0"`` is the Default experiment.
+    name : str
+        The unique name.
+    artifact_location : str
+        Where the runs of this experiment keep their artifacts.
+    lifecycle_stage : str
+        ``"active"`` or ``"deleted"``.
+    creation_time : int
+        Milliseconds since the epoch.
+    last_update_time : int
+        Milliseconds since the epoch.
+    tags : dict of str to str, default={}
+        The experiment's tags.
+
     Examples
     --------
     >>> from mltrail import Experiment
@@ -117,7 +134,18 @@ class Experiment:
 
 @dataclass(frozen=True, slots=True)
 class Metric:
-    """One point of a metric's history; ``timestamp`` is in milliseconds.
+    """One point of a metric's history.
+
+    Parameters
+    ----------
+    key : str
+        The metric name, such as ``"val/loss"``.
+    value : float
+        The value; NaN and infinities are kept exactly.
+    timestamp : int
+        Milliseconds since the epoch.
+    step : int, default=0
+        The training step or iteration.
 
     Examples
     --------
@@ -136,6 +164,13 @@ class Metric:
 class Param:
     """A hyperparameter, stored as a string as MLflow does.
 
+    Parameters
+    ----------
+    key : str
+        The parameter name, such as ``"clf__C"``.
+    value : str
+        The value as ``str()`` writes it.
+
     Examples
     --------
     >>> from mltrail import Param
@@ -151,6 +186,13 @@ class Param:
 class RunTag:
     """A string label on a run.
 
+    Parameters
+    ----------
+    key : str
+        The tag name.
+    value : str
+        The tag value.
+
     Examples
     --------
     >>> from mltrail import RunTag
@@ -165,6 +207,27 @@ class RunTag:
 @dataclass(frozen=True, slots=True)
 class RunInfo:
     """The attributes of a run; times are in milliseconds since the epoch.
+
+    Parameters
+    ----------
+    run_id : str
+        32 hexadecimal characters.
+    run_name : str
+        The human-readable name, also the ``mlflow.runName`` tag.
+    experiment_id : str
+        The experiment the run belongs to.
+    user_id : str
+        Who started the run.
+    status : str
+        A ``RunStatus`` value: ``RUNNING``, ``FINISHED``, ``FAILED``, ``KILLED``...
+    start_time : int
+        When the run started.
+    end_time : int or None
+        When the run ended; None while it runs.
+    artifact_uri : str
+        Where the run's artifacts live.
+    lifecycle_stage : str
+        ``"active"`` or ``"deleted"``.
 
     Examples
     --------
@@ -195,6 +258,15 @@ class RunInfo:
 class RunData:
     """The params, latest metric values and tags of a run, as plain dicts.
 
+    Parameters
+    ----------
+    metrics : dict of str to float, default={}
+        The latest value of each metric.
+    params : dict of str to str, default={}
+        The hyperparameters.
+    tags : dict of str to str, default={}
+        The tags, system tags included.
+
     Examples
     --------
     >>> from mltrail import RunData
@@ -211,7 +283,20 @@ class RunData:
 class Dataset:
     """A dataset as MLflow records it: name, digest, source, schema and profile.
 
-    ``source``, ``schema`` and ``profile`` are JSON strings, as on MLflow's wire.
+    Parameters
+    ----------
+    name : str
+        The dataset's name, such as ``"train"``.
+    digest : str
+        A fingerprint of the content.
+    source_type : str
+        Where it came from, such as ``"code"``.
+    source : str
+        A JSON string describing the source.
+    schema : str or None, default=None
+        A JSON string of the columns and types.
+    profile : str or None, default=None
+        A JSON string of statistics: shape, ranges, class balance.
 
     Examples
     --------
@@ -232,6 +317,13 @@ class Dataset:
 class InputTag:
     """A tag on a run input, such as ``mlflow.data.context = train``.
 
+    Parameters
+    ----------
+    key : str
+        The tag name.
+    value : str
+        The tag value.
+
     Examples
     --------
     >>> from mltrail import InputTag
@@ -246,6 +338,13 @@ class InputTag:
 @dataclass(frozen=True, slots=True)
 class DatasetInput:
     """A dataset that a run read, with the tags of that use.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The dataset.
+    tags : list of InputTag, default=[]
+        Tags of this use, such as its context (train, test, eval).
 
     Examples
     --------
@@ -264,6 +363,11 @@ class DatasetInput:
 class RunInputs:
     """The inputs of a run.
 
+    Parameters
+    ----------
+    dataset_inputs : list of DatasetInput, default=[]
+        The datasets the run read.
+
     Examples
     --------
     >>> from mltrail import RunInputs
@@ -277,6 +381,15 @@ class RunInputs:
 @dataclass(frozen=True, slots=True)
 class Run:
     """A run: its info, its data and its inputs.
+
+    Parameters
+    ----------
+    info : RunInfo
+        The run's attributes.
+    data : RunData, default=RunData()
+        Its params, latest metrics and tags.
+    inputs : RunInputs, default=RunInputs()
+        The datasets it read.
 
     Examples
     --------
@@ -293,7 +406,16 @@ class Run:
 
 @dataclass(frozen=True, slots=True)
 class FileInfo:
-    """An artifact file or directory; ``path`` is relative to the run's root.
+    """An artifact file or directory.
+
+    Parameters
+    ----------
+    path : str
+        The path relative to the run's artifact root, with ``/`` separators.
+    is_dir : bool
+        Whether it is a directory.
+    file_size : int or None
+        The size in bytes; None for a directory.
 
     Examples
     --------

@@ -1,0 +1,51 @@
+"""``import mltrail`` stays cheap: no heavy library is imported until it is needed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+HEAVY_MODULES = [
+    "click",
+    "jinja2",
+    "matplotlib",
+    "numpy",
+    "pandas",
+    "rich",
+    "scipy",
+    "sklearn",
+    "sqlalchemy",
+    "starlette",
+    "uvicorn",
+    "yaml",
+]
+
+
+def _modules_loaded_by(code: str) -> set[str]:
+    script = f"import sys\n{code}\nimport json\nprint(json.dumps(sorted(sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    return {name.split(".")[0] for name in json.loads(result.stdout)}
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import mltrail",
+        "import mltrail.sklearn",
+        "import mltrail; mltrail.RunStatus; mltrail.MltrailError",
+    ],
+    ids=["package", "sklearn-adapter", "entities-and-errors"],
+)
+def test_import_loads_no_heavy_module(code: str) -> None:
+    loaded = _modules_loaded_by(code)
+    assert loaded.isdisjoint(HEAVY_MODULES), sorted(loaded & set(HEAVY_MODULES))
+
+
+def test_tracking_names_load_without_heavy_modules() -> None:
+    loaded = _modules_loaded_by("import mltrail; mltrail.log_metric; mltrail.start_run")
+    assert loaded.isdisjoint(HEAVY_MODULES), sorted(loaded & set(HEAVY_MODULES))
