@@ -1,0 +1,161 @@
+"""The source of the code that runs: a script's file, or a notebook or its history.
+
+Only reads: ``sys.argv``, ``__main__`` and the files they name.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["SourceInfo", "script_source"]
+
+MAX_SOURCE_BYTES = 1_000_000
+TRUNCATION_MARKER = "\n# [mltrail: source truncated after {shown} bytes]\n"
+_NOTEBOOK_PATH_NAMES = ("__session__", "__vsc_ipynb_file__")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    """The code that a run executes.
+
+    Parameters
+    ----------
+    path : str or None
+        The absolute path of the script or notebook; None when only a kernel's
+        input history is known.
+    kind : str
+        ``"script"``, ``"notebook"`` (the ``.ipynb`` file) or ``"history"`` (the
+        notebook's executed cells, joined).
+    text : str
+        The source, cut at ``MAX_SOURCE_BYTES`` with a marker line.
+    is_truncated : bool
+        Whether ``text`` was cut.
+
+    Examples
+    --------
+    >>> from mltrail.capture._source import SourceInfo
+    >>> SourceInfo("/src/train.py", "script", "print(1)", False).name
+    'train.py'
+    """
+
+    path: str | None
+    kind: str
+    text: str
+    is_truncated: bool
+
+    @property
+    def name(self) -> str:
+        """The file name, such as ``train.py``; ``"notebook"`` for a history."""
+        return Path(self.path).name if self.path else "notebook"
+
+
+def script_source(*, max_bytes: int = MAX_SOURCE_BYTES) -> SourceInfo | None:
+    """Return the path and source of the running script or notebook.
+
+    A script is found through ``__main__.__file__`` (else ``sys.argv[0]``). In a
+    Jupyter kernel, the notebook file is found through ``__session__`` (set by
+    Jupyter Server 2) or ``__vsc_ipynb_file__`` (VS Code) in the user namespace,
+    or the ``JPY_SESSION_NAME`` environment variable; when none names a readable
+    notebook, the kernel's executed cells are returned instead.
+
+    Parameters
+    ----------
+    max_bytes : int, default=1_000_000
+        Cut the source at this many bytes.
+
+    Returns
+    -------
+    SourceInfo or None
+        None in an interactive session, for ``python -c``, or when the file cannot
+        be read.
+
+    Examples
+    --------
+    >>> from mltrail.capture._source import script_source
+    >>> info = script_source()
+    >>> info is None or info.kind in {"script", "notebook", "history"}
+    True
+    """
+    return source_of(
+        sys.modules.get("__main__"),
+        sys.argv,
+        sys.modules,
+        os.environ,
+        max_bytes=max_bytes,
+    )
+
+
+def source_of(
+    main: object | None,
+    argv: list[str],
+    modules: Mapping[str, object],
+    environ: Mapping[str, str],
+    *,
+    max_bytes: int = MAX_SOURCE_BYTES,
+) -> SourceInfo | None:
+    """Find the source from the process state that :func:`script_source` reads."""
+    if "ipykernel" in modules and main is not None and _is_kernel(main):
+        return _notebook_source(main, environ, max_bytes)
+    file = getattr(main, "__file__", None) if main is not None else None
+    if not file:
+        file = argv[0] if argv and argv[0] not in ("", "-c", "-") else None
+    if not file:
+        return None
+    path = Path(file)
+    if path.suffix not in (".py", ".pyw", ".ipynb", "") or not path.is_file():
+        return None
+    return _read_source(
+        path, "notebook" if path.suffix == ".ipynb" else "script", max_bytes
+    )
+
+
+def _is_kernel(main: object) -> bool:
+    """Tell whether ``__main__`` is an IPython kernel's user namespace."""
+    namespace = getattr(main, "__dict__", {})
+    return "get_ipython" in namespace or "In" in namespace
+
+
+def _notebook_source(
+    main: object, environ: Mapping[str, str], max_bytes: int
+) -> SourceInfo | None:
+    """Read the notebook file if it can be found, else join the kernel's history."""
+    namespace = getattr(main, "__dict__", {})
+    candidates = [namespace.get(name) for name in _NOTEBOOK_PATH_NAMES]
+    candidates.append(environ.get("JPY_SESSION_NAME"))
+    for candidate in candidates:
+        if isinstance(candidate, str) and candidate.endswith(".ipynb"):
+            path = Path(candidate)
+            if path.is_file():
+                return _read_source(path, "notebook", max_bytes)
+    cells = namespace.get("In")
+    if not isinstance(cells, list) or not any(isinstance(c, str) and c for c in cells):
+        return None
+    text = "\n\n".join(
+        f"# In[{number}]:\n{cell}"
+        for number, cell in enumerate(cells)
+        if isinstance(cell, str) and cell
+    )
+    return _capped(None, "history", text.encode("utf-8"), max_bytes)
+
+
+def _read_source(path: Path, kind: str, max_bytes: int) -> SourceInfo | None:
+    """Read up to ``max_bytes`` of ``path``."""
+    try:
+        with path.open("rb") as file:
+            data = file.read(max_bytes + 1)
+    except OSError:
+        return None
+    return _capped(str(path.resolve()), kind, data, max_bytes)
+
+
+def _capped(path: str | None, kind: str, data: bytes, max_bytes: int) -> SourceInfo:
+    """Cut ``data`` at ``max_bytes`` and decode it."""
+    is_truncated = len(data) > max_bytes
+    text = data[:max_bytes].decode("utf-8", "replace")
+    if is_truncated:
+        text += TRUNCATION_MARKER.format(shown=max_bytes)
+    return SourceInfo(path=path, kind=kind, text=text, is_truncated=is_truncated)
