@@ -1,0 +1,229 @@
+"""Plots of a fitted estimator itself: feature importance and iteration curves.
+
+``iteration_curves`` also feeds metric histories (one step per iteration) to the
+caller; ``iteration_curves_plot`` draws them, one panel per history. Both plots are
+``(png_bytes, data)`` pairs like those of ``_plots``, named without a dataset
+prefix (``plots/feature_importance.png``, ``plots/iteration_curves.png``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import re
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from mltrail.evaluation._drawing import (
+    JsonDict,
+    Plot,
+    downsample,
+    new_figure,
+    numbers,
+    short,
+    to_png,
+)
+
+MAX_FEATURES = 30
+MAX_PANELS = 20
+CURVE_ATTRIBUTES = {
+    "loss_curve_": "loss",
+    "validation_scores_": "validation_score",
+    "validation_score_": "validation_score",
+    "train_score_": "train_score",
+    "oob_improvement_": "oob_improvement",
+    "oob_scores_": "oob_score",
+}
+_METRIC_NAME_UNSAFE = re.compile(r"[^\w\-. /]")
+
+
+def feature_importance_plot(
+    estimator: object,
+    feature_names: Sequence[str] | None = None,
+    *,
+    max_features: int = MAX_FEATURES,
+) -> Plot | None:
+    """Draw the largest feature importances of a fitted estimator.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        A fitted estimator or ``Pipeline`` (its last step is used) with
+        ``feature_importances_`` or ``coef_``.
+    feature_names : sequence of str, default=None
+        The names of the features the final estimator sees. By default the
+        pipeline's ``get_feature_names_out``, else ``feature_names_in_``, else
+        ``x0, x1, ...``.
+    max_features : int, default=30
+        How many of the largest importances to draw.
+
+    Returns
+    -------
+    (bytes, dict) or None
+        The plot, or ``None`` when the estimator has no usable importances.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from mltrail.evaluation._estimator_plots import feature_importance_plot
+    >>> model = LinearRegression().fit([[0, 1], [1, 0], [2, 2]], [0, 2, 4])
+    >>> png, data = feature_importance_plot(model, ["a", "b"])
+    >>> data["features"], data["source"]
+    (['a', 'b'], 'coef_')
+    """
+    steps = getattr(estimator, "steps", None)
+    final = steps[-1][1] if isinstance(steps, list) and steps else estimator
+    source = "feature_importances_"
+    values = getattr(final, source, None)
+    if values is None:
+        source = "coef_"
+        values = getattr(final, source, None)
+        if values is None:
+            return None
+        if hasattr(values, "toarray"):  # sparse coef_ after sparsify()
+            values = values.toarray()
+        values = np.abs(np.asarray(values, dtype=np.float64))
+        values = values.mean(axis=0) if values.ndim == 2 else values
+    importances = np.asarray(values, dtype=np.float64).ravel()
+    n_features = importances.shape[0]
+    if n_features == 0 or not np.isfinite(importances).all():
+        return None
+    names = _feature_names(estimator, final, feature_names, n_features)
+    top = np.argsort(-importances, kind="stable")[:max_features]
+    json_data: JsonDict = {
+        "kind": "feature_importance",
+        "source": source,
+        "n_features": n_features,
+        "features": [names[index] for index in top],
+        "importances": numbers(importances[top]),
+    }
+    shown = [short(names[index]) for index in top][::-1]
+    height = 1.2 + 0.18 * len(shown)
+    figure = new_figure(6.0, height)
+    axes = figure.add_subplot()
+    axes.barh(range(len(shown)), importances[top][::-1], color="tab:blue")
+    axes.set_yticks(range(len(shown)), shown, fontsize=8)
+    axes.set_title(f"Feature importance ({source})", fontsize=10, y=1.0)
+    axes.tick_params(axis="x", labelsize=8)
+    widest = max(len(name) for name in shown)
+    figure.subplots_adjust(
+        left=min(0.6, 0.08 + 0.011 * widest),
+        right=0.96,
+        top=1 - 0.45 / height,
+        bottom=0.45 / height,
+    )
+    return to_png(figure), json_data
+
+
+def iteration_curves(estimator: object) -> dict[str, list[float]]:
+    """Read the per-iteration histories an iterative estimator exposes.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        A fitted estimator or ``Pipeline`` (its last step is read).
+
+    Returns
+    -------
+    dict of str to list of float
+        By name: ``loss`` (``loss_curve_``), ``validation_score``
+        (``validation_scores_`` or ``validation_score_``), ``train_score``,
+        ``oob_improvement``, ``oob_score``, and ``<eval set>_<metric>`` for each
+        history in ``evals_result_`` (XGBoost, LightGBM). Empty when there is none.
+
+    Examples
+    --------
+    >>> from sklearn.ensemble import GradientBoostingRegressor
+    >>> from mltrail.evaluation._estimator_plots import iteration_curves
+    >>> X, y = [[0], [1], [2]], [0, 1, 1]
+    >>> model = GradientBoostingRegressor(n_estimators=3).fit(X, y)
+    >>> list(iteration_curves(model)), len(iteration_curves(model)["train_score"])
+    (['train_score'], 3)
+    """
+    steps = getattr(estimator, "steps", None)
+    final = steps[-1][1] if isinstance(steps, list) and steps else estimator
+    curves: dict[str, list[float]] = {}
+    for attribute, name in CURVE_ATTRIBUTES.items():
+        history = _history(getattr(final, attribute, None))
+        if history:
+            curves[name] = history
+    evals = getattr(final, "evals_result_", None)
+    if isinstance(evals, Mapping):
+        for dataset, results in evals.items():
+            if not isinstance(results, Mapping):
+                continue
+            for metric, values in results.items():
+                history = _history(values)
+                if history:
+                    curves[_METRIC_NAME_UNSAFE.sub("_", f"{dataset}_{metric}")] = (
+                        history
+                    )
+    return curves
+
+
+def iteration_curves_plot(curves: Mapping[str, Sequence[float]]) -> Plot | None:
+    """One panel per history from :func:`iteration_curves`; ``None`` when empty."""
+    if not curves:
+        return None
+    series: list[JsonDict] = []
+    drawn = []
+    for name, values in list(curves.items())[:MAX_PANELS]:
+        value = np.asarray(values, dtype=np.float64)
+        step, value = downsample(np.arange(value.shape[0], dtype=np.float64), value)
+        drawn.append((step, value))
+        series.append(
+            {
+                "name": name,
+                "step": numbers(step, as_int=True),
+                "value": numbers(value),
+            }
+        )
+    json_data: JsonDict = {"kind": "iteration_curves", "curves": series}
+    columns = min(len(series), 3)
+    rows = math.ceil(len(series) / columns)
+    figure = new_figure(3.2 * columns, 2.6 * rows)
+    for index, curve in enumerate(series):
+        axes = figure.add_subplot(rows, columns, index + 1)
+        axes.plot(*drawn[index], linewidth=1.2)
+        axes.set_title(short(curve["name"]), fontsize=9, y=1.0)
+        axes.locator_params(nbins=4)  # each tick label is a costly text layout
+        axes.set_xlabel("Iteration", fontsize=8)
+        axes.tick_params(labelsize=7)
+        axes.grid(alpha=0.3)
+    figure.subplots_adjust(
+        left=0.12, right=0.96, bottom=0.16, top=0.88, wspace=0.35, hspace=0.6
+    )
+    return to_png(figure), json_data
+
+
+def _feature_names(
+    estimator: object,
+    final: object,
+    feature_names: Sequence[str] | None,
+    n_features: int,
+) -> list[str]:
+    candidates: list[object] = [feature_names]
+    if final is not estimator:
+        # A step without get_feature_names_out, or not fitted, gives no names.
+        with contextlib.suppress(AttributeError, ValueError, TypeError, IndexError):
+            candidates.append(estimator[:-1].get_feature_names_out())  # type: ignore[index]  # a Pipeline slices
+    candidates.append(getattr(final, "feature_names_in_", None))
+    for names in candidates:
+        if names is not None:
+            listed = [str(name) for name in names]  # type: ignore[attr-defined]  # any sequence
+            if len(listed) == n_features:
+                return listed
+    return [f"x{index}" for index in range(n_features)]
+
+
+def _history(values: object) -> list[float]:
+    if values is None or isinstance(values, (str, bytes)):
+        return []
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        return []
+    if array.ndim != 1:
+        return []
+    return [float(value) for value in array]

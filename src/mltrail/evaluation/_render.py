@@ -1,0 +1,210 @@
+"""The background plot renderer: plot jobs run on one worker thread, off ``fit``.
+
+A job is a callable that returns ``(relative_path, bytes)`` pairs, such as
+``lambda: plot_artifacts(plots_for_classifier(...), dataset="test")``. The worker
+runs jobs in order and hands each file to the ``write`` callback the renderer was
+built with. ``wait(run_id)`` (which ``end_run`` calls) blocks until that run's jobs
+are done and then reports each failed job as one ``MltrailWarning`` on the caller's
+thread: a failure never raises into user code and never stops the other jobs.
+
+Standard library only, so importing this module stays cheap. The worker starts with
+the first job and ends after ``idle_timeout`` seconds without one. When no thread can
+start (a job submitted during interpreter shutdown), the job runs on the caller's
+thread instead. After ``fork`` the child starts with an empty renderer (the parent's
+jobs are the parent's); at interpreter exit every renderer waits, up to
+``EXIT_TIMEOUT`` seconds in all, for its pending jobs.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import queue
+import threading
+import time
+import warnings
+import weakref
+from collections.abc import Callable, Iterable
+
+from mltrail._errors import MltrailWarning
+
+Job = Callable[[], Iterable[tuple[str, bytes]]]
+Write = Callable[[str, str, bytes], None]
+
+EXIT_TIMEOUT = 10.0
+IDLE_TIMEOUT = 30.0
+
+_RENDERERS: weakref.WeakSet[PlotRenderer] = weakref.WeakSet()
+
+
+class PlotRenderer:
+    """Run plot jobs on a daemon worker thread and write their files.
+
+    Parameters
+    ----------
+    write : callable
+        ``write(run_id, relative_path, data)`` stores one file, for example as a run
+        artifact. It is called on the worker thread.
+    idle_timeout : float, default=30.0
+        Seconds without a job after which the worker thread ends; the next
+        ``submit`` starts a new one.
+
+    Examples
+    --------
+    >>> from mltrail.evaluation._render import PlotRenderer
+    >>> written = []
+    >>> renderer = PlotRenderer(lambda run_id, path, data: written.append(path))
+    >>> renderer.submit("run1", lambda: [("plots/a.png", b"...")])
+    >>> renderer.wait("run1")
+    True
+    >>> written
+    ['plots/a.png']
+    """
+
+    def __init__(self, write: Write, *, idle_timeout: float = IDLE_TIMEOUT) -> None:
+        self._write = write
+        self._idle_timeout = idle_timeout
+        self._reset()
+        _RENDERERS.add(self)
+
+    def _reset(self) -> None:
+        self._condition = threading.Condition()
+        self._queue: queue.SimpleQueue[tuple[str, str, Job]] = queue.SimpleQueue()
+        self._pending: dict[str, int] = {}
+        self._failures: dict[str, list[str]] = {}
+        self._worker: threading.Thread | None = None
+
+    def submit(self, run_id: str, job: Job, *, name: str | None = None) -> None:
+        """Queue a job for ``run_id``; it runs on the worker thread.
+
+        Parameters
+        ----------
+        run_id : str
+            The run whose files the job produces.
+        job : callable
+            Takes no argument and returns ``(relative_path, bytes)`` pairs.
+        name : str, default=None
+            What the job draws, for the warning if it fails; by default the
+            callable's ``__name__``.
+
+        Examples
+        --------
+        >>> from mltrail.evaluation._render import PlotRenderer
+        >>> renderer = PlotRenderer(lambda run_id, path, data: None)
+        >>> renderer.submit("run1", lambda: [], name="nothing")
+        >>> renderer.wait()
+        True
+        """
+        label = name or str(getattr(job, "__name__", type(job).__name__))
+        with self._condition:
+            self._pending[run_id] = self._pending.get(run_id, 0) + 1
+            if self._worker is None or not self._worker.is_alive():
+                worker = threading.Thread(
+                    target=self._work, name="mltrail-plot-renderer", daemon=True
+                )
+                try:
+                    worker.start()
+                except RuntimeError:  # no new thread at interpreter shutdown
+                    self._worker = None
+                else:
+                    self._worker = worker
+            # Queued under the lock, so an idle worker cannot exit past this job.
+            if self._worker is not None:
+                self._queue.put((run_id, label, job))
+                return
+        self._run(run_id, label, job)
+
+    def wait(self, run_id: str | None = None, timeout: float | None = None) -> bool:
+        """Block until the jobs of ``run_id`` (or of every run) are done.
+
+        Each job of those runs that failed since the last ``wait`` is reported as
+        one ``MltrailWarning``.
+
+        Parameters
+        ----------
+        run_id : str, default=None
+            The run to wait for; ``None`` waits for all.
+        timeout : float, default=None
+            The longest wait in seconds; ``None`` waits as long as it takes.
+
+        Returns
+        -------
+        bool
+            ``True`` when the jobs are done, ``False`` when the timeout came first.
+
+        Examples
+        --------
+        >>> from mltrail.evaluation._render import PlotRenderer
+        >>> PlotRenderer(lambda run_id, path, data: None).wait("no-such-run")
+        True
+        """
+        with self._condition:
+            is_done = self._condition.wait_for(
+                lambda: self._is_idle(run_id), timeout=timeout
+            )
+            failures = self._take_failures(run_id)
+        for message in failures:
+            warnings.warn(message, MltrailWarning, stacklevel=2)
+        return is_done
+
+    def _is_idle(self, run_id: str | None) -> bool:
+        if run_id is None:
+            return not self._pending
+        return run_id not in self._pending
+
+    def _take_failures(self, run_id: str | None) -> list[str]:
+        if run_id is None:
+            taken = [message for run in self._failures.values() for message in run]
+            self._failures.clear()
+            return taken
+        return self._failures.pop(run_id, [])
+
+    def _work(self) -> None:
+        while True:
+            try:
+                item = self._queue.get(timeout=self._idle_timeout)
+            except queue.Empty:
+                with self._condition:
+                    if self._queue.empty():
+                        if self._worker is threading.current_thread():
+                            self._worker = None
+                        return
+                continue
+            self._run(*item)
+
+    def _run(self, run_id: str, label: str, job: Job) -> None:
+        failure = None
+        try:
+            for path, data in job():
+                self._write(run_id, path, data)
+        # A plot must never break the user's program: any failure, ours or the write
+        # callback's, becomes a warning that wait() delivers.
+        except Exception as exc:
+            failure = (
+                f"mltrail could not log the {label!r} plots of run {run_id!r}: "
+                f"{type(exc).__name__}: {exc}"
+            )
+        with self._condition:
+            if failure is not None:
+                self._failures.setdefault(run_id, []).append(failure)
+            remaining = self._pending[run_id] - 1
+            if remaining:
+                self._pending[run_id] = remaining
+            else:
+                del self._pending[run_id]
+            self._condition.notify_all()
+
+
+def _reset_after_fork() -> None:
+    for renderer in list(_RENDERERS):
+        renderer._reset()
+
+
+def _wait_at_exit(timeout: float = EXIT_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    for renderer in list(_RENDERERS):
+        renderer.wait(timeout=max(0.0, deadline - time.monotonic()))
+
+
+os.register_at_fork(after_in_child=_reset_after_fork)
+atexit.register(_wait_at_exit)

@@ -1,0 +1,263 @@
+"""The renderer runs jobs off the calling thread and reports failures as warnings."""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from typing import Any
+
+import pytest
+
+from mltrail._errors import MltrailWarning
+from mltrail.evaluation import _render
+from mltrail.evaluation._plots import plot_artifacts, plots_for_classifier
+from mltrail.evaluation._render import PlotRenderer
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.files: list[tuple[str, str, bytes]] = []
+        self.threads: set[int] = set()
+        self.lock = threading.Lock()
+
+    def __call__(self, run_id: str, path: str, data: Any) -> None:
+        with self.lock:
+            self.files.append((run_id, path, data))
+            self.threads.add(threading.get_ident())
+
+
+def test_jobs_run_off_the_calling_thread() -> None:
+    recorder = Recorder()
+    renderer = PlotRenderer(recorder)
+    job_threads = []
+
+    def job():
+        job_threads.append(threading.get_ident())
+        return [("plots/a.png", b"a")]
+
+    renderer.submit("run", job)
+
+    assert renderer.wait("run", timeout=30)
+    assert len(job_threads) == 1
+    assert job_threads[0] != threading.get_ident()
+    assert recorder.threads == set(job_threads)
+    assert recorder.files == [("run", "plots/a.png", b"a")]
+
+
+def test_wait_blocks_until_the_run_is_done() -> None:
+    recorder = Recorder()
+    renderer = PlotRenderer(recorder)
+    release = threading.Event()
+
+    def slow_job():
+        release.wait(30)
+        return [("plots/slow.png", b"s")]
+
+    renderer.submit("run", slow_job)
+
+    assert renderer.wait("run", timeout=0.05) is False
+    assert recorder.files == []
+    release.set()
+    assert renderer.wait("run", timeout=30) is True
+    assert recorder.files == [("run", "plots/slow.png", b"s")]
+
+
+def test_wait_for_one_run_ignores_other_runs() -> None:
+    renderer = PlotRenderer(Recorder())
+    release = threading.Event()
+    renderer.submit("first", lambda: [("a", b"")])
+    assert renderer.wait("first", timeout=30)
+
+    renderer.submit("blocked", lambda: [("b", b"")] if release.wait(30) else [])
+
+    assert renderer.wait("other", timeout=0) is True
+    assert renderer.wait(timeout=0.05) is False
+    release.set()
+    assert renderer.wait(timeout=30) is True
+
+
+def test_failing_job_warns_once_and_others_still_run() -> None:
+    recorder = Recorder()
+    renderer = PlotRenderer(recorder)
+
+    def broken():
+        raise RuntimeError("no ink")
+
+    renderer.submit("run", lambda: [("plots/before.png", b"1")])
+    renderer.submit("run", broken, name="roc_curve")
+    renderer.submit("run", lambda: [("plots/after.png", b"2")])
+
+    with pytest.warns(
+        MltrailWarning, match="'roc_curve' plots of run 'run'.*no ink"
+    ) as caught:
+        assert renderer.wait("run", timeout=30)
+
+    assert len(caught) == 1
+    assert [path for _, path, _ in recorder.files] == [
+        "plots/before.png",
+        "plots/after.png",
+    ]
+    renderer.wait("run", timeout=30)  # reported once: no second warning
+
+
+def test_failing_write_becomes_a_warning() -> None:
+    def refuse(run_id, path, data):
+        raise OSError("disk full")
+
+    renderer = PlotRenderer(refuse)
+    renderer.submit("run", lambda: [("plots/a.png", b"")])
+
+    with pytest.warns(MltrailWarning, match="disk full"):
+        renderer.wait(timeout=30)
+
+
+def test_job_name_defaults_to_the_function_name() -> None:
+    renderer = PlotRenderer(Recorder())
+
+    def draw_roc():
+        raise ValueError("bad")
+
+    renderer.submit("run", draw_roc)
+
+    with pytest.warns(MltrailWarning, match="'draw_roc'"):
+        renderer.wait("run", timeout=30)
+
+
+def test_real_plots_are_written_through_the_callback() -> None:
+    recorder = Recorder()
+    renderer = PlotRenderer(recorder)
+
+    renderer.submit(
+        "run",
+        lambda: plot_artifacts(
+            plots_for_classifier(
+                [0, 1, 1, 0], [0, 1, 0, 0], y_score=[0.2, 0.9, 0.4, 0.1]
+            ),
+            dataset="test",
+        ),
+    )
+
+    assert renderer.wait("run", timeout=60)
+    paths = [path for _, path, _ in recorder.files]
+    assert "plots/test_roc_curve.png" in paths
+    assert "plots/test_confusion_matrix.json" in paths
+
+
+def test_exit_handler_waits_for_pending_jobs() -> None:
+    recorder = Recorder()
+    renderer = PlotRenderer(recorder)
+    release = threading.Event()
+    renderer.submit("run", lambda: [("late", b"")] if release.wait(30) else [])
+    threading.Timer(0.05, release.set).start()
+
+    _render._wait_at_exit(timeout=30)
+
+    assert recorder.files == [("run", "late", b"")]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX only")
+@pytest.mark.filterwarnings(
+    "ignore:This process .* is multi-threaded:DeprecationWarning"
+)
+def test_child_after_fork_starts_empty() -> None:
+    renderer = PlotRenderer(Recorder())
+    release = threading.Event()
+    renderer.submit("run", lambda: [("x", b"")] if release.wait(30) else [])
+    read_end, write_end = os.pipe()
+
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child; reported through the pipe
+        is_idle = renderer.wait("run", timeout=0)
+        os.write(write_end, b"1" if is_idle else b"0")
+        os._exit(0)
+    os.close(write_end)
+    answer = os.read(read_end, 1)
+    os.close(read_end)
+    os.waitpid(pid, 0)
+    release.set()
+
+    assert answer == b"1"
+    assert renderer.wait("run", timeout=30)
+
+
+def test_reset_after_fork_leaves_a_working_renderer() -> None:
+    recorder = Recorder()
+    renderer = PlotRenderer(recorder)
+    renderer.submit("before", lambda: [("a", b"")])
+    assert renderer.wait(timeout=30)
+
+    _render._reset_after_fork()
+    renderer.submit("after", lambda: [("b", b"")])
+
+    assert renderer.wait("after", timeout=30)
+    assert [path for _, path, _ in recorder.files] == ["a", "b"]
+
+
+def test_job_runs_inline_when_no_thread_can_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse_to_start(self: threading.Thread) -> None:
+        raise RuntimeError("can't create new thread at interpreter shutdown")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse_to_start)
+    recorder = Recorder()
+    renderer = PlotRenderer(recorder)
+
+    renderer.submit("run", lambda: [("plots/late.png", b"")])
+
+    assert recorder.files == [("run", "plots/late.png", b"")]
+    assert recorder.threads == {threading.get_ident()}
+    assert renderer.wait("run", timeout=0)
+
+
+def test_idle_worker_ends_and_the_next_job_starts_another() -> None:
+    recorder = Recorder()
+    renderer = PlotRenderer(recorder, idle_timeout=0.01)
+    workers = []
+
+    def job() -> list[tuple[str, bytes]]:
+        workers.append(threading.current_thread())
+        return [(f"plots/{len(workers)}.png", b"")]
+
+    renderer.submit("run", job)
+    assert renderer.wait("run", timeout=30)
+    workers[0].join(timeout=30)
+    renderer.submit("run", job)
+
+    assert renderer.wait("run", timeout=30)
+    assert not workers[0].is_alive()
+    assert workers[1] is not workers[0]
+    assert [path for _, path, _ in recorder.files] == ["plots/1.png", "plots/2.png"]
+
+
+class LateQueue:
+    """A queue whose first get times out although a job arrives right after."""
+
+    def __init__(self, items: list[tuple[str, str, Any]]) -> None:
+        self.items = items
+        self.has_timed_out = False
+
+    def get(self, timeout: float) -> tuple[str, str, Any]:
+        if not self.has_timed_out or not self.items:
+            self.has_timed_out = True
+            raise queue.Empty
+        return self.items.pop(0)
+
+    def empty(self) -> bool:
+        return not self.items
+
+
+def test_worker_takes_a_job_that_arrives_as_it_times_out() -> None:
+    recorder = Recorder()
+    renderer = PlotRenderer(recorder)
+    renderer.submit("run", lambda: [("plots/first.png", b"")])
+    assert renderer.wait("run", timeout=30)
+    late = LateQueue([("run", "late", lambda: [("plots/late.png", b"")])])
+    renderer._queue = late  # type: ignore[assignment]  # stands in for SimpleQueue
+    renderer._pending["run"] = 1
+
+    renderer._work()  # on this thread: it is not the renderer's worker
+
+    assert [path for _, path, _ in recorder.files][-1] == "plots/late.png"
+    assert renderer.wait("run", timeout=0)
