@@ -6,7 +6,7 @@ Every error derives from one base, grouped by what the caller can do about it::
     ├── NotFoundError          the experiment, run, artifact or model does not exist
     ├── InvalidValueError      (also ValueError) a value is malformed or out of range
     │   └── FilterSyntaxError  a search filter or order_by does not parse
-    ├── ConflictError          the write contradicts what is stored (changed param, name taken)
+    ├── ConflictError          the write contradicts what is stored (a changed param)
     └── StoreError             the store cannot be reached, or its schema is unknown
 
     MltrailWarning (UserWarning)
@@ -97,9 +97,7 @@ class InvalidValueError(MltrailError, ValueError):
     "metric key must be a non-empty str; got ''. Use 'val/loss'."
     """
 
-    def __init__(
-        self, name: str, value: object, expected: str, hint: str = ""
-    ) -> None:
+    def __init__(self, name: str, value: object, expected: str, hint: str = "") -> None:
         self.name = name
         self.value = value
         self.expected = expected

@@ -1,4 +1,4 @@
-"""The storage protocols: ``Store`` for runs and experiments, ``ArtifactStore`` for files.
+"""The storage protocols: ``Store`` for runs and ``ArtifactStore`` for their files.
 
 Everything above the store talks to these two protocols only. Implementations raise
 only ``mltrail`` errors (``NotFoundError``, ``InvalidValueError``, ``ConflictError``,
@@ -114,7 +114,9 @@ class Store(Protocol):
         """Write all items or none; a changed param value is a ConflictError."""
         ...
 
-    def log_metric_batches(self, batches: Sequence[tuple[str, Sequence[Metric]]]) -> None:
+    def log_metric_batches(
+        self, batches: Sequence[tuple[str, Sequence[Metric]]]
+    ) -> None:
         """Write metric points of several runs in one transaction (the write buffer)."""
         ...
 

@@ -1,0 +1,127 @@
+"""``open_store``: pick and cache the store implementation for a tracking URI.
+
+SQLAlchemy is imported only when a SQL store is first opened, so importing this
+module (and the fluent API that uses it) stays cheap.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from mltrail._config import get_artifact_root
+from mltrail._errors import InvalidValueError
+from mltrail.store._base import Store
+
+__all__ = ["clear_store_cache", "open_store"]
+
+SQL_SCHEMES = frozenset(
+    {
+        "sqlite",
+        "postgresql",
+        "postgres",
+        "postgresql+psycopg",
+        "mysql",
+        "mariadb",
+        "mysql+pymysql",
+    }
+)
+HTTP_SCHEMES = frozenset({"http", "https"})
+
+_lock = threading.Lock()
+_stores: dict[tuple[str, str], Store] = {}
+
+
+def _resolve(uri: str) -> str:
+    """Make a relative SQLite path absolute, so the cache key survives ``chdir``."""
+    prefix = "sqlite:///"
+    if uri.startswith(prefix):
+        path = uri[len(prefix) :]
+        if path and path != ":memory:" and not os.path.isabs(path):
+            return prefix + os.path.abspath(path)
+    return uri
+
+
+def open_store(uri: str, *, artifact_root: str | None = None) -> Store:
+    """Return the store for a tracking URI, opening it once per process.
+
+    Parameters
+    ----------
+    uri : str
+        ``sqlite:///path.db`` (relative paths resolve against the current
+        directory), ``postgresql://...`` or ``mysql://...``.
+    artifact_root : str or None, default=None
+        Where new experiments keep artifacts; by default ``MLTRAIL_ARTIFACT_ROOT``,
+        else ``./mltrail-artifacts``.
+
+    Returns
+    -------
+    Store
+        A cached store: the same object for the same URI and artifact root.
+
+    Raises
+    ------
+    InvalidValueError
+        If the URI's scheme is not supported.
+
+    Examples
+    --------
+    >>> from mltrail.store import open_store
+    >>> store = open_store("sqlite:///mltrail.db")
+    >>> store is open_store("sqlite:///mltrail.db")
+    True
+    >>> store.get_experiment("0").name
+    'Default'
+    """
+    if not isinstance(uri, str) or not uri:
+        raise InvalidValueError(
+            "tracking URI", uri, "a non-empty str", "Use 'sqlite:///mltrail.db'."
+        )
+    scheme = uri.partition("://")[0].lower() if "://" in uri else ""
+    if scheme in HTTP_SCHEMES:
+        raise InvalidValueError(
+            "tracking URI",
+            uri,
+            "a database URI (sqlite, postgresql or mysql)",
+            "Tracking servers over http(s) are not supported yet; "
+            "point the URI at the server's database instead.",
+        )
+    if scheme not in SQL_SCHEMES:
+        raise InvalidValueError(
+            "tracking URI",
+            uri,
+            "a URI starting with sqlite:///, postgresql:// or mysql://",
+            "Use for example 'sqlite:///mltrail.db'.",
+        )
+    uri = _resolve(uri)
+    root = artifact_root if artifact_root is not None else get_artifact_root()
+    key = (uri, root)
+    store = _stores.get(key)
+    if store is not None:
+        return store
+    with _lock:
+        store = _stores.get(key)
+        if store is None:
+            from mltrail.store._sql import SqlStore
+
+            store = SqlStore(uri, artifact_root=root)
+            _stores[key] = store
+    return store
+
+
+def clear_store_cache() -> None:
+    """Close and forget every store opened by ``open_store`` (for tests).
+
+    Examples
+    --------
+    >>> from mltrail.store import clear_store_cache, open_store
+    >>> store = open_store("sqlite:///mltrail.db")
+    >>> clear_store_cache()
+    >>> store is open_store("sqlite:///mltrail.db")
+    False
+    """
+    with _lock:
+        stores = list(_stores.values())
+        _stores.clear()
+    for store in stores:
+        store.close()

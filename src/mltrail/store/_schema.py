@@ -1,0 +1,226 @@
+"""The tables of the SQL store, as SQLAlchemy Core objects, and the schema revisions.
+
+This module describes the schema at the head revision; the migrations in
+``mltrail/store/migrations/versions`` create it. Keys longer than an index allows on
+MySQL are addressed through ``key_hash``, a fixed-width digest of the key, so every
+dialect uses the same lookups and unique constraints.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects import mysql
+
+__all__ = [
+    "HEAD_REVISION",
+    "KNOWN_REVISIONS",
+    "MAX_KEY_LENGTH",
+    "hash_key",
+    "metadata",
+]
+
+#: Every revision this code knows, oldest first; the last one is the head.
+KNOWN_REVISIONS = ("0001",)
+HEAD_REVISION = KNOWN_REVISIONS[-1]
+MAX_KEY_LENGTH = 1000
+MAX_NAME_LENGTH = 500
+KEY_HASH_LENGTH = 32
+MYSQL_TABLE_OPTIONS: dict[str, Any] = {
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": "utf8mb4_bin",
+}
+# Key-value tables are looked up by primary key only: on SQLite, storing the rows in
+# the primary key's B-tree (no rowid) halves their size and the cost of a lookup.
+KEY_VALUE_OPTIONS: dict[str, Any] = {**MYSQL_TABLE_OPTIONS, "sqlite_with_rowid": False}
+
+# Metric value kinds: MySQL's DOUBLE cannot hold NaN or infinities, so every dialect
+# stores a finite, sortable value and this flag.
+KIND_FINITE = 0
+KIND_NAN = 1
+KIND_POSITIVE_INFINITY = 2
+KIND_NEGATIVE_INFINITY = 3
+KIND_NEGATIVE_ZERO = 4  # SQLite stores -0.0 as the integer 0
+
+
+def hash_key(key: str) -> str:
+    """Return the 32-hex-digit digest that identifies ``key`` in indexes."""
+    return hashlib.blake2b(key.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def _long_text() -> Text:
+    return Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
+
+
+metadata = MetaData()
+
+experiments = Table(
+    "experiments",
+    metadata,
+    Column("experiment_id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(MAX_NAME_LENGTH), nullable=False, unique=True),
+    Column("artifact_location", Text, nullable=False),
+    Column("lifecycle_stage", String(20), nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("last_update_time", BigInteger, nullable=False),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+experiment_tags = Table(
+    "experiment_tags",
+    metadata,
+    Column(
+        "experiment_id",
+        Integer,
+        ForeignKey("experiments.experiment_id"),
+        primary_key=True,
+    ),
+    Column("key_hash", String(KEY_HASH_LENGTH), primary_key=True),
+    Column("key", String(MAX_KEY_LENGTH), nullable=False),
+    Column("value", _long_text(), nullable=False),
+    **KEY_VALUE_OPTIONS,
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("run_id", String(32), primary_key=True),
+    Column(
+        "experiment_id",
+        Integer,
+        ForeignKey("experiments.experiment_id"),
+        nullable=False,
+    ),
+    Column("run_name", String(MAX_NAME_LENGTH), nullable=False),
+    Column("user_id", String(MAX_NAME_LENGTH), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("start_time", BigInteger, nullable=False),
+    Column("end_time", BigInteger, nullable=True),
+    Column("heartbeat_time", BigInteger, nullable=True),
+    Column("deleted_time", BigInteger, nullable=True),
+    Column("lifecycle_stage", String(20), nullable=False),
+    Column("artifact_uri", Text, nullable=False),
+    Index("ix_runs_experiment_id_start_time", "experiment_id", "start_time"),
+    Index("ix_runs_status_heartbeat_time", "status", "heartbeat_time"),
+    **KEY_VALUE_OPTIONS,
+)
+
+params = Table(
+    "params",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.run_id"), primary_key=True),
+    Column("key_hash", String(KEY_HASH_LENGTH), primary_key=True),
+    Column("key", String(MAX_KEY_LENGTH), nullable=False),
+    Column("value", _long_text(), nullable=False),
+    **KEY_VALUE_OPTIONS,
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.run_id"), primary_key=True),
+    Column("key_hash", String(KEY_HASH_LENGTH), primary_key=True),
+    Column("key", String(MAX_KEY_LENGTH), nullable=False),
+    Column("value", _long_text(), nullable=False),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+metrics = Table(
+    "metrics",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.run_id"), nullable=False),
+    Column("key_hash", String(KEY_HASH_LENGTH), nullable=False),
+    Column("value", Double(), nullable=False),
+    Column("kind", SmallInteger, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Index("ix_metrics_run_id_key_hash_step", "run_id", "key_hash", "step"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+latest_metrics = Table(
+    "latest_metrics",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.run_id"), primary_key=True),
+    Column("key_hash", String(KEY_HASH_LENGTH), primary_key=True),
+    Column("key", String(MAX_KEY_LENGTH), nullable=False),
+    Column("value", Double(), nullable=False),
+    Column("kind", SmallInteger, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Index("ix_latest_metrics_key_hash_value", "key_hash", "value"),
+    **KEY_VALUE_OPTIONS,
+)
+
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("dataset_id", String(32), primary_key=True),
+    Column(
+        "experiment_id",
+        Integer,
+        ForeignKey("experiments.experiment_id"),
+        nullable=False,
+    ),
+    Column("name", String(MAX_NAME_LENGTH), nullable=False),
+    Column("digest", String(100), nullable=False),
+    Column("source_type", String(100), nullable=False),
+    Column("source", _long_text(), nullable=False),
+    Column("schema", _long_text(), nullable=True),
+    Column("profile", _long_text(), nullable=True),
+    Index(
+        "ux_datasets_experiment_id_name_digest",
+        "experiment_id",
+        "name",
+        "digest",
+        unique=True,
+    ),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+run_inputs = Table(
+    "run_inputs",
+    metadata,
+    Column("input_id", String(32), primary_key=True),
+    Column("run_id", String(32), ForeignKey("runs.run_id"), nullable=False),
+    Column("dataset_id", String(32), ForeignKey("datasets.dataset_id"), nullable=False),
+    Index("ux_run_inputs_run_id_dataset_id", "run_id", "dataset_id", unique=True),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+input_tags = Table(
+    "input_tags",
+    metadata,
+    Column("input_id", String(32), ForeignKey("run_inputs.input_id"), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("value", _long_text(), nullable=False),
+    **KEY_VALUE_OPTIONS,
+)
+
+#: Tables in an order where each one comes after those it references.
+TABLES_IN_DEPENDENCY_ORDER = (
+    experiments,
+    experiment_tags,
+    runs,
+    params,
+    tags,
+    metrics,
+    latest_metrics,
+    datasets,
+    run_inputs,
+    input_tags,
+)
