@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from mltrail import _config
+from mltrail.store._open import clear_store_cache
+from mltrail.tracking import _buffer, _heartbeat, _runs
 
 OUR_VARIABLES = ("MLTRAIL_", "MLFLOW_")
 
@@ -28,3 +30,14 @@ def tmp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     _config.reset()
     yield tmp_path
     _config.reset()
+
+
+@pytest.fixture(autouse=True)
+def clean_tracking_state() -> Iterator[None]:
+    """Forget active runs, clients, buffers, heartbeats and stores around a test."""
+    _runs.reset()
+    yield
+    _runs.reset()
+    _buffer.reset()
+    _heartbeat.reset()
+    clear_store_cache()

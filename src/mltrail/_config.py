@@ -1,4 +1,4 @@
-"""Settings read from the environment: the tracking URI and the artifact root.
+"""Settings read from the environment: tracking URI, artifact root and timings.
 
 Only the standard library is imported here, so reading a setting costs nothing.
 """
@@ -12,6 +12,8 @@ __all__ = [
     "DEFAULT_ARTIFACT_ROOT",
     "DEFAULT_TRACKING_URI",
     "get_artifact_root",
+    "get_experiment_from_environment",
+    "get_float_setting",
     "get_tracking_uri",
     "set_tracking_uri",
 ]
@@ -19,6 +21,15 @@ __all__ = [
 DEFAULT_TRACKING_URI = "sqlite:///mltrail.db"
 DEFAULT_ARTIFACT_ROOT = "mltrail-artifacts"
 TRACKING_URI_VARIABLES = ("MLTRAIL_TRACKING_URI", "MLFLOW_TRACKING_URI")
+EXPERIMENT_NAME_VARIABLES = ("MLTRAIL_EXPERIMENT_NAME", "MLFLOW_EXPERIMENT_NAME")
+EXPERIMENT_ID_VARIABLES = ("MLTRAIL_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_ID")
+# Positive numbers of seconds (or points, for the flush size), with their defaults.
+FLOAT_SETTINGS = {
+    "MLTRAIL_HEARTBEAT_INTERVAL": 5.0,
+    "MLTRAIL_HEARTBEAT_TIMEOUT": 30.0,
+    "MLTRAIL_FLUSH_INTERVAL": 0.5,
+    "MLTRAIL_FLUSH_SIZE": 20000.0,
+}
 
 _lock = threading.Lock()
 _tracking_uri: str | None = None
@@ -43,9 +54,45 @@ def get_tracking_uri() -> str:
 
 
 def get_artifact_root() -> str:
-    """Return the default artifact root: ``MLTRAIL_ARTIFACT_ROOT``, else ``./mltrail-artifacts``."""
+    """Return ``MLTRAIL_ARTIFACT_ROOT``, else the absolute ``./mltrail-artifacts``."""
     value = os.environ.get("MLTRAIL_ARTIFACT_ROOT")
     return value if value else os.path.abspath(DEFAULT_ARTIFACT_ROOT)
+
+
+def get_float_setting(variable: str) -> float:
+    """Return a positive number from the environment, else its default.
+
+    ``variable`` is a key of ``FLOAT_SETTINGS``. A value that is not a positive number
+    raises ``InvalidValueError`` naming the variable.
+    """
+    value = os.environ.get(variable)
+    if not value:
+        return FLOAT_SETTINGS[variable]
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not number > 0 or number == float("inf"):
+        from mltrail._errors import InvalidValueError
+
+        raise InvalidValueError(
+            f"environment variable {variable}",
+            value,
+            "a positive number",
+            f"Unset it to use the default, {FLOAT_SETTINGS[variable]:g}.",
+        )
+    return number
+
+
+def get_experiment_from_environment() -> tuple[str | None, str | None]:
+    """Return the experiment ``(name, id)`` chosen by environment variables, if any."""
+    name = next(
+        (os.environ[v] for v in EXPERIMENT_NAME_VARIABLES if os.environ.get(v)), None
+    )
+    experiment_id = next(
+        (os.environ[v] for v in EXPERIMENT_ID_VARIABLES if os.environ.get(v)), None
+    )
+    return name, experiment_id
 
 
 def reset() -> None:
