@@ -1,0 +1,465 @@
+"""The model directory in MLflow's format: ``MLmodel``, the estimator, its environment.
+
+``save_model_directory`` writes it; ``read_model_info`` and ``resolve_model_uri``
+read it back, from a local directory or from a run's artifacts.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from mltrail._errors import InvalidValueError, NotFoundError
+from mltrail._version import __version__
+from mltrail.models._example import make_input_example
+from mltrail.models._serialization import dump_model
+from mltrail.models._signature import ModelSignature, infer_signature
+
+__all__ = [
+    "MLFLOW_VERSION",
+    "MLMODEL_FILE",
+    "ModelInfo",
+    "local_artifact_directory",
+    "read_model_info",
+    "resolve_model_uri",
+    "save_model_directory",
+]
+
+MLMODEL_FILE = "MLmodel"
+# The MLflow release whose format mltrail writes and tests against; MLflow's loader
+# reads the field but does not check it.
+MLFLOW_VERSION = "3.17.2"
+LOADER_MODULE = "mlflow.sklearn"
+PREDICT_FUNCTIONS = (
+    "predict",
+    "predict_proba",
+    "predict_log_proba",
+    "predict_joint_log_proba",
+    "score",
+)
+BUILD_PACKAGES = ("pip", "setuptools", "wheel")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """What a model directory's ``MLmodel`` file says about the model.
+
+    Parameters
+    ----------
+    model_uri : str
+        Where the model is: ``runs:/<run_id>/<artifact_path>`` or a local directory.
+    flavors : dict
+        The ``flavors`` section (``python_function`` and ``sklearn``).
+    model_uuid : str
+        A random 32-character hex id of this model.
+    utc_time_created : str
+        When the model was saved, as ``YYYY-MM-DD HH:MM:SS.ffffff`` in UTC.
+    signature : ModelSignature or None, default=None
+        The input and output schemas.
+    saved_input_example_info : dict or None, default=None
+        Where the input example is and its type.
+    run_id : str or None, default=None
+        The run the model was logged to.
+    artifact_path : str or None, default=None
+        The run-relative path of the model directory.
+    model_size_bytes : int or None, default=None
+        The size of the serialized estimator and the example files.
+    mlflow_version : str or None, default=None
+        The MLflow format version written in ``MLmodel``.
+    mltrail_version : str or None, default=None
+        The mltrail version that saved the model; None if MLflow saved it.
+    requirements : list of str, default=[]
+        The lines of ``requirements.txt``: the pinned distributions it needs.
+
+    Examples
+    --------
+    >>> from mltrail.models import ModelInfo
+    >>> info = ModelInfo("models/wine", {"sklearn": {"serialization_format": "skops"}},
+    ...                  "a" * 32, "2026-01-01 00:00:00.000000")
+    >>> info.serialization_format
+    'skops'
+    """
+
+    model_uri: str
+    flavors: dict[str, dict[str, Any]]
+    model_uuid: str
+    utc_time_created: str
+    signature: ModelSignature | None = None
+    saved_input_example_info: dict[str, Any] | None = None
+    run_id: str | None = None
+    artifact_path: str | None = None
+    model_size_bytes: int | None = None
+    mlflow_version: str | None = None
+    mltrail_version: str | None = None
+    requirements: list[str] = field(default_factory=list)
+
+    @property
+    def serialization_format(self) -> str:
+        """The format of the serialized estimator; ``pickle`` when not recorded."""
+        return str(
+            self.flavors.get("sklearn", {}).get("serialization_format", "pickle")
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the content of the ``MLmodel`` file.
+
+        Returns
+        -------
+        dict
+            MLflow's keys; ``run_id`` and ``artifact_path`` only when set.
+
+        Examples
+        --------
+        >>> from mltrail.models import ModelInfo
+        >>> ModelInfo("m", {}, "a" * 32, "2026-01-01 00:00:00").to_dict()["model_uuid"]
+        'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'
+        """
+        result: dict[str, Any] = {}
+        if self.artifact_path is not None:
+            result["artifact_path"] = self.artifact_path
+        result["flavors"] = self.flavors
+        if self.signature is not None:
+            result["signature"] = self.signature.to_dict()
+            result["is_signature_from_type_hint"] = False
+            result["type_hint_from_example"] = False
+        if self.saved_input_example_info is not None:
+            result["saved_input_example_info"] = self.saved_input_example_info
+        if self.mlflow_version is not None:
+            result["mlflow_version"] = self.mlflow_version
+        if self.mltrail_version is not None:
+            result["mltrail_version"] = self.mltrail_version
+        if self.model_size_bytes is not None:
+            result["model_size_bytes"] = self.model_size_bytes
+        result["model_uuid"] = self.model_uuid
+        if self.run_id is not None:
+            result["run_id"] = self.run_id
+        result["utc_time_created"] = self.utc_time_created
+        return result
+
+
+def _yaml_dump(data: Any, path: Path, *, sort_keys: bool = True) -> None:
+    import yaml
+
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    with open(path, "w", encoding="utf-8") as file:
+        yaml.dump(
+            data, file, Dumper=dumper, default_flow_style=False, sort_keys=sort_keys
+        )
+
+
+def _build_requirements() -> list[str]:
+    from mltrail.capture import pinned_requirement
+
+    return [pinned_requirement(name) or name for name in BUILD_PACKAGES]
+
+
+def _write_environment(
+    directory: Path, requirements: list[str], python_version: str
+) -> None:
+    (directory / "requirements.txt").write_text(
+        "\n".join(requirements), encoding="utf-8"
+    )
+    _yaml_dump(
+        {
+            "python": python_version,
+            "build_dependencies": _build_requirements(),
+            "dependencies": ["-r requirements.txt"],
+        },
+        directory / "python_env.yaml",
+        sort_keys=False,
+    )
+    from mltrail.capture import pinned_requirement
+
+    pip = pinned_requirement("pip")
+    _yaml_dump(
+        {
+            "name": "mlflow-env",
+            "channels": ["conda-forge"],
+            "dependencies": [
+                f"python={python_version}",
+                pip.replace("==", "<=") if pip else "pip",
+                {"pip": requirements},
+            ],
+        },
+        directory / "conda.yaml",
+    )
+
+
+def _prepare_directory(path: Path) -> None:
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise InvalidValueError(
+            "path",
+            str(path),
+            "a directory that does not exist yet, or an empty one",
+            "Choose a new path; mltrail never overwrites a saved model.",
+        )
+    path.mkdir(parents=True, exist_ok=True)
+
+
+def save_model_directory(
+    estimator: Any,
+    path: str | os.PathLike[str],
+    *,
+    serialization_format: str = "skops",
+    signature: ModelSignature | bool | None = None,
+    input_example: Any = None,
+    pip_requirements: Iterable[str] | None = None,
+    extra_pip_requirements: Iterable[str] = (),
+    pyfunc_predict_fn: str = "predict",
+    run_id: str | None = None,
+    artifact_path: str | None = None,
+    model_uri: str | None = None,
+) -> ModelInfo:
+    """Write the model directory; see ``mltrail.sklearn.save_model`` for the arguments.
+
+    ``signature=None`` infers one from ``input_example`` when there is one;
+    ``signature=False`` writes none.
+    """
+    if pyfunc_predict_fn not in PREDICT_FUNCTIONS:
+        raise InvalidValueError(
+            "pyfunc_predict_fn",
+            pyfunc_predict_fn,
+            f"one of {', '.join(PREDICT_FUNCTIONS)}",
+        )
+    directory = Path(path)
+    _prepare_directory(directory)
+    try:
+        return _write_directory(
+            estimator,
+            directory,
+            serialization_format=serialization_format,
+            signature=signature,
+            input_example=input_example,
+            pip_requirements=pip_requirements,
+            extra_pip_requirements=extra_pip_requirements,
+            pyfunc_predict_fn=pyfunc_predict_fn,
+            run_id=run_id,
+            artifact_path=artifact_path,
+            model_uri=model_uri or str(directory),
+        )
+    except BaseException:
+        # A half-written model must not look like a model.
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+
+
+def _write_directory(
+    estimator: Any,
+    directory: Path,
+    *,
+    serialization_format: str,
+    signature: ModelSignature | bool | None,
+    input_example: Any,
+    pip_requirements: Iterable[str] | None,
+    extra_pip_requirements: Iterable[str],
+    pyfunc_predict_fn: str,
+    run_id: str | None,
+    artifact_path: str | None,
+    model_uri: str,
+) -> ModelInfo:
+    import sklearn
+
+    from mltrail.capture import python_version, requirements_for
+
+    model_file, skops_types = dump_model(estimator, directory, serialization_format)
+    size = (directory / model_file).stat().st_size
+    example_info = None
+    is_pandas = _is_pandas(input_example)
+    if input_example is not None:
+        example = make_input_example(input_example)
+        example.save(directory)
+        example_info = example.info
+        for name in ("artifact_path", "serving_input_path"):
+            size += (directory / example.info[name]).stat().st_size
+        if signature is None:
+            signature = _infer_from_example(estimator, input_example, pyfunc_predict_fn)
+    if not isinstance(signature, ModelSignature):
+        signature = None
+
+    if pip_requirements is not None:
+        requirements = [str(line) for line in pip_requirements]
+    else:
+        requirements = requirements_for(
+            estimator, serialization_format=serialization_format, is_pandas=is_pandas
+        )
+    requirements += [str(line) for line in extra_pip_requirements]
+    _write_environment(directory, requirements, python_version())
+
+    flavors: dict[str, dict[str, Any]] = {}
+    if hasattr(estimator, pyfunc_predict_fn):
+        flavors["python_function"] = {
+            "env": {"conda": "conda.yaml", "virtualenv": "python_env.yaml"},
+            "loader_module": LOADER_MODULE,
+            "model_path": model_file,
+            "predict_fn": pyfunc_predict_fn,
+            "python_version": python_version(),
+        }
+    flavors["sklearn"] = {
+        "code": None,
+        "pickled_model": model_file,
+        "serialization_format": serialization_format,
+        "sklearn_version": sklearn.__version__,
+        "skops_trusted_types": skops_types or None,
+    }
+    info = ModelInfo(
+        model_uri=model_uri,
+        flavors=flavors,
+        model_uuid=uuid.uuid4().hex,
+        utc_time_created=str(datetime.now(UTC).replace(tzinfo=None)),
+        signature=signature,
+        saved_input_example_info=example_info,
+        run_id=run_id,
+        artifact_path=artifact_path,
+        model_size_bytes=size,
+        mlflow_version=MLFLOW_VERSION,
+        mltrail_version=__version__,
+        requirements=requirements,
+    )
+    _yaml_dump(info.to_dict(), directory / MLMODEL_FILE)
+    return info
+
+
+def _is_pandas(data: Any) -> bool:
+    module = type(data).__module__
+    return module == "pandas" or module.startswith("pandas.")
+
+
+def _infer_from_example(
+    estimator: Any, example: Any, predict_fn: str
+) -> ModelSignature:
+    """Infer the signature from the example and the output on its first rows."""
+    from mltrail.models._example import EXAMPLE_ROWS
+
+    head = (
+        example.iloc[:EXAMPLE_ROWS] if _is_pandas(example) else example[:EXAMPLE_ROWS]
+    )
+    # The output comes from the predict function, or from transform for a
+    # transformer, as MLflow's autolog does; score returns one number, not rows.
+    method = getattr(estimator, predict_fn, None) if predict_fn != "score" else None
+    if method is None and predict_fn == "predict":
+        method = getattr(estimator, "transform", None)
+    output = method(head) if method is not None else None
+    signature = infer_signature(example, output)
+    return signature
+
+
+def read_model_info(
+    directory: str | os.PathLike[str], model_uri: str = ""
+) -> ModelInfo:
+    """Read the ``MLmodel`` file of a model directory, written by mltrail or MLflow."""
+    import yaml
+
+    path = Path(directory) / MLMODEL_FILE
+    if not path.is_file():
+        raise NotFoundError(
+            "model",
+            str(directory),
+            f"No {MLMODEL_FILE} file there. Pass a directory written by save_model.",
+        )
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with open(path, encoding="utf-8") as file:
+        content = yaml.load(file, Loader=loader)  # noqa: S506 - a safe loader
+    if not isinstance(content, Mapping) or not isinstance(
+        content.get("flavors"), Mapping
+    ):
+        raise InvalidValueError(
+            f"{MLMODEL_FILE} of {str(directory)!r}",
+            content,
+            "a YAML mapping with a 'flavors' mapping",
+        )
+    signature = content.get("signature")
+    requirements_file = Path(directory) / "requirements.txt"
+    lines = (
+        requirements_file.read_text("utf-8").splitlines()
+        if requirements_file.is_file()
+        else []
+    )
+    requirements = [
+        line.strip() for line in lines if line.strip() and not line.startswith("#")
+    ]
+    return ModelInfo(
+        model_uri=model_uri or str(directory),
+        flavors={str(k): dict(v or {}) for k, v in content["flavors"].items()},
+        model_uuid=str(content.get("model_uuid") or ""),
+        utc_time_created=str(content.get("utc_time_created") or ""),
+        signature=ModelSignature.from_dict(signature)
+        if isinstance(signature, Mapping)
+        else None,
+        saved_input_example_info=content.get("saved_input_example_info"),
+        run_id=content.get("run_id"),
+        artifact_path=content.get("artifact_path"),
+        model_size_bytes=content.get("model_size_bytes"),
+        mlflow_version=content.get("mlflow_version"),
+        mltrail_version=content.get("mltrail_version"),
+        requirements=requirements,
+    )
+
+
+def local_artifact_directory(artifact_uri: str, artifact_path: str) -> Path | None:
+    """Return where a run-relative path is on disk, or None for remote artifacts.
+
+    Local artifacts are written and read in place, without a copy; the path goes
+    through the store's one resolver, which refuses to leave the run's root.
+    """
+    from mltrail.store._artifacts import artifact_root_path, resolve_artifact_path
+
+    scheme = urlparse(artifact_uri).scheme
+    if scheme not in ("", "file") and len(scheme) != 1:  # one letter: a drive
+        return None
+    return resolve_artifact_path(artifact_root_path(artifact_uri), artifact_path)
+
+
+def _local_directory(uri: str) -> Path | None:
+    """Return the local directory of a model URI, or None when it is remote."""
+    parsed = urlparse(uri)
+    if parsed.scheme == "file":
+        return Path(unquote(parsed.path))
+    if not parsed.scheme or len(parsed.scheme) == 1:  # one letter is a Windows drive
+        return Path(uri)
+    return None
+
+
+def resolve_model_uri(model_uri: str | os.PathLike[str]) -> Path:
+    """Return a local directory for a model URI: a path, ``file://`` or ``runs:/``.
+
+    A ``runs:/<run_id>/<path>`` URI is resolved through the tracking client, which
+    reads the run's artifacts in place when they are local and downloads them
+    otherwise.
+    """
+    text = os.fspath(model_uri)
+    parsed = urlparse(text)
+    if parsed.scheme == "runs":
+        run_id, _, artifact_path = text[len("runs:/") :].lstrip("/").partition("/")
+        if not run_id or not artifact_path:
+            raise InvalidValueError(
+                "model_uri",
+                text,
+                "'runs:/<run_id>/<artifact_path>'",
+                "For example 'runs:/0123456789abcdef0123456789abcdef/model'.",
+            )
+        from mltrail.tracking import TrackingClient
+
+        client = TrackingClient()
+        directory = local_artifact_directory(
+            client.get_run(run_id).info.artifact_uri, artifact_path
+        )
+        if directory is None:
+            return Path(client.download_artifacts(run_id, artifact_path))
+        if not directory.is_dir():
+            raise NotFoundError("model", text, "The run has no artifact there.")
+        return directory
+    local = _local_directory(text)
+    if local is None:
+        raise InvalidValueError(
+            "model_uri",
+            text,
+            "a local directory, a 'file://' URI or 'runs:/<run_id>/<artifact_path>'",
+        )
+    return local

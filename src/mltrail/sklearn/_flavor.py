@@ -1,0 +1,237 @@
+"""The ``sklearn`` model flavor: save, log and load scikit-learn estimators.
+
+The directory is MLflow's model format, so ``mlflow.pyfunc.load_model`` and
+``mlflow.sklearn.load_model`` read it too.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from mltrail.models._loading import load_estimator
+from mltrail.models._model import (
+    ModelInfo,
+    local_artifact_directory,
+    save_model_directory,
+)
+from mltrail.models._signature import ModelSignature
+
+__all__ = ["load_model", "log_model", "save_model"]
+
+
+def save_model(
+    sk_model: Any,
+    path: str | os.PathLike[str],
+    *,
+    serialization_format: str = "skops",
+    signature: ModelSignature | bool | None = None,
+    input_example: Any = None,
+    pip_requirements: Iterable[str] | None = None,
+    extra_pip_requirements: Iterable[str] = (),
+    pyfunc_predict_fn: str = "predict",
+) -> ModelInfo:
+    """Save a scikit-learn estimator as a model directory in MLflow's format.
+
+    The directory holds ``MLmodel`` (flavors ``python_function`` and ``sklearn``,
+    signature, input example info, mltrail's version), the serialized estimator,
+    ``requirements.txt``, ``python_env.yaml``, ``conda.yaml`` and, with an input
+    example, ``input_example.json`` and ``serving_input_example.json``. The
+    requirements are found in-process from the classes inside the estimator.
+
+    Parameters
+    ----------
+    sk_model : estimator
+        The scikit-learn estimator, usually fitted.
+    path : str or path
+        A directory that does not exist yet (or is empty).
+    serialization_format : {"skops", "cloudpickle", "pickle"}, default="skops"
+        skops loads without running code; pickle formats need ``trusted=True`` to
+        load.
+    signature : ModelSignature or bool or None, default=None
+        None infers it from ``input_example`` and the model's output on it; False
+        saves no signature.
+    input_example : DataFrame, ndarray, sparse matrix or None, default=None
+        Data like ``X``; its first 5 rows are saved (nothing else is copied).
+    pip_requirements : iterable of str or None, default=None
+        Replaces the inferred requirements.
+    extra_pip_requirements : iterable of str, default=()
+        Added to the requirements.
+    pyfunc_predict_fn : str, default="predict"
+        The method that ``PyFuncModel.predict`` calls, such as ``"predict_proba"``.
+
+    Returns
+    -------
+    ModelInfo
+        What the ``MLmodel`` file says; ``model_uri`` is ``path``.
+
+    Raises
+    ------
+    InvalidValueError
+        If ``path`` holds files already, or an argument is not one of its values.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_wine
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> import mltrail
+    >>> X, y = load_wine(return_X_y=True, as_frame=True)
+    >>> forest = RandomForestClassifier(n_estimators=10, random_state=0).fit(X, y)
+    >>> info = mltrail.sklearn.save_model(forest, "wine-model", input_example=X)
+    >>> info.flavors["sklearn"]["serialization_format"]
+    'skops'
+    >>> info.signature.inputs.inputs[0]
+    ColSpec(type='double', name='alcohol', required=True)
+    """
+    return save_model_directory(
+        sk_model,
+        path,
+        serialization_format=serialization_format,
+        signature=signature,
+        input_example=input_example,
+        pip_requirements=pip_requirements,
+        extra_pip_requirements=extra_pip_requirements,
+        pyfunc_predict_fn=pyfunc_predict_fn,
+    )
+
+
+def log_model(
+    sk_model: Any,
+    artifact_path: str = "model",
+    *,
+    run_id: str | None = None,
+    serialization_format: str = "skops",
+    signature: ModelSignature | bool | None = None,
+    input_example: Any = None,
+    pip_requirements: Iterable[str] | None = None,
+    extra_pip_requirements: Iterable[str] = (),
+    pyfunc_predict_fn: str = "predict",
+) -> ModelInfo:
+    """Save a scikit-learn estimator into a run's artifacts, at ``artifact_path``.
+
+    Without ``run_id``, the model goes to the active run; with no active run, a
+    run is started and left active, as MLflow does.
+
+    Parameters
+    ----------
+    sk_model : estimator
+        The scikit-learn estimator, usually fitted.
+    artifact_path : str, default="model"
+        The run-relative directory of the model.
+    run_id : str or None, default=None
+        The run to log to; None for the active run.
+    serialization_format : {"skops", "cloudpickle", "pickle"}, default="skops"
+        As in ``save_model``.
+    signature : ModelSignature or bool or None, default=None
+        As in ``save_model``.
+    input_example : DataFrame, ndarray, sparse matrix or None, default=None
+        As in ``save_model``.
+    pip_requirements : iterable of str or None, default=None
+        As in ``save_model``.
+    extra_pip_requirements : iterable of str, default=()
+        As in ``save_model``.
+    pyfunc_predict_fn : str, default="predict"
+        As in ``save_model``.
+
+    Returns
+    -------
+    ModelInfo
+        With ``model_uri`` ``runs:/<run_id>/<artifact_path>`` and ``run_id``.
+
+    Raises
+    ------
+    NotFoundError
+        If ``run_id`` names no run.
+    InvalidValueError
+        If an argument is not one of its values.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> import mltrail
+    >>> X, y = load_iris(return_X_y=True)
+    >>> with mltrail.start_run() as run:
+    ...     info = mltrail.sklearn.log_model(DecisionTreeClassifier().fit(X, y))
+    >>> info.model_uri == f"runs:/{run.info.run_id}/model"
+    True
+    >>> mltrail.sklearn.load_model(info.model_uri).predict(X[:2]).tolist()
+    [0, 0]
+    """
+    from mltrail.tracking import TrackingClient, active_run, start_run
+
+    if run_id is None:
+        run = active_run()
+        run_id = (run if run is not None else start_run()).info.run_id
+    artifact_path = artifact_path.strip("/")
+    client = TrackingClient()
+    options: dict[str, Any] = {
+        "serialization_format": serialization_format,
+        "signature": signature,
+        "input_example": input_example,
+        "pip_requirements": pip_requirements,
+        "extra_pip_requirements": extra_pip_requirements,
+        "pyfunc_predict_fn": pyfunc_predict_fn,
+        "run_id": run_id,
+        "artifact_path": artifact_path,
+        "model_uri": f"runs:/{run_id}/{artifact_path}",
+    }
+    artifact_uri = client.get_run(run_id).info.artifact_uri
+    target = local_artifact_directory(artifact_uri, artifact_path)
+    if target is not None:
+        return save_model_directory(sk_model, target, **options)
+    with tempfile.TemporaryDirectory(prefix="mltrail-model-") as temporary:
+        local = Path(temporary) / "model"
+        info = save_model_directory(sk_model, local, **options)
+        client.log_artifacts(run_id, local, artifact_path)
+    return info
+
+
+def load_model(
+    model_uri: str | os.PathLike[str], *, trusted: bool | Iterable[str] | None = None
+) -> Any:
+    """Load a scikit-learn estimator saved by mltrail or by ``mlflow.sklearn``.
+
+    skops files load without running code: classes from scikit-learn, numpy and
+    scipy are trusted, and any other type must be listed in ``trusted``; the list
+    stored in the model's ``MLmodel`` is never used. Pickle and cloudpickle files
+    load only with ``trusted=True``.
+
+    Parameters
+    ----------
+    model_uri : str or path
+        A model directory, a ``file://`` URI, or ``runs:/<run_id>/<artifact_path>``.
+    trusted : bool or list of str or None, default=None
+        ``True`` trusts the file entirely (needed for pickle formats); a list of
+        fully qualified type names trusts those types in a skops file as well.
+
+    Returns
+    -------
+    estimator
+        The estimator, as it was saved.
+
+    Raises
+    ------
+    NotFoundError
+        If there is no model at ``model_uri``.
+    UntrustedModelError
+        If the file holds types, or is a pickle, that the caller has not trusted;
+        the message lists the types.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> import mltrail
+    >>> X, y = load_iris(return_X_y=True)
+    >>> estimator = LogisticRegression(max_iter=500).fit(X, y)
+    >>> _ = mltrail.sklearn.save_model(
+    ...     estimator, "pickled", serialization_format="pickle"
+    ... )
+    >>> mltrail.sklearn.load_model("pickled", trusted=True).predict(X[:1]).tolist()
+    [0]
+    """
+    return load_estimator(model_uri, trusted)
