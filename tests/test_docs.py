@@ -50,8 +50,7 @@ def test_public_name_passes_numpydoc(path: str) -> None:
     errors = [
         f"{code}: {message}"
         for code, message in result["errors"]
-        if code in ENFORCED_CHECKS
-        and not _is_exempt(code, _resolve(path))
+        if code in ENFORCED_CHECKS and not _is_exempt(code, _resolve(path))
     ]
     assert not errors, "\n".join(errors)
 
@@ -59,7 +58,8 @@ def test_public_name_passes_numpydoc(path: str) -> None:
 @pytest.mark.parametrize("path", _public_names())
 def test_public_examples_run(path: str, tmp_path: Path) -> None:
     finder = doctest.DocTestFinder(recurse=True)
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    runner = doctest.DocTestRunner(optionflags=flags)
     tests = [t for t in finder.find(_resolve(path), path) if t.examples]
     assert tests, f"{path} has no runnable example"
     for test in tests:

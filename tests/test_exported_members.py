@@ -36,3 +36,8 @@ def test_exported_name_is_defined_in_mltrail(name: str) -> None:
     value = getattr(mltrail, name)
     module = getattr(value, "__module__", None) or getattr(value, "__name__", "")
     assert name == "__version__" or module.startswith("mltrail"), module
+
+
+def test_all_lists_exactly_the_lazy_names() -> None:
+    lazy = {*mltrail._LOCATIONS, *mltrail._SUBMODULES, "__version__"}
+    assert lazy == set(mltrail.__all__)

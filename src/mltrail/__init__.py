@@ -44,9 +44,13 @@ if _typing.TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         ActiveRun,
         TrackingClient,
         active_run,
+        create_experiment,
+        delete_experiment,
+        delete_run,
         delete_tag,
         end_run,
         flush,
+        get_experiment,
         get_experiment_by_name,
         get_run,
         get_tracking_uri,
@@ -63,27 +67,74 @@ if _typing.TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         search_experiments,
         search_runs,
         set_experiment,
+        set_experiment_tag,
         set_tag,
         set_tags,
         set_tracking_uri,
         start_run,
     )
 
-_ENTITIES = (
-    "Dataset DatasetInput Experiment FileInfo InputTag LifecycleStage Metric PagedList "
-    "Param Run RunData RunInfo RunInputs RunStatus RunTag ViewType"
-).split()
-_ERRORS = (
-    "ConflictError FilterSyntaxError InvalidValueError MltrailDeprecationWarning "
-    "MltrailError MltrailWarning NotFoundError StoreError"
-).split()
-_TRACKING = (
-    "ActiveRun TrackingClient active_run delete_tag end_run flush get_experiment_by_name "
-    "get_run get_tracking_uri last_active_run log_artifact log_artifacts log_dict "
-    "log_figure log_metric log_metrics log_param log_params log_text "
-    "search_experiments search_runs set_experiment set_tag set_tags set_tracking_uri "
-    "start_run"
-).split()
+_ENTITIES = [
+    "Dataset",
+    "DatasetInput",
+    "Experiment",
+    "FileInfo",
+    "InputTag",
+    "LifecycleStage",
+    "Metric",
+    "PagedList",
+    "Param",
+    "Run",
+    "RunData",
+    "RunInfo",
+    "RunInputs",
+    "RunStatus",
+    "RunTag",
+    "ViewType",
+]
+_ERRORS = [
+    "ConflictError",
+    "FilterSyntaxError",
+    "InvalidValueError",
+    "MltrailDeprecationWarning",
+    "MltrailError",
+    "MltrailWarning",
+    "NotFoundError",
+    "StoreError",
+]
+_TRACKING = [
+    "ActiveRun",
+    "TrackingClient",
+    "active_run",
+    "create_experiment",
+    "delete_experiment",
+    "delete_run",
+    "delete_tag",
+    "end_run",
+    "flush",
+    "get_experiment",
+    "get_experiment_by_name",
+    "get_run",
+    "get_tracking_uri",
+    "last_active_run",
+    "log_artifact",
+    "log_artifacts",
+    "log_dict",
+    "log_figure",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "log_text",
+    "search_experiments",
+    "search_runs",
+    "set_experiment",
+    "set_experiment_tag",
+    "set_tag",
+    "set_tags",
+    "set_tracking_uri",
+    "start_run",
+]
 _SUBMODULES = ("models", "pyfunc", "sklearn")
 
 _LOCATIONS: dict[str, str] = {
@@ -92,7 +143,67 @@ _LOCATIONS: dict[str, str] = {
     **dict.fromkeys(_TRACKING, "mltrail.tracking"),
 }
 
-__all__ = sorted([*_LOCATIONS, *_SUBMODULES, "__version__"])
+__all__ = [
+    "ActiveRun",
+    "ConflictError",
+    "Dataset",
+    "DatasetInput",
+    "Experiment",
+    "FileInfo",
+    "FilterSyntaxError",
+    "InputTag",
+    "InvalidValueError",
+    "LifecycleStage",
+    "Metric",
+    "MltrailDeprecationWarning",
+    "MltrailError",
+    "MltrailWarning",
+    "NotFoundError",
+    "PagedList",
+    "Param",
+    "Run",
+    "RunData",
+    "RunInfo",
+    "RunInputs",
+    "RunStatus",
+    "RunTag",
+    "StoreError",
+    "TrackingClient",
+    "ViewType",
+    "__version__",
+    "active_run",
+    "create_experiment",
+    "delete_experiment",
+    "delete_run",
+    "delete_tag",
+    "end_run",
+    "flush",
+    "get_experiment",
+    "get_experiment_by_name",
+    "get_run",
+    "get_tracking_uri",
+    "last_active_run",
+    "log_artifact",
+    "log_artifacts",
+    "log_dict",
+    "log_figure",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "log_text",
+    "models",
+    "pyfunc",
+    "search_experiments",
+    "search_runs",
+    "set_experiment",
+    "set_experiment_tag",
+    "set_tag",
+    "set_tags",
+    "set_tracking_uri",
+    "sklearn",
+    "start_run",
+]
 
 
 def __getattr__(name: str) -> _typing.Any:
