@@ -1,0 +1,159 @@
+"""``mltrail.sklearn.autolog()``: turn logging of scikit-learn fits on or off."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from mltrail._errors import InvalidValueError, MltrailWarning
+
+__all__ = ["autolog"]
+
+_FORMATS = ("skops", "cloudpickle", "pickle")
+
+
+def autolog(
+    log_models: bool = True,
+    log_input_examples: bool = True,
+    log_model_signatures: bool = True,
+    log_datasets: bool = True,
+    max_tuning_runs: int | None = None,
+    serialization_format: str = "skops",
+    pos_label: int | str | None = None,
+    extra_tags: Mapping[str, str] | None = None,
+    exclusive: bool = False,
+    disable: bool = False,
+    silent: bool = False,
+) -> None:
+    """Log every scikit-learn ``fit`` to a run: params, metrics, tags and the model.
+
+    Patches ``fit``, ``fit_transform`` and ``fit_predict`` of every scikit-learn
+    estimator class, of third-party estimators built on ``BaseEstimator`` (such as
+    XGBoost's and LightGBM's scikit-learn classes), and of classes defined or
+    imported after this call. Each top-level fit logs:
+
+    - params: every ``get_params(deep=True)`` entry, as ``str``, never truncated;
+    - training metrics with MLflow's names (``training_accuracy_score``,
+      ``training_f1_score``, ``training_r2_score``, ``training_score``, ... and
+      ``training_silhouette_score`` and kin for clusterers on at most 2,000 rows),
+      and ``training_duration_seconds``, the time ``fit`` took;
+    - tags ``estimator_name``, ``estimator_class``, ``mltrail.autologging``,
+      ``mltrail.python_version``, ``mltrail.sklearn_version`` and ``mltrail.version``;
+    - the model under ``model/``, with its signature and input example, the
+      training data as a run input, and ``environment/packages.txt``.
+
+    Runs. With no active run, the fit gets its own run, ended ``FINISHED``, or
+    ``FAILED`` if ``fit`` raises (``KILLED`` for ``KeyboardInterrupt``): the
+    exception propagates unchanged, and the tags ``mltrail.error.type``,
+    ``mltrail.error.message`` and ``mltrail.error.traceback`` record it. With an
+    active run, the first fit logs into it and leaves it open; each later fit in
+    the same run gets a *child run* of its own (tag ``mlflow.parentRunId``), so a
+    second estimator never conflicts with the first one's params.
+
+    Nesting. Fits called inside a logged fit (pipeline steps, search folds, the
+    refit, ``fit_transform`` calling ``fit``, ``cross_validate`` inside a custom
+    ``fit``) log nothing of their own, in joblib's worker threads too. So do the
+    folds of ``cross_validate``, ``cross_val_score``, ``cross_val_predict``,
+    ``learning_curve``, ``validation_curve`` and ``permutation_test_score``, however
+    they were imported. A fit in a thread of your own is a top-level fit and gets
+    its own run.
+
+    Searches. ``GridSearchCV``, ``RandomizedSearchCV`` and the halving searches log
+    their own params (``get_params(deep=False)``), ``best_<param>`` params,
+    ``best_cv_score``, training metrics of the refit estimator, ``cv_results.csv``
+    and ``best_estimator_`` as the model, plus one child run per candidate, best
+    first, tagged ``mltrail.best_candidate=true`` for the best and linked from the
+    parent by ``mltrail.best_child_run_id``.
+
+    Failures of autologging itself warn once per fit (``MltrailWarning``), never
+    change what ``fit`` returns, and never mark the run ``FAILED``.
+
+    Parameters
+    ----------
+    log_models : bool, default=True
+        Save the fitted estimator under the run's ``model/`` artifact directory.
+    log_input_examples : bool, default=True
+        Save the first 5 rows of ``X`` with the model as its input example.
+    log_model_signatures : bool, default=True
+        Infer the model signature from ``X[:5]`` and ``predict`` (or ``transform``).
+    log_datasets : bool, default=True
+        Record the training data as a run input with context ``train``.
+    max_tuning_runs : int or None, default=None
+        The most child runs a search logs, best first; None logs every candidate.
+    serialization_format : {"skops", "cloudpickle", "pickle"}, default="skops"
+        How the model is saved; skops loads without running code.
+    pos_label : int, str or None, default=None
+        If set, precision, recall and F1 are binary for this label, else weighted.
+    extra_tags : mapping of str to str or None, default=None
+        Tags added to the runs that autologging creates.
+    exclusive : bool, default=False
+        If True, fits inside a run you started log nothing.
+    disable : bool, default=False
+        If True, turn autologging off and restore every patched method exactly.
+    silent : bool, default=False
+        If True, autologging's own failures do not warn.
+
+    Raises
+    ------
+    InvalidValueError
+        If ``max_tuning_runs`` is negative or ``serialization_format`` is unknown.
+
+    Examples
+    --------
+    >>> import mltrail
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> mltrail.sklearn.autolog()
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = LogisticRegression(max_iter=500).fit(X, y)
+    >>> run = mltrail.last_active_run()
+    >>> run.data.params["max_iter"], run.info.status
+    ('500', 'FINISHED')
+    >>> mltrail.sklearn.autolog(disable=True)
+    """
+    from mltrail.sklearn import _patch, _session
+
+    if disable:
+        _session.settings = None
+        _patch.unpatch_all()
+        return
+    if max_tuning_runs is not None and (
+        isinstance(max_tuning_runs, bool) or max_tuning_runs < 0
+    ):
+        raise InvalidValueError(
+            "max_tuning_runs",
+            max_tuning_runs,
+            "None or an int >= 0",
+            "Use None to log every candidate of a search.",
+        )
+    if serialization_format not in _FORMATS:
+        raise InvalidValueError(
+            "serialization_format",
+            serialization_format,
+            f"one of {', '.join(map(repr, _FORMATS))}",
+            "Use 'skops' (the default): it loads without running code.",
+        )
+    tags = dict(extra_tags or {})
+    if _session.AUTOLOGGING_TAG in tags:
+        del tags[_session.AUTOLOGGING_TAG]
+        if not silent:
+            import warnings
+
+            warnings.warn(
+                "extra_tags may not set the reserved tag "
+                f"{_session.AUTOLOGGING_TAG!r}; it was dropped. Choose another key.",
+                MltrailWarning,
+                stacklevel=2,
+            )
+    _session.settings = _session.AutologSettings(
+        log_models=log_models,
+        log_input_examples=log_input_examples,
+        log_model_signatures=log_model_signatures,
+        log_datasets=log_datasets,
+        max_tuning_runs=max_tuning_runs,
+        serialization_format=serialization_format,
+        pos_label=pos_label,
+        extra_tags={str(k): str(v) for k, v in tags.items()},
+        exclusive=exclusive,
+        silent=silent,
+    )
+    _patch.patch_all()

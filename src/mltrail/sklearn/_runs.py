@@ -1,0 +1,151 @@
+"""The tracking calls of autologging: the one place that uses ``mltrail.tracking``.
+
+Own runs are started with the fluent API, so they are the active run while ``fit``
+runs; everything else goes through a ``TrackingClient`` by run id, in batches.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = [
+    "active_run_id",
+    "end_run",
+    "log_batch",
+    "log_child_runs",
+    "log_input",
+    "log_model",
+    "log_text",
+    "source_tags",
+    "start_run",
+]
+
+PARENT_RUN_ID_TAG = "mlflow.parentRunId"
+
+
+def _client() -> Any:
+    from mltrail.tracking._runs import current_client
+
+    return current_client()
+
+
+def active_run_id() -> str | None:
+    """Return the id of the active run in this context, if any."""
+    from mltrail import tracking
+
+    run = tracking.active_run()
+    return None if run is None else str(run.info.run_id)
+
+
+def start_run(tags: Mapping[str, str], *, nested: bool = False) -> str:
+    """Start a run with the fluent API (it becomes the active run) and return its id."""
+    from mltrail import tracking
+
+    run = tracking.start_run(tags=dict(tags), nested=nested)
+    return str(run.info.run_id)
+
+
+def end_run(run_id: str, status: str) -> None:
+    """End the run started by ``start_run``."""
+    from mltrail import tracking
+
+    run = tracking.active_run()
+    if run is not None and run.info.run_id == run_id:
+        tracking.end_run(status=status)
+    else:  # pragma: no cover - user code inside fit ended our run already
+        _client().set_terminated(run_id, status=status)
+
+
+def log_batch(
+    run_id: str,
+    params: Mapping[str, str] | None = None,
+    metrics: Mapping[str, float] | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> None:
+    """Write params, metrics and tags in one call."""
+    from mltrail._entities import Metric, Param, RunTag
+
+    now = int(time.time() * 1000)
+    _client().log_batch(
+        run_id,
+        metrics=[Metric(k, v, now, 0) for k, v in (metrics or {}).items()],
+        params=[Param(k, v) for k, v in (params or {}).items()],
+        tags=[RunTag(k, v) for k, v in (tags or {}).items()],
+    )
+
+
+def log_text(run_id: str, text: str, artifact_file: str) -> None:
+    """Write a text artifact of the run."""
+    _client().log_text(run_id, text, artifact_file)
+
+
+def log_input(run_id: str, dataset_input: Any) -> None:
+    """Record a dataset input of the run."""
+    _client().log_inputs(run_id, [dataset_input])
+
+
+def source_tags() -> dict[str, str]:
+    """Return the tags naming where the run comes from, for a dataset's source."""
+    from mltrail.tracking._context import system_tags
+
+    return system_tags()
+
+
+def log_model(
+    run_id: str,
+    model: Any,
+    *,
+    serialization_format: str,
+    signature: Any,
+    input_example: Any,
+) -> None:
+    """Save the estimator under the run's ``model/`` artifact directory."""
+    from mltrail.sklearn._flavor import log_model as flavor_log_model
+
+    flavor_log_model(
+        model,
+        "model",
+        run_id=run_id,
+        serialization_format=serialization_format,
+        signature=signature,
+        input_example=input_example,
+    )
+
+
+def log_child_runs(
+    parent_run_id: str,
+    candidates: Sequence[tuple[int, dict[str, str], dict[str, float]]],
+    *,
+    tags: Mapping[str, str],
+    best_row: Any,
+) -> list[str]:
+    """Create one finished child run per search candidate; return their ids."""
+    from mltrail._entities import Metric, Param
+
+    client = _client()
+    parent = client.get_run(parent_run_id)
+    experiment_id = parent.info.experiment_id
+    run_name = parent.info.run_name
+    now = int(time.time() * 1000)
+    child_ids = []
+    for row, params, metrics in candidates:
+        child_tags = {**tags, PARENT_RUN_ID_TAG: parent_run_id}
+        if row == best_row:
+            child_tags["mltrail.best_candidate"] = "true"
+        child = client.create_run(
+            experiment_id,
+            start_time=parent.info.start_time,
+            tags=child_tags,
+            run_name=f"{run_name}-candidate-{row}",
+        )
+        child_id = str(child.info.run_id)
+        client.log_batch(
+            child_id,
+            metrics=[Metric(k, v, now, 0) for k, v in metrics.items()],
+            params=[Param(k, v) for k, v in params.items()],
+        )
+        client.set_terminated(child_id, status="FINISHED", end_time=now)
+        child_ids.append(child_id)
+    return child_ids

@@ -1,0 +1,226 @@
+"""The training session: what a patched ``fit`` does around the original one.
+
+A fit called while no other fit is in progress in the same context (thread, task,
+or joblib worker of that fit) is a top-level fit: it gets a run, or logs into the
+active one. Fits nested inside it (pipeline steps, search folds, ``cross_validate``,
+``fit_transform`` calling ``fit``) see the session in ``in_fit`` and run untouched.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+import warnings
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from mltrail._errors import MltrailWarning
+
+__all__ = ["AutologSettings", "Carrier", "in_fit", "run_fit", "settings"]
+
+AUTOLOGGING_TAG = "mltrail.autologging"
+ERROR_TAGS = ("mltrail.error.type", "mltrail.error.message", "mltrail.error.traceback")
+DURATION_METRIC = "training_duration_seconds"
+# As the tracking layer: a deep traceback fits whole, a runaway one cannot flood.
+MAX_ERROR_TEXT = 100_000
+# The user's ``fit`` call is this many frames above ``_warn``.
+_WARN_STACKLEVEL = 5
+
+
+@dataclass(frozen=True, slots=True)
+class AutologSettings:
+    """The options of ``autolog()`` in force."""
+
+    log_models: bool = True
+    log_input_examples: bool = True
+    log_model_signatures: bool = True
+    log_datasets: bool = True
+    max_tuning_runs: int | None = None
+    serialization_format: str = "skops"
+    pos_label: Any = None
+    extra_tags: Mapping[str, str] = field(default_factory=dict)
+    exclusive: bool = False
+    silent: bool = False
+
+
+# None while autolog is off; read on every patched call, so a plain module global.
+settings: AutologSettings | None = None
+# The fit in progress in this context, if any.
+in_fit: ContextVar[object | None] = ContextVar("mltrail_sklearn_in_fit", default=None)
+
+_used_runs_lock = threading.Lock()
+# User runs that already received an autologged fit; later fits get a child run.
+_used_runs: set[str] = set()
+
+
+class Carrier:
+    """A joblib task that runs inside the fit that dispatched it."""
+
+    __slots__ = ("function", "state")
+
+    def __init__(self, function: Callable[..., Any], state: object) -> None:
+        self.function = function
+        self.state = state
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        token = in_fit.set(self.state)
+        try:
+            return self.function(*args, **kwargs)
+        finally:
+            in_fit.reset(token)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Another process has no fit in progress: send the bare task.
+        return (_identity, (self.function,))
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _warn(problems: list[str], config: AutologSettings) -> None:
+    if problems and not config.silent:
+        warnings.warn(
+            "mltrail autologging failed to log part of this fit (the fit itself "
+            "succeeded): " + "; ".join(problems),
+            MltrailWarning,
+            stacklevel=_WARN_STACKLEVEL,
+        )
+
+
+def _error_tags(exc: BaseException) -> dict[str, str]:
+    """Return the error tags of a failed fit, written as the tracking layer does."""
+    text = "".join(traceback.format_exception(exc))
+    if len(text) > MAX_ERROR_TEXT:
+        text = "...\n" + text[-MAX_ERROR_TEXT:]
+    kind = type(exc)
+    values = (f"{kind.__module__}.{kind.__qualname__}", str(exc)[:MAX_ERROR_TEXT], text)
+    return dict(zip(ERROR_TAGS, values, strict=True))
+
+
+def _problem(step: str, exc: BaseException) -> str:
+    return f"{step}: {type(exc).__name__}: {exc}"
+
+
+def run_fit(
+    function: Callable[..., Any],
+    estimator: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Any:
+    """Run a top-level fit inside a training session, logging it to a run."""
+    from sklearn.base import BaseEstimator
+
+    config = settings
+    if config is None or not isinstance(estimator, BaseEstimator):
+        return function(estimator, *args, **kwargs)
+    token = in_fit.set(True)
+    try:
+        return _TopLevelFit(config, function, estimator, args, kwargs).run()
+    finally:
+        in_fit.reset(token)
+
+
+class _TopLevelFit:
+    """One top-level fit: its run, its arguments and what goes wrong while logging."""
+
+    def __init__(
+        self,
+        config: AutologSettings,
+        function: Callable[..., Any],
+        estimator: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> None:
+        self.config = config
+        self.function = function
+        self.estimator = estimator
+        self.args = args
+        self.kwargs = kwargs
+        self.problems: list[str] = []
+        self.run_id: str | None = None
+        self.is_owned = False
+        self.params: dict[str, str] = {}
+
+    def run(self) -> Any:
+        try:
+            self._begin()
+        except Exception as exc:  # autolog must never break the user's fit
+            self.problems.append(_problem("starting the run", exc))
+        if self.run_id is None:
+            result = self.function(self.estimator, *self.args, **self.kwargs)
+            _warn(self.problems, self.config)
+            return result
+        start = time.perf_counter()
+        try:
+            result = self.function(self.estimator, *self.args, **self.kwargs)
+        except BaseException as exc:
+            self._fail(exc)
+            raise
+        duration = time.perf_counter() - start
+        try:
+            self._log(result, duration)
+        except Exception as exc:  # autolog must never break the user's fit
+            self.problems.append(_problem("logging", exc))
+        finally:
+            self._end("FINISHED")
+        _warn(self.problems, self.config)
+        return result
+
+    def _begin(self) -> None:
+        from mltrail.sklearn import _runs, _search, _training
+
+        active = _runs.active_run_id()
+        if active is not None and self.config.exclusive:
+            return
+        deep = not _search.is_search(self.estimator)
+        self.params = _training.estimator_params(self.estimator, deep=deep)
+        tags = {AUTOLOGGING_TAG: "sklearn", **self.config.extra_tags}
+        if active is None:
+            self.run_id = _runs.start_run(tags)
+            self.is_owned = True
+            return
+        with _used_runs_lock:
+            is_first = active not in _used_runs
+            _used_runs.add(active)
+        if is_first:
+            self.run_id = active
+        else:
+            self.run_id = _runs.start_run(tags, nested=True)
+            self.is_owned = True
+
+    def _fail(self, exc: BaseException) -> None:
+        """Record the failed fit; the exception itself propagates unchanged."""
+        from mltrail.sklearn import _runs, _training
+
+        assert self.run_id is not None  # noqa: S101 - checked by the caller
+        try:
+            tags = _training.estimator_tags(self.estimator)
+            if self.is_owned:
+                tags.update(_error_tags(exc))
+            _runs.log_batch(self.run_id, params=self.params, tags=tags)
+        except Exception as log_exc:  # autolog must never hide the user's error
+            self.problems.append(_problem("recording the failure", log_exc))
+        self._end("KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")
+        _warn(self.problems, self.config)
+
+    def _end(self, status: str) -> None:
+        from mltrail.sklearn import _runs
+
+        if self.is_owned and self.run_id is not None:
+            try:
+                _runs.end_run(self.run_id, status)
+            except Exception as exc:  # autolog must never break the user's fit
+                self.problems.append(_problem("ending the run", exc))
+
+    def _log(self, result: Any, duration: float) -> None:
+        from mltrail.sklearn import _logging
+
+        assert self.run_id is not None  # noqa: S101 - checked by the caller
+        call = _logging.FitCall(self.function, self.args, self.kwargs, result, duration)
+        _logging.FitLog(
+            self.run_id, self.config, self.estimator, call, self.params, self.problems
+        ).write()

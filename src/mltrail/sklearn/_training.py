@@ -1,0 +1,350 @@
+"""What one fit tells about itself: fit arguments, params, tags and training metrics.
+
+Pure functions over a fitted estimator and its training data. They never copy the
+data: they read it, predict on it once, and slice at most a few rows.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+import json
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+__all__ = [
+    "CLUSTER_SAMPLE_SIZE",
+    "INPUT_EXAMPLE_ROWS",
+    "dataset_input",
+    "estimator_params",
+    "estimator_tags",
+    "fit_arguments",
+    "head",
+    "training_metrics",
+]
+
+INPUT_EXAMPLE_ROWS = 5
+CLUSTER_SAMPLE_SIZE = 2000
+DIGEST_ELEMENTS = 10_000
+
+
+@functools.cache
+def _parameter_names(function: Callable[..., Any]) -> tuple[str, ...]:
+    """Return the names of a fit method's parameters after ``self``."""
+    try:
+        parameters = list(inspect.signature(function).parameters.values())[1:]
+    except (TypeError, ValueError):  # pragma: no cover - C functions
+        return ()
+    positional = (
+        inspect.Parameter.POSITIONAL_ONLY,
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+    )
+    return tuple(p.name for p in parameters if p.kind in positional)
+
+
+def fit_arguments(
+    function: Callable[..., Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]
+) -> tuple[Any, Any, Any]:
+    """Return ``(X, y, sample_weight)`` from the arguments of a fit call."""
+    names = _parameter_names(function)
+    bound = dict(zip(names, args, strict=False))
+    bound.update(kwargs)
+    X = args[0] if args else (bound.get(names[0]) if names else None)
+    y_name = names[1] if len(names) > 1 and names[1] in ("y", "Y") else "y"
+    return X, bound.get(y_name), bound.get("sample_weight")
+
+
+def estimator_params(estimator: Any, *, deep: bool = True) -> dict[str, str]:
+    """Return ``get_params(deep=deep)`` with every value as ``str``, never truncated."""
+    return {key: str(value) for key, value in estimator.get_params(deep=deep).items()}
+
+
+def estimator_tags(estimator: Any) -> dict[str, str]:
+    """Return the ``estimator_name`` and ``estimator_class`` tags, as MLflow does."""
+    cls = type(estimator)
+    return {
+        "estimator_name": cls.__name__,
+        "estimator_class": f"{cls.__module__}.{cls.__qualname__}",
+    }
+
+
+def head(X: Any, n: int = INPUT_EXAMPLE_ROWS) -> Any:
+    """Return the first ``n`` rows of X without copying the rest."""
+    iloc = getattr(X, "iloc", None)
+    if iloc is not None:
+        return iloc[:n]
+    return X[:n]
+
+
+def _n_rows(X: Any) -> int:
+    shape = getattr(X, "shape", None)
+    return int(shape[0]) if shape is not None else len(X)
+
+
+def _rows(X: Any, index: Any) -> Any:
+    iloc = getattr(X, "iloc", None)
+    return iloc[index] if iloc is not None else X[index]
+
+
+def _classifier_metrics(
+    estimator: Any,
+    X: Any,
+    y: Any,
+    sample_weight: Any,
+    pos_label: Any,
+    predictions: dict[str, Any],
+) -> dict[str, float]:
+    """Return MLflow's classifier training metrics, predicting once."""
+    import numpy as np
+    from sklearn import metrics
+
+    classes: Any = getattr(estimator, "classes_", None)
+    has_proba = hasattr(estimator, "predict_proba") and classes is not None
+    proba = estimator.predict_proba(X) if has_proba else None
+    if proba is not None and _predicts_most_probable(estimator):
+        y_pred = classes.take(proba.argmax(axis=1), axis=0)  # what predict computes
+    else:
+        y_pred = estimator.predict(X)
+    predictions["y_pred"] = y_pred
+    if proba is not None:
+        predictions["y_score"] = proba
+    binary = pos_label is not None
+    average = "binary" if binary else "weighted"
+    extra = {"pos_label": pos_label} if binary else {}
+    weight = {"sample_weight": sample_weight}
+    # One pass for the three scores that precision_score, recall_score and f1_score
+    # would each compute the same way, and accuracy as accuracy_score computes it
+    # for one-dimensional labels.
+    precision, recall, f1, _ = metrics.precision_recall_fscore_support(
+        y, y_pred, average=average, zero_division=0.0, **extra, **weight
+    )
+    accuracy = np.average(np.asarray(y) == y_pred, weights=sample_weight)
+    values = {
+        "training_precision_score": precision,
+        "training_recall_score": recall,
+        "training_f1_score": f1,
+        "training_accuracy_score": accuracy,
+    }
+    if proba is not None and len(classes) > 1:
+        values["training_log_loss"] = metrics.log_loss(
+            y, proba, labels=classes, **weight
+        )
+        if len(classes) == 2:
+            values["training_roc_auc"] = metrics.roc_auc_score(y, proba[:, 1], **weight)
+        elif sample_weight is None:  # one-vs-one AUC takes no sample weights
+            values["training_roc_auc"] = metrics.roc_auc_score(
+                y, proba, average="weighted", multi_class="ovo"
+            )
+    if _score_is_default(estimator):
+        values["training_score"] = values["training_accuracy_score"]
+    return values
+
+
+def _regressor_metrics(
+    estimator: Any, X: Any, y: Any, sample_weight: Any, predictions: dict[str, Any]
+) -> dict[str, float]:
+    """Return MLflow's regressor training metrics, predicting once."""
+    from sklearn import metrics
+
+    y_pred = predictions["y_pred"] = estimator.predict(X)
+    weight = {"sample_weight": sample_weight, "multioutput": "uniform_average"}
+    mse = float(metrics.mean_squared_error(y, y_pred, **weight))
+    values = {
+        "training_mean_squared_error": mse,
+        "training_root_mean_squared_error": math.sqrt(mse),
+        "training_mean_absolute_error": metrics.mean_absolute_error(
+            y, y_pred, **weight
+        ),
+        "training_r2_score": metrics.r2_score(y, y_pred, **weight),
+    }
+    if _score_is_default(estimator):
+        values["training_score"] = values["training_r2_score"]
+    return values
+
+
+def _cluster_metrics(estimator: Any, X: Any, labels: Any) -> dict[str, float]:
+    """Return silhouette, Calinski-Harabasz and Davies-Bouldin on a bounded sample."""
+    import numpy as np
+    from sklearn import metrics
+
+    if labels is None:
+        labels = getattr(estimator, "labels_", None)
+    n = _n_rows(X)
+    if labels is None or len(labels) != n:
+        if not hasattr(estimator, "predict"):
+            return {}
+        labels = estimator.predict(X)
+    labels = np.asarray(labels)
+    if n > CLUSTER_SAMPLE_SIZE:
+        # Evenly spaced rows: deterministic and spread over the whole data set.
+        index = np.linspace(0, n - 1, CLUSTER_SAMPLE_SIZE).astype(np.intp)
+        X, labels = _rows(X, index), labels[index]
+    n_labels = len(np.unique(labels))
+    if not 2 <= n_labels < len(labels):
+        return {}
+    values = {"training_silhouette_score": metrics.silhouette_score(X, labels)}
+    if not hasattr(X, "tocsr"):  # the other two do not take sparse matrices
+        values["training_calinski_harabasz_score"] = metrics.calinski_harabasz_score(
+            X, labels
+        )
+        values["training_davies_bouldin_score"] = metrics.davies_bouldin_score(
+            X, labels
+        )
+    return values
+
+
+def _predicts_most_probable(estimator: Any) -> bool:
+    """Whether ``predict`` is the class of highest ``predict_proba``, as for forests.
+
+    Then one pass over the trees gives both, instead of two.
+    """
+    from sklearn.ensemble._forest import ForestClassifier
+    from sklearn.pipeline import Pipeline
+
+    predict = _static_method(estimator, "predict")
+    if isinstance(estimator, Pipeline) and predict is Pipeline.__dict__["predict"]:
+        return _predicts_most_probable(estimator._final_estimator)
+    return (
+        predict is ForestClassifier.__dict__["predict"]
+        and getattr(estimator, "n_outputs_", 1) == 1
+    )
+
+
+def _static_method(estimator: Any, name: str) -> Any:
+    """Return the class attribute behind ``estimator.name``, descriptors unresolved."""
+    return inspect.getattr_static(type(estimator), name, None)
+
+
+def _score_is_default(estimator: Any) -> bool:
+    """Whether ``estimator.score`` is the accuracy or R² of ``predict``, as computed."""
+    from sklearn.base import ClassifierMixin, RegressorMixin
+    from sklearn.pipeline import Pipeline
+
+    score = _static_method(estimator, "score")
+    if score is ClassifierMixin.score or score is RegressorMixin.score:
+        return True
+    if isinstance(estimator, Pipeline) and score is Pipeline.__dict__["score"]:
+        return _score_is_default(estimator._final_estimator)
+    return False
+
+
+def training_metrics(
+    estimator: Any,
+    X: Any,
+    y: Any,
+    sample_weight: Any = None,
+    *,
+    pos_label: Any = None,
+    fit_result: Any = None,
+    predictions: dict[str, Any] | None = None,
+) -> dict[str, float]:
+    """Return the training metrics of a fitted estimator, with MLflow's names.
+
+    ``fit_result`` is what ``fit_predict`` returned (cluster labels), if anything.
+    The predictions made on X are stored in ``predictions``, if given, as
+    ``y_pred`` and ``y_score`` (``predict_proba``), for later steps to reuse.
+    """
+    from sklearn import config_context
+
+    # The arguments are ours and valid: skip scikit-learn's checks of them.
+    with config_context(skip_parameter_validation=True):
+        return _training_metrics(
+            estimator,
+            X,
+            y,
+            sample_weight,
+            pos_label,
+            fit_result,
+            {} if predictions is None else predictions,
+        )
+
+
+def _training_metrics(
+    estimator: Any,
+    X: Any,
+    y: Any,
+    sample_weight: Any,
+    pos_label: Any,
+    fit_result: Any,
+    predictions: dict[str, Any],
+) -> dict[str, float]:
+    from sklearn.base import is_classifier, is_clusterer, is_regressor
+
+    values: dict[str, float] = {}
+    one_output = y is not None and getattr(y, "ndim", 1) == 1
+    if y is not None and is_classifier(estimator) and one_output:
+        values = _classifier_metrics(
+            estimator, X, y, sample_weight, pos_label, predictions
+        )
+    elif y is not None and is_regressor(estimator):
+        values = _regressor_metrics(estimator, X, y, sample_weight, predictions)
+    elif is_clusterer(estimator):
+        labels = fit_result if getattr(fit_result, "ndim", 0) == 1 else None
+        values = _cluster_metrics(estimator, X, labels)
+    if y is not None and "training_score" not in values and hasattr(estimator, "score"):
+        weight = {} if sample_weight is None else {"sample_weight": sample_weight}
+        values["training_score"] = estimator.score(X, y, **weight)
+    return {key: float(value) for key, value in values.items()}
+
+
+def _digest_and_profile(X: Any, y: Any) -> tuple[str, dict[str, Any]]:
+    """Return an 8-hex digest of the first rows and shape, and a profile, no copies."""
+    import numpy as np
+
+    md5 = hashlib.md5(usedforsecurity=False)
+    n = _n_rows(X)
+    columns = getattr(X, "columns", None)
+    if columns is not None:
+        import pandas as pd
+
+        n_columns = len(columns)
+        rows = max(1, DIGEST_ELEMENTS // max(1, n_columns))
+        hashed = pd.util.hash_pandas_object(X.iloc[:rows], index=False)
+        md5.update(np.asarray(hashed).tobytes())
+        md5.update(json.dumps([str(c) for c in columns]).encode())
+        profile: dict[str, Any] = {"num_rows": n, "num_elements": n * n_columns}
+    else:
+        shape = tuple(int(s) for s in getattr(X, "shape", (n,)))
+        n_columns = int(np.prod(shape[1:])) if len(shape) > 1 else 1
+        rows = max(1, DIGEST_ELEMENTS // max(1, n_columns))
+        first = head(X, rows)
+        if hasattr(first, "toarray"):
+            first = first.toarray()
+        array = np.asarray(first)
+        if array.dtype.kind in "biufcmM":
+            md5.update(np.ascontiguousarray(array).tobytes())
+        else:
+            md5.update(repr(array.tolist()).encode())
+        nbytes = getattr(X, "nbytes", None)
+        profile = {"features_shape": list(shape), "features_size": n * n_columns}
+        if nbytes is not None:
+            profile["features_nbytes"] = int(nbytes)
+    md5.update(str(n).encode())
+    if y is not None:
+        y_head = np.asarray(head(y, DIGEST_ELEMENTS))
+        if y_head.dtype.kind in "biufcmM":
+            md5.update(np.ascontiguousarray(y_head).tobytes())
+        else:
+            md5.update(repr(y_head.tolist()).encode())
+    return md5.hexdigest()[:8], profile
+
+
+def dataset_input(X: Any, y: Any, source_tags: Mapping[str, str]) -> Any:
+    """Return the training data as a run input (``mlflow.data.context=train``).
+
+    The one place that describes a training data set; ``mltrail.capture`` replaces it.
+    """
+    from mltrail._entities import Dataset, DatasetInput, InputTag
+
+    digest, profile = _digest_and_profile(X, y)
+    dataset = Dataset(
+        name="dataset",
+        digest=digest,
+        source_type="code",
+        source=json.dumps({"tags": dict(source_tags)}),
+        schema=None,
+        profile=json.dumps(profile),
+    )
+    return DatasetInput(dataset, [InputTag("mlflow.data.context", "train")])
