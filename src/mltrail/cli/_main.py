@@ -1,0 +1,90 @@
+"""The root ``mltrail`` group, the console script's ``main``, and the error boundary."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from mltrail._errors import MltrailError
+from mltrail._version import __version__
+from mltrail.cli._experiments import experiments
+from mltrail.cli._runs import runs
+
+if TYPE_CHECKING:
+    from mltrail.tracking import TrackingClient
+
+__all__ = ["Context", "cli", "main"]
+
+
+class Context:
+    """What every command shares: the tracking URI and a client made on first use."""
+
+    def __init__(self, tracking_uri: str | None) -> None:
+        self.tracking_uri = tracking_uri
+        self._client: TrackingClient | None = None
+
+    @property
+    def client(self) -> TrackingClient:
+        """The tracking client, created on first use so ``--help`` stays instant."""
+        if self._client is None:
+            from mltrail.tracking import TrackingClient
+
+            self._client = TrackingClient(tracking_uri=self.tracking_uri)
+        return self._client
+
+
+class _Group(click.Group):
+    """A group that turns every ``MltrailError`` into ``Error: <message>``, exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MltrailError as exc:
+            # ClickException prints "Error: <message>" to stderr and exits with 1.
+            raise click.ClickException(exc.message) from exc
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--tracking-uri",
+    envvar="MLTRAIL_TRACKING_URI",
+    show_envvar=True,
+    metavar="URI",
+    help=(
+        "Where runs are stored: sqlite:///path.db, postgresql://..., mysql://... "
+        "[default: sqlite:///mltrail.db]"
+    ),
+)
+@click.version_option(__version__, "--version", prog_name="mltrail")
+@click.pass_context
+def cli(ctx: click.Context, tracking_uri: str | None) -> None:
+    """Look at mltrail experiments and runs from the terminal.
+
+    Every listing prints a table for people, or JSON for scripts with --json.
+    """
+    ctx.obj = Context(tracking_uri or None)
+
+
+cli.add_command(experiments)
+cli.add_command(runs)
+
+
+def main() -> None:
+    """Run the ``mltrail`` command line (the console script's entry point).
+
+    Returns
+    -------
+    None
+        It exits the process with the command's status: 0 on success, 1 on an
+        mltrail error, 2 on a usage error.
+
+    Examples
+    --------
+    >>> import subprocess, sys
+    >>> out = subprocess.run([sys.executable, "-m", "mltrail.cli", "--version"],
+    ...                      capture_output=True, text=True, check=True).stdout
+    >>> out.startswith("mltrail, version ")
+    True
+    """
+    cli(prog_name="mltrail")
