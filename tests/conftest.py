@@ -10,7 +10,7 @@ import pytest
 
 from mltrail import _config
 from mltrail.store._open import clear_store_cache
-from mltrail.tracking import _buffer, _heartbeat, _runs
+from mltrail.tracking import _buffer, _heartbeat, _pending, _runs
 
 OUR_VARIABLES = ("MLTRAIL_", "MLFLOW_")
 
@@ -37,6 +37,7 @@ def clean_tracking_state() -> Iterator[None]:
     """Forget active runs, clients, buffers, heartbeats and stores around a test."""
     _runs.reset()
     yield
+    _pending.wait()  # background jobs of this test write to this test's store
     _runs.reset()
     _buffer.reset()
     _heartbeat.reset()

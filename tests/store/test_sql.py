@@ -34,6 +34,7 @@ from mltrail.store._schema import metrics as metrics_table
 from mltrail.store._schema import params as params_table
 from mltrail.store._schema import runs as runs_table
 from mltrail.store._sql import SqlStore
+from tests._stores import BACKENDS
 
 
 def _new_run(store: SqlStore, experiment_id: str = "0", **kwargs: Any) -> str:
@@ -254,6 +255,42 @@ def test_update_run_info_ends_run(store: SqlStore) -> None:
     info = store.update_run_info(run_id, status=RunStatus.FINISHED, end_time=2000)
     assert (info.status, info.end_time) == ("FINISHED", 2000)
     assert store.get_run(run_id).info == info
+
+
+def test_update_run_info_writes_metric_batches_with_the_status(
+    store: SqlStore,
+) -> None:
+    run_id, other = _new_run(store), _new_run(store)
+    info = store.update_run_info(
+        run_id,
+        status=RunStatus.FINISHED,
+        end_time=2000,
+        metric_batches=[
+            (run_id, [Metric("m", 1.0, 0, 0), Metric("m", 2.0, 0, 1)]),
+            (other, [Metric("m", 3.0, 0, 0)]),
+        ],
+    )
+    assert info.status == "FINISHED"
+    assert [m.value for m in store.get_metric_history(run_id, "m")] == [1.0, 2.0]
+    assert store.get_run(run_id).data.metrics == {"m": 2.0}
+    assert store.get_run(other).data.metrics == {"m": 3.0}
+
+
+def test_update_run_info_with_refused_batch_changes_nothing(store: SqlStore) -> None:
+    run_id, deleted = _new_run(store), _new_run(store)
+    store.update_run_info(deleted, lifecycle_stage="deleted")
+    with pytest.raises(InvalidValueError, match="an active run"):
+        store.update_run_info(
+            run_id,
+            status=RunStatus.FINISHED,
+            end_time=2000,
+            metric_batches=[
+                (run_id, [Metric("m", 1.0, 0, 0)]),
+                (deleted, [Metric("m", 1.0, 0, 0)]),
+            ],
+        )
+    assert store.get_run(run_id).info.status == "RUNNING"
+    assert store.get_metric_history(run_id, "m") == []
 
 
 def test_update_run_info_renames_run_and_tag(store: SqlStore) -> None:
@@ -865,13 +902,82 @@ def test_processes_and_threads_write_one_store(store: SqlStore) -> None:
             assert [m.step for m in history] == list(range(500))
 
 
-def test_close_disposes_connections(store: SqlStore) -> None:
+@pytest.mark.parametrize("store", [b for b in BACKENDS if b != "sqlite"], indirect=True)
+def test_close_disposes_pooled_connections(store: SqlStore) -> None:
     pool = store._engine.pool
     assert isinstance(pool, sa.QueuePool)
     store.get_experiment("0")
     assert pool.checkedin() >= 1
     store.close()
     assert pool.checkedin() == 0
+
+
+def test_close_closes_every_thread_connection(sqlite_store: SqlStore) -> None:
+    assert sqlite_store._threads is not None
+    sqlite_store.get_experiment("0")
+    worker = threading.Thread(target=sqlite_store.get_experiment, args=("0",))
+    worker.start()
+    worker.join()
+    held = list(sqlite_store._threads.held.values())
+    assert len(held) == 2
+    sqlite_store.close()
+    assert all(conn.closed for conn in held)
+    assert sqlite_store.get_experiment("0").name == "Default"  # reopens on use
+
+
+def test_thread_reuses_its_connection(sqlite_store: SqlStore) -> None:
+    assert sqlite_store._threads is not None
+    run_id = _new_run(sqlite_store)
+    conn = sqlite_store._threads.get()
+    sqlite_store.log_batch(run_id, params=[Param("p", "1")])
+    sqlite_store.get_run(run_id)
+    assert sqlite_store._threads.get() is conn
+    assert not conn.in_transaction()
+    assert not conn.connection.dbapi_connection.in_transaction  # type: ignore[union-attr]
+
+
+def test_connection_of_ended_thread_is_closed(sqlite_store: SqlStore) -> None:
+    assert sqlite_store._threads is not None
+    worker = threading.Thread(target=sqlite_store.get_experiment, args=("0",))
+    worker.start()
+    worker.join()
+    [ended] = sqlite_store._threads.held.values()
+    sqlite_store.get_experiment("0")  # this thread opens its connection
+    assert ended.closed
+    assert list(sqlite_store._threads.held) == [threading.current_thread()]
+
+
+def test_discarded_connection_is_replaced(sqlite_store: SqlStore) -> None:
+    assert sqlite_store._threads is not None
+    conn = sqlite_store._threads.get()
+    sqlite_store._threads.discard(conn)
+    assert conn.closed
+    assert sqlite_store.get_experiment("0").name == "Default"
+    assert sqlite_store._threads.get() is not conn
+
+
+def test_forget_drops_connections_without_closing_them(
+    sqlite_store: SqlStore,
+) -> None:
+    assert sqlite_store._threads is not None
+    conn = sqlite_store._threads.get()
+    sqlite_store._threads.forget()  # as in a forked child
+    assert not sqlite_store._threads.held
+    assert not conn.closed
+    assert sqlite_store._threads.get() is not conn
+    conn.close()
+
+
+def test_failed_write_leaves_no_transaction_open(sqlite_store: SqlStore) -> None:
+    assert sqlite_store._threads is not None
+    run_id = _new_run(sqlite_store)
+    sqlite_store.log_batch(run_id, params=[Param("p", "1")])
+    with pytest.raises(ConflictError):
+        sqlite_store.log_batch(run_id, params=[Param("p", "2")])
+    raw = sqlite_store._threads.get().connection.dbapi_connection
+    assert not raw.in_transaction  # type: ignore[union-attr]
+    sqlite_store.log_batch(run_id, params=[Param("q", "3")])
+    assert sqlite_store.get_run(run_id).data.params == {"p": "1", "q": "3"}
 
 
 def test_numpy_numbers_are_accepted(store: SqlStore) -> None:
@@ -927,11 +1033,17 @@ def test_write_waits_for_a_locked_sqlite_file(
 def test_forked_child_opens_its_own_connections(sqlite_store: SqlStore) -> None:
     run_id = _new_run(sqlite_store)
     pool = sqlite_store._engine.pool
+    assert sqlite_store._threads is not None
+    parent_connection = sqlite_store._threads.get()
     pid = os.fork()
     if pid == 0:  # the child: exit without running the parent's cleanup
         code = 3
         try:
-            if sqlite_store._engine.pool is not pool:
+            threads = sqlite_store._threads
+            if (
+                sqlite_store._engine.pool is not pool
+                and threads.get() is not parent_connection
+            ):
                 sqlite_store.log_batch(run_id, params=[Param("from", "child")])
                 code = 0
         finally:

@@ -252,6 +252,65 @@ def test_refused_run_does_not_hold_back_others(sqlite_store: SqlStore) -> None:
     assert len(buffer) == 0
 
 
+def test_end_run_writes_points_and_status_in_one_transaction(store: SqlStore) -> None:
+    run_id, other = _new_run(store), _new_run(store)
+    buffer = MetricBuffer(store)
+    buffer.add(run_id, "m", 1.0, 0, None)
+    buffer.add(other, "m", 2.0, 0, None)
+    calls: list[str] = []
+    spy = FlakyStore(store)
+    spy.log_metric_batches = lambda batches: calls.append("log_metric_batches")  # type: ignore[method-assign]  # a spy
+    buffer.store = spy  # type: ignore[assignment]  # duck-typed store
+    buffer.end_run(run_id, "FINISHED", 5)
+    assert calls == []
+    assert store.get_run(run_id).info.status == "FINISHED"
+    assert _values(store, run_id) == [1.0]
+    assert _values(store, other) == [2.0]
+    assert len(buffer) == 0
+
+
+def test_end_run_of_empty_buffer_sets_the_status(sqlite_store: SqlStore) -> None:
+    run_id = _new_run(sqlite_store)
+    MetricBuffer(sqlite_store).end_run(run_id, "KILLED", 5)
+    info = sqlite_store.get_run(run_id).info
+    assert (info.status, info.end_time) == ("KILLED", 5)
+
+
+def test_end_run_with_refused_points_raises_and_keeps_status(
+    sqlite_store: SqlStore,
+) -> None:
+    run_id = _new_run(sqlite_store)
+    buffer = MetricBuffer(sqlite_store)
+    buffer.add("f" * 32, "m", 1.0, 0, None)
+    buffer.add(run_id, "m", 2.0, 0, None)
+    with pytest.raises(NotFoundError) as raised:
+        buffer.end_run(run_id, "FINISHED", 5)
+    assert "were not written" in " ".join(raised.value.__notes__)
+    assert _values(sqlite_store, run_id) == [2.0]  # written as flush() would
+    assert sqlite_store.get_run(run_id).info.status == "RUNNING"
+    assert len(buffer) == 0
+
+
+def test_end_run_with_unreachable_store_keeps_points(sqlite_store: SqlStore) -> None:
+    run_id = _new_run(sqlite_store)
+    flaky = FlakyStore(sqlite_store, [StoreError("down")])
+    buffer = MetricBuffer(flaky)  # type: ignore[arg-type]  # duck-typed store
+    buffer.add(run_id, "m", 1.0, 0, None)
+    original = sqlite_store.update_run_info
+
+    def refuse(*args: object, **kwargs: object) -> object:
+        raise StoreError("down")
+
+    flaky.update_run_info = refuse  # type: ignore[attr-defined]  # a refusing store
+    with pytest.raises(StoreError, match="down"):
+        buffer.end_run(run_id, "FINISHED", 5)
+    assert len(buffer) == 1
+    flaky.update_run_info = original  # type: ignore[attr-defined]  # reachable again
+    buffer.end_run(run_id, "FINISHED", 5)
+    assert _values(sqlite_store, run_id) == [1.0]
+    assert sqlite_store.get_run(run_id).info.status == "FINISHED"
+
+
 def test_thread_warns_once_and_keeps_points(
     sqlite_store: SqlStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:

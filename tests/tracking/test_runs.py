@@ -101,6 +101,27 @@ def test_end_run_rejects_unknown_status_and_keeps_the_run() -> None:
     assert tracking.active_run() is run
 
 
+def test_end_run_that_cannot_write_keeps_the_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    run = tracking.start_run()
+    tracking.log_metric("m", 1.0)
+    store = run._client._store
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise StoreError("the database is down")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(store, "update_run_info", refuse)
+        patched.setattr(store, "log_metric_batches", refuse)
+        with pytest.raises(StoreError, match="down"):
+            tracking.end_run()
+    assert tracking.active_run() is run
+    tracking.end_run()
+    stored = tracking.get_run(run.info.run_id)
+    assert (stored.info.status, stored.data.metrics) == ("FINISHED", {"m": 1.0})
+
+
 def test_nested_run_records_parent(fluent_store: str) -> None:
     with tracking.start_run() as parent, tracking.start_run(nested=True) as child:
         assert tracking.active_run() is child

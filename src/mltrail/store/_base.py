@@ -99,8 +99,14 @@ class Store(Protocol):
         end_time: int | None = None,
         run_name: str | None = None,
         lifecycle_stage: str | None = None,
+        metric_batches: Sequence[tuple[str, Sequence[Metric]]] = (),
     ) -> RunInfo:
-        """Change the status, end time, name or lifecycle stage of a run."""
+        """Change the status, end time, name or lifecycle stage of a run.
+
+        ``metric_batches`` (pairs of a run id and its points, as for
+        ``log_metric_batches``) are written in the same transaction, first, so that
+        ending a run with its buffered points is one atomic write.
+        """
         ...
 
     def log_batch(

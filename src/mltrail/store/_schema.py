@@ -8,6 +8,7 @@ dialect uses the same lookups and unique constraints.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import Any
 
@@ -57,6 +58,7 @@ KIND_NEGATIVE_INFINITY = 3
 KIND_NEGATIVE_ZERO = 4  # SQLite stores -0.0 as the integer 0
 
 
+@functools.lru_cache(maxsize=4096)  # the same few keys are logged over and over
 def hash_key(key: str) -> str:
     """Return the 32-hex-digit digest that identifies ``key`` in indexes."""
     return hashlib.blake2b(key.encode("utf-8"), digest_size=16).hexdigest()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 import time
 import uuid
 import weakref
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy import bindparam, event
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.pool import NullPool
 
 from mltrail._entities import (
     Dataset,
@@ -52,6 +54,7 @@ from mltrail.store._schema import (
     hash_key,
 )
 from mltrail.store._values import (
+    MetricRow,
     check_dataset_input,
     check_experiment_id,
     check_int,
@@ -75,6 +78,9 @@ if TYPE_CHECKING:
 __all__ = ["SqlStore"]
 
 T = TypeVar("T")
+# Parameters of a raw statement: one set (a dict of names, or a tuple for positional
+# marks), or a list of sets for executemany.
+_Params = dict[str, Any] | tuple[Any, ...] | list[dict[str, Any]] | list[MetricRow]
 
 RUN_NAME_TAG = "mlflow.runName"
 DATASET_CONTEXT_TAG = "mlflow.data.context"
@@ -104,6 +110,9 @@ RETRYABLE_MESSAGES = (
 
 
 _open_stores: weakref.WeakSet[SqlStore] = weakref.WeakSet()
+# Connections a forked child inherited: referenced forever, so that they are never
+# closed (nor finalized) by the child, which must not touch its parent's handles.
+_inherited_connections: list[Connection] = []
 
 
 def _forget_connections_after_fork() -> None:
@@ -114,6 +123,8 @@ def _forget_connections_after_fork() -> None:
     """
     for store in list(_open_stores):
         store._engine.dispose(close=False)
+        if store._threads is not None:
+            store._threads.forget()
 
 
 os.register_at_fork(after_in_child=_forget_connections_after_fork)
@@ -121,6 +132,62 @@ os.register_at_fork(after_in_child=_forget_connections_after_fork)
 
 def _now() -> int:
     return int(time.time() * 1000)
+
+
+class _ThreadConnections:
+    """One open connection per thread, kept between operations (SQLite).
+
+    Checking a connection out of a pool and back costs more than a small SQLite
+    transaction; a thread keeps its own instead. Connections of threads that ended are
+    closed when another thread opens one, and all of them by ``close_all``.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.lock = threading.Lock()
+        self.local = threading.local()
+        self.held: dict[threading.Thread, Connection] = {}
+
+    def get(self) -> Connection:
+        """Return this thread's connection, opening it on first use."""
+        conn: Connection | None = getattr(self.local, "conn", None)
+        if conn is not None and not conn.closed:
+            return conn
+        conn = self.engine.connect()
+        thread = threading.current_thread()
+        with self.lock:
+            ended = [t for t in self.held if not t.is_alive()]
+            stale = [self.held.pop(t) for t in ended]
+            self.held[thread] = conn
+            self.local.conn = conn
+        for old in stale:
+            old.close()
+        return conn
+
+    def discard(self, conn: Connection) -> None:
+        """Close a connection left in an unknown state; the thread opens a new one."""
+        with self.lock:
+            for thread, held in list(self.held.items()):
+                if held is conn:
+                    del self.held[thread]
+        conn.invalidate()
+        conn.close()
+
+    def close_all(self) -> None:
+        """Close every thread's connection (the store is closed or collected)."""
+        with self.lock:
+            conns = list(self.held.values())
+            self.held.clear()
+            self.local = threading.local()
+        for conn in conns:
+            conn.close()
+
+    def forget(self) -> None:
+        """Drop the parent's connections in a forked child, without closing them."""
+        _inherited_connections.extend(self.held.values())
+        self.held = {}
+        self.lock = threading.Lock()
+        self.local = threading.local()
 
 
 class _RetryError(Exception):
@@ -233,6 +300,12 @@ class SqlStore:
         self.heartbeat_timeout = heartbeat_timeout
         self._engine = self._create_engine(url)
         self._dialect = self._engine.dialect.name
+        # SQLite: each thread keeps one connection (closed with the store, or when
+        # the store is garbage collected); the server databases use the pool.
+        self._threads: _ThreadConnections | None = None
+        if self._dialect == "sqlite":
+            self._threads = _ThreadConnections(self._engine)
+            weakref.finalize(self, self._threads.close_all)
         self._dbapi_error: type[Exception] = self._engine.dialect.loaded_dbapi.Error
         self._begin = _Raw("BEGIN")
         self._begin_write = _Raw("BEGIN IMMEDIATE")
@@ -249,8 +322,12 @@ class SqlStore:
     def _create_engine(self, url: sa.URL) -> Engine:
         if url.get_backend_name() != "sqlite":
             return sa.create_engine(url, pool_pre_ping=False)
+        # No pool: every thread keeps its own connection (see _ThreadConnections),
+        # so a pool would only cap the number of threads that can log at once.
         engine = sa.create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30.0}
+            url,
+            poolclass=NullPool,
+            connect_args={"check_same_thread": False, "timeout": 30.0},
         )
 
         @event.listens_for(engine, "connect")
@@ -281,17 +358,12 @@ class SqlStore:
         delay = 0.01
         for attempt in range(LOCK_RETRIES + 1):
             try:
+                if self._threads is not None:
+                    return self._run_sqlite(self._threads, work, write=write)
                 with self._engine.connect() as conn:
-                    if self._dialect == "sqlite":
-                        self._execute(conn, self._begin_write if write else self._begin)
                     result = work(conn)
-                    if not write:
-                        return result
-                    if conn.in_transaction():
-                        conn.commit()
-                    else:
-                        # Only raw statements ran: SQLAlchemy did not see a transaction.
-                        self._commit_raw(conn)
+                    if write:
+                        self._end_transaction(conn, commit=True)
                     return result
             except _RetryError:
                 if attempt == LOCK_RETRIES:
@@ -305,17 +377,55 @@ class SqlStore:
             delay = min(delay * 2, 1.0)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _commit_raw(self, conn: Connection) -> None:
+    def _run_sqlite(
+        self,
+        threads: _ThreadConnections,
+        work: Callable[[Connection], T],
+        *,
+        write: bool,
+    ) -> T:
+        """Run ``work`` on the thread's connection, between BEGIN and its end.
+
+        The transaction always ends here (a read ends with a rollback), so the kept
+        connection holds no lock and no old snapshot between operations.
+        """
+        conn = threads.get()
+        self._execute(conn, self._begin_write if write else self._begin)
         try:
-            conn.connection.commit()
+            result = work(conn)
+            self._end_transaction(conn, commit=write)
+        except BaseException:
+            try:
+                self._end_transaction(conn, commit=False)
+            except DBAPIError:  # pragma: no cover - SQLite rolls back unless broken
+                threads.discard(conn)
+            raise
+        return result
+
+    def _end_transaction(self, conn: Connection, *, commit: bool) -> None:
+        if conn.in_transaction():
+            if commit:
+                conn.commit()
+            else:
+                conn.rollback()
+            return
+        # Only raw statements ran: SQLAlchemy did not see a transaction.
+        raw = conn.connection
+        try:
+            if commit:
+                raw.commit()
+            else:
+                raw.rollback()
         except self._dbapi_error as exc:
-            raise DBAPIError.instance("COMMIT", None, exc, self._dbapi_error) from exc
+            raise DBAPIError.instance(
+                "COMMIT" if commit else "ROLLBACK", None, exc, self._dbapi_error
+            ) from exc
 
     def _execute(
         self,
         conn: Connection,
         statement: _Raw,
-        params: dict[str, Any] | list[dict[str, Any]] | None = None,
+        params: _Params | None = None,
         *,
         fetch: bool = False,
     ) -> tuple[int, list[tuple[Any, ...]]]:
@@ -382,8 +492,11 @@ class SqlStore:
 
             # sqlite3 accepts dicts with :name parameters, like the other drivers.
             dialect: sa.Dialect = SQLiteDialect_pysqlite(paramstyle="named")
+            positional: sa.Dialect = SQLiteDialect_pysqlite(paramstyle="qmark")
         else:
             dialect = self._engine.dialect
+            # Every SQLAlchemy dialect is a DefaultDialect, which takes paramstyle.
+            positional = type(dialect)(paramstyle="format")  # type: ignore[call-arg]
 
         def raw(statement: sa.ClauseElement) -> _Raw:
             return _Raw(str(statement.compile(dialect=dialect)))
@@ -399,7 +512,10 @@ class SqlStore:
             .where(runs.c.run_id == bindparam("b_run_id"))
             .values(status=bindparam("b_status"), end_time=bindparam("b_end_time"))
         )
-        self._insert_metrics = raw(schema.metrics.insert())
+        # The largest write (up to thousands of rows) binds tuples, not dicts.
+        self._insert_metrics = _Raw(
+            str(schema.metrics.insert().compile(dialect=positional))
+        )
         self._insert_params = raw(self._insert_ignore(schema.params))
         self._select_params = sa.select(
             schema.params.c.key_hash, schema.params.c.key, schema.params.c.value
@@ -462,7 +578,8 @@ class SqlStore:
             sa.select(*RUN_COLUMNS).where(runs.c.run_id == bindparam("run_id"))
         )
         # Bulk loads of a page of runs; EXPANDING_IDS is replaced per call.
-        self._placeholder = ":{}" if self._dialect == "sqlite" else "%({})s"
+        # Positional marks: binding a tuple of ids is cheaper than a dict of names.
+        self._placeholder = "?" if self._dialect == "sqlite" else "%s"
         ids: sa.BindParameter[str] = bindparam("ids", expanding=True)
         params = schema.params
         self._params_in = raw(
@@ -623,6 +740,8 @@ class SqlStore:
         >>> store = SqlStore("sqlite:///mltrail.db", artifact_root="mltrail-artifacts")
         >>> store.close()
         """
+        if self._threads is not None:
+            self._threads.close_all()
         self._engine.dispose()
 
     # Experiments.
@@ -1206,8 +1325,13 @@ class SqlStore:
         end_time: int | None = None,
         run_name: str | None = None,
         lifecycle_stage: str | None = None,
+        metric_batches: Sequence[tuple[str, Sequence[Metric]]] = (),
     ) -> RunInfo:
         """Change a run's status, end time, name or lifecycle stage.
+
+        Metric points passed in ``metric_batches`` are written in the same
+        transaction, first: ending a run and writing its buffered points costs one
+        commit, and either both happen or neither does.
 
         Parameters
         ----------
@@ -1221,6 +1345,8 @@ class SqlStore:
             A new name (the ``mlflow.runName`` tag follows it).
         lifecycle_stage : {"active", "deleted"} or None, default=None
             ``"deleted"`` moves the run to the trash, ``"active"`` restores it.
+        metric_batches : sequence of (str, sequence of Metric), default=()
+            Pairs of a run id and its points, as for ``log_metric_batches``.
 
         Returns
         -------
@@ -1230,9 +1356,11 @@ class SqlStore:
         Raises
         ------
         NotFoundError
-            If no run has this id.
+            If no run has this id, or a run of ``metric_batches`` does not exist;
+            nothing is written.
         InvalidValueError
-            If a value is invalid.
+            If a value or a point is invalid, or a run of ``metric_batches`` is
+            deleted; nothing is written.
 
         Examples
         --------
@@ -1269,7 +1397,11 @@ class SqlStore:
                 _now() if lifecycle_stage == LifecycleStage.DELETED.value else None
             )
 
+        batch = _to_batch(metric_batches)
+
         def work(conn: Connection) -> RunInfo:
+            if batch.rows:
+                self._write_batch(conn, batch)
             if values.keys() == {"status", "end_time"}:
                 # Ending a run is the common case: a pre-compiled statement.
                 self._execute(
@@ -1342,15 +1474,19 @@ class SqlStore:
             ],
         )
 
-    def _write_metrics(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+    def _write_metrics(
+        self, conn: Connection, rows: list[MetricRow], keys: dict[str, str]
+    ) -> None:
         self._execute(conn, self._insert_metrics, rows)
-        latest = to_latest_rows(rows)
-        self._execute(
+        latest = to_latest_rows(rows, keys)
+        inserted, _ = self._execute(
             conn,
             self._insert_latest,
             [{name[2:]: value for name, value in row.items()} for row in latest],
         )
-        self._execute(conn, self._update_latest, latest)
+        if inserted != len(latest):
+            # Some keys had a latest point already: keep the greater one.
+            self._execute(conn, self._update_latest, latest)
 
     def _write_params(
         self, conn: Connection, run_id: str, rows: dict[str, dict[str, Any]]
@@ -1419,7 +1555,8 @@ class SqlStore:
         >>> store.close()
         """
         check_run_id(run_id)
-        metric_rows = to_metric_rows(run_id, metrics)
+        metric_keys: dict[str, str] = {}
+        metric_rows = to_metric_rows(run_id, metrics, metric_keys)
         param_rows = to_param_rows(run_id, params)
         tag_rows = to_tag_rows(tags)
         for row in tag_rows:
@@ -1433,7 +1570,7 @@ class SqlStore:
             if param_rows:
                 self._write_params(conn, run_id, dict(param_rows))
             if metric_rows:
-                self._write_metrics(conn, metric_rows)
+                self._write_metrics(conn, metric_rows, metric_keys)
             if tag_rows:
                 self._upsert_tags(conn, tag_rows)
 
@@ -1468,21 +1605,14 @@ class SqlStore:
         [0.5]
         >>> store.close()
         """
-        rows: list[dict[str, Any]] = []
-        run_ids: list[str] = []
-        for run_id, points in batches:
-            check_run_id(run_id)
-            run_ids.append(run_id)
-            rows.extend(to_metric_rows(run_id, points))
-        if not rows:
-            return
+        batch = _to_batch(batches)
+        if batch.rows:
+            self._write(lambda conn: self._write_batch(conn, batch))
 
-        def work(conn: Connection) -> None:
-            for run_id in sorted(set(run_ids)):
-                self._check_run_active(conn, run_id)
-            self._write_metrics(conn, rows)
-
-        self._write(work)
+    def _write_batch(self, conn: Connection, batch: _MetricBatch) -> None:
+        for run_id in batch.run_ids:
+            self._check_run_active(conn, run_id)
+        self._write_metrics(conn, batch.rows, batch.keys)
 
     def delete_tag(self, run_id: str, key: str) -> None:
         """Remove a tag from a run.
@@ -1815,15 +1945,10 @@ class SqlStore:
         """Run a ``... IN (:ids)`` statement on the DBAPI cursor, in chunks."""
         rows: list[tuple[Any, ...]] = []
         for start in range(0, len(ids), IN_CHUNK_SIZE):
-            chunk = ids[start : start + IN_CHUNK_SIZE]
-            names = [f"id{n}" for n in range(len(chunk))]
-            marks = ", ".join(self._placeholder.format(name) for name in names)
+            chunk = tuple(ids[start : start + IN_CHUNK_SIZE])
+            marks = ", ".join([self._placeholder] * len(chunk))
             sql = statement.sql.replace(EXPANDING_IDS, marks)
-            rows.extend(
-                self._execute(
-                    conn, _Raw(sql), dict(zip(names, chunk, strict=True)), fetch=True
-                )[1]
-            )
+            rows.extend(self._execute(conn, _Raw(sql), chunk, fetch=True)[1])
         return rows
 
     def _load_inputs(
@@ -1906,6 +2031,26 @@ class SqlStore:
 
 
 RUN_COLUMNS = tuple(schema.runs.c)
+
+
+class _MetricBatch(NamedTuple):
+    """Validated points of several runs: sorted run ids, rows and keys by hash."""
+
+    run_ids: list[str]
+    rows: list[MetricRow]
+    keys: dict[str, str]
+
+
+def _to_batch(batches: Sequence[tuple[str, Sequence[Metric]]]) -> _MetricBatch:
+    """Validate batches of points (pairs of a run id and its points)."""
+    rows: list[MetricRow] = []
+    keys: dict[str, str] = {}
+    run_ids: set[str] = set()
+    for run_id, points in batches:
+        run_ids.add(check_run_id(run_id))
+        rows.extend(to_metric_rows(run_id, points, keys))
+    # Sorted ids make concurrent writers lock rows in one order (no deadlocks).
+    return _MetricBatch(sorted(run_ids), rows, keys)
 
 
 class _RunRow(NamedTuple):

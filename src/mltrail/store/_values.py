@@ -181,12 +181,21 @@ def decode_metric_value(value: float, kind: int) -> float:
     return math.inf if kind == KIND_POSITIVE_INFINITY else -math.inf
 
 
-def to_metric_rows(run_id: str, metrics: Iterable[Metric]) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
+#: A row of ``metrics``, in its column order: run_id, key_hash, value, kind,
+#: timestamp, step.
+MetricRow = tuple[str, str, float, int, int, int]
+
+
+def to_metric_rows(
+    run_id: str, metrics: Iterable[Metric], keys: dict[str, str]
+) -> list[MetricRow]:
+    """Validate points; return their rows and add each key to ``keys`` by hash."""
+    rows: list[MetricRow] = []
+    append = rows.append
     hashes: dict[str, str] = {}
     hint = "Pass steps and timestamps (in ms) as ints."
     for metric in metrics:
-        if not isinstance(metric, Metric):
+        if type(metric) is not Metric and not isinstance(metric, Metric):
             raise InvalidValueError(
                 "metric", metric, "a Metric", "Build it with Metric(key, value, ...)."
             )
@@ -195,24 +204,19 @@ def to_metric_rows(run_id: str, metrics: Iterable[Metric]) -> list[dict[str, Any
         if key_hash is None:
             key_hash = hash_key(check_key("metric key", key))
             hashes[key] = key_hash
-        value, kind = encode_metric_value(metric.value, key)
+            keys[key_hash] = key
+        value = metric.value
+        if type(value) is float and value - value == 0.0 and value != 0.0:
+            kind = KIND_FINITE  # finite and non-zero: the common case, stored as is
+        else:
+            value, kind = encode_metric_value(value, key)
         step = metric.step
         if type(step) is not int or not MIN_INT64 <= step <= MAX_INT64:
             step = check_int(f"step of metric {key!r}", step, hint)
         timestamp = metric.timestamp
         if type(timestamp) is not int:
             timestamp = check_int(f"timestamp of metric {key!r}", timestamp, hint)
-        rows.append(
-            {
-                "run_id": run_id,
-                "key_hash": key_hash,
-                "key": key,
-                "value": value,
-                "kind": kind,
-                "timestamp": timestamp,
-                "step": step,
-            }
-        )
+        append((run_id, key_hash, value, kind, timestamp, step))
     return rows
 
 
@@ -260,22 +264,32 @@ def to_tag_rows(tags: Iterable[RunTag]) -> list[dict[str, Any]]:
     return list(rows.values())
 
 
-def to_latest_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def to_latest_rows(rows: list[MetricRow], keys: dict[str, str]) -> list[dict[str, Any]]:
     """Return, per run and key, the greatest point by (step, timestamp, value)."""
-    best: dict[tuple[str, str], dict[str, Any]] = {}
+    best: dict[tuple[str, str], MetricRow] = {}
     for row in rows:
-        ident = (row["run_id"], row["key_hash"])
+        ident = (row[0], row[1])
         current = best.get(ident)
-        if current is None or (row["step"], row["timestamp"], row["value"]) >= (
-            current["step"],
-            current["timestamp"],
-            current["value"],
+        if current is None or (row[5], row[4], row[2]) >= (
+            current[5],
+            current[4],
+            current[2],
         ):
             best[ident] = row
     # Sorted keys make concurrent writers lock rows in one order (no deadlocks).
     return [
-        {f"b_{name}": value for name, value in row.items()}
-        for _, row in sorted(best.items())
+        {
+            "b_run_id": run_id,
+            "b_key_hash": key_hash,
+            "b_key": keys[key_hash],
+            "b_value": value,
+            "b_kind": kind,
+            "b_timestamp": timestamp,
+            "b_step": step,
+        }
+        for (run_id, key_hash, value, kind, timestamp, step) in (
+            best[ident] for ident in sorted(best)
+        )
     ]
 
 

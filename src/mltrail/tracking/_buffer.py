@@ -205,19 +205,51 @@ class MetricBuffer:
         self.stopping = True
         self.wake.set()
 
-    def _write(self, *, explicit: bool) -> None:
+    def end_run(self, run_id: str, status: str, end_time: int) -> None:
+        """Write every queued point and set the run's status in one transaction.
+
+        If the store refuses that transaction, the points are written as ``flush``
+        writes them (raising its error), then the status on its own.
+
+        Raises
+        ------
+        MltrailError
+            The store's error if some points or the status could not be written.
+        """
+        with self.flush_lock:
+            grouped = self._take()
+            if grouped:
+                try:
+                    self.store.update_run_info(
+                        run_id,
+                        status=status,
+                        end_time=end_time,
+                        metric_batches=list(grouped.items()),
+                    )
+                except MltrailError:
+                    self._write_each(grouped, explicit=True)
+                else:
+                    self.has_warned = False
+                    return
+        self.store.update_run_info(run_id, status=status, end_time=end_time)
+
+    def _take(self) -> dict[str, list[Metric]]:
+        """Remove every queued point and return them grouped by run."""
         points = self.points
-        count = len(points)
-        if not count:
-            return
         popleft = points.popleft
         grouped: dict[str, list[Metric]] = {}
-        for _ in range(count):
+        for _ in range(len(points)):
             run_id, key, value, timestamp, step = popleft()
             metrics = grouped.get(run_id)
             if metrics is None:
                 metrics = grouped[run_id] = []
             metrics.append(Metric(key, value, timestamp, step))
+        return grouped
+
+    def _write(self, *, explicit: bool) -> None:
+        grouped = self._take()
+        if not grouped:
+            return
         try:
             self.store.log_metric_batches(list(grouped.items()))
         except MltrailError:

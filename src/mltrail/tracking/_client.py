@@ -29,8 +29,8 @@ from mltrail._entities import (
     ViewType,
 )
 from mltrail._errors import InvalidValueError
-from mltrail.tracking import _heartbeat
-from mltrail.tracking._buffer import check_metric, existing_buffer
+from mltrail.tracking import _heartbeat, _pending
+from mltrail.tracking._buffer import MetricBuffer, check_metric, existing_buffer
 from mltrail.tracking._context import (
     RUN_NAME_TAG,
     USER_TAG,
@@ -128,8 +128,9 @@ class TrackingClient:
             store = self._opened_store = open_store(self._tracking_uri)
         return store
 
-    def _flush_pending(self) -> None:
-        """Write the points this process buffered, so that reads see them."""
+    def _flush_pending(self, run_id: str | None = None) -> None:
+        """Finish this process's pending work and buffered points, so reads see them."""
+        _pending.wait(run_id)
         buffer = existing_buffer(self._store)
         if buffer is not None and len(buffer):
             buffer.flush()
@@ -451,7 +452,7 @@ class TrackingClient:
         >>> client.get_run(run_id).info.run_id == run_id
         True
         """
-        self._flush_pending()
+        self._flush_pending(run_id)
         return self._store.get_run(run_id)
 
     def set_terminated(
@@ -488,13 +489,23 @@ class TrackingClient:
         'FAILED'
         """
         checked = to_status(status or RunStatus.FINISHED)
-        self._flush_pending()
-        self._store.update_run_info(
-            run_id,
-            status=checked.value,
-            end_time=now_ms() if end_time is None else end_time,
-        )
-        if checked.is_terminated:
+        _pending.wait(run_id)
+        self._set_status(run_id, checked, end_time, existing_buffer(self._store))
+
+    def _set_status(
+        self,
+        run_id: str,
+        status: RunStatus,
+        end_time: int | None,
+        buffer: MetricBuffer | None,
+    ) -> None:
+        """Write ``buffer``'s points and the run's status in one transaction."""
+        end_time = now_ms() if end_time is None else end_time
+        if buffer is not None and len(buffer):
+            buffer.end_run(run_id, status.value, end_time)
+        else:
+            self._store.update_run_info(run_id, status=status.value, end_time=end_time)
+        if status.is_terminated:
             _heartbeat.unregister(self._store, run_id)
         else:
             _heartbeat.register(self._store, run_id)
@@ -801,7 +812,7 @@ class TrackingClient:
         >>> [m.value for m in client.get_metric_history(run_id, "loss")]
         [1.0, 0.5, 0.3333333333333333]
         """
-        self._flush_pending()
+        self._flush_pending(run_id)
         return self._store.get_metric_history(run_id, key)
 
     def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
@@ -1067,6 +1078,7 @@ class TrackingClient:
         >>> client.list_artifacts(run_id)
         [FileInfo(path='a', is_dir=True, file_size=None)]
         """
+        _pending.wait(run_id)
         store, uri = self._artifacts(run_id)
         return store.list(uri, path)
 
@@ -1106,6 +1118,7 @@ class TrackingClient:
         """
         import tempfile
 
+        _pending.wait(run_id)
         store, uri = self._artifacts(run_id)
         target = Path(tempfile.mkdtemp() if dst_path is None else dst_path)
         return str(store.download(uri, path, target))

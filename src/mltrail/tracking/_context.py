@@ -205,11 +205,19 @@ def get_user() -> str:
     return _user
 
 
+_source_names: dict[tuple[str, str], str] = {}
+
+
 def _source_name() -> str:
     script = sys.argv[0] if sys.argv and sys.argv[0] else ""
     if not script or script == "-c":
         return "<console>"
-    return os.path.realpath(script)
+    # realpath reads the file system once per path part: once per script is enough.
+    ident = (script, os.getcwd())
+    name = _source_names.get(ident)
+    if name is None:
+        name = _source_names[ident] = os.path.realpath(script)
+    return name
 
 
 def system_tags() -> dict[str, str]:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal, overload
 
 from mltrail._entities import Experiment, PagedList, Param, Run, RunTag, ViewType
 from mltrail._errors import InvalidValueError
+from mltrail.tracking import _pending
 from mltrail.tracking._buffer import buffer_for, check_metric, flush_all
 from mltrail.tracking._client import TrackingClient, now_ms
 from mltrail.tracking._runs import (
@@ -194,6 +195,7 @@ def flush() -> None:
     >>> mltrail.flush()
     >>> mltrail.end_run()
     """
+    _pending.wait()
     errors = flush_all()
     if errors:
         raise errors[0]
@@ -905,46 +907,16 @@ def runs_to_frame(runs: Sequence[Run]) -> pandas.DataFrame:
     """Return MLflow's DataFrame of runs: info columns, then metrics, params, tags."""
     import pandas
 
-    columns: dict[str, list[object]] = {name: [] for name in _INFO_COLUMNS}
-    start_times: list[int] = []
-    end_times: list[int | None] = []
-    groups: dict[str, dict[str, list[object]]] = {
-        "metrics": {},
-        "params": {},
-        "tags": {},
+    infos = [run.info for run in runs]
+    data: dict[str, object] = {
+        name: [getattr(info, name) for info in infos] for name in _INFO_COLUMNS
     }
-    missing = {"metrics": float("nan"), "params": None, "tags": None}
-    for index, run in enumerate(runs):
-        info = run.info
-        columns["run_id"].append(info.run_id)
-        columns["experiment_id"].append(info.experiment_id)
-        columns["status"].append(info.status)
-        columns["artifact_uri"].append(info.artifact_uri)
-        start_times.append(info.start_time)
-        end_times.append(info.end_time)
-        for kind, values in (
-            ("metrics", run.data.metrics),
-            ("params", run.data.params),
-            ("tags", run.data.tags),
-        ):
-            group = groups[kind]
-            for key, value in values.items():
-                column = group.get(key)
-                if column is None:
-                    column = group[key] = [missing[kind]] * index
-                column.append(value)
-        for kind, group in groups.items():
-            for column in group.values():
-                if len(column) <= index:
-                    column.append(missing[kind])
-    data: dict[str, object] = dict(columns)
-    data["start_time"] = pandas.to_datetime(
-        pandas.Series(start_times, dtype="float64"), unit="ms", utc=True
-    )
-    data["end_time"] = pandas.to_datetime(
-        pandas.Series(end_times, dtype="float64"), unit="ms", utc=True
-    )
-    for kind, group in groups.items():
-        for key in sorted(group):
-            data[f"{kind}.{key}"] = group[key]
+    for name in ("start_time", "end_time"):
+        times = pandas.Series([getattr(info, name) for info in infos], dtype="float64")
+        data[name] = pandas.to_datetime(times, unit="ms", utc=True)
+    # Column by column: one list per key, built from each run's dict.
+    for kind, missing in (("metrics", float("nan")), ("params", None), ("tags", None)):
+        values: list[Mapping[str, object]] = [getattr(run.data, kind) for run in runs]
+        for key in sorted(set().union(*values)):
+            data[f"{kind}.{key}"] = [found.get(key, missing) for found in values]
     return pandas.DataFrame(data)

@@ -28,7 +28,7 @@ from mltrail._errors import (
     MltrailError,
     MltrailWarning,
 )
-from mltrail.tracking import _heartbeat
+from mltrail.tracking import _heartbeat, _pending
 from mltrail.tracking._buffer import MetricBuffer, buffer_for, flush_all
 from mltrail.tracking._client import TrackingClient, to_status
 from mltrail.tracking._context import (
@@ -460,7 +460,8 @@ def end_run(status: RunStatus | str = RunStatus.FINISHED) -> None:
     InvalidValueError
         If ``status`` is not a run status.
     MltrailError
-        If buffered points could not be written; the run stays active.
+        If buffered points or the status could not be written; the run stays
+        active, so ``end_run`` can be called again.
 
     Examples
     --------
@@ -475,12 +476,34 @@ def end_run(status: RunStatus | str = RunStatus.FINISHED) -> None:
     if not stack:
         return
     run = stack[-1]
-    run._buffer.flush()
+    _pending.end(run._run_id)
+    # The buffered points and the status are written in one transaction.
+    run._client._set_status(run._run_id, checked, None, run._buffer)
     _stack.set(stack[:-1])
-    run._client.set_terminated(run._run_id, checked)
     with _lock:
         _open_runs.pop(run._run_id, None)
     _last_run.set((run._client, run._run_id))
+
+
+def detach_run(run_id: str) -> None:
+    """Stop ``run_id`` being this context's active run, without ending it yet.
+
+    For work that ends the run later, off the calling thread, with
+    ``end_detached_run``; until then the run still ends at exit like any open run.
+    """
+    stack = _stack.get()
+    if stack and stack[-1]._run_id == run_id:
+        run = stack[-1]
+        _stack.set(stack[:-1])
+        _last_run.set((run._client, run_id))
+
+
+def end_detached_run(run_id: str, status: RunStatus | str, end_time: int) -> None:
+    """End a run that ``detach_run`` detached, with its buffered points."""
+    with _lock:
+        run = _open_runs.pop(run_id, None)
+    client = current_client() if run is None else run._client
+    client.set_terminated(run_id, status, end_time)
 
 
 def _register_exit_handler() -> None:
@@ -494,6 +517,7 @@ def _register_exit_handler() -> None:
 
 def _end_runs_at_exit() -> None:
     """Flush every buffer, then end FINISHED the runs the fluent API left open."""
+    _pending.wait()
     problems: list[str] = [str(error) for error in flush_all(stop=True)]
     with _lock:
         runs = list(_open_runs.values())
