@@ -40,6 +40,7 @@ if _typing.TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         NotFoundError,
         StoreError,
     )
+    from mltrail.sklearn._evaluate import evaluate
     from mltrail.tracking import (
         ActiveRun,
         TrackingClient,
@@ -136,11 +137,13 @@ _TRACKING = [
     "start_run",
 ]
 _SUBMODULES = ("models", "pyfunc", "sklearn")
+_EVALUATION = ["evaluate"]
 
 _LOCATIONS: dict[str, str] = {
     **dict.fromkeys(_ENTITIES, "mltrail._entities"),
     **dict.fromkeys(_ERRORS, "mltrail._errors"),
     **dict.fromkeys(_TRACKING, "mltrail.tracking"),
+    **dict.fromkeys(_EVALUATION, "mltrail.sklearn._evaluate"),
 }
 
 __all__ = [
@@ -177,6 +180,7 @@ __all__ = [
     "delete_run",
     "delete_tag",
     "end_run",
+    "evaluate",
     "flush",
     "get_experiment",
     "get_experiment_by_name",

@@ -89,7 +89,7 @@ def test_failing_job_warns_once_and_others_still_run() -> None:
     renderer.submit("run", lambda: [("plots/after.png", b"2")])
 
     with pytest.warns(
-        MltrailWarning, match="'roc_curve' plots of run 'run'.*no ink"
+        MltrailWarning, match="'roc_curve' for run 'run'.*no ink"
     ) as caught:
         assert renderer.wait("run", timeout=30)
 

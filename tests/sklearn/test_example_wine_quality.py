@@ -119,6 +119,11 @@ def test_run_model_loads_and_predicts(example_run: Run) -> None:
 
 
 @pytest.mark.slow
-def test_run_records_the_training_data(example_run: Run) -> None:
-    (dataset_input,) = example_run.inputs.dataset_inputs
-    assert json.loads(dataset_input.dataset.profile or "{}")["num_rows"] == 133
+def test_run_records_the_training_and_test_data(example_run: Run) -> None:
+    by_context = {
+        tag.value: json.loads(entry.dataset.profile or "{}")["num_rows"]
+        for entry in example_run.inputs.dataset_inputs
+        for tag in entry.tags
+        if tag.key == "mlflow.data.context"
+    }
+    assert by_context == {"train": 133, "test": 45}

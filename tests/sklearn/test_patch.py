@@ -53,7 +53,7 @@ def _snapshot() -> dict[tuple[Any, str], object]:
 def test_patches_fit_methods_of_every_estimator_where_defined(autolog: None) -> None:
     expected = set()
     for _, cls in all_estimators():
-        for name in _patch.FIT_METHODS:
+        for name in _patch.PATCHED_METHODS:
             owner = _defining_class(cls, name)
             # FeatureAgglomeration hides fit_predict behind a property that raises.
             if owner is not None and not isinstance(owner.__dict__[name], property):
@@ -66,7 +66,7 @@ def test_patches_fit_methods_of_every_estimator_where_defined(autolog: None) -> 
 def test_patched_classes_are_exactly_the_estimator_classes(autolog: None) -> None:
     expected = set()
     for cls in _estimator_classes():
-        for name in _patch.FIT_METHODS:
+        for name in _patch.PATCHED_METHODS:
             owner = _defining_class(cls, name)
             if owner is not None and not isinstance(owner.__dict__[name], property):
                 expected.add((owner, name))
@@ -80,7 +80,7 @@ def test_patched_classes_are_exactly_the_estimator_classes(autolog: None) -> Non
 def test_patches_nothing_but_fit_methods_and_hooks(autolog: None) -> None:
     all_estimators()
     names = {name for _, name in _patch.patched_entries()}
-    assert names == {*_patch.FIT_METHODS, "__init_subclass__", "__call__"} | set(
+    assert names == {*_patch.PATCHED_METHODS, "__init_subclass__", "__call__"} | set(
         _patch.VALIDATION_HELPERS
     )
 

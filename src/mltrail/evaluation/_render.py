@@ -181,7 +181,7 @@ class PlotRenderer:
         # callback's, becomes a warning that wait() delivers.
         except Exception as exc:
             failure = (
-                f"mltrail could not log the {label!r} plots of run {run_id!r}: "
+                f"mltrail could not log {label!r} for run {run_id!r}: "
                 f"{type(exc).__name__}: {exc}"
             )
         with self._condition:

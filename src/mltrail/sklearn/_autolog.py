@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from mltrail._errors import InvalidValueError, MltrailWarning
 
@@ -23,6 +24,16 @@ def autolog(
     exclusive: bool = False,
     disable: bool = False,
     silent: bool = False,
+    *,
+    log_evaluation: bool = True,
+    eval_names: Mapping[str, Any] | None = None,
+    log_plots: bool = True,
+    log_dataset_files: bool = False,
+    log_code: bool = True,
+    log_tags: bool = True,
+    log_pipeline: bool = True,
+    log_iterations: bool = True,
+    log_partial_fit: bool = True,
 ) -> None:
     """Log every scikit-learn ``fit`` to a run: params, metrics, tags and the model.
 
@@ -91,11 +102,39 @@ def autolog(
         If True, turn autologging off and restore every patched method exactly.
     silent : bool, default=False
         If True, autologging's own failures do not warn.
+    log_evaluation : bool, default=True
+        Log the full metric suite (``test_accuracy``, ``test_roc_auc``, ...) when a
+        fitted model predicts on held-out data whose labels are known: from
+        ``train_test_split``, from ``score(X, y)`` or from a ``sklearn.metrics``
+        call on the predictions, which is itself logged as ``test_<function>``.
+        ``cross_validate`` and its kin log ``cv_<metric>_mean`` and ``_std``.
+    eval_names : mapping of str to array-like or None, default=None
+        Names for held-out datasets: metrics on ``eval_names["valid"]`` are
+        logged as ``valid_<metric>`` instead of ``test_<metric>``.
+    log_plots : bool, default=True
+        Render confusion matrix, ROC, precision-recall, calibration, residual,
+        feature-importance and iteration plots under ``plots/``, off the calling
+        thread; the run's end waits for them.
+    log_dataset_files : bool, default=False
+        Also store the training data as ``datasets/train.parquet`` (size-capped).
+    log_code : bool, default=True
+        Record the script's source, the git commit, branch, remote and dirty flag,
+        the uncommitted diff and the untracked source files.
+    log_tags : bool, default=True
+        Record author, project, host and Python version tags, and business tags
+        from ``MLTRAIL_TAGS`` and ``[tool.mltrail.tags]`` in ``pyproject.toml``.
+    log_pipeline : bool, default=True
+        Record ``pipeline.json``, ``estimator.html`` and the ``mltrail.pipeline`` tag.
+    log_iterations : bool, default=True
+        Log loss and score curves of iterative estimators as metric histories.
+    log_partial_fit : bool, default=True
+        Log a ``partial_fit`` loop as one run with a step per call.
 
     Raises
     ------
     InvalidValueError
-        If ``max_tuning_runs`` is negative or ``serialization_format`` is unknown.
+        If ``max_tuning_runs`` is negative, ``serialization_format`` is unknown, or
+        a business tag in ``MLTRAIL_TAGS`` or ``pyproject.toml`` is malformed.
 
     Examples
     --------
@@ -110,11 +149,13 @@ def autolog(
     ('500', 'FINISHED')
     >>> mltrail.sklearn.autolog(disable=True)
     """
-    from mltrail.sklearn import _patch, _session
+    from mltrail.sklearn import _code, _heldout, _partial, _patch, _session
 
     if disable:
         _session.settings = None
+        _partial.end_partial_loops()
         _patch.unpatch_all()
+        _heldout.reset()
         return
     if max_tuning_runs is not None and (
         isinstance(max_tuning_runs, bool) or max_tuning_runs < 0
@@ -132,6 +173,9 @@ def autolog(
             f"one of {', '.join(map(repr, _FORMATS))}",
             "Use 'skops' (the default): it loads without running code.",
         )
+    if log_tags:
+        _code.validate_config_tags()
+    _heldout.configure(log_evaluation=log_evaluation, eval_names=eval_names)
     tags = dict(extra_tags or {})
     if _session.AUTOLOGGING_TAG in tags:
         del tags[_session.AUTOLOGGING_TAG]
@@ -155,5 +199,13 @@ def autolog(
         extra_tags={str(k): str(v) for k, v in tags.items()},
         exclusive=exclusive,
         silent=silent,
+        log_evaluation=log_evaluation,
+        log_plots=log_plots,
+        log_dataset_files=log_dataset_files,
+        log_code=log_code,
+        log_tags=log_tags,
+        log_pipeline=log_pipeline,
+        log_iterations=log_iterations,
+        log_partial_fit=log_partial_fit,
     )
     _patch.patch_all()

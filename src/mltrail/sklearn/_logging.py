@@ -6,9 +6,8 @@ the others to run: a broken metric never costs the model, nor the model the para
 
 from __future__ import annotations
 
-import contextvars
+import copy
 import platform
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -104,32 +103,60 @@ class FitLog:
             self.problems.append(f"{name}: {type(exc).__name__}: {exc}")
 
     def write(self) -> None:
-        """Write everything: the model on a second thread, the rest on this one."""
-        # File writes and tree traversals release the GIL, so the model is written
-        # while the metrics are computed. It is joined before fit returns: the model
-        # is durable by then, and the user cannot change the estimator under it.
-        writer = None
-        if self.config.log_models and self.model is not None:
-            context = contextvars.copy_context()  # keeps the session: no nested runs
-            writer = threading.Thread(
-                target=context.run,
-                args=(self.step, "model", self._log_model),
-                name="mltrail-model-writer",
-                daemon=True,
+        """Write the cheap parts now; queue the model and files for the worker."""
+        from mltrail.sklearn import _extras
+
+        self.step("training metrics", self._add_metrics)
+        if self.is_search:
+            self.step("search child runs", self._add_search)
+        self.step("params, metrics and tags", self._log_batch)
+        self.problems.extend(
+            _extras.on_fit_end(
+                self.run_id,
+                self.estimator,
+                self.X,
+                self.y,
+                self.config,
+                sample_weight=self.sample_weight,
+                y_pred=self.predictions.get("y_pred"),
+                y_score=self.predictions.get("y_score"),
             )
-            writer.start()
-        try:
-            self.step("training metrics", self._add_metrics)
-            if self.is_search:
-                self.step("search child runs", self._add_search)
-                self.step("cv_results.csv", self._log_cv_results)
-            self.step("params, metrics and tags", self._log_batch)
-            if self.config.log_datasets and self.X is not None:
-                self.step("dataset", self._log_dataset)
-            self.step("environment", self._log_packages)
-        finally:
-            if writer is not None:
-                writer.join()
+        )
+        self.step("held-out tracking", self._track_model)
+        self.step("files", self._queue_files)
+
+    def _track_model(self) -> None:
+        """Let predictions of this model on held-out data log their metrics."""
+        from mltrail.sklearn import _heldout
+
+        _heldout.on_fit_end(self.estimator, self.run_id, self.X, self.y)
+
+    def _queue_files(self) -> None:
+        """Queue the model, ``cv_results.csv`` and the package list for the worker.
+
+        The worker saves a snapshot of the estimator and a copy of the example rows,
+        so later changes to the user's objects cannot reach what this fit logs.
+        """
+        from mltrail.sklearn import _background, _search, _snapshot, _training
+
+        model = None
+        if self.config.log_models and self.model is not None:
+            model = _snapshot.snapshot(self.model)
+        example = None
+        if self.X is not None:
+            example = copy.deepcopy(_training.head(self.X))
+        cv_results = _search.cv_results_csv(self.estimator) if self.is_search else None
+        run_id, config = self.run_id, self.config
+
+        def job() -> list[tuple[str, bytes]]:
+            files = [(PACKAGES_ARTIFACT, _packages_text().encode())]
+            if cv_results is not None:
+                files.append((CV_RESULTS_ARTIFACT, cv_results.encode()))
+            if model is not None:
+                _log_model(run_id, config, model, example)
+            return files
+
+        _background.submit(run_id, job, name="model", reads=self.estimator)
 
     def _add_metrics(self) -> None:
         from mltrail.sklearn import _training
@@ -171,42 +198,25 @@ class FitLog:
         if child_ids and rows[0] == best_row:
             self.tags[_search.BEST_CHILD_TAG] = child_ids[0]
 
-    def _log_cv_results(self) -> None:
-        from mltrail.sklearn import _runs, _search
-
-        text = _search.cv_results_csv(self.estimator)
-        _runs.log_text(self.run_id, text, CV_RESULTS_ARTIFACT)
-
     def _log_batch(self) -> None:
         from mltrail.sklearn import _runs
 
         _runs.log_batch(self.run_id, self.params, self.metrics, self.tags)
 
-    def _log_dataset(self) -> None:
-        from mltrail.sklearn import _runs, _training
 
-        dataset = _training.dataset_input(self.X, self.y, _runs.source_tags())
-        _runs.log_input(self.run_id, dataset)
+def _log_model(run_id: str, config: AutologSettings, model: Any, example: Any) -> None:
+    """Save ``model`` with its signature and input example under ``model/``."""
+    from mltrail.sklearn import _runs
 
-    def _log_packages(self) -> None:
-        from mltrail.sklearn import _runs
+    signature: Any = False
+    if config.log_model_signatures and example is not None:
+        from mltrail.models import infer_signature
 
-        _runs.log_text(self.run_id, _packages_text(), PACKAGES_ARTIFACT)
-
-    def _log_model(self) -> None:
-        from mltrail.sklearn import _runs, _training
-
-        example = _training.head(self.X) if self.X is not None else None
-        signature: Any = False
-        if self.config.log_model_signatures and example is not None:
-            from mltrail.models import infer_signature
-
-            output = _output_for_signature(self.model, example)
-            signature = infer_signature(example, output)
-        _runs.log_model(
-            self.run_id,
-            self.model,
-            serialization_format=self.config.serialization_format,
-            signature=signature,
-            input_example=example if self.config.log_input_examples else None,
-        )
+        signature = infer_signature(example, _output_for_signature(model, example))
+    _runs.log_model(
+        run_id,
+        model,
+        serialization_format=config.serialization_format,
+        signature=signature,
+        input_example=example if config.log_input_examples else None,
+    )

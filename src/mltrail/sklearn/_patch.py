@@ -21,9 +21,26 @@ from typing import Any
 
 from mltrail.sklearn import _session
 
-__all__ = ["FIT_METHODS", "is_patched", "patch_all", "patched_entries", "unpatch_all"]
+__all__ = [
+    "FIT_METHODS",
+    "PATCHED_METHODS",
+    "is_patched",
+    "patch_all",
+    "patched_entries",
+    "unpatch_all",
+]
 
 FIT_METHODS = ("fit", "fit_transform", "fit_predict")
+# Every method name autologging patches on estimator classes.
+PATCHED_METHODS = (
+    *FIT_METHODS,
+    "partial_fit",
+    "predict",
+    "predict_proba",
+    "predict_log_proba",
+    "decision_function",
+    "score",
+)
 PATCH_MARKER = "__mltrail_patched__"
 _MISSING = object()
 
@@ -50,18 +67,33 @@ def _wrap_function(function: Callable[..., Any]) -> Callable[..., Any]:
     return patched_fit
 
 
-def _wrap_entry(entry: object) -> object | None:
+def _wrap_entry(
+    entry: object, wrap: Callable[[Callable[..., Any]], Callable[..., Any]]
+) -> object | None:
     """Return the patched form of a class ``__dict__`` entry, or None if unsupported."""
     if isinstance(entry, FunctionType):
-        return _wrap_function(entry)
+        return wrap(entry)
     # scikit-learn's ``available_if`` descriptor (and look-alikes) keep the method in
     # ``fn``; patch a copy so the original descriptor object stays untouched.
     inner = getattr(entry, "fn", None)
     if isinstance(inner, FunctionType) and hasattr(type(entry), "__get__"):
         patched = copy.copy(entry)
-        patched.fn = _wrap_function(inner)  # type: ignore[attr-defined]  # checked above
+        patched.fn = wrap(inner)  # type: ignore[attr-defined]  # checked above
         return patched
     return None
+
+
+def _wrappers() -> dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]]:
+    """Return, for each patched method name, what wraps the original."""
+    from mltrail.sklearn import _heldout, _partial
+
+    wrappers: dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]] = (
+        dict.fromkeys(FIT_METHODS, _wrap_function)
+    )
+    wrappers["partial_fit"] = _partial.wrap_partial_fit
+    for name in _heldout.METHODS:
+        wrappers[name] = functools.partial(_heldout.wrap_method, name)
+    return wrappers
 
 
 def _set(owner: Any, name: str, value: object) -> None:
@@ -74,11 +106,11 @@ def _set(owner: Any, name: str, value: object) -> None:
 def patch_class(cls: type) -> None:
     """Patch the fit-like methods that ``cls`` has, on the classes defining them."""
     with _lock:
-        for name in FIT_METHODS:
+        for name, wrap in _wrappers().items():
             owner = next((c for c in cls.__mro__ if name in c.__dict__), None)
             if owner is None or owner is object or (owner, name) in _entries:
                 continue
-            patched = _wrap_entry(owner.__dict__[name])
+            patched = _wrap_entry(owner.__dict__[name], wrap)
             if patched is None:
                 continue
             try:
@@ -165,6 +197,9 @@ def patch_all() -> None:
     """Patch every estimator class defined now and hook the ones defined later."""
     from sklearn.base import BaseEstimator
 
+    from mltrail.sklearn import _functions
+
+    _functions.patch_functions()
     with _lock:
         if (BaseEstimator, "__init_subclass__") not in _entries:
             _install_subclass_hook(BaseEstimator)
@@ -175,7 +210,10 @@ def patch_all() -> None:
 
 
 def unpatch_all() -> None:
-    """Restore every patched ``__dict__`` entry to the original object."""
+    """Restore every patched ``__dict__`` entry and function to the original object."""
+    from mltrail.sklearn import _functions
+
+    _functions.unpatch_functions()
     with _lock:
         for (owner, name), (original, installed) in list(_entries.items()):
             if owner.__dict__.get(name, _MISSING) is installed:

@@ -13,12 +13,12 @@ from typing import Any
 __all__ = [
     "active_run_id",
     "end_run",
+    "end_run_later",
     "log_batch",
     "log_child_runs",
     "log_input",
     "log_model",
     "log_text",
-    "source_tags",
     "start_run",
 ]
 
@@ -58,6 +58,25 @@ def end_run(run_id: str, status: str) -> None:
         _client().set_terminated(run_id, status=status)
 
 
+def end_run_later(run_id: str, status: str) -> None:
+    """End the run started by ``start_run`` once its queued background jobs are done.
+
+    The run stops being the active run now; reads and ends in this process wait for
+    its jobs, so they never see it half-written.
+    """
+    from mltrail.sklearn import _background
+    from mltrail.tracking import _runs
+
+    end_time = int(time.time() * 1000)
+    _runs.detach_run(run_id)
+
+    def end() -> list[tuple[str, bytes]]:
+        _runs.end_detached_run(run_id, status, end_time)
+        return []
+
+    _background.submit(run_id, end, name="end of run")
+
+
 def log_batch(
     run_id: str,
     params: Mapping[str, str] | None = None,
@@ -84,13 +103,6 @@ def log_text(run_id: str, text: str, artifact_file: str) -> None:
 def log_input(run_id: str, dataset_input: Any) -> None:
     """Record a dataset input of the run."""
     _client().log_inputs(run_id, [dataset_input])
-
-
-def source_tags() -> dict[str, str]:
-    """Return the tags naming where the run comes from, for a dataset's source."""
-    from mltrail.tracking._context import system_tags
-
-    return system_tags()
 
 
 def log_model(

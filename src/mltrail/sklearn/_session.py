@@ -44,6 +44,14 @@ class AutologSettings:
     extra_tags: Mapping[str, str] = field(default_factory=dict)
     exclusive: bool = False
     silent: bool = False
+    log_evaluation: bool = True
+    log_plots: bool = True
+    log_dataset_files: bool = False
+    log_code: bool = True
+    log_tags: bool = True
+    log_pipeline: bool = True
+    log_iterations: bool = True
+    log_partial_fit: bool = True
 
 
 # None while autolog is off; read on every patched call, so a plain module global.
@@ -114,9 +122,14 @@ def run_fit(
     """Run a top-level fit inside a training session, logging it to a run."""
     from sklearn.base import BaseEstimator
 
+    from mltrail.sklearn import _background, _partial
+
     config = settings
     if config is None or not isinstance(estimator, BaseEstimator):
         return function(estimator, *args, **kwargs)
+    # A job still saving this estimator's last fit must finish before it changes.
+    _background.wait_for_object(estimator)
+    _partial.end_partial_loops()
     token = in_fit.set(True)
     try:
         return _TopLevelFit(config, function, estimator, args, kwargs).run()
@@ -182,6 +195,7 @@ class _TopLevelFit:
         if active is None:
             self.run_id = _runs.start_run(tags)
             self.is_owned = True
+            self._record_code()
             return
         with _used_runs_lock:
             is_first = active not in _used_runs
@@ -191,6 +205,13 @@ class _TopLevelFit:
         else:
             self.run_id = _runs.start_run(tags, nested=True)
             self.is_owned = True
+        self._record_code()
+
+    def _record_code(self) -> None:
+        from mltrail.sklearn import _code
+
+        assert self.run_id is not None  # noqa: S101 - set by the caller
+        self.problems.extend(_code.on_run_start(self.run_id, self.config))
 
     def _fail(self, exc: BaseException) -> None:
         """Record the failed fit; the exception itself propagates unchanged."""
@@ -212,7 +233,11 @@ class _TopLevelFit:
 
         if self.is_owned and self.run_id is not None:
             try:
-                _runs.end_run(self.run_id, status)
+                if status == "FINISHED":
+                    # After the model and the other queued jobs of this run.
+                    _runs.end_run_later(self.run_id, status)
+                else:
+                    _runs.end_run(self.run_id, status)
             except Exception as exc:  # autolog must never break the user's fit
                 self.problems.append(_problem("ending the run", exc))
 

@@ -7,9 +7,7 @@ data: they read it, predict on it once, and slice at most a few rows.
 from __future__ import annotations
 
 import functools
-import hashlib
 import inspect
-import json
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -17,7 +15,6 @@ from typing import Any
 __all__ = [
     "CLUSTER_SAMPLE_SIZE",
     "INPUT_EXAMPLE_ROWS",
-    "dataset_input",
     "estimator_params",
     "estimator_tags",
     "fit_arguments",
@@ -27,7 +24,6 @@ __all__ = [
 
 INPUT_EXAMPLE_ROWS = 5
 CLUSTER_SAMPLE_SIZE = 2000
-DIGEST_ELEMENTS = 10_000
 
 
 @functools.cache
@@ -287,64 +283,3 @@ def _training_metrics(
         weight = {} if sample_weight is None else {"sample_weight": sample_weight}
         values["training_score"] = estimator.score(X, y, **weight)
     return {key: float(value) for key, value in values.items()}
-
-
-def _digest_and_profile(X: Any, y: Any) -> tuple[str, dict[str, Any]]:
-    """Return an 8-hex digest of the first rows and shape, and a profile, no copies."""
-    import numpy as np
-
-    md5 = hashlib.md5(usedforsecurity=False)
-    n = _n_rows(X)
-    columns = getattr(X, "columns", None)
-    if columns is not None:
-        import pandas as pd
-
-        n_columns = len(columns)
-        rows = max(1, DIGEST_ELEMENTS // max(1, n_columns))
-        hashed = pd.util.hash_pandas_object(X.iloc[:rows], index=False)
-        md5.update(np.asarray(hashed).tobytes())
-        md5.update(json.dumps([str(c) for c in columns]).encode())
-        profile: dict[str, Any] = {"num_rows": n, "num_elements": n * n_columns}
-    else:
-        shape = tuple(int(s) for s in getattr(X, "shape", (n,)))
-        n_columns = int(np.prod(shape[1:])) if len(shape) > 1 else 1
-        rows = max(1, DIGEST_ELEMENTS // max(1, n_columns))
-        first = head(X, rows)
-        if hasattr(first, "toarray"):
-            first = first.toarray()
-        array = np.asarray(first)
-        if array.dtype.kind in "biufcmM":
-            md5.update(np.ascontiguousarray(array).tobytes())
-        else:
-            md5.update(repr(array.tolist()).encode())
-        nbytes = getattr(X, "nbytes", None)
-        profile = {"features_shape": list(shape), "features_size": n * n_columns}
-        if nbytes is not None:
-            profile["features_nbytes"] = int(nbytes)
-    md5.update(str(n).encode())
-    if y is not None:
-        y_head = np.asarray(head(y, DIGEST_ELEMENTS))
-        if y_head.dtype.kind in "biufcmM":
-            md5.update(np.ascontiguousarray(y_head).tobytes())
-        else:
-            md5.update(repr(y_head.tolist()).encode())
-    return md5.hexdigest()[:8], profile
-
-
-def dataset_input(X: Any, y: Any, source_tags: Mapping[str, str]) -> Any:
-    """Return the training data as a run input (``mlflow.data.context=train``).
-
-    The one place that describes a training data set; ``mltrail.capture`` replaces it.
-    """
-    from mltrail._entities import Dataset, DatasetInput, InputTag
-
-    digest, profile = _digest_and_profile(X, y)
-    dataset = Dataset(
-        name="dataset",
-        digest=digest,
-        source_type="code",
-        source=json.dumps({"tags": dict(source_tags)}),
-        schema=None,
-        profile=json.dumps(profile),
-    )
-    return DatasetInput(dataset, [InputTag("mlflow.data.context", "train")])

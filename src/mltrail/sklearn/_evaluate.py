@@ -1,0 +1,407 @@
+"""``mltrail.evaluate``, and the one place that logs a held-out evaluation.
+
+Both the automatic path (``_heldout``, ``_crossval``) and the explicit ``evaluate``
+end in :func:`log_evaluation`: the metric suite as ``<name>_<metric>`` metrics, the
+dataset as a run input, and the plots submitted to the background worker
+(``_background``), which the end of a run waits for.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mltrail._errors import InvalidValueError
+
+__all__ = [
+    "Outputs",
+    "add_metrics",
+    "complete_outputs",
+    "evaluate",
+    "log_evaluation",
+    "model_kind",
+    "suite",
+]
+
+TEST_NAME = "test"
+TEST_CONTEXT = "test"
+EVAL_CONTEXT = "eval"
+EVALUATION_TAG = "mltrail.evaluation"
+_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
+
+
+@dataclass(slots=True)
+class Outputs:
+    """What one model predicted on one dataset; each method is called at most once."""
+
+    kind: str
+    y_pred: Any = None
+    y_score: Any = None
+    is_probability: bool | None = None
+    classes: Any = None
+
+    def add(self, method: str, output: Any) -> None:
+        """Keep the output of ``method`` (a prediction method) if still missing."""
+        import numpy as np
+
+        if method == "predict":
+            if self.y_pred is None:
+                self.y_pred = output
+        elif self.y_score is None or (
+            method != "decision_function" and not self.is_probability
+        ):
+            if method == "predict_log_proba":
+                self.y_score, self.is_probability = np.exp(output), True
+            elif method == "predict_proba":
+                self.y_score, self.is_probability = output, True
+            else:
+                self.y_score, self.is_probability = output, False
+
+
+def model_kind(estimator: Any) -> str | None:
+    """Return ``"classifier"``, ``"regressor"``, ``"clusterer"`` or None."""
+    from sklearn.base import is_classifier, is_clusterer, is_regressor
+
+    if is_classifier(estimator):
+        return "classifier"
+    if is_regressor(estimator):
+        return "regressor"
+    if is_clusterer(estimator):
+        return "clusterer"
+    return None
+
+
+def complete_outputs(estimator: Any, X: Any, outputs: Outputs) -> None:
+    """Compute what the suite needs and the caller did not, each method once.
+
+    The caller keeps the held-out hooks quiet meanwhile: these calls are ours.
+    """
+    import numpy as np
+
+    if outputs.kind != "classifier":
+        if outputs.y_pred is None and hasattr(estimator, "predict"):
+            outputs.y_pred = estimator.predict(X)
+        return
+    if outputs.classes is None:
+        outputs.classes = getattr(estimator, "classes_", None)
+    if not outputs.is_probability:
+        for method in ("predict_proba", "decision_function"):
+            if method == "decision_function" and outputs.y_score is not None:
+                break
+            if hasattr(estimator, method):
+                outputs.add(method, getattr(estimator, method)(X))
+                break
+    if outputs.y_pred is None:
+        classes = outputs.classes
+        score = outputs.y_score
+        if (
+            outputs.is_probability
+            and isinstance(classes, np.ndarray)
+            and getattr(score, "ndim", 0) == 2
+            and _predicts_most_probable(estimator)
+        ):
+            outputs.y_pred = classes.take(np.asarray(score).argmax(axis=1), axis=0)
+        else:
+            outputs.y_pred = estimator.predict(X)
+
+
+def _predicts_most_probable(estimator: Any) -> bool:
+    from mltrail.sklearn._training import _predicts_most_probable as most_probable
+
+    return bool(most_probable(estimator))
+
+
+def suite(
+    outputs: Outputs, X: Any, y_true: Any, *, pos_label: Any = None
+) -> dict[str, float]:
+    """Return the bare-named metric suite of ``outputs`` (empty when undefined)."""
+    import numpy as np
+
+    from mltrail.evaluation._metrics import (
+        classifier_metrics,
+        clusterer_metrics,
+        regressor_metrics,
+    )
+
+    if outputs.kind == "clusterer":
+        if outputs.y_pred is None or X is None:
+            return {}
+        return clusterer_metrics(X, outputs.y_pred, y_true=y_true)
+    if y_true is None or outputs.y_pred is None:
+        return {}
+    if outputs.kind == "regressor":
+        return regressor_metrics(y_true, outputs.y_pred)
+    if np.ndim(y_true) != 1 or np.ndim(outputs.y_pred) != 1:
+        return {}  # multi-output classification has no suite
+    classes = outputs.classes
+    if pos_label is not None and (classes is None or pos_label not in list(classes)):
+        pos_label = None
+    score = outputs.y_score
+    if score is not None and not isinstance(score, np.ndarray):
+        score = None  # multi-output predict_proba returns a list
+    return classifier_metrics(
+        y_true,
+        outputs.y_pred,
+        y_score=score,
+        classes=classes,
+        pos_label=pos_label,
+        is_probability=outputs.is_probability if score is not None else None,
+    )
+
+
+def _plot_job(outputs: Outputs, y_true: Any, name: str, pos_label: Any) -> Any:
+    """Return the renderer job drawing the plots of one evaluation, or None."""
+    from mltrail.evaluation._plots import (
+        plot_artifacts,
+        plots_for_classifier,
+        plots_for_regressor,
+    )
+
+    if y_true is None or outputs.y_pred is None:
+        return None
+    y_pred, y_score = outputs.y_pred, outputs.y_score
+    if outputs.kind == "regressor":
+        return lambda: plot_artifacts(plots_for_regressor(y_true, y_pred), dataset=name)
+    if outputs.kind != "classifier":
+        return None
+    classes, is_probability = outputs.classes, outputs.is_probability
+    classes_list = [] if classes is None else list(classes)
+    positive = pos_label if pos_label in classes_list else None
+    return lambda: plot_artifacts(
+        plots_for_classifier(
+            y_true,
+            y_pred,
+            y_score=y_score,
+            classes=classes,
+            pos_label=positive,
+            is_probability=is_probability if y_score is not None else None,
+        ),
+        dataset=name,
+    )
+
+
+def log_evaluation(
+    client: Any,
+    run_id: str,
+    name: str,
+    metrics: dict[str, float],
+    *,
+    outputs: Outputs | None = None,
+    X: Any = None,
+    y_true: Any = None,
+    lineage: Any = None,
+    pos_label: Any = None,
+    step: int = 0,
+) -> dict[str, float]:
+    """Log ``<name>_<metric>`` metrics, the dataset input and plots; return them.
+
+    ``X`` may be None (the dataset is no longer alive): then no dataset input.
+    """
+    from mltrail._entities import Metric
+
+    named = {f"{name}_{key}": float(value) for key, value in metrics.items()}
+    now = int(time.time() * 1000)
+    client.log_batch(
+        run_id, metrics=[Metric(k, v, now, step) for k, v in named.items()]
+    )
+    if X is not None:
+        from mltrail.capture._datasets import describe_dataset
+        from mltrail.tracking._context import system_tags
+
+        description = describe_dataset(
+            X,
+            y_true,
+            name=name,
+            context=TEST_CONTEXT if name == TEST_NAME else EVAL_CONTEXT,
+            lineage=lineage,
+            source_tags=system_tags(),
+            is_classification=None if outputs is None else outputs.kind == "classifier",
+        )
+        client.log_inputs(run_id, [description.to_dataset_input()])
+    if outputs is not None:
+        job = _plot_job(outputs, y_true, name, pos_label)
+        if job is not None:
+            from mltrail.sklearn import _background
+
+            _background.submit(run_id, job, name=f"{name} evaluation plots")
+    return named
+
+
+def add_metrics(
+    client: Any, run_id: str, metrics: Mapping[str, float], *, step: int = 0
+) -> None:
+    """Queue metric points on the client's write buffer (durable within a second).
+
+    Reads through the client (``get_run``) flush the buffer first, so they see them.
+    """
+    from mltrail.tracking._buffer import buffer_for
+
+    buffer = buffer_for(client._store)
+    now = int(time.time() * 1000)
+    for key, value in metrics.items():
+        buffer.add(run_id, key, float(value), step, now)
+
+
+def _check_name(name: object) -> str:
+    if not isinstance(name, str) or not _NAME_PATTERN.fullmatch(name):
+        raise InvalidValueError(
+            "name",
+            name,
+            "a non-empty str of letters, digits, '_', '-' and '.'",
+            "Use a short dataset name such as 'test' or 'validation'.",
+        )
+    return name
+
+
+def _target_run(model: Any, run_id: str | None) -> tuple[Any, str, bool]:
+    """Return ``(client, run_id, is_new)``: explicit, active, the model's, or new."""
+    from mltrail import tracking
+    from mltrail.sklearn import _heldout, _training
+    from mltrail.tracking._runs import current_client
+
+    if run_id is not None:
+        return current_client(), run_id, False
+    active = tracking.active_run()
+    if active is not None:
+        return current_client(), str(active.info.run_id), False
+    logged = _heldout.model_run(model)
+    if logged is not None:
+        return logged[1], logged[0], False
+    run = tracking.start_run(tags=_training.estimator_tags(model))
+    return current_client(), str(run.info.run_id), True
+
+
+def evaluate(
+    model: Any,
+    X: Any,
+    y: Any = None,
+    *,
+    name: str = TEST_NAME,
+    run_id: str | None = None,
+) -> dict[str, float]:
+    """Log the held-out metric suite of a fitted estimator on a dataset.
+
+    Predicts once per method the suite needs (``predict``, plus ``predict_proba`` or
+    else ``decision_function`` for classifiers), then logs every metric as
+    ``<name>_<metric>``, the dataset as a run input (context ``test`` for the name
+    ``"test"``, else ``eval``, with its split lineage when ``X`` comes from a
+    ``train_test_split`` seen by autolog), and the plots under ``plots/<name>_*``,
+    rendered off the calling thread. Suites: classifiers get ``accuracy``,
+    ``balanced_accuracy``, precision, recall and F1 (weighted and macro; binary too
+    for two classes), ``matthews_corrcoef``, ``roc_auc``, ``average_precision``,
+    ``log_loss`` and the confusion-matrix counts; regressors ``mse``, ``rmse``,
+    ``mae``, ``r2``, ``mape``, ``max_error`` and ``explained_variance``; clusterers
+    ``silhouette``, ``calinski_harabasz``, ``davies_bouldin``, and
+    ``adjusted_rand`` when ``y`` is given. Works for any fitted estimator, autologged
+    or not. Later ``sklearn.metrics`` calls on an autologged model's predictions of
+    the same data are logged under ``name`` too.
+
+    Parameters
+    ----------
+    model : estimator
+        A fitted scikit-learn classifier, regressor or clusterer (with ``predict``).
+    X : array-like, DataFrame or sparse matrix
+        The features of the dataset.
+    y : array-like, default=None
+        Its labels. None takes them from the ``train_test_split`` that produced
+        ``X`` when autolog recorded it; a clusterer needs none.
+    name : str, default="test"
+        The dataset's name: the metrics are ``<name>_<metric>``.
+    run_id : str, default=None
+        The run to log into. By default the active run, else the run the model was
+        autologged into, else a new run (ended ``FINISHED`` before returning).
+
+    Returns
+    -------
+    dict of str to float
+        The metrics as logged, such as ``{"test_accuracy": 0.97, ...}``; metrics
+        undefined for the data (one class present, no scores) are left out.
+
+    Raises
+    ------
+    InvalidValueError
+        If ``model`` is not a fitted classifier, regressor or clusterer with
+        ``predict``, if ``name`` is malformed, or if a classifier or regressor gets
+        no labels.
+
+    Examples
+    --------
+    >>> import mltrail
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = LogisticRegression(max_iter=500).fit(X[::2], y[::2])
+    >>> metrics = mltrail.evaluate(model, X[1::2], y[1::2], name="holdout")
+    >>> round(metrics["holdout_accuracy"], 2)
+    0.96
+    >>> run = mltrail.last_active_run()
+    >>> run.data.metrics["holdout_accuracy"] == metrics["holdout_accuracy"]
+    True
+    """
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    from mltrail.sklearn import _heldout, _splits
+
+    _check_name(name)
+    kind = model_kind(model)
+    if kind is None or not hasattr(model, "predict"):
+        raise InvalidValueError(
+            "model",
+            model,
+            "a classifier, regressor or clusterer with a predict method",
+            "Pass the fitted estimator (or Pipeline) that makes the predictions.",
+        )
+    try:
+        check_is_fitted(model)
+    except NotFittedError as exc:
+        raise InvalidValueError(
+            "model", model, "a fitted estimator", "Call model.fit(X, y) first."
+        ) from exc
+    found = _splits.recorded_labels(X)
+    lineage = None if found is None else found[1]
+    if y is None and found is not None:
+        y = found[0]
+    if y is None and kind != "clusterer":
+        raise InvalidValueError(
+            "y",
+            None,
+            "the labels of X",
+            "Pass y, or split X with train_test_split after autolog().",
+        )
+    outputs = Outputs(kind)
+    with _heldout.quiet():
+        complete_outputs(model, X, outputs)
+    pos_label = _heldout.pos_label()
+    metrics = suite(outputs, X, y, pos_label=pos_label)
+    client, target, is_new = _target_run(model, run_id)
+    try:
+        named = log_evaluation(
+            client,
+            target,
+            name,
+            metrics,
+            outputs=outputs,
+            X=X,
+            y_true=y,
+            lineage=lineage,
+            pos_label=pos_label,
+        )
+        if is_new:
+            client.set_tag(target, EVALUATION_TAG, json.dumps([name]))
+    except BaseException:
+        if is_new:
+            from mltrail import tracking
+
+            tracking.end_run("FAILED")
+        raise
+    if is_new:
+        from mltrail import tracking
+
+        tracking.end_run()
+    _heldout.remember_evaluation(model, X, name, target, client)
+    return named

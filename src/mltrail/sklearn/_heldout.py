@@ -1,0 +1,631 @@
+"""Held-out evaluation with no code: splits, models and predictions, remembered.
+
+What is kept, all bounded and behind one lock (the splits live in ``_splits``):
+
+- the estimators whose top-level fit autolog logged (weak references): their run and
+  the digest of their training X;
+- one evaluation per (fit, dataset digest): its name, labels and the predictions the
+  suite needs until the labels are known; at most ``PENDING_HISTORY`` evaluations
+  hold predictions at once;
+- the last ``PREDICTION_HISTORY`` prediction outputs, by identity (weak reference)
+  and by a fingerprint of their content, so a ``sklearn.metrics`` call on them, or on
+  a copy, is recognised.
+
+Hooks called by the autolog core: :func:`on_fit_end`, :func:`wrap_method` (around
+``predict``, ``predict_proba``, ``predict_log_proba``, ``decision_function`` and
+``score``), and, from ``_functions``, :func:`on_split` and :func:`on_metric_call`.
+Nothing is logged inside a fit, inside a call of a patched method or function, or
+while this module runs its own predictions (the ``busy`` context variable).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import itertools
+import numbers
+import threading
+import warnings
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from mltrail._errors import MltrailWarning
+from mltrail.sklearn import _session
+from mltrail.sklearn import _splits as _split_records
+
+__all__ = [
+    "METHODS",
+    "busy",
+    "configure",
+    "is_listening",
+    "model_run",
+    "on_fit_end",
+    "on_metric_call",
+    "on_predict",
+    "on_score",
+    "on_split",
+    "quiet",
+    "remember_evaluation",
+    "reset",
+    "wrap_method",
+]
+
+PENDING_HISTORY = 16
+PREDICTION_HISTORY = 64
+EVALUATION_HISTORY = 1024
+PREDICTION_METHODS = (
+    "predict",
+    "predict_proba",
+    "predict_log_proba",
+    "decision_function",
+)
+METHODS = (*PREDICTION_METHODS, "score")
+# Parameters of sklearn.metrics functions that hold predictions, by priority.
+PREDICTION_PARAMETERS = (
+    "y_pred",
+    "y_score",
+    "y_proba",
+    "y_prob",
+    "probas_pred",
+    "pred_decision",
+    "labels_pred",
+    "y2",
+    "labels",
+)
+TRUTH_PARAMETERS = ("y_true", "labels_true", "y1")
+PATCH_MARKER = "__mltrail_patched__"
+# The user's call is this many frames above ``_warn``.
+_WARN_STACKLEVEL = 4
+
+# True while a patched method or function, or this module, is running: anything
+# called meanwhile is an implementation detail and is not recorded.
+busy: ContextVar[bool] = ContextVar("mltrail_heldout_busy", default=False)
+# (estimator, X, outputs by method) of the hooked method call running now.
+_capture: ContextVar[tuple[Any, Any, dict[str, Any]] | None] = ContextVar(
+    "mltrail_heldout_capture", default=None
+)
+
+
+@dataclass(slots=True)
+class _Model:
+    """A fitted estimator that autolog logged, and the run it belongs to."""
+
+    serial: int
+    ref: Any
+    run_id: str
+    client: Any
+    train_digest: str | None
+    kind: str | None
+
+
+@dataclass(slots=True)
+class _Evaluation:
+    """One model on one dataset: where its metrics go, and what they need."""
+
+    model: _Model
+    digest: str
+    name: str
+    lineage: Any = None
+    y_true: Any = None
+    X_ref: Any = None
+    outputs: Any = None
+    is_logged: bool = False
+
+
+_enabled = True
+_lock = threading.RLock()
+_serials = itertools.count(1)
+_models: dict[int, _Model] = {}
+_evaluations: OrderedDict[tuple[int, str], _Evaluation] = OrderedDict()
+_pending: OrderedDict[tuple[int, str], None] = OrderedDict()
+# id(output) -> (weak reference or None, evaluation key)
+_predictions: OrderedDict[int, tuple[Any, tuple[int, str]]] = OrderedDict()
+# content fingerprint -> (length, evaluation key)
+_fingerprints: OrderedDict[str, tuple[int, tuple[int, str]]] = OrderedDict()
+# (run id, metric key) -> the next step of a user's metric call
+_steps: dict[tuple[str, str], int] = {}
+
+
+# Settings ---------------------------------------------------------------------------
+
+
+def configure(
+    *, log_evaluation: bool = True, eval_names: Mapping[str, Any] | None = None
+) -> None:
+    """Set the held-out options of ``autolog()``; call it before patching.
+
+    ``eval_names`` maps a dataset name to its ``X``, or to ``(X, y)`` so that its
+    labels are known too: predictions on those rows (or a subset or permutation of
+    them) log ``<name>_<metric>``. Only row hashes and labels are kept.
+    """
+    _split_records.name_datasets(eval_names)
+    global _enabled
+    _enabled = bool(log_evaluation)
+
+
+def reset() -> None:
+    """Forget every split, model, evaluation and prediction; back to the defaults."""
+    global _enabled
+    _split_records.reset()
+    with _lock:
+        _enabled = True
+        _models.clear()
+        _evaluations.clear()
+        _pending.clear()
+        _predictions.clear()
+        _fingerprints.clear()
+        _steps.clear()
+
+
+def is_listening() -> bool:
+    """Whether a call now should be recorded: autolog on, outside fits and hooks."""
+    return (
+        _enabled
+        and _session.settings is not None
+        and not busy.get()
+        and _session.in_fit.get() is None
+    )
+
+
+def pos_label() -> Any:
+    """Return autolog's ``pos_label`` option, if autolog is on."""
+    config = _session.settings
+    return None if config is None else config.pos_label
+
+
+@contextmanager
+def quiet() -> Iterator[None]:
+    """Run a block whose estimator and metric calls are not recorded."""
+    token = busy.set(True)
+    try:
+        yield
+    finally:
+        busy.reset(token)
+
+
+def _warn(exc: BaseException) -> None:
+    config = _session.settings
+    if config is None or not config.silent:
+        warnings.warn(
+            "mltrail could not log a held-out evaluation (your call itself "
+            f"succeeded): {type(exc).__name__}: {exc}",
+            MltrailWarning,
+            stacklevel=_WARN_STACKLEVEL,
+        )
+
+
+# Splits -----------------------------------------------------------------------------
+
+
+def on_split(args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any) -> None:
+    """Record a finished ``train_test_split(*args, **kwargs)`` that returned ``result``.
+
+    The X-like arrays are the 2-D ones; the labels are the first 1-D array after the
+    first X-like (with two arrays, the second one, whatever its shape). Records
+    unconditionally: the patched ``train_test_split`` checks :func:`is_listening`.
+    """
+    try:
+        with quiet():
+            _split_records.record(args, kwargs, result)
+    except Exception as exc:  # autolog must never break the user's call
+        _warn(exc)
+
+
+# Models -----------------------------------------------------------------------------
+
+
+def on_fit_end(estimator: Any, run_id: str, X: Any, y: Any = None) -> None:
+    """Remember that ``estimator``, just fitted on ``X``, belongs to ``run_id``.
+
+    Call it after a top-level fit logged to ``run_id``, inside or outside the
+    training session. ``y`` is accepted for symmetry and not kept.
+    """
+    if not _enabled or _session.settings is None:
+        return
+    try:
+        _register(estimator, run_id, X)
+    except Exception as exc:  # autolog must never break the user's fit
+        _warn(exc)
+
+
+def _register(estimator: Any, run_id: str, X: Any) -> None:
+    from mltrail.capture._datasets import dataset_digest
+    from mltrail.sklearn._evaluate import model_kind
+    from mltrail.tracking._runs import current_client
+
+    key = id(estimator)
+
+    def forget(ref: Any) -> None:
+        with _lock:
+            model = _models.get(key)
+            if model is not None and model.ref is ref:
+                del _models[key]
+
+    ref = weakref.ref(estimator, forget)
+    digest = None if X is None else dataset_digest(X)
+    model = _Model(
+        next(_serials), ref, run_id, current_client(), digest, model_kind(estimator)
+    )
+    with _lock:
+        _models[key] = model
+
+
+def _model_of(estimator: Any) -> _Model | None:
+    model = _models.get(id(estimator))
+    if model is None or model.ref() is not estimator:
+        return None
+    return model
+
+
+def model_run(estimator: Any) -> tuple[str, Any] | None:
+    """Return ``(run_id, client)`` of the fit autolog logged for ``estimator``."""
+    model = _model_of(estimator)
+    return None if model is None else (model.run_id, model.client)
+
+
+# Predictions ------------------------------------------------------------------------
+
+
+def wrap_method(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    """Return ``function`` (the method ``name`` of an estimator class) with the hook.
+
+    The original runs with the hooks quiet (a ``score`` calling ``predict`` and
+    ``accuracy_score`` records nothing), then :func:`on_predict` or :func:`on_score`
+    sees its result. Estimators that autolog did not fit cost one dict lookup.
+    """
+
+    def patched(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if not _models or id(self) not in _models:
+            return function(self, *args, **kwargs)
+        X = args[0] if args else kwargs.get("X")
+        outer = _capture.get()
+        if outer is not None:
+            # Nested in a hooked call: keep what the model computes on the same X
+            # (forests' predict calls predict_proba), so we need not call it again.
+            result = function(self, *args, **kwargs)
+            if outer[0] is self and outer[1] is X and name != "score":
+                outer[2].setdefault(name, result)
+            return result
+        if not is_listening():
+            return function(self, *args, **kwargs)
+        captured: dict[str, Any] = {}
+        token = busy.set(True)
+        capture_token = _capture.set((self, X, captured))
+        try:
+            result = function(self, *args, **kwargs)
+        finally:
+            _capture.reset(capture_token)
+            busy.reset(token)
+        if name == "score":
+            y = args[1] if len(args) > 1 else kwargs.get("y")
+            on_score(self, X, y, result, captured)
+        else:
+            on_predict(self, name, X, result, captured)
+        return result
+
+    functools.update_wrapper(patched, function)
+    setattr(patched, PATCH_MARKER, True)
+    return patched
+
+
+def on_predict(
+    estimator: Any,
+    method: str,
+    X: Any,
+    output: Any,
+    extra: Mapping[str, Any] | None = None,
+) -> None:
+    """Record ``output = estimator.<method>(X)``; log the suite if labels are known.
+
+    Call it after the original method returned, outside the ``busy`` guard.
+    ``extra`` holds outputs of other methods the call computed on the same X.
+    """
+    if not is_listening():
+        return
+    model = _model_of(estimator)
+    if model is None or X is None:
+        return
+    try:
+        with quiet():
+            _observe(model, estimator, method, X, output, extra=extra)
+    except Exception as exc:  # autolog must never break the user's call
+        _warn(exc)
+
+
+def on_score(
+    estimator: Any,
+    X: Any,
+    y: Any,
+    result: Any,
+    extra: Mapping[str, Any] | None = None,
+) -> None:
+    """Record ``result = estimator.score(X, y)``: labels for the suite, and a metric.
+
+    Logs ``<dataset>_score`` besides the suite. Call it after the original method.
+    """
+    if not is_listening():
+        return
+    model = _model_of(estimator)
+    if model is None or X is None:
+        return
+    try:
+        with quiet():
+            evaluation = _observe(model, estimator, "score", X, None, y, extra)
+            if evaluation is not None and _is_number(result):
+                _log_metric(evaluation, "score", float(result))
+    except Exception as exc:  # autolog must never break the user's call
+        _warn(exc)
+
+
+def _observe(
+    model: _Model,
+    estimator: Any,
+    method: str,
+    X: Any,
+    output: Any,
+    y: Any = None,
+    extra: Mapping[str, Any] | None = None,
+) -> _Evaluation | None:
+    """Find or start the evaluation of X; log its suite once labels are known."""
+    import numpy as np
+
+    from mltrail.capture._datasets import dataset_digest
+    from mltrail.sklearn._evaluate import TEST_NAME, Outputs, complete_outputs
+
+    if model.kind is None:
+        return None
+    digest = dataset_digest(X)
+    if digest == model.train_digest:
+        return None
+    key = (model.serial, digest)
+    with _lock:
+        evaluation = _evaluations.get(key)
+    if evaluation is None:
+        name, labels, lineage = _split_records.find(X, digest)
+        evaluation = _Evaluation(
+            model, digest, name or TEST_NAME, lineage=lineage, y_true=labels
+        )
+        evaluation.outputs = Outputs(model.kind)
+        _start(key, evaluation)
+    if output is not None:
+        _remember_prediction(output, key)
+    if evaluation.is_logged or evaluation.outputs is None:
+        return evaluation
+    if output is not None:
+        evaluation.outputs.add(method, output)
+    for other, value in (extra or {}).items():
+        evaluation.outputs.add(other, value)
+    if y is not None and evaluation.y_true is None:
+        evaluation.y_true = np.asarray(y)
+    with warnings.catch_warnings():
+        # Our extra predictions repeat the user's; their warnings did reach the user.
+        warnings.simplefilter("ignore")
+        complete_outputs(estimator, X, evaluation.outputs)
+    if evaluation.y_true is not None or model.kind == "clusterer":
+        _log_suite(evaluation, X)
+    else:
+        try:
+            evaluation.X_ref = weakref.ref(X)
+        except TypeError:
+            evaluation.X_ref = None
+    return evaluation
+
+
+def _start(key: tuple[int, str], evaluation: _Evaluation) -> None:
+    with _lock:
+        _evaluations[key] = evaluation
+        while len(_evaluations) > EVALUATION_HISTORY:
+            _evaluations.popitem(last=False)
+        _pending[key] = None
+        while len(_pending) > PENDING_HISTORY:
+            old, _ = _pending.popitem(last=False)
+            dropped = _evaluations.get(old)
+            if dropped is not None and not dropped.is_logged:
+                dropped.outputs = dropped.X_ref = None
+
+
+def _log_suite(evaluation: _Evaluation, X: Any) -> None:
+    """Log the suite of a pending evaluation once; then drop what it held."""
+    from mltrail.sklearn._evaluate import log_evaluation, suite
+
+    key = (evaluation.model.serial, evaluation.digest)
+    with _lock:
+        if evaluation.is_logged:
+            return
+        evaluation.is_logged = True
+        _pending.pop(key, None)
+    outputs, y_true = evaluation.outputs, evaluation.y_true
+    evaluation.outputs = evaluation.X_ref = None
+    label = pos_label()
+    metrics = suite(outputs, X, y_true, pos_label=label)
+    log_evaluation(
+        evaluation.model.client,
+        evaluation.model.run_id,
+        evaluation.name,
+        metrics,
+        outputs=outputs,
+        X=X,
+        y_true=y_true,
+        lineage=evaluation.lineage,
+        pos_label=label,
+    )
+
+
+def remember_evaluation(
+    model: Any, X: Any, name: str, run_id: str, client: Any
+) -> None:
+    """Mark ``model`` on X as evaluated under ``name`` (by ``mltrail.evaluate``).
+
+    Later metric calls on this autologged model's predictions of X log
+    ``<name>_<function>``, and no second suite is logged for X.
+    """
+    from mltrail.capture._datasets import dataset_digest
+
+    known = _model_of(model)
+    if known is None:
+        return
+    digest = dataset_digest(X)
+    evaluation = _Evaluation(known, digest, name, is_logged=True)
+    with _lock:
+        _evaluations[(known.serial, digest)] = evaluation
+        _pending.pop((known.serial, digest), None)
+
+
+# Metric calls -----------------------------------------------------------------------
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _fingerprint(value: Any) -> tuple[int, str] | None:
+    """Return ``(length, digest of the values)`` of a 1-D or 2-D array-like."""
+    import numpy as np
+    import pandas as pd
+
+    array = np.asarray(value)
+    if array.ndim not in (1, 2) or array.size == 0:
+        return None
+    if array.dtype.kind in "biuf":
+        data = np.ascontiguousarray(array, dtype=np.float64).tobytes()
+    else:
+        data = pd.util.hash_array(array.astype(object).ravel()).tobytes()
+    digest = hashlib.blake2b(data, digest_size=16)
+    digest.update(str(array.shape).encode())
+    return len(array), digest.hexdigest()
+
+
+def _remember_prediction(output: Any, key: tuple[int, str]) -> None:
+    try:
+        ref: Any = weakref.ref(output)
+    except TypeError:
+        ref = None
+    found = _fingerprint(output)
+    with _lock:
+        _predictions[id(output)] = (ref, key)
+        _predictions.move_to_end(id(output))
+        while len(_predictions) > PREDICTION_HISTORY:
+            _predictions.popitem(last=False)
+        if found is not None:
+            length, digest = found
+            _fingerprints[digest] = (length, key)
+            _fingerprints.move_to_end(digest)
+            while len(_fingerprints) > PREDICTION_HISTORY:
+                _fingerprints.popitem(last=False)
+
+
+def _tracked(value: Any) -> _Evaluation | None:
+    """Return the evaluation whose prediction ``value`` is (or copies, or slices)."""
+    with _lock:
+        for candidate in (value, getattr(value, "base", None)):
+            if candidate is None:
+                continue
+            entry = _predictions.get(id(candidate))
+            if entry is not None and entry[0] is not None and entry[0]() is candidate:
+                return _evaluations.get(entry[1])
+        lengths = {length for length, _ in _fingerprints.values()}
+    try:
+        length = len(value)
+    except TypeError:
+        return None
+    if length not in lengths:
+        return None
+    found = _fingerprint(value)
+    if found is None:
+        return None
+    with _lock:
+        entry2 = _fingerprints.get(found[1])
+        return None if entry2 is None else _evaluations.get(entry2[1])
+
+
+@functools.cache
+def _parameters(function_name: str) -> tuple[str, ...]:
+    """Return the parameter names of ``sklearn.metrics.<function_name>``."""
+    import inspect
+
+    import sklearn.metrics
+
+    function = getattr(sklearn.metrics, function_name)
+    return tuple(inspect.signature(function).parameters)
+
+
+def _argument(
+    parameters: tuple[str, ...],
+    args: tuple[Any, ...],
+    kwargs: Mapping[str, Any],
+    name: str,
+) -> Any:
+    if name in kwargs:
+        return kwargs[name]
+    index = parameters.index(name)
+    return args[index] if index < len(args) else None
+
+
+def on_metric_call(
+    function_name: str,
+    args: tuple[Any, ...],
+    kwargs: Mapping[str, Any],
+    result: Any,
+) -> None:
+    """Log ``<dataset>_<function_name>`` when a metric was computed on our predictions.
+
+    Call it after ``sklearn.metrics.<function_name>(*args, **kwargs)`` returned
+    ``result``, outside the ``busy`` guard. Its ``y_true`` supplies the labels of a
+    suite still waiting for them.
+    """
+    if not _predictions or not _is_number(result) or not is_listening():
+        return
+    try:
+        with quiet():
+            _record_metric_call(function_name, args, kwargs, float(result))
+    except Exception as exc:  # autolog must never break the user's call
+        _warn(exc)
+
+
+def _record_metric_call(
+    function_name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any], value: float
+) -> None:
+    import numpy as np
+
+    parameters = _parameters(function_name)
+    evaluation = None
+    for name in PREDICTION_PARAMETERS:
+        if name in parameters:
+            argument = _argument(parameters, args, kwargs, name)
+            if argument is not None:
+                evaluation = _tracked(argument)
+                if evaluation is not None:
+                    break
+    if evaluation is None:
+        return
+    if not evaluation.is_logged and evaluation.outputs is not None:
+        truth = next(
+            (
+                _argument(parameters, args, kwargs, name)
+                for name in TRUTH_PARAMETERS
+                if name in parameters
+            ),
+            None,
+        )
+        if truth is not None:
+            evaluation.y_true = np.asarray(truth)
+            X = None if evaluation.X_ref is None else evaluation.X_ref()
+            _log_suite(evaluation, X)
+    _log_metric(evaluation, function_name, value)
+
+
+def _log_metric(evaluation: _Evaluation, function_name: str, value: float) -> None:
+    """Log one metric of the user's; a repeated key gets the next step."""
+    from mltrail.sklearn._evaluate import add_metrics
+
+    key = f"{evaluation.name}_{function_name}"
+    run_id = evaluation.model.run_id
+    with _lock:
+        step = _steps.get((run_id, key), 0)
+        _steps[(run_id, key)] = step + 1
+    add_metrics(evaluation.model.client, run_id, {key: value}, step=step)

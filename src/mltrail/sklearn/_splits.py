@@ -1,0 +1,234 @@
+"""The splits and named datasets that held-out evaluation recognises, as hashes.
+
+``record`` keeps, for each of the last ``SPLIT_HISTORY`` ``train_test_split`` calls,
+the row hashes of the train and test part of each X-like (2-D) array, the labels of
+the test rows, the split's lineage and the number of test rows identical to a
+training row; ``name_datasets`` keeps the datasets of ``autolog(eval_names=...)``.
+Never the data itself. ``find`` tells where a dataset's rows come from, by content:
+copies, slices and permutations of a test set still match.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mltrail._errors import InvalidValueError
+
+__all__ = [
+    "SplitMatch",
+    "find",
+    "name_datasets",
+    "record",
+    "recorded_labels",
+    "reset",
+    "split_of",
+]
+
+SPLIT_HISTORY = 16
+
+
+@dataclass(frozen=True, slots=True)
+class _NamedDataset:
+    """A dataset named by ``autolog(eval_names=...)``: hashes and labels only."""
+
+    name: str
+    digest: str
+    hashes: Any
+    labels: Any
+
+
+@dataclass(frozen=True, slots=True)
+class _Split:
+    """One ``train_test_split`` call: per X-like part, (train hashes, test hashes)."""
+
+    lineage: Any
+    parts: tuple[tuple[Any, Any], ...]
+    test_labels: Any
+    shared_rows: int
+
+
+@dataclass(frozen=True, slots=True)
+class SplitMatch:
+    """Where a dataset comes from: a recorded split, which part, and its leakage.
+
+    ``part`` is ``"train"`` or ``"test"``; ``shared_rows`` counts the test rows of
+    that split identical to a training row (the first X-like array's).
+    """
+
+    lineage: Any
+    part: str
+    shared_rows: int
+
+
+_lock = threading.Lock()
+_named: tuple[_NamedDataset, ...] = ()
+_splits: deque[_Split] = deque(maxlen=SPLIT_HISTORY)
+
+
+def reset() -> None:
+    """Forget every split and named dataset."""
+    global _named
+    with _lock:
+        _named = ()
+        _splits.clear()
+
+
+def name_datasets(eval_names: Mapping[str, Any] | None) -> None:
+    """Remember the datasets of ``autolog(eval_names=...)``, replacing earlier ones.
+
+    ``eval_names`` maps a dataset name to its ``X``, or to ``(X, y)`` so that its
+    labels are known too: predictions on those rows (or a subset or permutation of
+    them) log ``<name>_<metric>``. Only row hashes and labels are kept.
+    """
+    import numpy as np
+
+    from mltrail.capture._datasets import dataset_digest, row_hashes
+    from mltrail.sklearn._evaluate import _check_name
+
+    named = []
+    for name, data in (eval_names or {}).items():
+        _check_name(name)
+        X, y = data if isinstance(data, tuple) and len(data) == 2 else (data, None)
+        if np.ndim(X) < 2:
+            raise InvalidValueError(
+                f"eval_names[{name!r}]",
+                data,
+                "X or (X, y) with a 2-D X",
+                "Map each name to the features of that dataset, or to (X, y).",
+            )
+        labels = None if y is None else np.array(y, copy=True)
+        named.append(_NamedDataset(name, dataset_digest(X), row_hashes(X), labels))
+    global _named
+    with _lock:
+        _named = tuple(named)
+
+
+def _ndim(value: Any) -> int:
+    import numpy as np
+
+    ndim = getattr(value, "ndim", None)
+    return int(ndim) if ndim is not None else int(np.ndim(value))
+
+
+def record(arrays: tuple[Any, ...], options: Mapping[str, Any], result: Any) -> None:
+    import numpy as np
+
+    from mltrail.capture._datasets import (
+        SplitLineage,
+        count_shared_rows,
+        dataset_digest,
+        row_hashes,
+    )
+
+    if not isinstance(result, list) or len(result) != 2 * len(arrays):
+        return
+    dims = [_ndim(array) for array in arrays]
+    x_indexes = [i for i, ndim in enumerate(dims) if ndim >= 2]
+    if not x_indexes:
+        return
+    first = x_indexes[0]
+    if len(arrays) == 2 and first == 0:
+        label_index: int | None = 1
+    else:
+        label_index = next(
+            (i for i in range(first + 1, len(arrays)) if dims[i] == 1), None
+        )
+    y = None if label_index is None else arrays[label_index]
+    lineage = SplitLineage.from_split_arguments(
+        dataset_digest(arrays[first], y),
+        test_size=options.get("test_size"),
+        train_size=options.get("train_size"),
+        random_state=options.get("random_state"),
+        shuffle=options.get("shuffle", True),
+        stratify=options.get("stratify"),
+    )
+    parts = tuple(
+        (row_hashes(result[2 * i]), row_hashes(result[2 * i + 1])) for i in x_indexes
+    )
+    labels = None
+    if label_index is not None:
+        labels = np.array(result[2 * label_index + 1], copy=True)
+    shared = count_shared_rows(parts[0][0], parts[0][1], are_hashes=True)
+    with _lock:
+        _splits.append(_Split(lineage, parts, labels, shared))
+
+
+def _match_rows(hashes: Any, whole: Any) -> Any:
+    """Positions of the rows ``hashes`` in ``whole``, or None if some row is not."""
+    import numpy as np
+
+    from mltrail.capture._datasets import locate_rows
+
+    if len(hashes) == len(whole) and np.array_equal(hashes, whole):
+        return np.arange(len(whole))
+    if len(hashes) > len(whole):
+        return None
+    return locate_rows(hashes, whole)
+
+
+def _take(labels: Any, positions: Any) -> Any:
+    return None if labels is None else labels[positions]
+
+
+def find(X: Any, digest: str) -> tuple[str | None, Any, Any]:
+    """Return (name, labels, lineage) of X from the named datasets and the splits."""
+    from mltrail.capture._datasets import row_hashes
+
+    hashes = row_hashes(X)
+    name = labels = lineage = None
+    with _lock:
+        named, splits = _named, list(_splits)
+    for dataset in named:
+        positions = _match_rows(hashes, dataset.hashes)
+        if dataset.digest == digest or positions is not None:
+            name = dataset.name
+            if positions is not None:
+                labels = _take(dataset.labels, positions)
+            break
+    for split in reversed(splits):
+        for _, test_hashes in split.parts:
+            positions = _match_rows(hashes, test_hashes)
+            if positions is not None:
+                if labels is None:
+                    labels = _take(split.test_labels, positions)
+                return name, labels, split.lineage
+    return name, labels, lineage
+
+
+def recorded_labels(X: Any) -> tuple[Any, Any] | None:
+    """Return ``(labels, lineage)`` of X from the named datasets and splits, if any."""
+    from mltrail.capture._datasets import dataset_digest
+
+    try:
+        _, labels, lineage = find(X, dataset_digest(X))
+    except (TypeError, ValueError):
+        return None
+    if labels is None and lineage is None:
+        return None
+    return labels, lineage
+
+
+def split_of(X: Any) -> SplitMatch | None:
+    """Return the recorded split whose train or test part X is (same rows, in order).
+
+    For the dataset inputs of a fit: the training set's lineage and leakage count.
+    """
+    import numpy as np
+
+    from mltrail.capture._datasets import row_hashes
+
+    with _lock:
+        splits = list(_splits)
+    if not splits:
+        return None
+    hashes = row_hashes(X)
+    for split in reversed(splits):
+        for train_hashes, test_hashes in split.parts:
+            for part, whole in (("train", train_hashes), ("test", test_hashes)):
+                if np.array_equal(hashes, whole):
+                    return SplitMatch(split.lineage, part, split.shared_rows)
+    return None

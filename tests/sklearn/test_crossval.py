@@ -1,0 +1,276 @@
+"""Tests of cross-validation logging: fold metrics, their runs, out-of-fold suites."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+from sklearn import metrics
+from sklearn.cluster import KMeans
+from sklearn.datasets import load_diabetes, load_wine, make_blobs
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import cross_val_predict, cross_val_score, cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeClassifier
+
+import mltrail
+from mltrail._errors import MltrailWarning
+from mltrail.sklearn import _crossval
+from mltrail.tracking import TrackingClient
+from tests.sklearn._wiring import wire
+
+
+@pytest.fixture
+def heldout(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    yield from wire(monkeypatch)
+
+
+@pytest.fixture
+def wine() -> Any:
+    return load_wine(return_X_y=True)
+
+
+def _classifier() -> Any:
+    return make_pipeline(StandardScaler(), LogisticRegression())
+
+
+def _history(client: TrackingClient, run_id: str, key: str) -> list[tuple[int, float]]:
+    return [(m.step, m.value) for m in client.get_metric_history(run_id, key)]
+
+
+def test_cross_val_score_logs_folds_mean_and_std_in_the_active_run(
+    heldout: None, wine: tuple[Any, Any], client: TrackingClient, list_runs: Any
+) -> None:
+    X, y = wine
+    with mltrail.start_run() as run:
+        scores = cross_val_score(_classifier(), X, y, cv=4)
+    run_id = run.info.run_id
+    assert _history(client, run_id, "cv_score") == list(enumerate(scores.tolist()))
+    logged = client.get_run(run_id).data.metrics
+    assert logged["cv_score_mean"] == pytest.approx(scores.mean())
+    assert logged["cv_score_std"] == pytest.approx(scores.std())
+    assert len(_history(client, run_id, "cv_fit_time")) == 4
+    assert len(list_runs()) == 1  # no run per fold
+
+
+def test_cross_val_score_names_the_scorer(
+    heldout: None, wine: tuple[Any, Any], client: TrackingClient
+) -> None:
+    X, y = wine
+    with mltrail.start_run() as run:
+        scores = cross_val_score(_classifier(), X, y, cv=3, scoring="f1_macro")
+    logged = client.get_run(run.info.run_id).data.metrics
+    assert logged["cv_f1_macro_mean"] == pytest.approx(scores.mean())
+
+
+def test_cross_validate_logs_each_metric_of_a_multi_metric_scoring(
+    heldout: None, wine: tuple[Any, Any], client: TrackingClient
+) -> None:
+    X, y = wine
+    with mltrail.start_run() as run:
+        result = cross_validate(
+            _classifier(),
+            X,
+            y,
+            cv=3,
+            scoring=["accuracy", "balanced_accuracy"],
+            return_train_score=True,
+        )
+    logged = client.get_run(run.info.run_id).data.metrics
+    assert logged["cv_accuracy_mean"] == pytest.approx(result["test_accuracy"].mean())
+    assert logged["cv_balanced_accuracy_std"] == pytest.approx(
+        result["test_balanced_accuracy"].std()
+    )
+    assert logged["cv_train_accuracy_mean"] == pytest.approx(
+        result["train_accuracy"].mean()
+    )
+    assert "cv_score_time_mean" in logged
+
+
+def test_cross_validate_without_an_active_run_gets_one_run(
+    heldout: None, wine: tuple[Any, Any], list_runs: Any
+) -> None:
+    X, y = wine
+    result = cross_validate(DecisionTreeClassifier(random_state=0), X, y, cv=3)
+    runs = list_runs()
+    assert len(runs) == 1
+    run = runs[0]
+    assert run.info.status == "FINISHED"
+    assert run.data.tags[_crossval.CV_TAG] == "cross_validate"
+    assert run.data.tags["estimator_name"] == "DecisionTreeClassifier"
+    assert run.data.params["random_state"] == "0"
+    assert run.data.metrics["cv_score_mean"] == pytest.approx(
+        result["test_score"].mean()
+    )
+
+
+def test_failing_cross_validation_ends_its_run_failed(
+    heldout: None, list_runs: Any
+) -> None:
+    X = np.array([[np.nan, 1.0]] * 10)
+    y = np.array([0, 1] * 5)
+    with pytest.raises(ValueError, match="NaN"):
+        cross_val_score(LogisticRegression(), X, y, cv=2, error_score="raise")
+    runs = list_runs()
+    assert [run.info.status for run in runs] == ["FAILED"]
+
+
+def test_cross_val_predict_logs_the_out_of_fold_suite(
+    heldout: None, wine: tuple[Any, Any], client: TrackingClient
+) -> None:
+    X, y = wine
+    with mltrail.start_run() as run:
+        predicted = cross_val_predict(_classifier(), X, y, cv=3)
+    logged = client.get_run(run.info.run_id).data.metrics
+    assert logged["cv_accuracy"] == pytest.approx(metrics.accuracy_score(y, predicted))
+    assert "cv_roc_auc" not in logged  # labels only, no scores
+
+
+def test_cross_val_predict_with_probabilities_logs_score_metrics(
+    heldout: None, wine: tuple[Any, Any], client: TrackingClient
+) -> None:
+    X, y = wine
+    with mltrail.start_run() as run:
+        proba = cross_val_predict(_classifier(), X, y, cv=3, method="predict_proba")
+    logged = client.get_run(run.info.run_id).data.metrics
+    assert logged["cv_log_loss"] == pytest.approx(metrics.log_loss(y, proba))
+    assert logged["cv_accuracy"] == pytest.approx(
+        metrics.accuracy_score(y, proba.argmax(axis=1))
+    )
+
+
+def test_cross_val_predict_binary_decision_function(
+    heldout: None, wine: tuple[Any, Any], client: TrackingClient
+) -> None:
+    X, y = wine
+    X, y = X[y < 2], y[y < 2]
+    with mltrail.start_run() as run:
+        scores = cross_val_predict(
+            _classifier(), X, y, cv=3, method="decision_function"
+        )
+    logged = client.get_run(run.info.run_id).data.metrics
+    assert logged["cv_roc_auc"] == pytest.approx(metrics.roc_auc_score(y, scores))
+
+
+def test_cross_val_predict_regressor(heldout: None, client: TrackingClient) -> None:
+    X, y = load_diabetes(return_X_y=True)
+    with mltrail.start_run() as run:
+        predicted = cross_val_predict(Ridge(), X, y, cv=3)
+    logged = client.get_run(run.info.run_id).data.metrics
+    assert logged["cv_r2"] == pytest.approx(metrics.r2_score(y, predicted))
+
+
+def test_exclusive_autolog_logs_nothing_in_a_user_run(
+    monkeypatch: pytest.MonkeyPatch, wine: tuple[Any, Any], client: TrackingClient
+) -> None:
+    X, y = wine
+    gen = wire(monkeypatch, exclusive=True)
+    next(gen)
+    try:
+        with mltrail.start_run() as run:
+            cross_val_score(_classifier(), X, y, cv=3)
+    finally:
+        gen.close()
+    assert client.get_run(run.info.run_id).data.metrics == {}
+
+
+def test_cross_validation_inside_a_fit_logs_nothing(
+    heldout: None, wine: tuple[Any, Any], client: TrackingClient
+) -> None:
+    X, y = wine
+
+    class Checked(DecisionTreeClassifier):  # type: ignore[misc]  # sklearn is untyped
+        def fit(self, X: Any, y: Any) -> Any:
+            cross_val_score(DecisionTreeClassifier(), X, y, cv=2)
+            return super().fit(X, y)
+
+    Checked().fit(X, y)
+    run = mltrail.last_active_run()
+    assert run is not None
+    assert not any(key.startswith("cv_") for key in run.data.metrics)
+
+
+@pytest.mark.parametrize(
+    ("scoring", "expected"),
+    [
+        (None, "score"),
+        ("accuracy", "accuracy"),
+        (metrics.make_scorer(metrics.f1_score), "f1_score"),
+        (lambda estimator, X, y: 1.0, "<lambda>"),
+    ],
+    ids=["default", "string", "scorer", "callable"],
+)
+def test_scorer_name(scoring: Any, expected: str) -> None:
+    assert _crossval.scorer_name(scoring) == expected
+
+
+def test_wrong_arguments_raise_scikit_learns_error(heldout: None) -> None:
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        cross_val_score(_classifier(), [[1.0]], [0], no_such_argument=1)
+
+
+def test_failure_to_start_the_run_warns_and_still_cross_validates(
+    heldout: None, wine: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mltrail.sklearn import _runs
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise OSError("store down")
+
+    monkeypatch.setattr(_runs, "start_run", broken)
+    X, y = wine
+    with pytest.warns(MltrailWarning, match="store down"):
+        scores = cross_val_score(_classifier(), X, y, cv=3)
+    assert len(scores) == 3
+
+
+def test_failure_to_log_params_warns_and_logs_the_metrics(
+    heldout: None,
+    wine: tuple[Any, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    list_runs: Any,
+) -> None:
+    from mltrail.sklearn import _training
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("odd params")
+
+    monkeypatch.setattr(_training, "estimator_params", broken)
+    X, y = wine
+    with pytest.warns(MltrailWarning, match="odd params"):
+        cross_val_score(_classifier(), X, y, cv=3)
+    assert "cv_score_mean" in list_runs()[0].data.metrics
+
+
+def test_returned_estimators_are_not_metrics(
+    heldout: None, wine: tuple[Any, Any], client: TrackingClient
+) -> None:
+    X, y = wine
+    with mltrail.start_run() as run:
+        cross_validate(_classifier(), X, y, cv=3, return_estimator=True)
+    logged = client.get_run(run.info.run_id).data.metrics
+    assert not any("estimator" in key for key in logged)
+
+
+def test_cross_val_predict_without_labels_logs_no_suite(
+    heldout: None, client: TrackingClient
+) -> None:
+    X, _ = make_blobs(n_samples=60, random_state=0)
+    with mltrail.start_run() as run:
+        cross_val_predict(KMeans(n_clusters=2, n_init=2), X, cv=3)
+    assert client.get_run(run.info.run_id).data.metrics == {}
+
+
+def test_cross_val_predict_multi_output_logs_no_suite(
+    heldout: None, wine: tuple[Any, Any], client: TrackingClient
+) -> None:
+    X, y = wine
+    order = np.random.RandomState(0).permutation(len(y))
+    X, Y = X[order], np.column_stack([y, y])[order]
+    with mltrail.start_run() as run:
+        cross_val_predict(DecisionTreeClassifier(), X, Y, cv=3)
+        cross_val_predict(DecisionTreeClassifier(), X, Y, cv=3, method="predict_proba")
+    assert client.get_run(run.info.run_id).data.metrics == {}
