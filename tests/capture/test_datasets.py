@@ -369,6 +369,15 @@ def test_all_missing_numeric_column_has_no_range() -> None:
     assert column["null_count"] == 2
 
 
+def test_numpy_null_counts_span_row_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_dataset_profile, "NAN_COUNT_BLOCK_ROWS", 7)
+    X = np.arange(60.0).reshape(20, 3)
+    X[[0, 6, 7, 19], 0] = np.nan
+    X[13, 2] = np.nan
+    counts = [column["null_count"] for column in columns_of(X).values()]
+    assert counts == [4, 0, 1]
+
+
 def test_numpy_column_profiles() -> None:
     X = np.array([[1.0, np.nan], [3.0, np.nan], [-2.0, np.nan]])
     columns = columns_of(X)

@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 MAX_PROFILED_COLUMNS = 1000
+# Rows per block when counting NaN: bounds the temporary mask to a few MB.
+NAN_COUNT_BLOCK_ROWS = 16_384
 MAX_LEVELS = 50
 MAX_CLASSES = 100
 _CLASSIFICATION_TARGETS = frozenset({"binary", "multiclass"})
@@ -144,6 +146,16 @@ def frame_profile(
     return specs, columns
 
 
+def _nan_counts(matrix: Any) -> Any:
+    """Count NaN per column in blocks of rows, so no mask as large as X is made."""
+    import numpy as np
+
+    counts = np.zeros(matrix.shape[1], dtype=np.int64)
+    for start in range(0, matrix.shape[0], NAN_COUNT_BLOCK_ROWS):
+        counts += np.isnan(matrix[start : start + NAN_COUNT_BLOCK_ROWS]).sum(axis=0)
+    return counts
+
+
 def array_columns(data: Any) -> list[dict[str, object]]:
     """Profile the columns of a 1-D or 2-D array or sparse matrix."""
     import numpy as np
@@ -157,11 +169,7 @@ def array_columns(data: Any) -> list[dict[str, object]]:
     if matrix.dtype.kind not in "biuf":
         return frame_profile(pd.DataFrame(matrix, copy=False))[1]
     n_columns = matrix.shape[1]
-    nulls = (
-        np.isnan(matrix).sum(axis=0)
-        if matrix.dtype.kind == "f"
-        else np.zeros(n_columns)
-    )
+    nulls = _nan_counts(matrix) if matrix.dtype.kind == "f" else np.zeros(n_columns)
     empty = matrix.shape[0] == 0 or matrix.dtype.kind == "b"
     lows = None if empty else np.fmin.reduce(matrix, axis=0)
     highs = None if empty else np.fmax.reduce(matrix, axis=0)
