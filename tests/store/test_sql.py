@@ -820,6 +820,16 @@ def test_sqlite_runs_in_wal_mode(sqlite_store: SqlStore) -> None:
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
 
 
+def test_sqlite_is_durable_on_commit_and_checkpoints_rarely(
+    sqlite_store: SqlStore,
+) -> None:
+    with sqlite_store._engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 10_000
+        limit = conn.exec_driver_sql("PRAGMA journal_size_limit").scalar()
+        assert limit == 64 * 1024 * 1024
+
+
 def test_threads_share_one_store(store: SqlStore) -> None:
     run_id = _new_run(store)
     errors: list[BaseException] = []
@@ -923,6 +933,28 @@ def test_close_closes_every_thread_connection(sqlite_store: SqlStore) -> None:
     sqlite_store.close()
     assert all(conn.closed for conn in held)
     assert sqlite_store.get_experiment("0").name == "Default"  # reopens on use
+
+
+def test_close_leaves_a_live_thread_connection_to_its_thread(
+    sqlite_store: SqlStore,
+) -> None:
+    threads = sqlite_store._threads
+    assert threads is not None
+    opened, closed, reopened = threading.Event(), threading.Event(), []
+
+    def work() -> None:
+        first = threads.get()
+        opened.set()
+        closed.wait(10)
+        reopened.append((first.closed, threads.get() is not first, first.closed))
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    opened.wait(10)
+    sqlite_store.close()  # the worker may be running a statement: not closed here
+    closed.set()
+    worker.join()
+    assert reopened == [(False, True, True)]
 
 
 def test_thread_reuses_its_connection(sqlite_store: SqlStore) -> None:

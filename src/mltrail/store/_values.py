@@ -38,6 +38,10 @@ MAX_RESULTS_LIMIT = 50_000
 MAX_INT64 = 2**63 - 1
 MIN_INT64 = -(2**63)
 MAX_FLOAT = 1.7976931348623157e308
+KNOWN_KEYS_LIMIT = 100_000
+
+# Keys that passed check_key once: the same few keys are checked over and over.
+_known_keys: set[str] = set()
 
 
 def short(value: str) -> str:
@@ -78,7 +82,12 @@ def check_encodable(name: str, value: str) -> None:
 
 
 def check_key(name: str, key: object) -> str:
-    return check_str(name, key, MAX_KEY_LENGTH, "Use a name such as 'val/accuracy'.")
+    if type(key) is str and key in _known_keys:
+        return key
+    checked = check_str(name, key, MAX_KEY_LENGTH, "Use a name such as 'val/accuracy'.")
+    if len(_known_keys) < KNOWN_KEYS_LIMIT:
+        _known_keys.add(checked)
+    return checked
 
 
 def check_value(name: str, value: object) -> str:
