@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from bench._model import Scenario, Target
 
+ORDER = 1
+
 # Shared by every overhead snippet: ``measure(fit, enable, disable, repeat)`` returns
 # (overhead, median with, median without) in seconds.
 _MEASURE = """

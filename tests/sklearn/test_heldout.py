@@ -294,6 +294,23 @@ def test_plots_of_the_test_set_are_logged(
     assert {"plots/test_confusion_matrix.png", "plots/test_roc_curve.json"} <= paths
 
 
+def test_log_plots_false_draws_no_test_plots(
+    monkeypatch: pytest.MonkeyPatch, wine: tuple[Any, Any], client: TrackingClient
+) -> None:
+    session = wire(monkeypatch, log_plots=False)
+    next(session)
+    X, y = wine
+    X_train, X_test, y_train, _ = train_test_split(X, y, random_state=0)
+    model = _classifier()
+    run_id = _fit(model, X_train, y_train)
+    model.predict(X_test)
+    assert _background.wait(run_id)
+    assert "test_accuracy" in _test_metrics(client, run_id)
+    assert [f.path for f in client.list_artifacts(run_id) if f.path == "plots"] == []
+    with pytest.raises(StopIteration):
+        next(session)
+
+
 def test_predict_on_training_data_logs_nothing(
     heldout: None, wine: tuple[Any, Any], client: TrackingClient
 ) -> None:

@@ -222,13 +222,21 @@ def log_evaluation(
             is_classification=None if outputs is None else outputs.kind == "classifier",
         )
         client.log_inputs(run_id, [description.to_dataset_input()])
-    if outputs is not None:
+    if outputs is not None and _wants_plots():
         job = _plot_job(outputs, y_true, name, pos_label)
         if job is not None:
             from mltrail.sklearn import _background
 
             _background.submit(run_id, job, name=f"{name} evaluation plots")
     return named
+
+
+def _wants_plots() -> bool:
+    """Whether to plot: always when called directly, per ``log_plots`` under autolog."""
+    from mltrail.sklearn import _session
+
+    settings = _session.settings
+    return settings is None or settings.log_plots
 
 
 def add_metrics(
