@@ -60,7 +60,19 @@ def test_public_examples_run(path: str, tmp_path: Path) -> None:
     finder = doctest.DocTestFinder(recurse=True)
     flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
     runner = doctest.DocTestRunner(optionflags=flags)
-    tests = [t for t in finder.find(_resolve(path), path) if t.examples]
+    value = _resolve(path)
+    # A class's examples include those of the mltrail classes it inherits methods
+    # from (TrackingClient is assembled from mixins).
+    owners = (
+        [
+            klass
+            for klass in inspect.getmro(value)
+            if klass.__module__.startswith("mltrail.")
+        ]
+        if inspect.isclass(value)
+        else [value]
+    )
+    tests = [t for owner in owners for t in finder.find(owner, path) if t.examples]
     assert tests, f"{path} has no runnable example"
     for test in tests:
         runner.run(test)

@@ -6,29 +6,33 @@ load inside the functions that need them.
 
 from mltrail.tracking._client import TrackingClient
 from mltrail.tracking._fluent import (
-    create_experiment,
-    delete_experiment,
-    delete_run,
     delete_tag,
     flush,
-    get_experiment,
-    get_experiment_by_name,
-    get_run,
-    log_artifact,
-    log_artifacts,
-    log_dict,
-    log_figure,
     log_metric,
     log_metrics,
     log_param,
     log_params,
-    log_text,
-    search_experiments,
-    search_runs,
-    set_experiment_tag,
     set_tag,
     set_tags,
 )
+from mltrail.tracking._fluent_artifacts import (
+    log_artifact,
+    log_artifacts,
+    log_dict,
+    log_figure,
+    log_text,
+)
+from mltrail.tracking._fluent_experiments import (
+    create_experiment,
+    delete_experiment,
+    delete_run,
+    get_experiment,
+    get_experiment_by_name,
+    get_run,
+    search_experiments,
+    set_experiment_tag,
+)
+from mltrail.tracking._fluent_search import search_runs
 from mltrail.tracking._runs import (
     ActiveRun,
     active_run,

@@ -30,7 +30,8 @@ from mltrail._errors import (
 )
 from mltrail.tracking import _heartbeat, _pending
 from mltrail.tracking._buffer import MetricBuffer, buffer_for, flush_all
-from mltrail.tracking._client import TrackingClient, to_status
+from mltrail.tracking._client import TrackingClient
+from mltrail.tracking._client_base import to_status
 from mltrail.tracking._context import (
     ERROR_MESSAGE_TAG,
     ERROR_TRACEBACK_TAG,

@@ -1,0 +1,190 @@
+"""Reading runs in ``SqlStore``: search them and load pages of them in bulk.
+
+A read first marks KILLED the RUNNING runs whose heartbeat stopped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+
+from mltrail._entities import (
+    DatasetInput,
+    PagedList,
+    Run,
+    RunData,
+    RunInputs,
+    RunStatus,
+    ViewType,
+)
+from mltrail.store import _schema as schema
+from mltrail.store import _search as search
+from mltrail.store._schema import (
+    KIND_FINITE,
+)
+from mltrail.store._sql_inputs import InputsMixin
+from mltrail.store._sql_statements import (
+    RUN_COLUMNS,
+    _now,
+    _run_info,
+    _RunRow,
+)
+from mltrail.store._values import (
+    check_experiment_id,
+    check_max_results,
+    check_view_type,
+    decode_metric_value,
+)
+
+
+class RunSearchMixin(InputsMixin):
+    """The run search and page loading of ``SqlStore``."""
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        *,
+        filter_string: str = "",
+        view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] = (),
+        page_token: str | None = None,
+    ) -> PagedList[Run]:
+        """Return the runs of some experiments that match a filter, ordered and paged.
+
+        Parameters
+        ----------
+        experiment_ids : sequence of str
+            The experiments to search.
+        filter_string : str, default=""
+            MLflow's filter grammar (``metrics.acc > 0.9 and params.C = '1.0'``),
+            plus OR, NOT and parentheses.
+        view_type : ViewType, default=ViewType.ACTIVE_ONLY
+            Which lifecycle stages to include.
+        max_results : int, default=1000
+            Page size, from 1 to 50,000.
+        order_by : sequence of str, default=()
+            Such as ``["metrics.acc DESC"]``; missing values sort last, and ties are
+            broken by start time (newest first), then run id.
+        page_token : str or None, default=None
+            The ``token`` of the previous page.
+
+        Returns
+        -------
+        PagedList of Run
+            One page; its ``token`` fetches the next page, or is None.
+
+        Raises
+        ------
+        FilterSyntaxError
+            If the filter or an order_by clause does not parse.
+        InvalidValueError
+            If ``max_results``, ``page_token`` or an experiment id is invalid.
+
+        Examples
+        --------
+        >>> from mltrail import Metric
+        >>> from mltrail.store import SqlStore
+        >>> store = SqlStore("sqlite:///mltrail.db", artifact_root="mltrail-artifacts")
+        >>> run = store.create_run("0", user_id="ada", start_time=0, run_name="best")
+        >>> run_id = run.info.run_id
+        >>> store.log_batch(run_id, metrics=[Metric("f1", 0.9, 0, 0)])
+        >>> page = store.search_runs(["0"], filter_string="metrics.f1 > 0.5")
+        >>> [r.info.run_name for r in page]
+        ['best']
+        >>> store.close()
+        """
+        if isinstance(experiment_ids, str):
+            experiment_ids = [experiment_ids]
+        numbers_ = [check_experiment_id(i) for i in experiment_ids]
+        stages = check_view_type(view_type)
+        limit = check_max_results(max_results)
+        offset = search.decode_page_token(page_token)
+        where = search.compile_run_filter(filter_string)
+        ordering, joins = search.compile_run_order(order_by)
+        runs = schema.runs
+        source: sa.FromClause = runs
+        for alias, condition in joins:
+            source = source.outerjoin(alias, condition)
+        query = (
+            sa.select(*RUN_COLUMNS)
+            .select_from(source)
+            .where(
+                runs.c.experiment_id.in_(numbers_),
+                runs.c.lifecycle_stage.in_(stages),
+                where,
+            )
+            .order_by(*ordering)
+            .limit(limit + 1)
+            .offset(offset)
+        )
+        self._expire_heartbeats()
+        if not numbers_:
+            return PagedList([], None)
+
+        def work(conn: Connection) -> list[Run]:
+            return self._runs_from_rows(conn, conn.execute(query).all()[: limit + 1])
+
+        found = self._read(work)
+        token = search.encode_page_token(offset + limit) if len(found) > limit else None
+        return PagedList(found[:limit], token)
+
+    def _runs_from_rows(
+        self, conn: Connection, rows: Sequence[Row[Any] | _RunRow]
+    ) -> list[Run]:
+        """Build runs from rows of ``runs``, loading their data in bulk."""
+        if not rows:
+            return []
+        ids = [row.run_id for row in rows]
+        params: dict[str, dict[str, str]] = {i: {} for i in ids}
+        tags: dict[str, dict[str, str]] = {i: {} for i in ids}
+        metrics: dict[str, dict[str, float]] = {i: {} for i in ids}
+        inputs: dict[str, list[DatasetInput]] = {i: [] for i in ids}
+        for run_id, key, value in self._fetch_in(conn, self._params_in, ids):
+            params[run_id][key] = value
+        for run_id, key, value in self._fetch_in(conn, self._tags_in, ids):
+            tags[run_id][key] = value
+        for run_id, key, value, kind in self._fetch_in(conn, self._latest_in, ids):
+            metrics[run_id][key] = (
+                value if kind == KIND_FINITE else decode_metric_value(value, kind)
+            )
+        self._load_inputs(conn, ids, inputs)
+        return [
+            Run(
+                _run_info(row),
+                RunData(metrics[row.run_id], params[row.run_id], tags[row.run_id]),
+                RunInputs(inputs[row.run_id]),
+            )
+            for row in rows
+        ]
+
+    def _is_stale(self, row: Row[Any] | _RunRow) -> bool:
+        if row.status != RunStatus.RUNNING.value or row.heartbeat_time is None:
+            return False
+        return bool(row.heartbeat_time < _now() - int(self.heartbeat_timeout * 1000))
+
+    def _expire_heartbeats(self) -> None:
+        """Mark RUNNING runs whose heartbeat is stale as KILLED (one cheap SELECT)."""
+        runs = schema.runs
+        cutoff = _now() - int(self.heartbeat_timeout * 1000)
+        stale = sa.and_(
+            runs.c.status == RunStatus.RUNNING.value,
+            runs.c.heartbeat_time < cutoff,
+        )
+        found = self._read(
+            lambda conn: conn.execute(
+                sa.select(runs.c.run_id).where(stale).limit(1)
+            ).first()
+        )
+        if found is None:
+            return
+        self._write(
+            lambda conn: conn.execute(
+                runs.update()
+                .where(stale)
+                .values(status=RunStatus.KILLED.value, end_time=runs.c.heartbeat_time)
+            )
+        )
