@@ -226,7 +226,6 @@ def test_logging_failure_warns_once_and_keeps_the_fit(
         raise RuntimeError("store is down")
 
     monkeypatch.setattr(_runs, "log_batch", broken)
-    monkeypatch.setattr(_runs, "log_text", broken)
     model = DecisionTreeClassifier()
     with pytest.warns(MltrailWarning, match="store is down") as caught:
         result = model.fit(*iris)

@@ -139,12 +139,11 @@ class FitLog:
         """
         from mltrail.sklearn import _background, _search, _snapshot, _training
 
-        model = None
+        model = example = None
         if self.config.log_models and self.model is not None:
             model = _snapshot.snapshot(self.model)
-        example = None
-        if self.X is not None:
-            example = copy.deepcopy(_training.head(self.X))
+            if self.X is not None:
+                example = copy.deepcopy(_training.head(self.X))
         cv_results = _search.cv_results_csv(self.estimator) if self.is_search else None
         run_id, config = self.run_id, self.config
 

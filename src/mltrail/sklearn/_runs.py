@@ -16,9 +16,7 @@ __all__ = [
     "end_run_later",
     "log_batch",
     "log_child_runs",
-    "log_input",
     "log_model",
-    "log_text",
     "start_run",
 ]
 
@@ -93,16 +91,6 @@ def log_batch(
         params=[Param(k, v) for k, v in (params or {}).items()],
         tags=[RunTag(k, v) for k, v in (tags or {}).items()],
     )
-
-
-def log_text(run_id: str, text: str, artifact_file: str) -> None:
-    """Write a text artifact of the run."""
-    _client().log_text(run_id, text, artifact_file)
-
-
-def log_input(run_id: str, dataset_input: Any) -> None:
-    """Record a dataset input of the run."""
-    _client().log_inputs(run_id, [dataset_input])
 
 
 def log_model(
