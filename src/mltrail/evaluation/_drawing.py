@@ -9,7 +9,6 @@ inside these functions only. User text (labels, feature names) goes through
 from __future__ import annotations
 
 import functools
-import io
 import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
@@ -17,20 +16,24 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from mltrail.evaluation import _canvas
 from mltrail.evaluation._metrics import FloatArray, IntArray
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
 
 # JSON data is built here and read by tests and the UI: its values are any JSON.
 JsonDict = dict[str, Any]
 Plot = tuple[bytes, JsonDict]
+Corner = Literal["lower right", "lower left", "upper left"]
 
 DPI = 100
 MAX_POINTS = 1000
 MAX_LABEL_LENGTH = 30
 UNIT_TICKS = (0.0, 0.25, 0.5, 0.75, 1.0)
+LEGEND_FONT_SIZE = 7.0
 
 
 def downsample(x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -88,29 +91,114 @@ def render_curves(
     xlabel: str,
     ylabel: str,
     diagonal: bool,
-    legend_corner: Literal["lower right", "lower left", "upper left"],
+    legend_corner: Corner,
     marker: str | None = None,
 ) -> bytes:
-    """Draw curves from their JSON data on one unit-square axes."""
-    figure, axes = single_axes(title, xlabel, ylabel)
-    for curve in curves:
-        axes.plot(
-            curve[x],
-            curve[y],
+    """Draw curves from their JSON data on one unit-square axes.
+
+    The axes, ticks and labels come from a cached frame; only the curves and the
+    legend are drawn per plot.
+    """
+    from matplotlib.lines import Line2D
+
+    def build() -> Figure:
+        figure, axes = single_axes(title, xlabel, ylabel)
+        axes.set_xlim(-0.02, 1.02)
+        axes.set_ylim(-0.02, 1.02)
+        axes.set_xticks(UNIT_TICKS)
+        axes.set_yticks(UNIT_TICKS)
+        return figure
+
+    def draw(frame: _canvas.Frame) -> _canvas.Pixels:
+        pixels = frame.start()
+        axes = frame.figure.axes[0]
+        entries = []
+        for index, curve in enumerate(curves):
+            color = f"C{index % 10}"
+            line = Line2D(
+                curve[x],
+                curve[y],
+                color=color,
+                marker=marker,
+                markersize=3,
+                linewidth=1.2,
+            )
+            draw_data(frame, axes, line)
+            entries.append((legend(curve), color, marker))
+        if diagonal:
+            diagonal_line = Line2D(
+                [0, 1], [0, 1], color="gray", linestyle="--", linewidth=1
+            )
+            draw_data(frame, axes, diagonal_line)
+        draw_legend(frame, axes, pixels, entries, legend_corner)
+        return pixels
+
+    return _canvas.render(("curves", title, xlabel, ylabel), build, draw)
+
+
+def draw_data(frame: _canvas.Frame, axes: Axes, line: Line2D) -> None:
+    """Draw a line in data coordinates on the frame, leaving the axes as they were."""
+    axes.add_line(line)
+    try:
+        frame.draw(line)
+    finally:
+        line.remove()
+
+
+def draw_legend(
+    frame: _canvas.Frame,
+    axes: Axes,
+    pixels: _canvas.Pixels,
+    entries: list[tuple[str, str, str | None]],
+    corner: Corner,
+) -> None:
+    """Draw a legend box of (label, color, marker) entries in a corner of ``axes``.
+
+    The labels change with every plot, so they are blended in directly rather than
+    laid out as matplotlib ``Text`` artists, the costliest part of a legend.
+    """
+    from matplotlib.lines import Line2D
+    from matplotlib.transforms import IdentityTransform
+
+    if not entries:
+        return
+    dpi = float(frame.figure.dpi)
+    unit = LEGEND_FONT_SIZE * dpi / 72  # one font size in pixels
+    pad, row, handle = round(0.5 * unit), round(1.5 * unit), round(2.0 * unit)
+    text_left = pad + handle + pad
+    widest = max(
+        _canvas.text_width(label, size=LEGEND_FONT_SIZE, dpi=dpi)
+        for label, _, _ in entries
+    )
+    width = text_left + widest + pad
+    height = 2 * pad + row * len(entries)
+    margin = round(0.7 * unit)
+    x0, y0, x1, y1 = axes.bbox.extents
+    _, top_row = frame.pixel(0, y1)
+    _, bottom_row = frame.pixel(0, y0)
+    left = x0 + margin if corner.endswith("left") else x1 - margin - width
+    top = (
+        top_row + margin if corner.startswith("upper") else bottom_row - margin - height
+    )
+    left, top = round(left), round(top)
+    _canvas.fill_box(pixels, (left, top, left + width, top + height))
+    for index, (label, color, marker) in enumerate(entries):
+        middle = top + pad + row * (index + 0.5)
+        _, y = frame.pixel(0, middle)
+        sample = Line2D(
+            [left + pad, left + pad + handle],
+            [y, y],
+            color=color,
             marker=marker,
+            markevery=[1] if marker else None,
             markersize=3,
             linewidth=1.2,
-            label=legend(curve),
+            transform=IdentityTransform(),
         )
-    if diagonal:
-        axes.plot([0, 1], [0, 1], color="gray", linestyle="--", linewidth=1)
-    axes.set_xlim(-0.02, 1.02)
-    axes.set_ylim(-0.02, 1.02)
-    axes.set_xticks(UNIT_TICKS)
-    axes.set_yticks(UNIT_TICKS)
-    # A fixed corner: "best" tests every line point against every candidate box.
-    axes.legend(fontsize=7, loc=legend_corner)
-    return to_png(figure)
+        frame.draw(sample)
+        _canvas.draw_text(
+            pixels, label, left + text_left, middle, size=LEGEND_FONT_SIZE, dpi=dpi
+        )
 
 
 def single_axes(title: str, xlabel: str, ylabel: str) -> tuple[Figure, Axes]:
@@ -140,9 +228,7 @@ def new_figure(width: float, height: float) -> Figure:
 
 def to_png(figure: Figure) -> bytes:
     """Render the figure to PNG bytes."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI)
-    return buffer.getvalue()
+    return _canvas.figure_png(figure)
 
 
 def numbers(values: npt.ArrayLike, *, as_int: bool = False) -> list[float | int | None]:

@@ -12,9 +12,11 @@ import contextlib
 import math
 import re
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from mltrail.evaluation import _canvas
 from mltrail.evaluation._drawing import (
     JsonDict,
     Plot,
@@ -25,7 +27,12 @@ from mltrail.evaluation._drawing import (
     to_png,
 )
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 MAX_FEATURES = 30
+BAR_COLOR = (31, 119, 180)  # matplotlib's "tab:blue"
+ROUND_STEPS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
 MAX_PANELS = 20
 CURVE_ATTRIBUTES = {
     "loss_curve_": "loss",
@@ -98,11 +105,55 @@ def feature_importance_plot(
         "features": [names[index] for index in top],
         "importances": numbers(importances[top]),
     }
-    shown = [short(names[index]) for index in top][::-1]
+    shown = tuple(short(names[index]) for index in top)[::-1]
+    drawn = importances[top][::-1]
+    limits = _axis_limits(float(min(drawn.min(), 0.0)), float(drawn.max()))
+
+    def draw(frame: _canvas.Frame) -> _canvas.Pixels:
+        pixels = frame.start()
+        axes = frame.figure.axes[0]
+        for row, value in enumerate(drawn):
+            corners = axes.transData.transform([(0.0, row - 0.4), (value, row + 0.4)])
+            columns = sorted(round(float(x)) for x in corners[:, 0])
+            rows = sorted(round(frame.height - float(y)) for y in corners[:, 1])
+            pixels[rows[0] : rows[1], columns[0] : columns[1], :3] = BAR_COLOR
+        return pixels
+
+    png = _canvas.render(
+        ("feature_importance", shown, source, limits),
+        lambda: _importance_frame(shown, source, limits),
+        draw,
+    )
+    return png, json_data
+
+
+def _axis_limits(low: float, high: float) -> tuple[float, float]:
+    """Round the value axis out to 5% past the data, then to a round number.
+
+    Round limits let the cached frame serve models whose importances differ a little.
+    """
+    return -_round_up(-low * 1.05), _round_up(high * 1.05)
+
+
+def _round_up(value: float) -> float:
+    if value <= 0:
+        return 0.0
+    scale = 10.0 ** math.floor(math.log10(value))
+    for step in ROUND_STEPS:
+        if step * scale >= value:
+            return step * scale
+    return 10.0 * scale  # pragma: no cover - the last step is 10
+
+
+def _importance_frame(
+    shown: tuple[str, ...], source: str, limits: tuple[float, float]
+) -> Figure:
+    """Draw the empty bar chart: names, value axis, title; the bars come per plot."""
     height = 1.2 + 0.18 * len(shown)
     figure = new_figure(6.0, height)
     axes = figure.add_subplot()
-    axes.barh(range(len(shown)), importances[top][::-1], color="tab:blue")
+    axes.set_xlim(*limits)
+    axes.set_ylim(-0.6, len(shown) - 0.4)
     axes.set_yticks(range(len(shown)), shown, fontsize=8)
     axes.set_title(f"Feature importance ({source})", fontsize=10, y=1.0)
     axes.tick_params(axis="x", labelsize=8)
@@ -113,7 +164,7 @@ def feature_importance_plot(
         top=1 - 0.45 / height,
         bottom=0.45 / height,
     )
-    return to_png(figure), json_data
+    return figure
 
 
 def iteration_curves(estimator: object) -> dict[str, list[float]]:

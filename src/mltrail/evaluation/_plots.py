@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
+from mltrail.evaluation import _canvas
 from mltrail.evaluation._drawing import (
     JsonDict,
     Plot,
@@ -52,12 +54,17 @@ from mltrail.evaluation._metrics import (
     roc_auc_of,
 )
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
 MAX_SCATTER_POINTS = 1000
 MAX_CURVES = 20
 MAX_MATRIX_CLASSES = 50
 MAX_ANNOTATED_CLASSES = 6  # each number is a text layout, the bulk of render time
 MAX_TICK_LABELED_CLASSES = 20
 MAX_MATRIX_LABEL_LENGTH = 16
+CELL_FONT_SIZE = 8.0
 CALIBRATION_BINS = 10
 
 
@@ -133,19 +140,76 @@ def confusion_matrix_plot(data: Classification) -> Plot | None:
         "counts": [numbers(row, as_int=not is_weighted) for row in counts],
         "normalized": [numbers(row) for row in normalized],
     }
+    names = tuple(short(label, MAX_MATRIX_LABEL_LENGTH) for label in labels)
+    panels = ((counts, ".4g"), (normalized, ".2f"))
+
+    def draw(frame: _canvas.Frame) -> _canvas.Pixels:
+        pixels = frame.start()
+        dpi = float(frame.figure.dpi)
+        for axes, (matrix, number_format) in zip(
+            frame.figure.axes, panels, strict=True
+        ):
+            _fill_cells(frame, axes, pixels, matrix)
+            for spine in axes.spines.values():  # the cells cover the frame's edge
+                frame.draw(spine)
+            if len(names) > MAX_ANNOTATED_CLASSES:
+                continue
+            middle = matrix.max() / 2
+            for (row, column), value in np.ndenumerate(matrix):
+                x, y = frame.pixel(*axes.transData.transform((column, row)))
+                _canvas.draw_text(
+                    pixels,
+                    format(value, number_format),
+                    x,
+                    y,
+                    size=CELL_FONT_SIZE,
+                    dpi=dpi,
+                    color=(255, 255, 255) if value > middle else (0, 0, 0),
+                    ha="center",
+                )
+        return pixels
+
+    png = _canvas.render(
+        ("confusion_matrix", names), lambda: _confusion_frame(names), draw
+    )
+    return png, json_data
+
+
+def _fill_cells(
+    frame: _canvas.Frame, axes: Axes, pixels: _canvas.Pixels, matrix: FloatArray
+) -> None:
+    """Paint each cell in its colormap color, as ``imshow`` does when enlarging.
+
+    The frame's image is never drawn: it only sets the limits and the aspect.
+    """
+    from matplotlib import colormaps
+
+    n_classes = matrix.shape[0]
+    edges = np.arange(n_classes + 1) - 0.5
+    corners = axes.transData.transform(np.c_[edges, edges])
+    columns = np.rint(corners[:, 0]).astype(np.intp)
+    rows = np.rint(frame.height - corners[:, 1]).astype(np.intp)
+    top = float(matrix.max())
+    colors = colormaps["Blues"](matrix / top if top > 0 else np.zeros_like(matrix))
+    rgb = np.rint(colors[:, :, :3] * 255).astype(np.uint8)
+    for row in range(n_classes):
+        row_start, row_stop = sorted((int(rows[row]), int(rows[row + 1])))
+        for column in range(n_classes):
+            column_start, column_stop = int(columns[column]), int(columns[column + 1])
+            pixels[row_start:row_stop, column_start:column_stop, :3] = rgb[row, column]
+
+
+def _confusion_frame(names: tuple[str, ...]) -> Figure:
+    """Draw the two empty matrix panels; their cells are painted per plot."""
     figure = new_figure(8.0, 4.0)
-    names = [short(label, MAX_MATRIX_LABEL_LENGTH) for label in labels]
     is_labeled = len(names) <= MAX_TICK_LABELED_CLASSES
     widest = max(len(name) for name in names) if is_labeled else 0
     is_rotated = len(names) > 4 or widest > 6
-    panels = (
-        (counts, "Counts", ".4g"),
-        (normalized, "Normalized by true class", ".2f"),
-    )
     ticks = range(len(names))
-    for index, (matrix, title, number_format) in enumerate(panels):
+    empty = np.zeros((len(names), len(names)))
+    for index, title in enumerate(("Counts", "Normalized by true class")):
         axes = figure.add_subplot(1, 2, index + 1)
-        axes.imshow(matrix, cmap="Blues", vmin=0)
+        axes.imshow(empty, cmap="Blues", vmin=0, animated=True)
         axes.set_title(title, fontsize=10, y=1.0)
         axes.set_xlabel("Predicted label", fontsize=9)
         if index == 0:
@@ -165,18 +229,6 @@ def confusion_matrix_plot(data: Classification) -> Plot | None:
         )
         # The rows are the same in both panels: label them once.
         axes.set_yticks(ticks, names if index == 0 else [], fontsize=8)
-        if len(names) <= MAX_ANNOTATED_CLASSES:
-            middle = matrix.max() / 2
-            for (row, column), value in np.ndenumerate(matrix):
-                axes.text(
-                    column,
-                    row,
-                    format(value, number_format),
-                    ha="center",
-                    va="center",
-                    fontsize=8,
-                    color="white" if value > middle else "black",
-                )
     # Room for the longest label (about 0.07 inch a character at 8 points).
     figure.subplots_adjust(
         left=0.07 + 0.009 * widest,
@@ -185,7 +237,7 @@ def confusion_matrix_plot(data: Classification) -> Plot | None:
         top=0.92,
         wspace=0.08,
     )
-    return to_png(figure), json_data
+    return figure
 
 
 def roc_curve_plot(data: Classification) -> Plot | None:
