@@ -132,7 +132,7 @@ def _axis_limits(low: float, high: float) -> tuple[float, float]:
 
     Round limits let the cached frame serve models whose importances differ a little.
     """
-    return -_round_up(-low * 1.05), _round_up(high * 1.05)
+    return 0.0 - _round_up(-low * 1.05), _round_up(high * 1.05)
 
 
 def _round_up(value: float) -> float:

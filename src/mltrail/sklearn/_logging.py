@@ -52,6 +52,25 @@ def _packages_text() -> str:
 
 
 def _output_for_signature(model: Any, example: Any) -> Any:
+    """Return what the signature's output is inferred from: a prediction, or its like.
+
+    A scikit-learn classifier predicts labels taken from ``classes_``, so labels of
+    that array have the prediction's type and shape without running the model (a
+    forest's predict on the example costs as much as the rest of the model's save).
+    """
+    import numpy as np
+    from sklearn.base import is_classifier
+
+    classes = getattr(model, "classes_", None)
+    if (
+        type(model).__module__.startswith("sklearn.")
+        and is_classifier(model)
+        and isinstance(classes, np.ndarray)
+        and classes.ndim == 1
+        and classes.shape[0] > 0
+        and hasattr(model, "predict")
+    ):
+        return classes[np.zeros(len(example), dtype=np.intp)]
     if hasattr(model, "predict"):
         return model.predict(example)
     if hasattr(model, "transform"):
