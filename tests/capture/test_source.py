@@ -1,14 +1,23 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import types
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from mltrail._entities import Run
 from mltrail.capture._source import SourceInfo, script_source, source_of
+from mltrail.tracking import TrackingClient
+
+if TYPE_CHECKING:
+    from jupyter_client.blocking.client import BlockingKernelClient
+    from jupyter_client.manager import KernelManager
 
 REPORT = (
     "import json\n"
@@ -173,3 +182,167 @@ def test_ipynb_file_run_as_main_is_a_notebook(tmp_path: Path) -> None:
     info = source_of(main, [], {}, {})
     assert info is not None
     assert info.kind == "notebook"
+
+
+# --- a real Jupyter kernel -------------------------------------------------------
+
+KERNEL_NAME = "mltrail-test-python"
+NOTEBOOK_CELLS = (
+    "import sys\n\nimport mltrail\nfrom sklearn.datasets import load_wine\n"
+    "from sklearn.tree import DecisionTreeClassifier\n\nmltrail.sklearn.autolog()",
+    "X, y = load_wine(return_X_y=True)\n"
+    "model = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, y)",
+    "print(sys.executable)\nprint(mltrail.last_active_run().info.run_id)",
+)
+
+
+@pytest.fixture
+def kernel_manager(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[KernelManager]:
+    """A kernel manager whose only kernel is this interpreter's ipykernel.
+
+    Jupyter's runtime files and IPython's profile go under ``tmp_path``; the kernel,
+    if still running at the end, is shut down.
+    """
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import KernelManager
+
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    spec = tmp_path / "kernels" / KERNEL_NAME
+    spec.mkdir(parents=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": "mltrail", "language": "python"})
+    )
+    specs = KernelSpecManager(kernel_dirs=[str(spec.parent)])
+    manager = KernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs)
+    yield manager
+    if manager.has_kernel:
+        manager.shutdown_kernel(now=True)
+
+
+@pytest.fixture
+def notebook_dir(tmp_path: Path) -> Path:
+    directory = tmp_path / "analysis"
+    directory.mkdir()
+    return directory
+
+
+def write_notebook(path: Path, cells: Iterable[str]) -> None:
+    """Save a notebook of code cells, as Jupyter does."""
+    import nbformat
+
+    # nbformat ships no type hints: its calls are untyped.
+    new_cell = nbformat.v4.new_code_cell
+    notebook = nbformat.v4.new_notebook()  # type: ignore[no-untyped-call]
+    notebook.cells = [new_cell(cell) for cell in cells]  # type: ignore[no-untyped-call]
+    nbformat.write(notebook, path)  # type: ignore[no-untyped-call]
+
+
+def run_notebook(
+    path: Path, manager: KernelManager, env: Mapping[str, str]
+) -> list[str]:
+    """Execute the notebook at ``path`` with nbclient; return its last cell's lines."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
+    client = NotebookClient(
+        notebook,
+        km=manager,
+        timeout=120,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    # Starts the kernel, runs every cell, then shuts the kernel down gracefully.
+    client.execute(env=dict(env), cleanup_kc=True)
+    return "".join(o["text"] for o in notebook.cells[-1].outputs).split()
+
+
+def stored_run(directory: Path, run_id: str) -> tuple[Run, dict[str, bytes]]:
+    """The run, and its ``code/`` artifacts by path, from the kernel's store."""
+    client = TrackingClient(f"sqlite:///{directory / 'mltrail.db'}")
+    store, uri = client._artifacts(run_id)
+    files = {
+        item.path: store.read_bytes(uri, item.path)
+        for item in client.list_artifacts(run_id, "code")
+    }
+    return client.get_run(run_id), files
+
+
+@pytest.mark.slow
+def test_real_kernel_records_the_notebook_file(
+    kernel_manager: KernelManager, notebook_dir: Path
+) -> None:
+    notebook = notebook_dir / "explore.ipynb"
+    write_notebook(notebook, NOTEBOOK_CELLS)
+    # What Jupyter Server 2 gives the kernel of a notebook; ipykernel turns it into
+    # ``__session__`` in the user namespace.
+    env = {**os.environ, "JPY_SESSION_NAME": str(notebook)}
+    executable, run_id = run_notebook(notebook, kernel_manager, env)
+    assert executable == sys.executable
+    assert not kernel_manager.has_kernel
+    run, files = stored_run(notebook_dir, run_id)
+    assert run.info.status == "FINISHED"
+    assert run.data.tags["mltrail.source.kind"] == "notebook"
+    assert run.data.tags["mltrail.source.path"] == str(notebook.resolve())
+    assert files["code/explore.ipynb"] == notebook.read_bytes()
+
+
+@pytest.mark.slow
+def test_real_kernel_without_a_notebook_file_records_its_history(
+    kernel_manager: KernelManager, notebook_dir: Path
+) -> None:
+    notebook = notebook_dir / "untitled.ipynb"
+    write_notebook(notebook, NOTEBOOK_CELLS)
+    _, run_id = run_notebook(notebook, kernel_manager, os.environ)
+    run, files = stored_run(notebook_dir, run_id)
+    assert run.data.tags["mltrail.source.kind"] == "history"
+    assert "mltrail.source.path" not in run.data.tags
+    history = files["code/notebook_history.py"].decode()
+    assert history.startswith(f"# In[1]:\n{NOTEBOOK_CELLS[0]}\n\n# In[2]:\n")
+    assert NOTEBOOK_CELLS[1] in history
+    assert "code/untitled.ipynb" not in files
+
+
+def execute(client: BlockingKernelClient, code: str) -> str:
+    """Run ``code`` in the kernel; return what it printed, or fail on an error."""
+    printed: list[str] = []
+
+    def keep(message: dict[str, Any]) -> None:
+        if message["msg_type"] == "stream":
+            printed.append(message["content"]["text"])
+
+    reply = client.execute_interactive(code, timeout=120, output_hook=keep)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    return "".join(printed)
+
+
+@pytest.mark.slow
+def test_real_kernel_records_the_notebook_as_last_saved(
+    kernel_manager: KernelManager, notebook_dir: Path
+) -> None:
+    notebook = notebook_dir / "explore.ipynb"
+    write_notebook(notebook, NOTEBOOK_CELLS)
+    env = {**os.environ, "JPY_SESSION_NAME": str(notebook)}
+    kernel_manager.start_kernel(cwd=str(notebook_dir), env=env)
+    client = kernel_manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        execute(client, NOTEBOOK_CELLS[0])
+        execute(client, NOTEBOOK_CELLS[1])
+        first = execute(client, NOTEBOOK_CELLS[2]).split()[-1]
+        saved_before = notebook.read_bytes()
+        write_notebook(notebook, (*NOTEBOOK_CELLS, "model.max_depth = 4"))
+        execute(client, "model.set_params(max_depth=4).fit(X, y)")
+        second = execute(client, NOTEBOOK_CELLS[2]).split()[-1]
+    finally:
+        client.stop_channels()
+        kernel_manager.shutdown_kernel()
+    assert first != second
+    assert stored_run(notebook_dir, first)[1]["code/explore.ipynb"] == saved_before
+    saved_after = stored_run(notebook_dir, second)[1]["code/explore.ipynb"]
+    assert saved_after == notebook.read_bytes() != saved_before

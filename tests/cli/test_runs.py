@@ -167,7 +167,7 @@ def test_show_table_has_every_section(runner: CliRunner, logged: Logged) -> None
         "Metrics (3)",
         "Tags (1)",
         "System tags",
-        "Inputs (1)",
+        "Datasets (1)",
     ):
         assert title in result.stdout
     for text in (

@@ -125,7 +125,13 @@ def key_value_table(
 ) -> Table:
     """Return a two-column table of ``items`` sorted by key."""
     style = "dim" if dim else ""
-    table = Table(title=title, title_justify="left", style=style, header_style=style)
+    table = Table(
+        title=title,
+        title_justify="left",
+        style=style,
+        header_style=style,
+        min_width=len(title),  # a title never wraps above a narrow table
+    )
     table.add_column("key", style=style, overflow="fold")
     table.add_column("value", style=style, overflow="fold")
     for key in sorted(items):

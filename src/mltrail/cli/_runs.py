@@ -8,13 +8,12 @@ from typing import TYPE_CHECKING
 
 import click
 from rich import box
-from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
 from mltrail._entities import FileInfo, Run, ViewType
 from mltrail._errors import NotFoundError
-from mltrail.cli import _render
+from mltrail.cli import _render, _run_view
 from mltrail.cli._experiments import search_all_experiments
 
 if TYPE_CHECKING:
@@ -24,7 +23,6 @@ MAX_METRIC_COLUMNS = 3
 WIDTH_WITHOUT_METRICS = 90  # run_id, run_name, status, started, duration
 COLUMN_WIDTH = 12
 _METRIC_CLAUSE = re.compile(r'\s*metrics\.(`[^`]+`|"[^"]+"|\S+)')
-DATASET_CONTEXT_TAG = "mlflow.data.context"
 
 
 @click.group()
@@ -118,63 +116,21 @@ def list_runs(
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 @click.pass_obj
 def show_run(obj: Context, run_id: str, as_json: bool) -> None:
-    """Show RUN_ID: its info, params, latest metrics, tags, inputs and artifacts."""
+    """Show RUN_ID: params, metrics by dataset, tags, datasets, plots, code, artifacts.
+
+    Metrics are grouped into training, each held-out dataset (test_*, <name>_*),
+    cross-validation and the rest; datasets show their profile and split lineage;
+    plots pair each PNG with its JSON; code shows the source and git state.
+    """
     client = obj.client
     run = client.get_run(run_id)
     experiment = client.get_experiment(run.info.experiment_id)
-    artifacts = list(_walk_artifacts(obj, run_id, None, 0))
+    artifacts = (item for item, _ in _walk_artifacts(obj, run_id, None, 0))
+    document = _run_view.run_document(run, experiment, artifacts)
     if as_json:
-        document = _render.run_to_dict(run)
-        document["experiment"] = _render.experiment_to_dict(experiment)
-        document["artifacts"] = [
-            {"path": item.path, "is_dir": item.is_dir, "file_size": item.file_size}
-            for item, _ in artifacts
-        ]
         _render.echo_json(document)
         return
-    info = run.info
-    details = {
-        "run_id": info.run_id,
-        "run_name": info.run_name,
-        "experiment": f"{experiment.name} ({experiment.experiment_id})",
-        "status": info.status,
-        "user_id": info.user_id,
-        "start_time": _render.format_time(info.start_time),
-        "end_time": _render.format_time(info.end_time),
-        "duration": _render.format_duration(info.start_time, info.end_time),
-        "artifact_uri": info.artifact_uri,
-        "lifecycle_stage": info.lifecycle_stage,
-    }
-    info_table = Table(title="Run", title_justify="left", show_header=False)
-    info_table.add_column("field", style="bold")
-    info_table.add_column("value", overflow="fold")
-    for field, value in details.items():
-        cell = _render.status_text(value) if field == "status" else Text(value)
-        info_table.add_row(field, cell)
-    tags = run.data.tags
-    user_tags = {
-        key: value for key, value in tags.items() if not _render.is_system_tag(key)
-    }
-    system_tags = {
-        key: value for key, value in tags.items() if _render.is_system_tag(key)
-    }
-    _render.make_console().print(
-        Group(
-            info_table,
-            _render.key_value_table(
-                f"Params ({len(run.data.params)})", run.data.params
-            ),
-            _render.key_value_table(
-                f"Metrics ({len(run.data.metrics)})", run.data.metrics
-            ),
-            _render.key_value_table(f"Tags ({len(user_tags)})", user_tags),
-            _render.key_value_table(
-                f"System tags ({len(system_tags)})", system_tags, dim=True
-            ),
-            _inputs_table(run),
-            _render.artifact_tree(f"Artifacts ({info.artifact_uri})", artifacts),
-        )
-    )
+    _render.make_console().print(_run_view.run_tables(document))
 
 
 def _experiment_names(obj: Context, experiment_name: str | None) -> dict[str, str]:
@@ -206,24 +162,6 @@ def _metric_cell(run: Run, key: str) -> str:
     """Return the latest value of a metric, or an empty cell."""
     value = run.data.metrics.get(key)
     return "" if value is None else _render.format_value(value)
-
-
-def _inputs_table(run: Run) -> Table:
-    """Return the run's datasets: name, digest, source type and context."""
-    inputs = run.inputs.dataset_inputs
-    table = Table(title=f"Inputs ({len(inputs)})", title_justify="left")
-    for column in ("name", "digest", "source_type", "context"):
-        table.add_column(column, overflow="fold")
-    for item in inputs:
-        context = next((t.value for t in item.tags if t.key == DATASET_CONTEXT_TAG), "")
-        dataset = item.dataset
-        table.add_row(
-            *(
-                Text(cell)
-                for cell in (dataset.name, dataset.digest, dataset.source_type, context)
-            )
-        )
-    return table
 
 
 def _walk_artifacts(
