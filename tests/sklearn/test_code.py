@@ -318,6 +318,26 @@ def test_script_source_is_cached_until_the_file_changes(
     assert _code._script_source().text == "x = 22\n"
 
 
+def test_notebook_source_is_reread_when_the_notebook_is_saved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # In a kernel the entry point is ipykernel_launcher.py, which never changes.
+    launcher = tmp_path / "ipykernel_launcher.py"
+    launcher.write_text("")
+    notebook = tmp_path / "explore.ipynb"
+    notebook.write_text('{"cells": []}')
+    main = types.ModuleType("__main__")
+    main.__dict__.update(get_ipython=lambda: None, __session__=str(notebook))
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    monkeypatch.setattr(sys, "argv", [str(launcher), "-f", "kernel.json"])
+    first = _code._script_source()
+    assert _code._script_source() is first
+    notebook.write_text('{"cells": [1]}')
+    os.utime(notebook, ns=(0, 10**9))
+    assert _code._script_source().text == '{"cells": [1]}'
+
+
 def test_failed_git_job_warns_at_wait(
     client: TrackingClient, monkeypatch: pytest.MonkeyPatch, project: Path
 ) -> None:

@@ -101,7 +101,13 @@ def _automatic_tags(directory: Path) -> dict[str, str]:
 
 
 def _script_source() -> Any:
-    """Return the running script's source, reread only when the file changed."""
+    """Return the running script's or notebook's source, reread when a file changed.
+
+    The cache is keyed by the entry point (``__main__.__file__``, else
+    ``sys.argv[0]``) and checked against the ``mtime`` of both the entry point and
+    the file read: in a Jupyter kernel the entry point is ``ipykernel_launcher.py``,
+    which stays the same while the notebook is saved again and again.
+    """
     from mltrail.capture._source import script_source
 
     main = sys.modules.get("__main__")
@@ -109,14 +115,21 @@ def _script_source() -> Any:
     key = str(file)
     stamp: object = _stamp(Path(file)) if file else None
     cached = _source.get(key)
-    if cached is not None and cached[0] == stamp and stamp is not None:
-        return cached[1]
+    if cached is not None and stamp is not None:
+        cached_stamp, cached_info = cached
+        if cached_stamp == (stamp, _read_stamp(cached_info)):
+            return cached_info
     info = script_source()
     if info is not None and info.path is not None and _is_installed(info.path):
         info = None  # ``python -m tool``: the tool's code, not the user's
     if info is None or info.kind != "history":  # a kernel's history keeps growing
-        _source[key] = (stamp, info)
+        _source[key] = ((stamp, _read_stamp(info)), info)
     return info
+
+
+def _read_stamp(info: Any) -> tuple[int, ...] | None:
+    """``mtime`` of the file a source was read from, None for none."""
+    return None if info is None or info.path is None else _stamp(Path(info.path))
 
 
 def _is_installed(path: str) -> bool:
