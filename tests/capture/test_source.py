@@ -148,6 +148,19 @@ def test_notebook_from_environment(tmp_path: Path) -> None:
     assert info.path == str(notebook)
 
 
+def test_notebook_path_relative_to_the_server_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "projects" / "churn"
+    folder.mkdir(parents=True)
+    (folder / "explore.ipynb").write_text("{}")
+    monkeypatch.chdir(folder)  # a kernel runs in its notebook's folder
+    main = kernel_main(__session__="projects/churn/explore.ipynb")
+    info = source_of(main, [], {"ipykernel": object()}, {})
+    assert info is not None
+    assert (info.path, info.kind) == (str(folder / "explore.ipynb"), "notebook")
+
+
 def test_notebook_history_when_file_is_unknown() -> None:
     main = kernel_main(In=["", "import numpy as np", "", "X = np.ones(3)"])
     info = source_of(main, [], {"ipykernel": object()}, {"JPY_SESSION_NAME": "a1b2"})

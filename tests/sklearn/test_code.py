@@ -423,3 +423,24 @@ def test_clients_of_runs_nobody_waited_for_are_bounded(
     for run_id in ("a", "b", "c"):
         _background.client_of(run_id)
     assert list(_background._clients) == ["b", "c"]
+
+
+def test_own_artifacts_inside_the_repository_are_not_untracked_files(
+    project: Path,
+    client: TrackingClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    artifacts = project / "mltrail-artifacts"
+    (artifacts / "0" / "run" / "code").mkdir(parents=True)
+    (artifacts / "0" / "run" / "code" / "train.py").write_text("print(1)\n")
+    monkeypatch.setenv("MLTRAIL_ARTIFACT_ROOT", str(artifacts))
+    main = types.ModuleType("__main__")
+    main.__file__ = str(project / "train.py")
+    monkeypatch.setitem(sys.modules, "__main__", main)
+
+    run_id = new_run(client)
+    _code.on_run_start(run_id, AutologSettings())
+    _background.wait(run_id)
+
+    store, uri = client._artifacts(run_id)
+    assert store.read_bytes(uri, "code/untracked.txt") == b"notes.py\n"

@@ -128,9 +128,11 @@ def _notebook_source(
     candidates.append(environ.get("JPY_SESSION_NAME"))
     for candidate in candidates:
         if isinstance(candidate, str) and candidate.endswith(".ipynb"):
-            path = Path(candidate)
-            if path.is_file():
-                return _read_source(path, "notebook", max_bytes)
+            # A path relative to the server's root is not relative to the kernel's
+            # working directory, which is the notebook's own folder.
+            for path in (Path(candidate), Path(Path(candidate).name)):
+                if path.is_file():
+                    return _read_source(path, "notebook", max_bytes)
     cells = namespace.get("In")
     if not isinstance(cells, list) or not any(isinstance(c, str) and c for c in cells):
         return None

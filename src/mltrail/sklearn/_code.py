@@ -289,10 +289,23 @@ def _log_changes(
     files = []
     if changes.diff:
         files.append((DIFF_ARTIFACT, changes.diff.encode("utf-8", "surrogateescape")))
-    if changes.untracked_files:
-        text = "\n".join(changes.untracked_files) + "\n"
+    untracked = _outside_artifact_root(root, changes.untracked_files)
+    if untracked:
+        text = "\n".join(untracked) + "\n"
         files.append((UNTRACKED_ARTIFACT, text.encode("utf-8", "surrogateescape")))
     return files
+
+
+def _outside_artifact_root(root: str, names: Iterable[str]) -> list[str]:
+    """Leave out the files mltrail itself wrote: the code copies of earlier runs."""
+    from mltrail._config import get_artifact_root
+
+    artifacts = Path(get_artifact_root()).resolve()
+    return [
+        name
+        for name in names
+        if not (Path(root, name).resolve().is_relative_to(artifacts))
+    ]
 
 
 def reset() -> None:
