@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import json
+import re
+import sys
+import warnings
 from typing import Any
 
 import numpy as np
@@ -333,6 +336,161 @@ def test_estimator_html_is_a_page(model: Pipeline) -> None:
     assert "<title>Pipeline</title>" in page
     assert "OneHotEncoder" in page
     assert page.rstrip().endswith("</html>")
+
+
+def fitted_tables(page: str) -> list[list[str]]:
+    """The attribute names of each "Fitted attributes" table of a diagram."""
+    tables = re.findall(
+        r"<summary>Fitted attributes</summary>(.*?)</table>", page, re.S
+    )
+    return [re.findall(r'<td class="param">\s*<a[^>]*>\s*([^\s<]+)', t) for t in tables]
+
+
+def stored_fitted(estimator: object) -> list[str]:
+    return sorted(
+        name
+        for name in vars(estimator)
+        if name.endswith("_") and not name.startswith("_")
+    )
+
+
+PROPERTY_READS: list[str] = []
+
+
+class Probe(BaseEstimator):  # type: ignore[misc]  # sklearn has no type hints
+    """An estimator with a fitted property that records each evaluation."""
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        self.alpha = alpha
+
+    def fit(self, X: Any, y: Any = None) -> Probe:
+        self.coef_ = np.arange(3.0)
+        self.n_iter_ = 4
+        self._private_ = 1
+        return self
+
+    @property
+    def costly_(self) -> int:
+        PROPERTY_READS.append("costly_")
+        return 0
+
+
+class Wide(BaseEstimator):  # type: ignore[misc]  # sklearn has no type hints
+    """An estimator that stores more fitted attributes than a table shows."""
+
+    def fit(self, X: Any, y: Any = None) -> Wide:
+        for index in range(150):
+            setattr(self, f"a{index:03d}_", index)
+        return self
+
+
+def test_estimator_html_lists_stored_attributes_without_properties() -> None:
+    PROPERTY_READS.clear()
+    model = make_pipeline(StandardScaler(), Probe()).fit(np.ones((4, 3)))
+    page = estimator_html(model)
+    assert PROPERTY_READS == []
+    assert fitted_tables(page) == [
+        stored_fitted(model[0]),
+        ["coef_", "n_iter_"],
+    ]
+    assert "<span>Fitted</span>" in page
+    assert 'class="sk-estimator fitted' in page
+
+
+def test_estimator_html_of_a_forest_shows_its_stored_attributes() -> None:
+    X, y = np.arange(40.0).reshape(20, 2), np.arange(20) % 2
+    forest = RandomForestClassifier(n_estimators=3, random_state=0).fit(X, y)
+    page = estimator_html(forest)
+    assert fitted_tables(page) == [stored_fitted(forest)]
+    assert "estimators_" in fitted_tables(page)[0]
+    assert "feature_importances_" not in page
+
+
+def test_estimator_html_of_a_fitted_search_over_a_pipeline(
+    data: tuple[pd.DataFrame, np.ndarray],
+    model: Pipeline,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    X, y = data
+    search = GridSearchCV(model, {"clf__C": [0.1, 1.0]}, cv=2).fit(X, y)
+    entered: list[object] = []
+    real = warnings.catch_warnings
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        entered.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(warnings, "catch_warnings", spy)
+    page = estimator_html(search)
+    monkeypatch.undo()
+    assert entered == []
+    best = search.best_estimator_
+    columns = best.named_steps["prep"]
+    tables = fitted_tables(page)
+    for part in (
+        search,
+        columns,
+        columns.named_transformers_["num"][0],
+        columns.named_transformers_["cat"],
+        best.named_steps["clf"],
+    ):
+        assert stored_fitted(part) in tables
+    assert page.count("<span>Fitted</span>") == 1
+
+
+def test_estimator_html_leaves_the_estimator_unchanged(
+    data: tuple[pd.DataFrame, np.ndarray], model: Pipeline
+) -> None:
+    model.fit(*data)
+    parts = [model, *model.named_steps.values()]
+    columns = model.named_steps["prep"]
+    parts += [columns.named_transformers_["cat"], *columns.named_transformers_["num"]]
+    before = [dict(vars(part)) for part in parts]
+    estimator_html(model)
+    assert [vars(part) for part in parts] == before
+
+
+def test_estimator_html_caps_the_fitted_attributes() -> None:
+    (names,) = fitted_tables(estimator_html(Wide().fit(None)))
+    assert names == [f"a{index:03d}_" for index in range(101)] + ["..."]
+
+
+def test_estimator_html_of_an_unfitted_pipeline(model: Pipeline) -> None:
+    page = estimator_html(model)
+    assert "<span>Not fitted</span>" in page
+    assert fitted_tables(page) == []
+
+
+def test_estimator_html_falls_back_without_the_private_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    forest = RandomForestClassifier(n_estimators=2, random_state=0)
+    forest.fit(np.arange(8.0).reshape(4, 2), [0, 1, 0, 1])
+    monkeypatch.setitem(sys.modules, "sklearn.utils._repr_html.fitted_attributes", None)
+    page = estimator_html(forest)
+    assert "feature_importances_" in fitted_tables(page)[0]
+
+
+def test_estimator_html_of_a_scikit_learn_without_fitted_tables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delattr(BaseEstimator, "_get_fitted_attr_html")
+    page = estimator_html(Probe().fit(None))
+    assert "<span>Fitted</span>" in page
+    assert fitted_tables(page) == []
+
+
+def test_estimator_html_falls_back_when_the_table_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise TypeError("AttrsDict changed")
+
+    monkeypatch.setattr(_pipeline, "_stored_attributes", broken)
+    PROPERTY_READS.clear()
+    page = estimator_html(Probe().fit(None))
+    assert "costly_" in PROPERTY_READS
+    assert fitted_tables(page) == [["coef_", "costly_", "n_iter_"]]
 
 
 def test_column_specs_as_name_index_array_and_unknown() -> None:

@@ -1,13 +1,16 @@
 """The structure of an estimator: its tree of steps, what each one changes and sees.
 
 Reads ``get_params``, fitted attributes and ``get_feature_names_out`` only; it never
-fits, copies or instantiates an estimator.
+fits an estimator. ``estimator_html`` renders a copy of the estimator objects (the
+arrays are shared), never the caller's objects.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
+import numbers
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -17,6 +20,8 @@ __all__ = ["estimator_html", "pipeline_structure", "pipeline_summary"]
 MAX_NAMES = 1000
 MAX_VALUE_LENGTH = 200
 MAX_SUMMARY_LENGTH = 1000
+# scikit-learn's table shows this many fitted attributes, then "...".
+MAX_FITTED_ATTRIBUTES = 100
 # Parameters that hold sub-estimators in scikit-learn's meta-estimators.
 _ESTIMATOR_PARAMS = ("estimator", "base_estimator", "final_estimator", "estimator_")
 _LIST_PARAMS = ("steps", "transformer_list", "transformers", "estimators")
@@ -119,12 +124,92 @@ def estimator_html(estimator: object) -> str:
     """
     from sklearn.utils import estimator_html_repr
 
-    body = estimator_html_repr(estimator)
+    body = None
+    try:
+        copy = _rendering_copy(estimator)
+        if copy is not None:
+            body = estimator_html_repr(copy)
+    except Exception:
+        # The copy relies on scikit-learn's private AttrsDict and on how its diagram
+        # reads an estimator; should they change, the public path below still
+        # renders (or raises) as before.
+        body = None
+    if body is None:
+        body = estimator_html_repr(estimator)
     return (
         '<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8">\n'
         f"<title>{type(estimator).__name__}</title>\n</head>\n<body>\n{body}\n"
         "</body>\n</html>\n"
     )
+
+
+def _rendering_copy(estimator: object) -> object | None:
+    """Copy the estimator objects the diagram shows, each listing stored attributes.
+
+    scikit-learn's own fitted-attribute table calls ``inspect.getmembers``, which
+    evaluates every property (a forest's ``estimators_samples_`` draws all bootstrap
+    samples again) under ``warnings.catch_warnings``, which is not thread-safe. Each
+    copy gets an instance attribute that shadows that method and reads ``vars()``.
+    Returns None when scikit-learn lacks the pieces this relies on.
+    """
+    try:
+        from sklearn.base import BaseEstimator
+        from sklearn.utils._repr_html.fitted_attributes import AttrsDict
+    except ImportError:
+        return None
+    if not hasattr(BaseEstimator, "_get_fitted_attr_html"):
+        return None
+    memo: dict[int, object] = {}
+
+    def copied(value: Any) -> Any:
+        if id(value) in memo:
+            return memo[id(value)]
+        kind = type(value)
+        if isinstance(value, BaseEstimator) and hasattr(value, "__dict__"):
+            new = object.__new__(kind)
+            memo[id(value)] = new
+            stored = {name: copied(item) for name, item in vars(value).items()}
+            table = functools.partial(_stored_attributes, stored, kind, AttrsDict)
+            # An instance attribute shadows the method of the class, on our copy only.
+            vars(new).update(stored, _get_fitted_attr_html=table)
+            return new
+        if kind is list:
+            # The diagram shows the estimators of (name, estimator, ...) tuples, never
+            # the bare ones of a list such as a forest's trees: those stay shared.
+            return [copied(item) if type(item) is tuple else item for item in value]
+        if kind is tuple:
+            return tuple(copied(item) for item in value)
+        if kind is dict:
+            return {name: copied(item) for name, item in value.items()}
+        return value
+
+    copy: object = copied(estimator)
+    return copy
+
+
+def _stored_attributes(
+    stored: dict[str, object], cls: type, table: Any, doc_link: str = ""
+) -> Any:
+    """Build scikit-learn's fitted-attribute table from the attributes stored."""
+    rows: dict[str, dict[str, object]] = {}
+    for name in sorted(stored):
+        if len(rows) > MAX_FITTED_ATTRIBUTES:
+            rows["..."] = {"type_name": "...", "value": ""}
+            break
+        if name.startswith("_") or not name.endswith("_"):
+            continue
+        value = stored[name]
+        row: dict[str, object] = {"type_name": type(value).__name__}
+        if (
+            hasattr(value, "shape")
+            and hasattr(value, "dtype")
+            and not isinstance(value, numbers.Number)
+        ):
+            row["shape"] = value.shape
+            row["dtype"] = value.dtype
+        row["value"] = value
+        rows[name] = row
+    return table(fitted_attrs=rows, estimator_class=cls, doc_link=doc_link)
 
 
 def _node(
