@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 import sklearn
@@ -13,6 +14,8 @@ import yaml
 from sklearn.cluster import KMeans
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 
 import mltrail
 from mltrail._errors import InvalidValueError, NotFoundError
@@ -26,6 +29,7 @@ from mltrail.models._model import (
     save_model_directory,
 )
 from mltrail.tracking import start_run
+from tests.models._mlflow import import_mlflow
 
 X, y = load_iris(return_X_y=True, as_frame=True)
 
@@ -307,3 +311,25 @@ def test_requirements_are_read_line_by_line(tmp_path, estimator):
     with open(tmp_path / "requirements.txt", "a") as file:
         file.write("\n# a comment\n\nb==1\n")
     assert read_model_info(tmp_path).requirements == ["a ; python_version>'3'", "b==1"]
+
+
+def halve(X):
+    return X / 2
+
+
+def negate(X):
+    return -X
+
+
+@pytest.mark.mlflow
+def test_mlflow_loads_pipelines_whose_user_functions_differ(tmp_path):
+    mlflow = import_mlflow()
+    for func in (halve, negate):
+        pipeline = make_pipeline(
+            FunctionTransformer(func), LogisticRegression(max_iter=1000)
+        ).fit(X, y)
+        save_model_directory(pipeline, tmp_path / func.__name__)
+        flavor = _mlmodel(tmp_path / func.__name__)["flavors"]["sklearn"]
+        assert flavor["skops_trusted_types"] == [f"{__name__}.{func.__name__}"]
+        loaded = mlflow.sklearn.load_model(str(tmp_path / func.__name__))
+        np.testing.assert_array_equal(loaded.predict(X), pipeline.predict(X))

@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+import io
 import pickle
+from collections.abc import Callable
+from typing import Any
+from zipfile import ZipFile
 
 import numpy as np
 import pytest
+import skops.io
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.compose import make_column_transformer
 from sklearn.datasets import load_iris
-from sklearn.ensemble import RandomForestClassifier
+from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
+from skops.io._utils import SaveContext, get_state
 
 from mltrail._errors import InvalidValueError
 from mltrail.models import UntrustedModelError
 from mltrail.models._serialization import (
     _UNTRUSTED_BY_KEY,
+    _state_key,
+    _untrusted_key,
     dump_model,
     load_model_file,
     untrusted_types,
@@ -215,3 +225,108 @@ def test_bound_methods_are_audited_by_name(tmp_path):
     assert second is not None
     assert any(name.endswith(".fit") for name in first)
     assert any(name.endswith(".transform") for name in second)
+
+
+def double(X):
+    """A user function: skops trusts no function outside numpy's and scipy's ufuncs."""
+    return X * 2
+
+
+def triple(X):
+    return X * 3
+
+
+def skops_state(estimator: object) -> dict[str, Any]:
+    with ZipFile(io.BytesIO(), "w") as archive:
+        context = SaveContext(zip_file=archive)
+        state: dict[str, Any] = get_state(estimator, context)
+    state["protocol"] = context.protocol
+    return state
+
+
+ESTIMATORS: dict[str, Callable[[], Any]] = {
+    "forest": lambda: RandomForestClassifier(n_estimators=2, random_state=0).fit(X, y),
+    "boosting": lambda: GradientBoostingClassifier(n_estimators=2).fit(X, y),
+    "user function": lambda: make_pipeline(
+        FunctionTransformer(double), LogisticRegression(max_iter=1000)
+    ).fit(X, y),
+    "columns": lambda: make_column_transformer(
+        (FunctionTransformer(triple), [0]), (StandardScaler(), [1, 2])
+    ).fit(X, y),
+    "search": lambda: GridSearchCV(
+        make_pipeline(Doubler(), LogisticRegression(max_iter=1000)),
+        {"logisticregression__C": [0.1, 1.0]},
+        cv=2,
+    ).fit(X, y),
+    "bound method": lambda: Holder(StandardScaler().fit),
+    "generator": lambda: Holder(np.random.default_rng(0)),
+    "dict keyed __loader__": lambda: Holder({"__loader__": 1, "__class__": "x"}),
+}
+
+
+@pytest.mark.parametrize("make", ESTIMATORS.values(), ids=ESTIMATORS.keys())
+def test_pruned_key_equals_the_full_walk(make):
+    state = skops_state(make())
+    assert _state_key(state, pruned=True) == _state_key(state)
+
+
+def test_every_kind_of_estimator_reports_what_skops_reports(tmp_path):
+    _UNTRUSTED_BY_KEY.clear()
+    for index, make in enumerate([*ESTIMATORS.values(), *ESTIMATORS.values()]):
+        (tmp_path / str(index)).mkdir()
+        _, types = dump_model(make(), tmp_path / str(index), "skops")
+        path = tmp_path / str(index) / "model.skops"
+        assert types == skops.io.get_untrusted_types(file=path)
+    assert len(_UNTRUSTED_BY_KEY) == len(ESTIMATORS)
+
+
+def test_functions_inside_pipeline_steps_are_keyed(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = make_pipeline(FunctionTransformer(double), StandardScaler()).fit(X)
+    second = make_pipeline(FunctionTransformer(triple), StandardScaler()).fit(X)
+    assert dump_model(first, tmp_path / "a", "skops")[1] == [f"{__name__}.double"]
+    assert dump_model(second, tmp_path / "b", "skops")[1] == [f"{__name__}.triple"]
+
+
+def generator_node(name: str) -> dict[str, Any]:
+    """The part of a ``Generator`` state that names its bit generator."""
+    name_node = {"__loader__": "JsonNode", "content": f'"{name}"'}
+    return {
+        "__class__": "Generator",
+        "__module__": "numpy.random._generator",
+        "__loader__": "RandomGeneratorNode",
+        "content": {"bit_generator": {"content": {"bit_generator": name_node}}},
+    }
+
+
+def test_key_names_the_bit_generator():
+    assert _state_key(generator_node("PCG64")) != _state_key(generator_node("Evil"))
+
+
+def test_malformed_generator_state_is_keyed_without_a_name():
+    broken = {**generator_node("PCG64"), "content": {"bit_generator": None}}
+    generator = ("RandomGeneratorNode", "numpy.random._generator", "Generator", "")
+    assert _state_key(broken) == {generator}
+
+
+def test_unknown_protocol_walks_inside_every_node():
+    hidden = {"__class__": "f", "__module__": "m", "__loader__": "FunctionNode"}
+    state = {
+        "__class__": "str",
+        "__module__": "builtins",
+        "__loader__": "JsonNode",
+        "content": [hidden],
+    }
+    function = ("FunctionNode", "m", "f")
+    assert function not in _untrusted_key({**state, "protocol": 2})
+    assert function in _untrusted_key({**state, "protocol": 99})
+
+
+def test_an_array_shared_by_two_attributes_is_written_once(tmp_path):
+    shared = np.arange(3.0)
+    dump_model(Holder((shared, shared)), tmp_path, "skops")
+    with ZipFile(tmp_path / "model.skops") as archive:
+        names = archive.namelist()
+    assert sorted(names) == sorted(set(names))
+    assert len([name for name in names if name.endswith(".npy")]) == 1

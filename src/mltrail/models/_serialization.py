@@ -15,6 +15,7 @@ import pickle
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
+from zipfile import ZIP_STORED, ZipFile
 
 from mltrail._errors import InvalidValueError, MltrailError
 
@@ -48,7 +49,14 @@ TREE_TYPE = "sklearn.tree._tree.Tree"
 
 # Untrusted types by the set of (loader, module, class) triples of a skops state, so
 # that a second save of the same kind of estimator does not audit the file again.
-_UNTRUSTED_BY_KEY: dict[frozenset[tuple[str, str, str]], list[str]] = {}
+_UNTRUSTED_BY_KEY: dict[frozenset[tuple[str, ...]], list[str]] = {}
+# Node kinds whose state holds nothing skops audits: a JSON literal, a type named by
+# its module and class, and (with ``"type": "numpy"``) an array kept as a .npy file.
+# Checked against skops's protocol 2; any other protocol gets the full walk.
+_LEAF_LOADERS = frozenset({"JsonNode", "TypeNode"})
+_LEAF_LOADERS_PROTOCOL = 2
+# Node kinds that skops audits by a name inside their content as well.
+_NAMED_CONTENT = frozenset({"MethodNode", "RandomGeneratorNode"})
 
 
 class UntrustedModelError(MltrailError):
@@ -105,28 +113,73 @@ def _is_trusted_by_default(type_name: str) -> bool:
     )
 
 
-def _state_key(state: Any) -> frozenset[tuple[str, str, str]]:
+def _state_key(state: Any, *, pruned: bool = False) -> frozenset[tuple[str, ...]]:
     """Collect what skops audits in a state: (loader, module, class) per node.
 
-    skops decides trust from these names alone (and a bound method's name), so two
-    states with the same triples have the same untrusted types.
+    skops decides trust from these names alone, plus the function of a bound method
+    and the bit generator of a ``Generator``, which the key adds; so two states with
+    the same key have the same untrusted types. ``pruned`` skips the inside of the
+    node kinds whose inside skops never audits (see ``_LEAF_LOADERS``), most of a
+    fitted model's nodes; without it every dict, list and tuple is visited.
     """
-    found: set[tuple[str, str, str]] = set()
+    found: set[tuple[str, ...]] = set()
     stack = [state]
+    push, pop, add = stack.append, stack.pop, found.add
     while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if "__loader__" in node:
-                name = str(node.get("__class__"))
-                content = node.get("content")
-                if node["__loader__"] == "MethodNode" and isinstance(content, dict):
-                    # skops audits a bound method by its function's name too.
-                    name = f"{name}.{content.get('func')}"
-                found.add((str(node["__loader__"]), str(node.get("__module__")), name))
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
+        node = pop()
+        loader = node.get("__loader__")
+        if type(loader) is str:  # else a dict of the user's whose key is __loader__
+            # skops writes both names as str; no str() here, it is the hot loop.
+            module, name = node.get("__module__"), node.get("__class__")
+            if loader in _NAMED_CONTENT:
+                add((loader, module, name, _content_name(node)))
+            else:
+                add((loader, module, name))
+            if pruned and (
+                loader in _LEAF_LOADERS
+                or (loader == "NdArrayNode" and node.get("type") == "numpy")
+            ):
+                continue
+        for value in node.values():
+            kind = type(value)
+            if kind is dict:
+                push(value)
+            elif kind is list or kind is tuple:
+                for item in value:
+                    if type(item) is dict:
+                        push(item)
+                    elif type(item) is list or type(item) is tuple:
+                        push({"": item})
     return frozenset(found)
+
+
+def _content_name(node: dict[str, Any]) -> str:
+    """Return the name inside a node's content that skops audits too."""
+    content: Any = node.get("content")
+    try:
+        if node["__loader__"] == "MethodNode":
+            return str(content["func"])
+        return str(content["bit_generator"]["content"]["bit_generator"]["content"])
+    except (KeyError, TypeError):
+        # skops refuses this shape when it audits the file, so the key is never stored.
+        return ""
+
+
+def _untrusted_key(state: dict[str, Any]) -> frozenset[tuple[str, ...]]:
+    """Key the state for ``_UNTRUSTED_BY_KEY``, pruned when the protocol is known."""
+    return _state_key(state, pruned=state.get("protocol") == _LEAF_LOADERS_PROTOCOL)
+
+
+class _Archive(ZipFile):
+    """A zip being written whose ``namelist`` is a view of its names.
+
+    skops checks ``name not in zip_file.namelist()`` before writing each array, and
+    ``ZipFile.namelist`` builds a new list of every name so far: quadratic for the
+    hundreds of arrays of a forest. The view answers ``in`` in constant time.
+    """
+
+    def namelist(self) -> list[str]:
+        return self.NameToInfo.keys()  # type: ignore[return-value]  # read-only view
 
 
 def _dump_skops(estimator: Any, path: Path) -> list[str]:
@@ -142,19 +195,20 @@ def _dump_skops(estimator: Any, path: Path) -> list[str]:
         skops.io.dump(estimator, path)
         return skops.io.get_untrusted_types(file=path)  # type: ignore[no-any-return]
 
-    from zipfile import ZIP_STORED, ZipFile
-
+    # In memory first: ZipFile seeks back to each member's header after writing it,
+    # and on a file every seek flushes, a few system calls per array of a forest.
     buffer = io.BytesIO()
-    with ZipFile(buffer, "w", compression=ZIP_STORED) as zip_file:
+    with _Archive(buffer, "w", compression=ZIP_STORED) as zip_file:
         context = SaveContext(zip_file=zip_file)
         state = get_state(estimator, context)
         context.clear_memo()
         state["protocol"] = context.protocol
         state["_skops_version"] = skops.__version__
-        zip_file.writestr("schema.json", json.dumps(state))
+        # A state is a tree of new dicts and lists, so the cycle check is not needed.
+        zip_file.writestr("schema.json", json.dumps(state, check_circular=False))
     with open(path, "wb") as file:
         file.write(buffer.getbuffer())
-    key = _state_key(state)
+    key = _untrusted_key(state)
     if key not in _UNTRUSTED_BY_KEY:
         _UNTRUSTED_BY_KEY[key] = skops.io.get_untrusted_types(data=buffer.getvalue())
     return list(_UNTRUSTED_BY_KEY[key])
