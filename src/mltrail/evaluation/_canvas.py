@@ -112,13 +112,14 @@ def encode_png(pixels: Pixels) -> bytes:
     height, width = pixels.shape[:2]
     rows = np.empty((height, width * 3 + 1), dtype=np.uint8)
     rows[:, 0] = 0  # filter type None on every row
-    rows[:, 1:] = pixels[:, :, :3].reshape(height, width * 3)
+    # One strided copy, straight from the RGBA buffer into the rows.
+    rows[:, 1:].reshape(height, width, 3)[...] = pixels[:, :, :3]
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"".join(
         (
             b"\x89PNG\r\n\x1a\n",
             _chunk(b"IHDR", header),
-            _chunk(b"IDAT", zlib.compress(rows.tobytes(), PNG_COMPRESSION)),
+            _chunk(b"IDAT", zlib.compress(rows, PNG_COMPRESSION)),
             _chunk(b"IEND", b""),
         )
     )
