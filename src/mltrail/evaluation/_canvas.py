@@ -119,7 +119,7 @@ def encode_png(pixels: Pixels) -> bytes:
         (
             b"\x89PNG\r\n\x1a\n",
             _chunk(b"IHDR", header),
-            _chunk(b"IDAT", zlib.compress(rows, PNG_COMPRESSION)),
+            _chunk(b"IDAT", zlib.compress(rows.data, PNG_COMPRESSION)),
             _chunk(b"IEND", b""),
         )
     )
