@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -174,3 +175,60 @@ def test_failed_evaluation_ends_its_own_run_failed(
     with pytest.raises(OSError, match="disk full"):
         evaluate(model, X_test, y_test)
     assert [run.info.status for run in list_runs()] == ["FAILED"]
+
+
+def _writes_by_thread(
+    client: TrackingClient, monkeypatch: pytest.MonkeyPatch
+) -> list[tuple[str, str]]:
+    """Record ``(client method, thread name)`` for each write of the client."""
+    writes: list[tuple[str, str]] = []
+    for name in ("log_batch", "log_inputs"):
+        method = getattr(client, name)
+
+        def recorded(
+            *args: Any, _name: str = name, _method: Any = method, **kwargs: Any
+        ) -> Any:
+            writes.append((_name, threading.current_thread().name))
+            return _method(*args, **kwargs)
+
+        monkeypatch.setattr(client, name, recorded)
+    return writes
+
+
+def test_deferred_evaluation_leaves_the_writes_to_other_threads(
+    wine_split: list[Any], client: TrackingClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, X_test, _, y_test = wine_split
+    run_id = client.create_run("0").info.run_id
+    writes = _writes_by_thread(client, monkeypatch)
+
+    named = _evaluate.log_evaluation(
+        client,
+        run_id,
+        "test",
+        {"accuracy": 0.5},
+        X=X_test,
+        y_true=y_test,
+        is_deferred=True,
+    )
+
+    assert named == {"test_accuracy": 0.5}
+    assert "MainThread" not in {thread for _, thread in writes}
+    run = client.get_run(run_id)  # waits for the worker and the buffer
+    assert run.data.metrics["test_accuracy"] == 0.5
+    assert [i.dataset.name for i in run.inputs.dataset_inputs] == ["test"]
+    assert [name for name, _ in writes] == ["log_inputs"]
+
+
+def test_evaluation_writes_before_returning_unless_deferred(
+    wine_split: list[Any], client: TrackingClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, X_test, _, y_test = wine_split
+    run_id = client.create_run("0").info.run_id
+    writes = _writes_by_thread(client, monkeypatch)
+
+    _evaluate.log_evaluation(
+        client, run_id, "test", {"accuracy": 0.5}, X=X_test, y_true=y_test
+    )
+
+    assert writes == [("log_batch", "MainThread"), ("log_inputs", "MainThread")]

@@ -441,3 +441,180 @@ def test_predictions_are_kept_for_reuse() -> None:
     _training.training_metrics(model, X, y, predictions=predictions)
     np.testing.assert_array_equal(predictions["y_pred"], model.predict(X))
     np.testing.assert_allclose(predictions["y_score"], model.predict_proba(X))
+
+
+def _most_probable_classifiers() -> list[Any]:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.ensemble import (
+        BaggingClassifier,
+        ExtraTreesClassifier,
+        VotingClassifier,
+    )
+    from sklearn.semi_supervised import LabelSpreading
+    from sklearn.tree import ExtraTreeClassifier
+
+    return [
+        RandomForestClassifier(n_estimators=5, random_state=0),
+        ExtraTreesClassifier(n_estimators=5, random_state=0),
+        DecisionTreeClassifier(max_depth=3, random_state=0),
+        ExtraTreeClassifier(random_state=0),
+        BaggingClassifier(n_estimators=3, random_state=0),
+        CalibratedClassifierCV(LogisticRegression(max_iter=500), cv=3),
+        VotingClassifier(
+            [
+                ("tree", DecisionTreeClassifier(max_depth=2)),
+                ("lr", LogisticRegression(max_iter=1000)),
+            ],
+            voting="soft",
+        ),
+        LabelSpreading(),
+        make_pipeline(StandardScaler(), RandomForestClassifier(n_estimators=3)),
+    ]
+
+
+@pytest.mark.parametrize(
+    "model",
+    _most_probable_classifiers(),
+    ids=lambda model: type(model).__name__,
+)
+def test_predict_is_derived_from_probabilities_where_sklearn_does_so(
+    model: Any,
+) -> None:
+    X, y = load_iris(return_X_y=True)
+    model.fit(X, y)
+
+    assert _training._predicts_most_probable(model)
+    derived = model.classes_.take(model.predict_proba(X).argmax(axis=1))
+    np.testing.assert_array_equal(derived, model.predict(X))
+
+
+class _TreeWithOwnProbabilities(DecisionTreeClassifier):  # type: ignore[misc]  # sklearn is untyped
+    """A tree whose predict_proba is no longer what its predict mirrors."""
+
+    def predict_proba(self, X: Any, check_input: bool = True) -> Any:
+        return super().predict_proba(X, check_input)[:, ::-1]
+
+
+def _other_classifiers() -> list[Any]:
+    from sklearn.ensemble import GradientBoostingClassifier, VotingClassifier
+
+    return [
+        LogisticRegression(max_iter=500),
+        GradientBoostingClassifier(n_estimators=5),
+        VotingClassifier(
+            [
+                ("tree", DecisionTreeClassifier(max_depth=2)),
+                ("lr", LogisticRegression(max_iter=1000)),
+            ],
+            voting="hard",
+        ),
+        _TreeWithOwnProbabilities(max_depth=2),
+        make_pipeline(StandardScaler(), LogisticRegression()),
+    ]
+
+
+@pytest.mark.parametrize(
+    "model", _other_classifiers(), ids=lambda model: type(model).__name__
+)
+def test_predict_is_called_where_it_decides_otherwise(model: Any) -> None:
+    X, y = load_iris(return_X_y=True)
+    model.fit(X, y)
+
+    assert not _training._predicts_most_probable(model)
+
+
+def test_forest_training_metrics_predict_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    X, y = load_iris(return_X_y=True)
+    model = RandomForestClassifier(n_estimators=4, random_state=0).fit(X, y)
+    calls: list[int] = []
+    tree_proba = DecisionTreeClassifier.predict_proba
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return tree_proba(self, *args, **kwargs)
+
+    monkeypatch.setattr(DecisionTreeClassifier, "predict_proba", counted)
+
+    values = _training.training_metrics(model, X, y)
+
+    assert len(calls) == 4  # one pass over the trees, for predict_proba only
+    assert values["training_accuracy_score"] == metrics.accuracy_score(
+        y, model.predict(X)
+    )
+
+
+def test_multi_output_forest_predicts_on_its_own() -> None:
+    X, y = load_iris(return_X_y=True)
+    model = RandomForestClassifier(n_estimators=3).fit(X, np.c_[y, y % 2])
+
+    assert not _training._predicts_most_probable(model)
+
+
+def test_float32_weights_are_left_to_sklearn() -> None:
+    X, y = load_breast_cancer(return_X_y=True)
+    weight = np.linspace(0.5, 2.0, len(y)).astype(np.float32)
+    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+
+    values = _training.training_metrics(model, X, y, weight)
+
+    y_pred = model.predict(X)
+    proba = model.predict_proba(X)
+    assert values["training_f1_score"] == metrics.f1_score(
+        y, y_pred, average="weighted", sample_weight=weight
+    )
+    assert values["training_log_loss"] == metrics.log_loss(
+        y, proba, sample_weight=weight
+    )
+    assert values["training_roc_auc"] == metrics.roc_auc_score(
+        y, proba[:, 1], sample_weight=weight
+    )
+
+
+class _Float32Probabilities(LogisticRegression):  # type: ignore[misc]  # sklearn is untyped
+    """A classifier whose probabilities sklearn's metrics keep in float32."""
+
+    def predict_proba(self, X: Any) -> Any:
+        return super().predict_proba(X).astype(np.float32)
+
+
+def test_float32_probabilities_are_left_to_sklearn() -> None:
+    X, y = load_iris(return_X_y=True)
+    model = _Float32Probabilities(max_iter=1000).fit(X, y)
+
+    values = _training.training_metrics(model, X, y)
+
+    proba = model.predict_proba(X)
+    assert values["training_log_loss"] == metrics.log_loss(y, proba)
+    assert values["training_roc_auc"] == metrics.roc_auc_score(
+        y, proba, average="weighted", multi_class="ovo"
+    )
+
+
+class _Float32Regressor(Ridge):  # type: ignore[misc]  # sklearn is untyped
+    """A regressor whose predictions sklearn's metrics keep in float32."""
+
+    def predict(self, X: Any) -> Any:
+        return super().predict(X).astype(np.float32)
+
+
+def test_float32_predictions_are_left_to_sklearn() -> None:
+    X, y = load_diabetes(return_X_y=True)
+    model = _Float32Regressor().fit(X, y)
+
+    values = _training.training_metrics(model, X, y)
+
+    y_pred = model.predict(X)
+    assert values["training_mean_squared_error"] == metrics.mean_squared_error(
+        y, y_pred
+    )
+    assert values["training_r2_score"] == metrics.r2_score(y, y_pred)
+
+
+def test_multiclass_target_with_pos_label_still_fails_as_sklearn_does() -> None:
+    X, y = load_iris(return_X_y=True)
+    model = LogisticRegression(max_iter=1000).fit(X, y)
+
+    with pytest.raises(ValueError, match="average='binary'"):
+        _training.training_metrics(model, X, y, pos_label=1)

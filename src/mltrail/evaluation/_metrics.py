@@ -38,7 +38,7 @@ given).
 Every value equals what the matching ``sklearn.metrics`` function returns on the same
 rows wherever sklearn defines it (sklearn refuses a multiclass ``roc_auc`` on
 decision-function scores; here it is the mean of the one-vs-rest AUCs). The classifier
-and regressor suites use numpy only (three ``bincount`` calls give every count-based
+and regressor suites use numpy only (four ``bincount`` calls give every count-based
 metric), which is why they take a few milliseconds; nothing in them can warn. The
 clusterer suite calls sklearn's scorers with warnings silenced around them.
 """
@@ -241,7 +241,9 @@ def metrics_of(data: Classification) -> dict[str, float]:
             np.dot(values[present], support[present]) / total
         )
         metrics[f"{name}_macro"] = float(values[present].mean())
-    metrics["matthews_corrcoef"] = _matthews(support, predicted, correct, total)
+    matthews = _matthews(data.confusion_matrix())
+    if matthews is not None:
+        metrics["matthews_corrcoef"] = matthews
     if data.positive is not None:
         metrics.update(_binary_counts(data.positive, support, predicted, correct))
     if data.scores is not None:
@@ -520,14 +522,22 @@ def _binary_counts(
     }
 
 
-def _matthews(
-    support: FloatArray, predicted: FloatArray, correct: FloatArray, total: float
-) -> float:
-    covariance = float(correct.sum()) * total - float(np.dot(support, predicted))
-    spread = (total**2 - float(np.dot(predicted, predicted))) * (
-        total**2 - float(np.dot(support, support))
+def _matthews(matrix: FloatArray) -> float | None:
+    """Matthews' correlation from the confusion matrix, summed as sklearn sums it.
+
+    With weights, rounding can leave the product of the two variances below zero
+    (sklearn then returns NaN with a RuntimeWarning): None, left out.
+    """
+    true_sums = matrix.sum(axis=1)
+    pred_sums = matrix.sum(axis=0)
+    total = float(pred_sums.sum())
+    covariance = float(np.trace(matrix)) * total - float(np.dot(true_sums, pred_sums))
+    spread = (total**2 - float(np.dot(pred_sums, pred_sums))) * (
+        total**2 - float(np.dot(true_sums, true_sums))
     )
-    return 0.0 if spread == 0 else covariance / math.sqrt(spread)
+    if spread == 0:
+        return 0.0
+    return None if spread < 0 else covariance / math.sqrt(spread)
 
 
 def _explained(numerator: FloatArray, denominator: FloatArray) -> float:

@@ -3,7 +3,9 @@
 Both the automatic path (``_heldout``, ``_crossval``) and the explicit ``evaluate``
 end in :func:`log_evaluation`: the metric suite as ``<name>_<metric>`` metrics, the
 dataset as a run input, and the plots submitted to the background worker
-(``_background``), which the end of a run waits for.
+(``_background``), which the end of a run waits for. For ``_heldout`` the metrics
+go through the write buffer and the dataset input through the worker as well, so
+that the user's ``predict`` never waits for the store.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -154,34 +156,41 @@ def suite(
 
 
 def _plot_job(outputs: Outputs, y_true: Any, name: str, pos_label: Any) -> Any:
-    """Return the renderer job drawing the plots of one evaluation, or None."""
-    from mltrail.evaluation._plots import (
-        plot_artifacts,
-        plots_for_classifier,
-        plots_for_regressor,
-    )
+    """Return the renderer job drawing the plots of one evaluation, or None.
 
+    The job imports the plotting modules itself, on the worker's thread.
+    """
     if y_true is None or outputs.y_pred is None:
         return None
     y_pred, y_score = outputs.y_pred, outputs.y_score
     if outputs.kind == "regressor":
-        return lambda: plot_artifacts(plots_for_regressor(y_true, y_pred), dataset=name)
+
+        def regressor_job() -> Any:
+            from mltrail.evaluation._plots import plot_artifacts, plots_for_regressor
+
+            return plot_artifacts(plots_for_regressor(y_true, y_pred), dataset=name)
+
+        return regressor_job
     if outputs.kind != "classifier":
         return None
     classes, is_probability = outputs.classes, outputs.is_probability
     classes_list = [] if classes is None else list(classes)
     positive = pos_label if pos_label in classes_list else None
-    return lambda: plot_artifacts(
-        plots_for_classifier(
+
+    def classifier_job() -> Any:
+        from mltrail.evaluation._plots import plot_artifacts, plots_for_classifier
+
+        plots = plots_for_classifier(
             y_true,
             y_pred,
             y_score=y_score,
             classes=classes,
             pos_label=positive,
             is_probability=is_probability if y_score is not None else None,
-        ),
-        dataset=name,
-    )
+        )
+        return plot_artifacts(plots, dataset=name)
+
+    return classifier_job
 
 
 def log_evaluation(
@@ -196,18 +205,26 @@ def log_evaluation(
     lineage: Any = None,
     pos_label: Any = None,
     step: int = 0,
+    is_deferred: bool = False,
 ) -> dict[str, float]:
     """Log ``<name>_<metric>`` metrics, the dataset input and plots; return them.
 
     ``X`` may be None (the dataset is no longer alive): then no dataset input.
+    ``is_deferred`` (autolog) queues the metrics on the write buffer and the
+    dataset input on the background worker, so that the user's call does not wait
+    for the store; reads and the end of the run wait for both. Otherwise both are
+    written before returning, and a store's refusal raises.
     """
     from mltrail._entities import Metric
 
     named = {f"{name}_{key}": float(value) for key, value in metrics.items()}
-    now = int(time.time() * 1000)
-    client.log_batch(
-        run_id, metrics=[Metric(k, v, now, step) for k, v in named.items()]
-    )
+    if is_deferred:
+        add_metrics(client, run_id, named, step=step)
+    else:
+        now = int(time.time() * 1000)
+        client.log_batch(
+            run_id, metrics=[Metric(k, v, now, step) for k, v in named.items()]
+        )
     if X is not None:
         from mltrail.capture._datasets import describe_dataset
         from mltrail.tracking._context import system_tags
@@ -221,7 +238,17 @@ def log_evaluation(
             source_tags=system_tags(),
             is_classification=None if outputs is None else outputs.kind == "classifier",
         )
-        client.log_inputs(run_id, [description.to_dataset_input()])
+        dataset_input = description.to_dataset_input()
+        if is_deferred:
+            from mltrail.sklearn import _background
+
+            _background.submit(
+                run_id,
+                _input_job(client, run_id, dataset_input),
+                name=f"{name} dataset input",
+            )
+        else:
+            client.log_inputs(run_id, [dataset_input])
     if outputs is not None and _wants_plots():
         job = _plot_job(outputs, y_true, name, pos_label)
         if job is not None:
@@ -229,6 +256,18 @@ def log_evaluation(
 
             _background.submit(run_id, job, name=f"{name} evaluation plots")
     return named
+
+
+def _input_job(
+    client: Any, run_id: str, dataset_input: Any
+) -> Callable[[], list[tuple[str, bytes]]]:
+    """Return the background job that logs one dataset input and writes no file."""
+
+    def job() -> list[tuple[str, bytes]]:
+        client.log_inputs(run_id, [dataset_input])
+        return []
+
+    return job
 
 
 def _wants_plots() -> bool:

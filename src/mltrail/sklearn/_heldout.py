@@ -453,6 +453,7 @@ def _log_suite(evaluation: _Evaluation, X: Any) -> None:
         y_true=y_true,
         lineage=evaluation.lineage,
         pos_label=label,
+        is_deferred=True,
     )
 
 

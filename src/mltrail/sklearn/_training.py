@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -24,6 +25,16 @@ __all__ = [
 
 INPUT_EXAMPLE_ROWS = 5
 CLUSTER_SAMPLE_SIZE = 2000
+# (module, class) defining a classifier ``predict`` that is the class of highest
+# ``predict_proba``: see ``_predicts_most_probable``.
+MOST_PROBABLE_PREDICTS = (
+    ("sklearn.ensemble._forest", "ForestClassifier"),
+    ("sklearn.ensemble._bagging", "BaggingClassifier"),
+    ("sklearn.ensemble._voting", "VotingClassifier"),
+    ("sklearn.calibration", "CalibratedClassifierCV"),
+    ("sklearn.semi_supervised._label_propagation", "BaseLabelPropagation"),
+    ("sklearn.tree._classes", "BaseDecisionTree"),
+)
 
 
 @functools.cache
@@ -93,8 +104,7 @@ def _classifier_metrics(
     predictions: dict[str, Any],
 ) -> dict[str, float]:
     """Return MLflow's classifier training metrics, predicting once."""
-    import numpy as np
-    from sklearn import metrics
+    from mltrail.sklearn import _training_metrics
 
     classes: Any = getattr(estimator, "classes_", None)
     has_proba = hasattr(estimator, "predict_proba") and classes is not None
@@ -106,6 +116,25 @@ def _classifier_metrics(
     predictions["y_pred"] = y_pred
     if proba is not None:
         predictions["y_score"] = proba
+    values = _training_metrics.classifier_metrics(
+        y, y_pred, proba, classes, sample_weight, pos_label
+    )
+    if values is None:
+        values = _sklearn_classifier_metrics(
+            y, y_pred, proba, classes, sample_weight, pos_label
+        )
+    if _score_is_default(estimator):
+        values["training_score"] = values["training_accuracy_score"]
+    return values
+
+
+def _sklearn_classifier_metrics(
+    y: Any, y_pred: Any, proba: Any, classes: Any, sample_weight: Any, pos_label: Any
+) -> dict[str, float]:
+    """Ask ``sklearn.metrics`` for what ``_training_metrics`` does not recognise."""
+    import numpy as np
+    from sklearn import metrics
+
     binary = pos_label is not None
     average = "binary" if binary else "weighted"
     extra = {"pos_label": pos_label} if binary else {}
@@ -133,8 +162,6 @@ def _classifier_metrics(
             values["training_roc_auc"] = metrics.roc_auc_score(
                 y, proba, average="weighted", multi_class="ovo"
             )
-    if _score_is_default(estimator):
-        values["training_score"] = values["training_accuracy_score"]
     return values
 
 
@@ -142,9 +169,23 @@ def _regressor_metrics(
     estimator: Any, X: Any, y: Any, sample_weight: Any, predictions: dict[str, Any]
 ) -> dict[str, float]:
     """Return MLflow's regressor training metrics, predicting once."""
-    from sklearn import metrics
+    from mltrail.sklearn import _training_metrics
 
     y_pred = predictions["y_pred"] = estimator.predict(X)
+    values = _training_metrics.regressor_metrics(y, y_pred, sample_weight)
+    if values is None:
+        values = _sklearn_regressor_metrics(y, y_pred, sample_weight)
+    if _score_is_default(estimator):
+        values["training_score"] = values["training_r2_score"]
+    return values
+
+
+def _sklearn_regressor_metrics(
+    y: Any, y_pred: Any, sample_weight: Any
+) -> dict[str, float]:
+    """Ask ``sklearn.metrics`` for what ``_training_metrics`` does not recognise."""
+    from sklearn import metrics
+
     weight = {"sample_weight": sample_weight, "multioutput": "uniform_average"}
     mse = float(metrics.mean_squared_error(y, y_pred, **weight))
     values = {
@@ -155,8 +196,6 @@ def _regressor_metrics(
         ),
         "training_r2_score": metrics.r2_score(y, y_pred, **weight),
     }
-    if _score_is_default(estimator):
-        values["training_score"] = values["training_r2_score"]
     return values
 
 
@@ -192,20 +231,37 @@ def _cluster_metrics(estimator: Any, X: Any, labels: Any) -> dict[str, float]:
 
 
 def _predicts_most_probable(estimator: Any) -> bool:
-    """Whether ``predict`` is the class of highest ``predict_proba``, as for forests.
+    """Whether ``predict(X)`` is exactly ``classes_.take(predict_proba(X).argmax(1))``.
 
-    Then one pass over the trees gives both, instead of two.
+    Then one pass gives both, instead of two. Checked in scikit-learn's source (1.5
+    and 1.9): the ``predict`` of ``MOST_PROBABLE_PREDICTS`` calls
+    ``self.predict_proba`` and takes the class of its argmax, or, for trees, takes
+    it from the very array that ``predict_proba`` returns. Other classifiers decide
+    from ``decision_function`` or raw scores, where a rounding tie could differ.
     """
-    from sklearn.ensemble._forest import ForestClassifier
     from sklearn.pipeline import Pipeline
 
     predict = _static_method(estimator, "predict")
     if isinstance(estimator, Pipeline) and predict is Pipeline.__dict__["predict"]:
         return _predicts_most_probable(estimator._final_estimator)
-    return (
-        predict is ForestClassifier.__dict__["predict"]
-        and getattr(estimator, "n_outputs_", 1) == 1
-    )
+    if getattr(estimator, "n_outputs_", 1) != 1:
+        return False
+    for module_name, class_name in MOST_PROBABLE_PREDICTS:
+        # The estimator's own module is loaded: never import one for this check.
+        owner = getattr(sys.modules.get(module_name), class_name, None)
+        if owner is not None and predict is owner.__dict__.get("predict"):
+            break
+    else:
+        return False
+    if class_name == "VotingClassifier":
+        return getattr(estimator, "voting", None) == "soft"  # hard voting counts
+    if class_name == "BaseDecisionTree":
+        # Its predict mirrors DecisionTreeClassifier.predict_proba, not an override.
+        tree = sys.modules[module_name].DecisionTreeClassifier
+        return _static_method(estimator, "predict_proba") is tree.__dict__.get(
+            "predict_proba"
+        )
+    return True
 
 
 def _static_method(estimator: Any, name: str) -> Any:
