@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from mltrail._entities import (
     ViewType,
 )
 from mltrail._errors import ConflictError, InvalidValueError, NotFoundError
-from mltrail.tracking import TrackingClient, _heartbeat
+from mltrail.tracking import TrackingClient, _buffer, _heartbeat
 
 
 def test_default_uri_comes_from_config(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -205,3 +206,31 @@ def test_running_runs_get_heartbeats_until_terminated(client: TrackingClient) ->
     assert run_id in state.runs[id(client._store)][1]
     client.set_terminated(run_id)
     assert id(client._store) not in state.runs
+
+
+def test_read_waits_for_points_the_buffer_is_writing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = TrackingClient(f"sqlite:///{tmp_path / 'slow.db'}")
+    run_id = client.create_run("0").info.run_id
+    store = client._store
+    writing, release = threading.Event(), threading.Event()
+    original = type(store).log_metric_batches
+
+    def slow_write(self: object, batches: object) -> None:
+        writing.set()
+        release.wait(5)
+        original(self, batches)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(type(store), "log_metric_batches", slow_write)
+    buffer = _buffer.buffer_for(store)
+    buffer.add(run_id, "m", 1.0, 0, 0)
+    buffer.wake.set()
+    assert writing.wait(5)  # the buffer's thread took the point and is writing it
+    assert len(buffer) == 0
+    threading.Timer(0.2, release.set).start()
+
+    metrics = client.get_run(run_id).data.metrics
+
+    assert metrics == {"m": 1.0}
+    _buffer.reset()

@@ -77,5 +77,7 @@ class ClientBase:
         """Finish this process's pending work and buffered points, so reads see them."""
         _pending.wait(run_id)
         buffer = existing_buffer(self._store)
-        if buffer is not None and len(buffer):
+        if buffer is not None:
+            # Even when empty: flush() takes the lock that the buffer's thread holds
+            # while it writes points it has already taken, so this waits for them.
             buffer.flush()
