@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -234,11 +235,11 @@ def test_idle_worker_ends_and_the_next_job_starts_another() -> None:
 class LateQueue:
     """A queue whose first get times out although a job arrives right after."""
 
-    def __init__(self, items: list[tuple[str, str, Any]]) -> None:
+    def __init__(self, items: list[tuple[str, str, Any, float]]) -> None:
         self.items = items
         self.has_timed_out = False
 
-    def get(self, timeout: float) -> tuple[str, str, Any]:
+    def get(self, timeout: float) -> tuple[str, str, Any, float]:
         if not self.has_timed_out or not self.items:
             self.has_timed_out = True
             raise queue.Empty
@@ -253,7 +254,7 @@ def test_worker_takes_a_job_that_arrives_as_it_times_out() -> None:
     renderer = PlotRenderer(recorder)
     renderer.submit("run", lambda: [("plots/first.png", b"")])
     assert renderer.wait("run", timeout=30)
-    late = LateQueue([("run", "late", lambda: [("plots/late.png", b"")])])
+    late = LateQueue([("run", "late", lambda: [("plots/late.png", b"")], 0.0)])
     renderer._queue = late  # type: ignore[assignment]  # stands in for SimpleQueue
     renderer._pending["run"] = 1
 
@@ -261,3 +262,35 @@ def test_worker_takes_a_job_that_arrives_as_it_times_out() -> None:
 
     assert [path for _, path, _ in recorder.files][-1] == "plots/late.png"
     assert renderer.wait("run", timeout=0)
+
+
+def test_delayed_job_waits_for_its_delay_or_a_waiter() -> None:
+    recorder = Recorder()
+    renderer = PlotRenderer(recorder, start_delay=30)
+    started = threading.Event()
+
+    def job():
+        started.set()
+        return [("plots/a.png", b"a")]
+
+    renderer.submit("run", job)
+
+    assert not started.wait(0.3)  # nobody waits: the job is held back
+    assert renderer.wait("run", timeout=10)  # a waiter lets it start at once
+    assert recorder.files == [("run", "plots/a.png", b"a")]
+
+
+def test_delayed_job_starts_by_itself_after_its_delay() -> None:
+    recorder = Recorder()
+    renderer = PlotRenderer(recorder, start_delay=0.2)
+    started = threading.Event()
+    submitted = time.monotonic()
+
+    def job():
+        started.set()
+        return []
+
+    renderer.submit("run", job)
+
+    assert started.wait(10)
+    assert time.monotonic() - submitted >= 0.2

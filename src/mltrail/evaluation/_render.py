@@ -48,6 +48,13 @@ class PlotRenderer:
     idle_timeout : float, default=30.0
         Seconds without a job after which the worker thread ends; the next
         ``submit`` starts a new one.
+    start_delay : float, default=0.0
+        Seconds a job waits after its ``submit`` before it starts, unless someone
+        calls ``wait`` first. Jobs running beside the caller's own code slow it
+        down far beyond their own cost: a pure-Python worker holds the GIL for a
+        whole switch interval each time the caller's thread releases it (a
+        forest's ``predict`` releases it once a tree), so it is better to start
+        when the caller waits, or after a short pause.
 
     Examples
     --------
@@ -61,16 +68,26 @@ class PlotRenderer:
     ['plots/a.png']
     """
 
-    def __init__(self, write: Write, *, idle_timeout: float = IDLE_TIMEOUT) -> None:
+    def __init__(
+        self,
+        write: Write,
+        *,
+        idle_timeout: float = IDLE_TIMEOUT,
+        start_delay: float = 0.0,
+    ) -> None:
         self._write = write
         self._idle_timeout = idle_timeout
+        self._start_delay = start_delay
         self._reset()
         _RENDERERS.add(self)
 
     def _reset(self) -> None:
         self._condition = threading.Condition()
-        self._queue: queue.SimpleQueue[tuple[str, str, Job]] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[str, str, Job, float]] = (
+            queue.SimpleQueue()
+        )
         self._pending: dict[str, int] = {}
+        self._waiters = 0
         self._failures: dict[str, list[str]] = {}
         self._worker: threading.Thread | None = None
 
@@ -110,7 +127,7 @@ class PlotRenderer:
                     self._worker = worker
             # Queued under the lock, so an idle worker cannot exit past this job.
             if self._worker is not None:
-                self._queue.put((run_id, label, job))
+                self._queue.put((run_id, label, job, time.monotonic()))
                 return
         self._run(run_id, label, job)
 
@@ -139,9 +156,14 @@ class PlotRenderer:
         True
         """
         with self._condition:
-            is_done = self._condition.wait_for(
-                lambda: self._is_idle(run_id), timeout=timeout
-            )
+            self._waiters += 1
+            self._condition.notify_all()  # a job held back by start_delay may go
+            try:
+                is_done = self._condition.wait_for(
+                    lambda: self._is_idle(run_id), timeout=timeout
+                )
+            finally:
+                self._waiters -= 1
             failures = self._take_failures(run_id)
         for message in failures:
             warnings.warn(message, MltrailWarning, stacklevel=2)
@@ -170,7 +192,17 @@ class PlotRenderer:
                             self._worker = None
                         return
                 continue
-            self._run(*item)
+            run_id, label, job, submitted = item
+            self._hold_back(submitted + self._start_delay)
+            self._run(run_id, label, job)
+
+    def _hold_back(self, start: float) -> None:
+        """Wait until ``start`` (a ``monotonic`` time) or until someone waits."""
+        with self._condition:
+            self._condition.wait_for(
+                lambda: self._waiters > 0 or time.monotonic() >= start,
+                timeout=max(0.0, start - time.monotonic()),
+            )
 
     def _run(self, run_id: str, label: str, job: Job) -> None:
         failure = None

@@ -25,6 +25,10 @@ __all__ = ["client_of", "renderer", "submit", "wait", "wait_for_object"]
 Job = Callable[[], Iterable[tuple[str, bytes]]]
 
 MAX_REMEMBERED_RUNS = 10_000
+# Jobs start when the run ends (or anything else waits for them), else after this
+# pause, so that they do not slow the user's next lines down (see PlotRenderer's
+# start_delay) and are still durable within a second.
+START_DELAY = 0.5
 
 _lock = threading.RLock()
 _renderer: PlotRenderer | None = None
@@ -62,7 +66,7 @@ def renderer() -> PlotRenderer:
 
         with _lock:
             if _renderer is None:
-                _renderer = PlotRenderer(_write)
+                _renderer = PlotRenderer(_write, start_delay=START_DELAY)
     return _renderer
 
 
