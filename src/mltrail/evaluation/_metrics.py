@@ -231,9 +231,9 @@ def metrics_of(data: Classification) -> dict[str, float]:
     present = np.zeros(k, dtype=bool)
     present[data.true_codes] = True
     present[data.pred_codes] = True
-    precision = _ratio(correct, predicted)
-    recall = _ratio(correct, support)
-    f1 = _ratio(2 * correct, support + predicted)
+    precision = divide_or_zero(correct, predicted)
+    recall = divide_or_zero(correct, support)
+    f1 = divide_or_zero(2 * correct, support + predicted)
     metrics = {"accuracy": float(correct.sum()) / total}
     metrics["balanced_accuracy"] = float(recall[support > 0].mean())
     for name, values in (("precision", precision), ("recall", recall), ("f1", f1)):
@@ -321,12 +321,12 @@ def regressor_metrics(
     if true.shape[0] >= 2:
         column_weight = 1.0 if weight is None else weight[:, None]
         mean_true = np.average(true, axis=0, weights=weight)
-        metrics["r2"] = _explained(
+        metrics["r2"] = explained_fraction(
             np.sum(column_weight * error**2, axis=0),
             np.sum(column_weight * (true - mean_true) ** 2, axis=0),
         )
         mean_error = np.average(error, axis=0, weights=weight)
-        metrics["explained_variance"] = _explained(
+        metrics["explained_variance"] = explained_fraction(
             np.average((error - mean_error) ** 2, axis=0, weights=weight),
             np.average((true - mean_true) ** 2, axis=0, weights=weight),
         )
@@ -456,7 +456,7 @@ def average_precision_of(fps: FloatArray, tps: FloatArray) -> float | None:
     """Average precision (step integral of the PR curve), ``None`` without positives."""
     if tps.shape[0] == 0 or tps[-1] <= 0:
         return None
-    precision = _ratio(tps, tps + fps)
+    precision = divide_or_zero(tps, tps + fps)
     recall = tps / tps[-1]
     return max(0.0, float(np.sum(np.diff(np.r_[0, recall]) * precision)))
 
@@ -501,7 +501,7 @@ def _binary_counts(
     true_negatives = (
         float(support.sum()) - true_positives - false_positives - false_negatives
     )
-    ratio = _ratio(
+    ratio = divide_or_zero(
         np.array([true_positives, true_positives, 2 * true_positives]),
         np.array(
             [
@@ -540,7 +540,7 @@ def _matthews(matrix: FloatArray) -> float | None:
     return None if spread < 0 else covariance / math.sqrt(spread)
 
 
-def _explained(numerator: FloatArray, denominator: FloatArray) -> float:
+def explained_fraction(numerator: FloatArray, denominator: FloatArray) -> float:
     """Average the fraction of explained deviance, with sklearn's ``force_finite``."""
     scores = np.ones(numerator.shape[0])
     valid = (numerator != 0) & (denominator != 0)
@@ -549,7 +549,7 @@ def _explained(numerator: FloatArray, denominator: FloatArray) -> float:
     return float(scores.mean())
 
 
-def _ratio(numerator: FloatArray, denominator: FloatArray) -> FloatArray:
+def divide_or_zero(numerator: FloatArray, denominator: FloatArray) -> FloatArray:
     """Element-wise division that gives 0 where the denominator is 0, silently."""
     out = np.zeros(numerator.shape[0], dtype=np.float64)
     np.divide(numerator, denominator, out=out, where=denominator != 0)

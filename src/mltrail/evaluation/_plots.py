@@ -50,6 +50,7 @@ from mltrail.evaluation._metrics import (
     IntArray,
     average_precision_of,
     binary_curve,
+    divide_or_zero,
     encode_classification,
     roc_auc_of,
 )
@@ -282,7 +283,7 @@ def precision_recall_curve_plot(data: Classification) -> Plot | None:
         average_precision = average_precision_of(fps, tps)
         if average_precision is None:
             continue
-        precision = np.r_[_divide(tps, tps + fps)[::-1], 1.0]
+        precision = np.r_[divide_or_zero(tps, tps + fps)[::-1], 1.0]
         recall = np.r_[(tps / tps[-1])[::-1], 0.0]
         recall, precision = downsample(recall, precision)
         curves.append(
@@ -489,9 +490,3 @@ def _curve_classes(data: Classification) -> list[int]:
         return [data.positive]
     present: IntArray = np.unique(data.true_codes)
     return [int(index) for index in present[:MAX_CURVES]]
-
-
-def _divide(numerator: FloatArray, denominator: FloatArray) -> FloatArray:
-    out = np.zeros(numerator.shape[0], dtype=np.float64)
-    np.divide(numerator, denominator, out=out, where=denominator != 0)
-    return out

@@ -18,7 +18,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from mltrail.evaluation._metrics import binary_curve, roc_auc_of
+from mltrail.evaluation._metrics import (
+    binary_curve,
+    divide_or_zero,
+    explained_fraction,
+    roc_auc_of,
+)
 
 __all__ = ["classifier_metrics", "regressor_metrics"]
 
@@ -100,7 +105,7 @@ def regressor_metrics(
         "training_mean_squared_error": mse,
         "training_root_mean_squared_error": math.sqrt(mse),
         "training_mean_absolute_error": mae,
-        "training_r2_score": _r2(numerator, denominator),
+        "training_r2_score": explained_fraction(numerator, denominator),
     }
 
 
@@ -139,9 +144,9 @@ def _set_wise_scores(
     pred_sum: FloatArray = tp + (predicted[selected].astype(np.float64) - tp)
     true_sum: FloatArray = tp + (support[selected].astype(np.float64) - tp)
     scores = (
-        _divide(tp, pred_sum),
-        _divide(tp, true_sum),
-        _divide(2.0 * tp, true_sum + pred_sum),
+        divide_or_zero(tp, pred_sum),
+        divide_or_zero(tp, true_sum),
+        divide_or_zero(2.0 * tp, true_sum + pred_sum),
     )
     # Weighted by support, whose sum (the total weight) is positive; sklearn's
     # unweighted fallback for a zero sum never applies.
@@ -280,19 +285,3 @@ def _position(classes: npt.NDArray[Any], label: Any) -> int | None:
         if value == label:
             return index
     return None
-
-
-def _divide(numerator: FloatArray, denominator: FloatArray) -> FloatArray:
-    """Divide, with 0 where the denominator is 0 (``zero_division=0``)."""
-    out = np.zeros(numerator.shape[0], dtype=np.float64)
-    np.divide(numerator, denominator, out=out, where=denominator != 0)
-    return out
-
-
-def _r2(numerator: FloatArray, denominator: FloatArray) -> float:
-    """Return the mean over outputs of R², with sklearn's ``force_finite``."""
-    scores = np.ones(numerator.shape[0])
-    is_valid = (numerator != 0) & (denominator != 0)
-    scores[is_valid] = 1 - numerator[is_valid] / denominator[is_valid]
-    scores[(numerator != 0) & (denominator == 0)] = 0.0
-    return float(np.average(scores))
