@@ -299,8 +299,8 @@ def test_real_kernel_records_the_notebook_file(
     assert not kernel_manager.has_kernel
     run, files = stored_run(notebook_dir, run_id)
     assert run.info.status == "FINISHED"
-    assert run.data.tags["mltrail.source.kind"] == "notebook"
-    assert run.data.tags["mltrail.source.path"] == str(notebook.resolve())
+    assert run.data.tags["mlflow.mltrail.source.kind"] == "notebook"
+    assert run.data.tags["mlflow.mltrail.source.path"] == str(notebook.resolve())
     assert files["code/explore.ipynb"] == notebook.read_bytes()
 
 
@@ -312,8 +312,8 @@ def test_real_kernel_without_a_notebook_file_records_its_history(
     write_notebook(notebook, NOTEBOOK_CELLS)
     _, run_id = run_notebook(notebook, kernel_manager, os.environ)
     run, files = stored_run(notebook_dir, run_id)
-    assert run.data.tags["mltrail.source.kind"] == "history"
-    assert "mltrail.source.path" not in run.data.tags
+    assert run.data.tags["mlflow.mltrail.source.kind"] == "history"
+    assert "mlflow.mltrail.source.path" not in run.data.tags
     history = files["code/notebook_history.py"].decode()
     assert history.startswith(f"# In[1]:\n{NOTEBOOK_CELLS[0]}\n\n# In[2]:\n")
     assert NOTEBOOK_CELLS[1] in history

@@ -40,17 +40,17 @@ def workdir(tmp_path: Path) -> Path:
 def test_automatic_tag_keys_host_and_python(workdir: Path) -> None:
     tags = automatic_tags(workdir)
     assert sorted(tags) == [
-        "mltrail.author",
-        "mltrail.host",
-        "mltrail.project",
-        "mltrail.python_version",
+        "mlflow.mltrail.author",
+        "mlflow.mltrail.host",
+        "mlflow.mltrail.project",
+        "mlflow.mltrail.python_version",
     ]
-    assert tags["mltrail.host"] == socket.gethostname()
-    assert tags["mltrail.python_version"] == platform.python_version()
+    assert tags["mlflow.mltrail.host"] == socket.gethostname()
+    assert tags["mlflow.mltrail.python_version"] == platform.python_version()
 
 
 def test_author_falls_back_to_the_os_user(workdir: Path) -> None:
-    assert automatic_tags(workdir)["mltrail.author"] == getpass.getuser()
+    assert automatic_tags(workdir)["mlflow.mltrail.author"] == getpass.getuser()
 
 
 def test_author_is_unknown_without_any_user(
@@ -60,27 +60,27 @@ def test_author_is_unknown_without_any_user(
         raise OSError("no user")
 
     monkeypatch.setattr(getpass, "getuser", no_user)
-    assert automatic_tags(workdir)["mltrail.author"] == "unknown"
+    assert automatic_tags(workdir)["mlflow.mltrail.author"] == "unknown"
 
 
 def test_author_from_global_git_config(workdir: Path, isolated_git: Path) -> None:
     (isolated_git / ".gitconfig").write_text("[user]\n\tname = Grace Hopper\n")
-    assert automatic_tags(workdir)["mltrail.author"] == "Grace Hopper"
+    assert automatic_tags(workdir)["mlflow.mltrail.author"] == "Grace Hopper"
 
 
 def test_author_from_repository_config(workdir: Path) -> None:
     git(workdir, "init", "-q")
     git(workdir, "config", "user.name", "Ada Lovelace")
-    assert automatic_tags(workdir)["mltrail.author"] == "Ada Lovelace"
+    assert automatic_tags(workdir)["mlflow.mltrail.author"] == "Ada Lovelace"
 
 
 def test_project_is_the_cwd_name(workdir: Path) -> None:
-    assert automatic_tags(workdir)["mltrail.project"] == "churn-model"
+    assert automatic_tags(workdir)["mlflow.mltrail.project"] == "churn-model"
 
 
 def test_project_from_pyproject(workdir: Path) -> None:
     (workdir.parent / "pyproject.toml").write_text('[project]\nname = "fraud"\n')
-    assert automatic_tags(workdir)["mltrail.project"] == "fraud"
+    assert automatic_tags(workdir)["mlflow.mltrail.project"] == "fraud"
 
 
 @pytest.mark.parametrize(
@@ -90,13 +90,13 @@ def test_project_from_pyproject(workdir: Path) -> None:
 )
 def test_unusable_pyproject_falls_back_to_cwd(workdir: Path, text: str) -> None:
     (workdir / "pyproject.toml").write_text(text)
-    assert automatic_tags(workdir)["mltrail.project"] == "churn-model"
+    assert automatic_tags(workdir)["mlflow.mltrail.project"] == "churn-model"
 
 
 def test_project_is_the_repository_directory(workdir: Path) -> None:
     git(workdir.parent, "init", "-q")
     (workdir / "pyproject.toml").write_text('[project]\nname = "fraud"\n')
-    assert automatic_tags(workdir)["mltrail.project"] == "work"
+    assert automatic_tags(workdir)["mlflow.mltrail.project"] == "work"
 
 
 @pytest.mark.parametrize(
@@ -111,13 +111,13 @@ def test_project_is_the_repository_directory(workdir: Path) -> None:
 def test_project_is_the_remote_repository_name(workdir: Path, url: str) -> None:
     git(workdir, "init", "-q")
     git(workdir, "remote", "add", "origin", url)
-    assert automatic_tags(workdir)["mltrail.project"] == "risk-scoring"
+    assert automatic_tags(workdir)["mlflow.mltrail.project"] == "risk-scoring"
 
 
 def test_remote_without_a_name_falls_back_to_the_directory(workdir: Path) -> None:
     git(workdir, "init", "-q")
     git(workdir, "remote", "add", "origin", "https://host/")
-    assert automatic_tags(workdir)["mltrail.project"] == "churn-model"
+    assert automatic_tags(workdir)["mlflow.mltrail.project"] == "churn-model"
 
 
 def test_project_of_a_worktree_is_the_main_repository(tmp_path: Path) -> None:
@@ -137,7 +137,7 @@ def test_project_of_a_worktree_is_the_main_repository(tmp_path: Path) -> None:
         "x",
     )
     git(main, "worktree", "add", "-q", "-b", "exp", str(tmp_path / "risk-exp"))
-    assert automatic_tags(tmp_path / "risk-exp")["mltrail.project"] == "risk"
+    assert automatic_tags(tmp_path / "risk-exp")["mlflow.mltrail.project"] == "risk"
 
 
 def test_project_of_a_bare_style_git_dir_is_the_root(tmp_path: Path) -> None:
@@ -146,7 +146,7 @@ def test_project_of_a_bare_style_git_dir_is_the_root(tmp_path: Path) -> None:
     checkout = tmp_path / "checkout"
     checkout.mkdir()
     (checkout / ".git").write_text(f"gitdir: {store}\n")
-    assert automatic_tags(checkout)["mltrail.project"] == "checkout"
+    assert automatic_tags(checkout)["mlflow.mltrail.project"] == "checkout"
 
 
 def test_environment_tags(workdir: Path) -> None:

@@ -64,8 +64,13 @@ def test_strict_json_spells_non_finite_values(value: object, expected: object) -
 
 @pytest.mark.parametrize(
     ("key", "expected"),
-    [("mlflow.user", True), ("mltrail.git.commit", True), ("team", False)],
-    ids=["mlflow", "mltrail", "user"],
+    [
+        ("mlflow.user", True),
+        ("mlflow.mltrail.git.dirty", True),
+        ("mltrail.git.dirty", False),
+        ("team", False),
+    ],
+    ids=["mlflow", "mltrail", "unprefixed", "user"],
 )
 def test_is_system_tag(key: str, expected: bool) -> None:
     assert _render.is_system_tag(key) is expected

@@ -197,7 +197,7 @@ def test_json_has_pipeline_summary(wine_run: WineRun) -> None:
 def test_json_keeps_the_run_as_the_api_returns_it(wine_run: WineRun) -> None:
     shown = _shown(wine_run)
     assert shown["info"]["run_id"] == wine_run.run_id
-    assert shown["data"]["tags"]["mltrail.pipeline"] == "RandomForestClassifier"
+    assert shown["data"]["tags"]["mlflow.mltrail.pipeline"] == "RandomForestClassifier"
     assert len(shown["inputs"]["dataset_inputs"]) == 3
     assert {"path": "plots", "is_dir": True, "file_size": None} in shown["artifacts"]
 
@@ -289,7 +289,7 @@ def test_metrics_go_to_the_longest_matching_dataset_name() -> None:
 def test_evaluation_tag_names_a_held_out_group() -> None:
     run = _run(
         metrics={"valid_mse": 2.0},
-        tags={"mltrail.evaluation": json.dumps(["valid"])},
+        tags={"mlflow.mltrail.evaluation": json.dumps(["valid"])},
     )
     groups = _document(run)["metric_groups"]
     assert groups == [
@@ -298,7 +298,9 @@ def test_evaluation_tag_names_a_held_out_group() -> None:
 
 
 def test_malformed_evaluation_tag_is_ignored() -> None:
-    run = _run(metrics={"valid_mse": 2.0}, tags={"mltrail.evaluation": "{not json"})
+    run = _run(
+        metrics={"valid_mse": 2.0}, tags={"mlflow.mltrail.evaluation": "{not json"}
+    )
     assert _document(run)["metric_groups"][0]["name"] == "other"
 
 
@@ -414,7 +416,12 @@ def test_run_without_metrics_still_has_a_metrics_table() -> None:
 
 
 def test_clean_repository_reads_as_not_dirty() -> None:
-    run = _run(tags={"mltrail.git.dirty": "false", "mltrail.source.kind": "history"})
+    run = _run(
+        tags={
+            "mlflow.mltrail.git.dirty": "false",
+            "mlflow.mltrail.source.kind": "history",
+        }
+    )
     document = _document(run)
     assert document["code"]["is_git_dirty"] is False
     assert "is_git_dirty │ false" in _render_text(document)
@@ -427,28 +434,16 @@ def _render_text(document: dict[str, Any]) -> str:
 
 
 def test_names_agree_with_what_autolog_writes() -> None:
-    from mltrail.capture._datasets import CONTEXT_TAG
     from mltrail.sklearn import _code, _crossval, _evaluate, _extras
 
-    assert _run_view.CONTEXT_TAG == CONTEXT_TAG
     assert _run_view.TEST_DATASET == _evaluate.TEST_NAME == _evaluate.TEST_CONTEXT
-    assert _run_view.EVALUATION_TAG == _evaluate.EVALUATION_TAG
     assert _run_view.CROSS_VALIDATION_GROUP == _crossval.CV_PREFIX
     assert _run_view.TRAINING_GROUP == _extras.TRAINING_PLOT_PREFIX
-    assert _run_view.PIPELINE_TAG == _extras.PIPELINE_TAG
     assert _run_view.PIPELINE_ARTIFACTS == (
         _extras.PIPELINE_ARTIFACT,
         _extras.ESTIMATOR_HTML_ARTIFACT,
     )
-    assert _run_view.DIRTY_TAG == _code.DIRTY_TAG
     assert f"{_code.SOURCE_DIRECTORY}/" == _run_view.CODE_DIRECTORY
-    assert _run_view.CODE_TAGS == {
-        "source_path": _code.SOURCE_PATH_TAG,
-        "source_kind": _code.SOURCE_KIND_TAG,
-        "git_commit": _code.COMMIT_TAG,
-        "git_branch": _code.BRANCH_TAG,
-        "git_repo_url": _code.REPO_URL_TAG,
-    }
 
 
 def test_hand_made_run_shows_lineage_code_and_pipeline_tables() -> None:
@@ -456,9 +451,9 @@ def test_hand_made_run_shows_lineage_code_and_pipeline_tables() -> None:
     run = _run(
         metrics={"training_score": 0.9, "test_r2": 0.8},
         tags={
-            "mltrail.source.path": "/src/fit.py",
+            "mlflow.mltrail.source.path": "/src/fit.py",
             "mlflow.source.git.repoURL": "https://git.example.com/a/b.git",
-            "mltrail.pipeline": "StandardScaler → Ridge",
+            "mlflow.mltrail.pipeline": "StandardScaler → Ridge",
         },
         inputs=[_input("test", "test", {"split": split})],
     )

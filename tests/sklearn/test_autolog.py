@@ -32,19 +32,19 @@ def test_rejects_unknown_serialization_format() -> None:
 
 
 def test_reserved_extra_tag_is_dropped_with_a_warning(list_runs: ListRuns) -> None:
-    with pytest.warns(MltrailWarning, match="reserved tag 'mltrail.autologging'"):
-        autolog(extra_tags={"mltrail.autologging": "mine", "team": "risk"})
+    with pytest.warns(MltrailWarning, match="reserved tag 'mlflow.autologging'"):
+        autolog(extra_tags={"mlflow.autologging": "mine", "team": "risk"})
     try:
         DecisionTreeClassifier().fit(*load_iris(return_X_y=True))
     finally:
         autolog(disable=True)
     (run,) = list_runs()
-    assert run.data.tags["mltrail.autologging"] == "sklearn"
+    assert run.data.tags["mlflow.autologging"] == "sklearn"
     assert run.data.tags["team"] == "risk"
 
 
 def test_reserved_extra_tag_is_dropped_silently_when_silent() -> None:
-    autolog(extra_tags={"mltrail.autologging": "mine"}, silent=True)
+    autolog(extra_tags={"mlflow.autologging": "mine"}, silent=True)
     try:
         assert _session.settings is not None
         assert dict(_session.settings.extra_tags) == {}

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from mltrail._errors import InvalidValueError
+from mltrail._system_tags import MLTRAIL_PREFIX
 from mltrail.capture._source import SourceInfo
 from mltrail.sklearn import _background, _code
 from mltrail.sklearn._session import AutologSettings
@@ -59,10 +60,10 @@ def test_run_gets_author_project_host_and_python_tags(
     run_id = new_run(client)
     _code.on_run_start(run_id, AutologSettings())
     tags = client.get_run(run_id).data.tags
-    assert tags["mltrail.project"] == tmp_path.name
-    assert tags["mltrail.python_version"] == platform.python_version()
-    assert tags["mltrail.author"]
-    assert tags["mltrail.host"]
+    assert tags["mlflow.mltrail.project"] == tmp_path.name
+    assert tags["mlflow.mltrail.python_version"] == platform.python_version()
+    assert tags["mlflow.mltrail.author"]
+    assert tags["mlflow.mltrail.host"]
 
 
 def test_business_tags_come_from_the_environment(
@@ -141,14 +142,14 @@ def test_options_off_log_no_tags_and_no_code(client: TrackingClient) -> None:
     config = types.SimpleNamespace(log_tags=False, log_code=False)
     _code.on_run_start(run_id, config)
     tags = client.get_run(run_id).data.tags
-    assert not [key for key in tags if key.startswith("mltrail.")]
+    assert not [key for key in tags if key.startswith(MLTRAIL_PREFIX)]
     assert client.list_artifacts(run_id) == []
 
 
 def test_log_code_off_keeps_the_tags(client: TrackingClient) -> None:
     run_id = new_run(client)
     _code.on_run_start(run_id, types.SimpleNamespace(log_code=False))
-    assert "mltrail.author" in client.get_run(run_id).data.tags
+    assert "mlflow.mltrail.author" in client.get_run(run_id).data.tags
     assert client.list_artifacts(run_id) == []
 
 
@@ -165,8 +166,8 @@ def test_code_tags_name_the_source_and_commit() -> None:
     state = GitState("/src", "a" * 40, "main", "https://host/o/r.git")
     source = SourceInfo("/src/train.py", "script", "", False)
     assert _code.code_tags(state, source) == {
-        "mltrail.source.path": "/src/train.py",
-        "mltrail.source.kind": "script",
+        "mlflow.mltrail.source.path": "/src/train.py",
+        "mlflow.mltrail.source.kind": "script",
         "mlflow.source.git.commit": "a" * 40,
         "mlflow.source.git.branch": "main",
         "mlflow.source.git.repoURL": "https://host/o/r.git",
@@ -244,10 +245,10 @@ def test_script_in_a_git_repository_records_git_state(
     assert tags["mlflow.source.git.commit"] == commit
     assert tags["mlflow.source.git.branch"] == "main"
     assert tags["mlflow.source.git.repoURL"] == "https://git.example.com/acme/churn.git"
-    assert tags["mltrail.git.dirty"] == "true"
-    assert tags["mltrail.author"] == "Ada Lovelace"
-    assert tags["mltrail.project"] == "churn"
-    assert tags["mltrail.source.path"] == str((project / "train.py").resolve())
+    assert tags["mlflow.mltrail.git.dirty"] == "true"
+    assert tags["mlflow.mltrail.author"] == "Ada Lovelace"
+    assert tags["mlflow.mltrail.project"] == "churn"
+    assert tags["mlflow.mltrail.source.path"] == str((project / "train.py").resolve())
     artifacts = {f.path for f in client.list_artifacts(run_id, "code")}
     assert artifacts == {"code/train.py", "code/uncommitted.diff", "code/untracked.txt"}
     store, uri = client._artifacts(run_id)
@@ -268,7 +269,7 @@ def test_script_outside_a_repository_has_no_git_state(tmp_path: Path) -> None:
     client = TrackingClient(f"sqlite:///{database}")
     tags = client.get_run(run_id).data.tags
     assert not [key for key in tags if "git" in key]
-    assert tags["mltrail.project"] == "plain"
+    assert tags["mlflow.mltrail.project"] == "plain"
     artifacts = {f.path for f in client.list_artifacts(run_id, "code")}
     assert artifacts == {"code/train.py"}
 
@@ -282,7 +283,7 @@ def test_clean_repository_is_not_dirty_and_has_no_diff(
     run_id = new_run(client)
     _code.on_run_start(run_id, AutologSettings())
     _background.wait(run_id)
-    assert client.get_run(run_id).data.tags["mltrail.git.dirty"] == "false"
+    assert client.get_run(run_id).data.tags["mlflow.mltrail.git.dirty"] == "false"
     assert client.list_artifacts(run_id, "code") == []
 
 
@@ -362,7 +363,7 @@ def test_git_unavailable_leaves_dirty_flag_absent(
     _code.on_run_start(run_id, AutologSettings())
     _background.wait(run_id)
     tags = client.get_run(run_id).data.tags
-    assert "mltrail.git.dirty" not in tags
+    assert "mlflow.mltrail.git.dirty" not in tags
     assert "mlflow.source.git.commit" in tags
 
 
@@ -387,7 +388,7 @@ def test_script_in_a_repository_is_copied_and_tagged_in_process(
     _background.wait(run_id)
     tags = client.get_run(run_id).data.tags
     assert tags["mlflow.source.git.commit"] == git(project, "rev-parse", "HEAD")
-    assert tags["mltrail.git.dirty"] == "true"
+    assert tags["mlflow.mltrail.git.dirty"] == "true"
     store, uri = client._artifacts(run_id)
     assert store.read_bytes(uri, "code/train.py") == b"print('placeholder')\n"
     assert store.read_bytes(uri, "code/untracked.txt") == b"notes.py\n"

@@ -18,6 +18,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 import mltrail
 from mltrail._errors import MltrailWarning
+from mltrail._system_tags import CROSS_VALIDATION_TAG
 from mltrail.sklearn import _crossval
 from mltrail.tracking import TrackingClient
 from tests.sklearn._wiring import wire
@@ -99,7 +100,7 @@ def test_cross_validate_without_an_active_run_gets_one_run(
     assert len(runs) == 1
     run = runs[0]
     assert run.info.status == "FINISHED"
-    assert run.data.tags[_crossval.CV_TAG] == "cross_validate"
+    assert run.data.tags[CROSS_VALIDATION_TAG] == "cross_validate"
     assert run.data.tags["estimator_name"] == "DecisionTreeClassifier"
     assert run.data.params["random_state"] == "0"
     assert run.data.metrics["cv_score_mean"] == pytest.approx(

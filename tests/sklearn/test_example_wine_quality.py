@@ -79,11 +79,13 @@ def test_run_has_estimator_project_and_version_tags(example_run: Run) -> None:
     tags = example_run.data.tags
     assert tags["estimator_name"] == "RandomForestClassifier"
     assert tags["estimator_class"] == "sklearn.ensemble._forest.RandomForestClassifier"
-    assert tags["mltrail.autologging"] == "sklearn"
+    assert tags["mlflow.autologging"] == "sklearn"
     assert tags["project"] == "Wine Quality Classification"
-    assert {"mltrail.python_version", "mltrail.sklearn_version", "mltrail.version"} <= (
-        set(tags)
-    )
+    assert {
+        "mlflow.mltrail.python_version",
+        "mlflow.mltrail.sklearn_version",
+        "mlflow.mltrail.version",
+    } <= (set(tags))
 
 
 @pytest.mark.slow

@@ -164,7 +164,7 @@ def test_clusterer_logs_its_dataset_and_no_label_plots(client: TrackingClient) -
     model = KMeans(n_clusters=3, n_init=1, random_state=0).fit(X)
     run_id = log_fit(client, model, X, None)
     run = client.get_run(run_id)
-    assert run.data.tags["mltrail.pipeline"] == "KMeans"
+    assert run.data.tags["mlflow.mltrail.pipeline"] == "KMeans"
     assert len(run.inputs.dataset_inputs) == 1
     assert not [p for p in artifact_paths(client, run_id, "plots") if "training_" in p]
 
@@ -176,7 +176,7 @@ def test_pipeline_with_mixed_columns_logs_structure_tag_and_diagram(
     model = mixed_pipeline().fit(X, y)
     run_id = log_fit(client, model, X, y)
     tags = client.get_run(run_id).data.tags
-    assert tags["mltrail.pipeline"] == (
+    assert tags["mlflow.mltrail.pipeline"] == (
         "ColumnTransformer(StandardScaler, OneHotEncoder) → LogisticRegression"
     )
     tree = read_json(client, run_id, "pipeline.json")
@@ -204,7 +204,9 @@ def test_search_plots_come_from_the_best_estimator(
     run_id = log_fit(client, search, X_train, y_train)
     assert "plots/feature_importance.png" in artifact_paths(client, run_id, "plots")
     assert (
-        client.get_run(run_id).data.tags["mltrail.pipeline"].startswith("GridSearchCV")
+        client.get_run(run_id)
+        .data.tags["mlflow.mltrail.pipeline"]
+        .startswith("GridSearchCV")
     )
 
 
@@ -329,7 +331,7 @@ def test_options_off_log_nothing_but_the_dataset(
     )
     run_id = log_fit(client, model, X_train, y_train, config=config)
     run = client.get_run(run_id)
-    assert "mltrail.pipeline" not in run.data.tags
+    assert "mlflow.mltrail.pipeline" not in run.data.tags
     assert client.list_artifacts(run_id) == []
     assert len(run.inputs.dataset_inputs) == 1
 
@@ -380,7 +382,7 @@ def test_failing_part_is_reported_and_the_others_still_log(
     problems = _extras.on_fit_end(run_id, model, X_train, y_train, CONFIG)
     _background.wait(run_id)
     assert problems == ["dataset: ValueError: cannot describe"]
-    assert "mltrail.pipeline" in client.get_run(run_id).data.tags
+    assert "mlflow.mltrail.pipeline" in client.get_run(run_id).data.tags
 
 
 def test_failing_plot_job_warns_at_wait(
@@ -490,8 +492,8 @@ def test_autologged_fit_in_a_user_run_logs_everything(
         model.predict(X_test)
     _background.wait(run.info.run_id)
     stored = client.get_run(run.info.run_id)
-    assert stored.data.tags["mltrail.pipeline"] == "RandomForestClassifier"
-    assert "mltrail.author" in stored.data.tags
+    assert stored.data.tags["mlflow.mltrail.pipeline"] == "RandomForestClassifier"
+    assert "mlflow.mltrail.author" in stored.data.tags
     names = {entry.dataset.name for entry in stored.inputs.dataset_inputs}
     assert names == {"train", "test"}
     plots = artifact_paths(client, run.info.run_id, "plots")
@@ -508,7 +510,7 @@ def test_autologged_pipeline_gets_its_own_run_with_structure(
     mixed_pipeline().fit(X, y)
     (run,) = list_runs()
     _background.wait(run.info.run_id)
-    assert run.data.tags["mltrail.pipeline"] == (
+    assert run.data.tags["mlflow.mltrail.pipeline"] == (
         "ColumnTransformer(StandardScaler, OneHotEncoder) → LogisticRegression"
     )
     assert "estimator.html" in artifact_paths(client, run.info.run_id)

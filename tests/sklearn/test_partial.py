@@ -65,7 +65,7 @@ def test_loop_is_one_run_with_a_step_per_call(
     assert [(m.step, m.value) for m in sizes] == [(i, 30.0) for i in range(5)]
     scores = client.get_metric_history(run.info.run_id, "partial_fit_score")
     assert len(scores) == 5
-    assert run.data.tags["mltrail.partial_fit_calls"] == "5"
+    assert run.data.tags["mlflow.mltrail.partial_fit_calls"] == "5"
 
 
 def test_loop_logs_params_tags_and_the_model_at_its_end(
@@ -76,8 +76,8 @@ def test_loop_logs_params_tags_and_the_model_at_its_end(
     assert running.info.status == "RUNNING"
     assert running.data.params["alpha"] == "0.01"
     assert running.data.tags["estimator_name"] == "SGDClassifier"
-    assert running.data.tags["mltrail.autologging"] == "sklearn"
-    assert "mltrail.author" in running.data.tags
+    assert running.data.tags["mlflow.autologging"] == "sklearn"
+    assert "mlflow.mltrail.author" in running.data.tags
     _partial.end_partial_loops()
     paths = {f.path for f in client.list_artifacts(running.info.run_id, "model")}
     assert "model/MLmodel" in paths
@@ -190,7 +190,7 @@ def test_failing_partial_fit_ends_the_run_failed(
         model.partial_fit(X[:, :2], y)
     (run,) = list_runs()
     assert run.info.status == "FAILED"
-    assert run.data.tags["mltrail.error.type"] == "ValueError"
+    assert run.data.tags["mlflow.mltrail.error.type"] == "ValueError"
 
 
 def test_nested_partial_fit_logs_to_the_outer_loop_only(

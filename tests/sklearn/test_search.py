@@ -91,9 +91,13 @@ def test_best_child_is_tagged_and_linked_from_the_parent(
 ) -> None:
     search.fit(*load_iris(return_X_y=True))
     parent, children = _split(list_runs())
-    best = [c for c in children if c.data.tags.get("mltrail.best_candidate") == "true"]
+    best = [
+        c
+        for c in children
+        if c.data.tags.get("mlflow.mltrail.best_candidate") == "true"
+    ]
     assert len(best) == 1
-    assert parent.data.tags["mltrail.best_child_run_id"] == best[0].info.run_id
+    assert parent.data.tags["mlflow.mltrail.best_child_run_id"] == best[0].info.run_id
     assert best[0].data.params["svc__C"] == str(search.best_params_["svc__C"])
 
 
@@ -136,7 +140,7 @@ def test_max_tuning_runs_zero_logs_no_children(list_runs: ListRuns) -> None:
         autolog(disable=True)
     parent, children = _split(list_runs())
     assert children == []
-    assert "mltrail.best_child_run_id" not in parent.data.tags
+    assert "mlflow.mltrail.best_child_run_id" not in parent.data.tags
 
 
 def test_randomized_search_logs_children(autolog: None, list_runs: ListRuns) -> None:

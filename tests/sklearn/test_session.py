@@ -45,7 +45,7 @@ def test_fit_without_active_run_gets_own_finished_run(
     DecisionTreeClassifier().fit(*iris)
     (run,) = list_runs()
     assert run.info.status == "FINISHED"
-    assert run.data.tags["mltrail.autologging"] == "sklearn"
+    assert run.data.tags["mlflow.autologging"] == "sklearn"
     assert tracking.active_run() is None
 
 
@@ -67,12 +67,12 @@ def test_fit_error_marks_run_failed_with_error_tags(
         Broken().fit(*iris)
     (run,) = list_runs()
     assert run.info.status == "FAILED"
-    assert run.data.tags["mltrail.error.type"] == "builtins.ValueError"
-    assert run.data.tags["mltrail.error.message"] == "bad data in row 3"
-    assert "Traceback" in run.data.tags["mltrail.error.traceback"]
+    assert run.data.tags["mlflow.mltrail.error.type"] == "builtins.ValueError"
+    assert run.data.tags["mlflow.mltrail.error.message"] == "bad data in row 3"
+    assert "Traceback" in run.data.tags["mlflow.mltrail.error.traceback"]
     assert (
         'raise ValueError("bad data in row 3")'
-        in run.data.tags["mltrail.error.traceback"]
+        in run.data.tags["mlflow.mltrail.error.traceback"]
     )
     assert run.data.tags["estimator_name"] == "Broken"
 
@@ -159,7 +159,7 @@ def test_cross_validation_folds_create_no_runs(
 ) -> None:
     helper(*iris)
     (run,) = list_runs()  # one run for the whole call, none per fold
-    assert "mltrail.cross_validation" in run.data.tags
+    assert "mlflow.mltrail.cross_validation" in run.data.tags
     assert "mlflow.parentRunId" not in run.data.tags
 
 
@@ -368,7 +368,7 @@ def test_failed_fit_in_active_run_leaves_it_running_without_error_tags(
         stored = client.get_run(active.info.run_id)
     assert stored.info.status == "RUNNING"
     assert stored.data.tags["estimator_name"] == "Broken"
-    assert "mltrail.error.type" not in stored.data.tags
+    assert "mlflow.mltrail.error.type" not in stored.data.tags
 
 
 def test_estimator_module_imported_after_autolog_is_logged(
@@ -411,12 +411,12 @@ def test_interrupted_fit_marks_run_killed(
         Interrupted().fit(*iris)
     (run,) = list_runs()
     assert run.info.status == "KILLED"
-    assert run.data.tags["mltrail.error.type"] == "builtins.KeyboardInterrupt"
+    assert run.data.tags["mlflow.mltrail.error.type"] == "builtins.KeyboardInterrupt"
 
 
 def test_error_text_is_bounded() -> None:
     from mltrail.sklearn._session import MAX_ERROR_TEXT, _error_tags
 
     tags = _error_tags(ValueError("x" * (MAX_ERROR_TEXT + 10)))
-    assert len(tags["mltrail.error.message"]) == MAX_ERROR_TEXT
-    assert tags["mltrail.error.traceback"].startswith("...\n")
+    assert len(tags["mlflow.mltrail.error.message"]) == MAX_ERROR_TEXT
+    assert tags["mlflow.mltrail.error.traceback"].startswith("...\n")

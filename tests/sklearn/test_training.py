@@ -207,10 +207,10 @@ def test_tags_name_the_estimator_and_versions(
     assert (
         tags["estimator_class"] == "sklearn.linear_model._logistic.LogisticRegression"
     )
-    assert tags["mltrail.autologging"] == "sklearn"
-    assert tags["mltrail.python_version"] == platform.python_version()
-    assert tags["mltrail.sklearn_version"] == sklearn.__version__
-    assert tags["mltrail.version"] == __version__
+    assert tags["mlflow.autologging"] == "sklearn"
+    assert tags["mlflow.mltrail.python_version"] == platform.python_version()
+    assert tags["mlflow.mltrail.sklearn_version"] == sklearn.__version__
+    assert tags["mlflow.mltrail.version"] == __version__
 
 
 def test_training_data_is_a_run_input(autolog: None, list_runs: ListRuns) -> None:

@@ -36,16 +36,18 @@ def test_exception_ends_failed_with_error_tags(fluent_store: str) -> None:
         raise ValueError("boom")
     stored = tracking.get_run(run.info.run_id)
     assert stored.info.status == "FAILED"
-    assert stored.data.tags["mltrail.error.type"] == "builtins.ValueError"
-    assert stored.data.tags["mltrail.error.message"] == "boom"
-    assert 'raise ValueError("boom")' in stored.data.tags["mltrail.error.traceback"]
+    assert stored.data.tags["mlflow.mltrail.error.type"] == "builtins.ValueError"
+    assert stored.data.tags["mlflow.mltrail.error.message"] == "boom"
+    assert (
+        'raise ValueError("boom")' in stored.data.tags["mlflow.mltrail.error.traceback"]
+    )
 
 
 def test_huge_traceback_keeps_its_end() -> None:
     error = ValueError("x" * (_runs.MAX_ERROR_TEXT + 10))
     tags = {tag.key: tag.value for tag in _runs._error_tags(ValueError, error, None)}
-    assert tags["mltrail.error.traceback"].startswith("...\n")
-    assert len(tags["mltrail.error.message"]) == _runs.MAX_ERROR_TEXT
+    assert tags["mlflow.mltrail.error.traceback"].startswith("...\n")
+    assert len(tags["mlflow.mltrail.error.message"]) == _runs.MAX_ERROR_TEXT
 
 
 def test_keyboard_interrupt_ends_killed() -> None:
@@ -53,7 +55,7 @@ def test_keyboard_interrupt_ends_killed() -> None:
         raise KeyboardInterrupt
     stored = tracking.get_run(run.info.run_id)
     assert stored.info.status == "KILLED"
-    assert "mltrail.error.type" not in stored.data.tags
+    assert "mlflow.mltrail.error.type" not in stored.data.tags
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mltrail._entities import Dataset, DatasetInput, InputTag
+from mltrail._system_tags import DATASET_CONTEXT_TAG
 from mltrail.capture._dataset_profile import (
     array_columns,
     as_supported,
@@ -45,7 +46,6 @@ __all__ = [
 
 DIGEST_LENGTH = 32
 CHUNK_BYTES = 16 << 20
-CONTEXT_TAG = "mlflow.data.context"
 SOURCE_TYPE = "code"
 
 # numpy dtype kinds whose bytes are the value: bool, ints, floats, complex,
@@ -218,7 +218,7 @@ class DatasetDescription:
             schema=self.schema,
             profile=self.profile,
         )
-        return DatasetInput(dataset, [InputTag(CONTEXT_TAG, self.context)])
+        return DatasetInput(dataset, [InputTag(DATASET_CONTEXT_TAG, self.context)])
 
 
 def dataset_digest(X: object, y: object = None) -> str:

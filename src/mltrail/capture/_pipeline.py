@@ -68,7 +68,7 @@ def pipeline_structure(estimator: object) -> dict[str, object]:
 
 
 def pipeline_summary(estimator: object) -> str:
-    """Summarize an estimator's structure on one line, for the ``mltrail.pipeline`` tag.
+    """Summarize an estimator's structure on one line, for the pipeline tag.
 
     Pipeline steps are joined with ``→``; the parts of a ``ColumnTransformer``,
     ``FeatureUnion`` or meta-estimator go in parentheses after its name.

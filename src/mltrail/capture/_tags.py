@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from mltrail._errors import InvalidValueError
+from mltrail._system_tags import AUTHOR_TAG, HOST_TAG, PROJECT_TAG, PYTHON_VERSION_TAG
 from mltrail.capture._git import (
     _find_repository,
     _read_config,
@@ -27,10 +28,6 @@ from mltrail.capture._git import (
 
 __all__ = ["automatic_tags", "business_tags"]
 
-AUTHOR_TAG = "mltrail.author"
-PROJECT_TAG = "mltrail.project"
-HOST_TAG = "mltrail.host"
-PYTHON_VERSION_TAG = "mltrail.python_version"
 TAGS_VARIABLE = "MLTRAIL_TAGS"
 
 # The characters MLflow accepts in a tag key.
@@ -53,17 +50,17 @@ def automatic_tags(cwd: str | os.PathLike[str] = ".") -> dict[str, str]:
     Returns
     -------
     dict of str to str
-        Keys ``mltrail.author``, ``mltrail.project``, ``mltrail.host`` and
-        ``mltrail.python_version``.
+        Keys ``mlflow.mltrail.author``, ``mlflow.mltrail.project``,
+        ``mlflow.mltrail.host`` and ``mlflow.mltrail.python_version``.
 
     Examples
     --------
     >>> import platform
     >>> from mltrail.capture._tags import automatic_tags
     >>> tags = automatic_tags(".")
-    >>> sorted(tags)
-    ['mltrail.author', 'mltrail.host', 'mltrail.project', 'mltrail.python_version']
-    >>> tags["mltrail.python_version"] == platform.python_version()
+    >>> sorted(key.removeprefix("mlflow.mltrail.") for key in tags)
+    ['author', 'host', 'project', 'python_version']
+    >>> tags["mlflow.mltrail.python_version"] == platform.python_version()
     True
     """
     directory = Path(cwd).resolve()

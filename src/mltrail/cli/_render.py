@@ -21,8 +21,9 @@ from rich.text import Text
 from rich.tree import Tree
 
 from mltrail._entities import Experiment, FileInfo, Run
+from mltrail._system_tags import SYSTEM_PREFIX
 
-SYSTEM_TAG_PREFIXES = ("mlflow.", "mltrail.")
+SYSTEM_TAG_PREFIXES = (SYSTEM_PREFIX,)
 _SIZE_UNITS = ("B", "KB", "MB", "GB", "TB")
 _STATUS_STYLES = {
     "FINISHED": "green",

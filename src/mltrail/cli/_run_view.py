@@ -20,6 +20,17 @@ from rich.table import Table
 from rich.text import Text
 
 from mltrail._entities import DatasetInput, Experiment, FileInfo, Run
+from mltrail._system_tags import (
+    DATASET_CONTEXT_TAG,
+    EVALUATION_TAG,
+    GIT_BRANCH_TAG,
+    GIT_COMMIT_TAG,
+    GIT_DIRTY_TAG,
+    GIT_REPO_URL_TAG,
+    PIPELINE_TAG,
+    SOURCE_KIND_TAG,
+    SOURCE_PATH_TAG,
+)
 from mltrail.cli import _render
 
 # The names below are the ones autologging writes (``mltrail.sklearn``); they are
@@ -30,20 +41,16 @@ CROSS_VALIDATION_GROUP = "cv"
 OTHER_GROUP = "other"
 TEST_DATASET = "test"
 TRAIN_CONTEXT = "train"
-CONTEXT_TAG = "mlflow.data.context"
-EVALUATION_TAG = "mltrail.evaluation"
-PIPELINE_TAG = "mltrail.pipeline"
 PLOT_DIRECTORY = "plots/"
 CODE_DIRECTORY = "code/"
 PIPELINE_ARTIFACTS = ("pipeline.json", "estimator.html")
-DIRTY_TAG = "mltrail.git.dirty"
 # Key in the JSON (and row in the table) -> the tag that holds it.
 CODE_TAGS = {
-    "source_path": "mltrail.source.path",
-    "source_kind": "mltrail.source.kind",
-    "git_commit": "mlflow.source.git.commit",
-    "git_branch": "mlflow.source.git.branch",
-    "git_repo_url": "mlflow.source.git.repoURL",
+    "source_path": SOURCE_PATH_TAG,
+    "source_kind": SOURCE_KIND_TAG,
+    "git_commit": GIT_COMMIT_TAG,
+    "git_branch": GIT_BRANCH_TAG,
+    "git_repo_url": GIT_REPO_URL_TAG,
 }
 SPLIT_FIELDS = (
     "parent_digest",
@@ -231,7 +238,9 @@ def _dataset(item: DatasetInput) -> dict[str, Any]:
     split = profile.get("split")
     return {
         "name": dataset.name,
-        "context": next((t.value for t in item.tags if t.key == CONTEXT_TAG), None),
+        "context": next(
+            (t.value for t in item.tags if t.key == DATASET_CONTEXT_TAG), None
+        ),
         "digest": dataset.digest,
         "source_type": dataset.source_type,
         "shape": shape if isinstance(shape, list) else None,
@@ -245,7 +254,7 @@ def _dataset(item: DatasetInput) -> dict[str, Any]:
 def _code(tags: Mapping[str, str], files: Mapping[str, FileInfo]) -> dict[str, Any]:
     """Collect the source and git tags, and the files under ``code/``."""
     code: dict[str, Any] = {key: tags.get(tag) for key, tag in CODE_TAGS.items()}
-    dirty = tags.get(DIRTY_TAG)
+    dirty = tags.get(GIT_DIRTY_TAG)
     code["is_git_dirty"] = None if dirty is None else dirty == "true"
     code["artifacts"] = [
         _file(files[path]) for path in sorted(files) if path.startswith(CODE_DIRECTORY)

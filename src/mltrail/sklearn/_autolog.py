@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mltrail._errors import InvalidValueError, MltrailWarning
+from mltrail._system_tags import AUTOLOGGING_TAG
 
 __all__ = ["autolog"]
 
@@ -47,15 +48,17 @@ def autolog(
       ``training_f1_score``, ``training_r2_score``, ``training_score``, ... and
       ``training_silhouette_score`` and kin for clusterers on at most 2,000 rows),
       and ``training_duration_seconds``, the time ``fit`` took;
-    - tags ``estimator_name``, ``estimator_class``, ``mltrail.autologging``,
-      ``mltrail.python_version``, ``mltrail.sklearn_version`` and ``mltrail.version``;
+    - tags ``estimator_name``, ``estimator_class``, ``mlflow.autologging``,
+      ``mlflow.mltrail.python_version``, ``mlflow.mltrail.sklearn_version`` and
+      ``mlflow.mltrail.version``;
     - the model under ``model/``, with its signature and input example, the
       training data as a run input, and ``environment/packages.txt``.
 
     Runs. With no active run, the fit gets its own run, ended ``FINISHED``, or
     ``FAILED`` if ``fit`` raises (``KILLED`` for ``KeyboardInterrupt``): the
-    exception propagates unchanged, and the tags ``mltrail.error.type``,
-    ``mltrail.error.message`` and ``mltrail.error.traceback`` record it. With an
+    exception propagates unchanged, and the tags ``mlflow.mltrail.error.type``,
+    ``mlflow.mltrail.error.message`` and ``mlflow.mltrail.error.traceback`` record
+    it. With an
     active run, the first fit logs into it and leaves it open; each later fit in
     the same run gets a *child run* of its own (tag ``mlflow.parentRunId``), so a
     second estimator never conflicts with the first one's params.
@@ -72,8 +75,8 @@ def autolog(
     their own params (``get_params(deep=False)``), ``best_<param>`` params,
     ``best_cv_score``, training metrics of the refit estimator, ``cv_results.csv``
     and ``best_estimator_`` as the model, plus one child run per candidate, best
-    first, tagged ``mltrail.best_candidate=true`` for the best and linked from the
-    parent by ``mltrail.best_child_run_id``.
+    first, tagged ``mlflow.mltrail.best_candidate=true`` for the best and linked
+    from the parent by ``mlflow.mltrail.best_child_run_id``.
 
     Failures of autologging itself warn once per fit (``MltrailWarning``), never
     change what ``fit`` returns, and never mark the run ``FAILED``.
@@ -124,7 +127,8 @@ def autolog(
         Record author, project, host and Python version tags, and business tags
         from ``MLTRAIL_TAGS`` and ``[tool.mltrail.tags]`` in ``pyproject.toml``.
     log_pipeline : bool, default=True
-        Record ``pipeline.json``, ``estimator.html`` and the ``mltrail.pipeline`` tag.
+        Record ``pipeline.json``, ``estimator.html`` and the
+        ``mlflow.mltrail.pipeline`` tag.
     log_iterations : bool, default=True
         Log loss and score curves of iterative estimators as metric histories.
     log_partial_fit : bool, default=True
@@ -177,14 +181,14 @@ def autolog(
         _code.validate_config_tags()
     _heldout.configure(log_evaluation=log_evaluation, eval_names=eval_names)
     tags = dict(extra_tags or {})
-    if _session.AUTOLOGGING_TAG in tags:
-        del tags[_session.AUTOLOGGING_TAG]
+    if AUTOLOGGING_TAG in tags:
+        del tags[AUTOLOGGING_TAG]
         if not silent:
             import warnings
 
             warnings.warn(
                 "extra_tags may not set the reserved tag "
-                f"{_session.AUTOLOGGING_TAG!r}; it was dropped. Choose another key.",
+                f"{AUTOLOGGING_TAG!r}; it was dropped. Choose another key.",
                 MltrailWarning,
                 stacklevel=2,
             )

@@ -17,6 +17,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from mltrail._system_tags import (
+    GIT_BRANCH_TAG,
+    GIT_COMMIT_TAG,
+    GIT_DIRTY_TAG,
+    GIT_REPO_URL_TAG,
+    SOURCE_KIND_TAG,
+    SOURCE_PATH_TAG,
+)
+
 __all__ = [
     "DIFF_ARTIFACT",
     "SOURCE_DIRECTORY",
@@ -30,12 +39,6 @@ SOURCE_DIRECTORY = "code"
 DIFF_ARTIFACT = "code/uncommitted.diff"
 UNTRACKED_ARTIFACT = "code/untracked.txt"
 HISTORY_FILE_NAME = "notebook_history.py"
-COMMIT_TAG = "mlflow.source.git.commit"
-BRANCH_TAG = "mlflow.source.git.branch"
-REPO_URL_TAG = "mlflow.source.git.repoURL"
-DIRTY_TAG = "mltrail.git.dirty"
-SOURCE_PATH_TAG = "mltrail.source.path"
-SOURCE_KIND_TAG = "mltrail.source.kind"
 # ``git status`` results are reused this long while HEAD and the index are
 # unchanged, so a loop of short fits does not start a subprocess per fit.
 CHANGES_TTL_SECONDS = 2.0
@@ -176,11 +179,11 @@ def code_tags(state: Any, source: Any) -> dict[str, str]:
         tags[SOURCE_KIND_TAG] = source.kind
     if state is not None:
         if state.commit is not None:
-            tags[COMMIT_TAG] = state.commit
+            tags[GIT_COMMIT_TAG] = state.commit
         if state.branch is not None:
-            tags[BRANCH_TAG] = state.branch
+            tags[GIT_BRANCH_TAG] = state.branch
         if state.remote_url is not None:
-            tags[REPO_URL_TAG] = state.remote_url
+            tags[GIT_REPO_URL_TAG] = state.remote_url
     return tags
 
 
@@ -284,7 +287,7 @@ def _log_changes(
     if changes is None:
         return []
     _background.client_of(run_id).log_batch(
-        run_id, tags=[RunTag(DIRTY_TAG, "true" if changes.is_dirty else "false")]
+        run_id, tags=[RunTag(GIT_DIRTY_TAG, "true" if changes.is_dirty else "false")]
     )
     files = []
     if changes.diff:

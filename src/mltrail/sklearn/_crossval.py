@@ -10,7 +10,7 @@ function name of a callable scorer, or each key of a multi-metric ``scoring``;
 ``cv_<metric>`` (``cv_accuracy``, ``cv_r2``, ...) and their plots as ``plots/cv_*``.
 
 Where: into the active run. With no active run, the call gets a run of its own,
-tagged like an autolog run (plus ``mltrail.cross_validation`` = the function's
+tagged like an autolog run (plus ``mlflow.mltrail.cross_validation`` = the function's
 name) and holding the estimator's params; it ends ``FINISHED``, or ``FAILED`` if the
 call raises (the exception propagates unchanged). With ``autolog(exclusive=True)``
 and an active run, nothing is logged. The folds' own fits log nothing (the core
@@ -27,12 +27,12 @@ from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from typing import Any
 
+from mltrail._system_tags import AUTOLOGGING_TAG, CROSS_VALIDATION_TAG
 from mltrail.sklearn import _heldout
 
-__all__ = ["CV_PREFIX", "CV_TAG", "call"]
+__all__ = ["CROSS_VALIDATION_TAG", "CV_PREFIX", "call"]
 
 CV_PREFIX = "cv"
-CV_TAG = "mltrail.cross_validation"
 _TIMES = ("fit_time", "score_time")
 
 # Set during a logged cross_val_score: the cross_validate it calls hands its
@@ -124,8 +124,8 @@ def _target_run(name: str, estimator: Any) -> tuple[str, bool] | None:
     if active is not None:
         return None if config.exclusive else (active, False)
     tags = {
-        _session.AUTOLOGGING_TAG: "sklearn",
-        CV_TAG: name,
+        AUTOLOGGING_TAG: "sklearn",
+        CROSS_VALIDATION_TAG: name,
         **_training.estimator_tags(estimator),
         **config.extra_tags,
     }

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mltrail._errors import InvalidValueError
+from mltrail._system_tags import EVALUATION_TAG
 
 __all__ = [
     "Outputs",
@@ -32,7 +33,6 @@ __all__ = [
 TEST_NAME = "test"
 TEST_CONTEXT = "test"
 EVAL_CONTEXT = "eval"
-EVALUATION_TAG = "mltrail.evaluation"
 _NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
 
 

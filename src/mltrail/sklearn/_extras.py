@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from mltrail._errors import MltrailWarning
+from mltrail._system_tags import PIPELINE_TAG
 
 __all__ = [
     "ESTIMATOR_HTML_ARTIFACT",
@@ -30,7 +31,6 @@ __all__ = [
     "on_fit_end",
 ]
 
-PIPELINE_TAG = "mltrail.pipeline"
 PIPELINE_ARTIFACT = "pipeline.json"
 ESTIMATOR_HTML_ARTIFACT = "estimator.html"
 LEAKAGE_METRIC = "train_test_shared_rows"

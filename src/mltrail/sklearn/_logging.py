@@ -12,6 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from mltrail._system_tags import (
+    AUTOLOGGING_TAG,
+    BEST_CHILD_RUN_ID_TAG,
+    MLTRAIL_VERSION_TAG,
+    PYTHON_VERSION_TAG,
+    SKLEARN_VERSION_TAG,
+)
 from mltrail._version import __version__
 
 if TYPE_CHECKING:
@@ -39,9 +46,9 @@ def version_tags() -> dict[str, str]:
     import sklearn
 
     return {
-        "mltrail.python_version": platform.python_version(),
-        "mltrail.sklearn_version": sklearn.__version__,
-        "mltrail.version": __version__,
+        PYTHON_VERSION_TAG: platform.python_version(),
+        SKLEARN_VERSION_TAG: sklearn.__version__,
+        MLTRAIL_VERSION_TAG: __version__,
     }
 
 
@@ -103,7 +110,7 @@ class FitLog:
         self.params = dict(params)
         self.metrics: dict[str, float] = {_session.DURATION_METRIC: call.duration}
         self.tags = {
-            _session.AUTOLOGGING_TAG: "sklearn",
+            AUTOLOGGING_TAG: "sklearn",
             **_training.estimator_tags(estimator),
             **version_tags(),
         }
@@ -194,7 +201,7 @@ class FitLog:
         )
 
     def _add_search(self) -> None:
-        from mltrail.sklearn import _runs, _search, _session, _training
+        from mltrail.sklearn import _runs, _search, _training
 
         search = self.estimator
         self.params.update(_search.best_params(search))
@@ -207,14 +214,14 @@ class FitLog:
             self.run_id,
             _search.candidates(search, rows),
             tags={
-                _session.AUTOLOGGING_TAG: "sklearn",
+                AUTOLOGGING_TAG: "sklearn",
                 **_training.estimator_tags(search.estimator),
                 **self.config.extra_tags,
             },
             best_row=best_row,
         )
         if child_ids and rows[0] == best_row:
-            self.tags[_search.BEST_CHILD_TAG] = child_ids[0]
+            self.tags[BEST_CHILD_RUN_ID_TAG] = child_ids[0]
 
     def _log_batch(self) -> None:
         from mltrail.sklearn import _runs

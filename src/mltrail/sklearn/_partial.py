@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mltrail._errors import MltrailWarning
+from mltrail._system_tags import AUTOLOGGING_TAG, PARTIAL_FIT_CALLS_TAG
 
 __all__ = [
     "PARTIAL_FIT_METRICS",
@@ -40,7 +41,6 @@ PARTIAL_FIT_METRICS = {
     "n_iter_": "partial_fit_n_iter",
     "t_": "partial_fit_t",
 }
-CALLS_TAG = "mltrail.partial_fit_calls"
 _WARN_STACKLEVEL = 4
 
 _lock = threading.RLock()
@@ -155,7 +155,7 @@ def _start(
 
     client = current_client()
     tags = {
-        _session.AUTOLOGGING_TAG: "sklearn",
+        AUTOLOGGING_TAG: "sklearn",
         **_training.estimator_tags(estimator),
         **_logging.version_tags(),
         **config.extra_tags,
@@ -271,7 +271,9 @@ def _end(loop: _Loop, status: str, *, log_model: bool = True) -> list[str]:
     attempt("metrics", lambda: _flush(_buffer))
     attempt(
         "calls",
-        lambda: client.log_batch(loop.run_id, tags=[RunTag(CALLS_TAG, str(loop.step))]),
+        lambda: client.log_batch(
+            loop.run_id, tags=[RunTag(PARTIAL_FIT_CALLS_TAG, str(loop.step))]
+        ),
     )
     if log_model and loop.step and getattr(loop.config, "log_models", True):
         attempt("model", lambda: _log_model(loop))

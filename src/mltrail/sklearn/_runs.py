@@ -10,6 +10,8 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from mltrail._system_tags import PARENT_RUN_ID_TAG
+
 __all__ = [
     "active_run_id",
     "end_run",
@@ -19,8 +21,6 @@ __all__ = [
     "log_model",
     "start_run",
 ]
-
-PARENT_RUN_ID_TAG = "mlflow.parentRunId"
 
 
 def _client() -> Any:
@@ -133,7 +133,7 @@ def log_child_runs(
     for row, params, metrics in candidates:
         child_tags = {**tags, PARENT_RUN_ID_TAG: parent_run_id}
         if row == best_row:
-            child_tags["mltrail.best_candidate"] = "true"
+            child_tags["mlflow.mltrail.best_candidate"] = "true"
         child = client.create_run(
             experiment_id,
             start_time=parent.info.start_time,

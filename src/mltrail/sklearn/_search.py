@@ -11,18 +11,17 @@ import numbers
 from collections.abc import Mapping
 from typing import Any
 
+from mltrail._system_tags import BEST_CANDIDATE_TAG, BEST_CHILD_RUN_ID_TAG
+
 __all__ = [
     "BEST_CANDIDATE_TAG",
-    "BEST_CHILD_TAG",
+    "BEST_CHILD_RUN_ID_TAG",
     "best_params",
     "candidate_order",
     "candidates",
     "cv_results_csv",
     "is_search",
 ]
-
-BEST_CANDIDATE_TAG = "mltrail.best_candidate"
-BEST_CHILD_TAG = "mltrail.best_child_run_id"
 
 
 def is_search(estimator: Any) -> bool:

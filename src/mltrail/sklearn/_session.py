@@ -18,11 +18,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mltrail._errors import MltrailWarning
+from mltrail._system_tags import (
+    AUTOLOGGING_TAG,
+    ERROR_MESSAGE_TAG,
+    ERROR_TRACEBACK_TAG,
+    ERROR_TYPE_TAG,
+)
 
 __all__ = ["AutologSettings", "Carrier", "in_fit", "run_fit", "settings"]
 
-AUTOLOGGING_TAG = "mltrail.autologging"
-ERROR_TAGS = ("mltrail.error.type", "mltrail.error.message", "mltrail.error.traceback")
+ERROR_TAGS = (ERROR_TYPE_TAG, ERROR_MESSAGE_TAG, ERROR_TRACEBACK_TAG)
 DURATION_METRIC = "training_duration_seconds"
 # As the tracking layer: a deep traceback fits whole, a runaway one cannot flood.
 MAX_ERROR_TEXT = 100_000

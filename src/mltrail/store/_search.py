@@ -29,6 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from mltrail._errors import FilterSyntaxError, InvalidValueError
+from mltrail._system_tags import DATASET_CONTEXT_TAG
 from mltrail.store import _schema as schema
 from mltrail.store._schema import KIND_NAN, hash_key
 
@@ -48,7 +49,6 @@ __all__ = [
     "parse_order_by",
 ]
 
-DATASET_CONTEXT_TAG = "mlflow.data.context"
 
 ENTITY_ALIASES = {
     "metric": "metric",

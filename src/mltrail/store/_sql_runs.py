@@ -20,6 +20,7 @@ from mltrail._errors import (
     InvalidValueError,
     NotFoundError,
 )
+from mltrail._system_tags import RUN_NAME_TAG
 from mltrail.store import _schema as schema
 from mltrail.store._schema import (
     MAX_NAME_LENGTH,
@@ -39,8 +40,6 @@ from mltrail.store._values import (
     check_str,
     to_tag_rows,
 )
-
-RUN_NAME_TAG = "mlflow.runName"
 
 
 class RunsMixin(LoggingMixin, RunSearchMixin):

@@ -12,12 +12,11 @@ from mltrail._entities import (
     RunTag,
     ViewType,
 )
+from mltrail._system_tags import RUN_NAME_TAG, USER_TAG
 from mltrail.tracking import _heartbeat, _pending
 from mltrail.tracking._buffer import MetricBuffer, existing_buffer
 from mltrail.tracking._client_base import ClientBase, now_ms, to_status, to_view_type
 from mltrail.tracking._context import (
-    RUN_NAME_TAG,
-    USER_TAG,
     generate_run_name,
     get_user,
 )

@@ -6,17 +6,14 @@ import getpass
 import os
 import sys
 
+from mltrail._system_tags import (
+    SOURCE_NAME_TAG,
+    SOURCE_TYPE_TAG,
+    USER_TAG,
+)
+
 __all__ = ["generate_run_name", "get_user", "system_tags"]
 
-USER_TAG = "mlflow.user"
-SOURCE_NAME_TAG = "mlflow.source.name"
-SOURCE_TYPE_TAG = "mlflow.source.type"
-RUN_NAME_TAG = "mlflow.runName"
-PARENT_RUN_ID_TAG = "mlflow.parentRunId"
-NOTE_TAG = "mlflow.note.content"
-ERROR_TYPE_TAG = "mltrail.error.type"
-ERROR_MESSAGE_TAG = "mltrail.error.message"
-ERROR_TRACEBACK_TAG = "mltrail.error.traceback"
 
 _ADJECTIVES = (
     "amber",

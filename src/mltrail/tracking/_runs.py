@@ -28,18 +28,18 @@ from mltrail._errors import (
     MltrailError,
     MltrailWarning,
 )
-from mltrail.tracking import _heartbeat, _pending
-from mltrail.tracking._buffer import MetricBuffer, buffer_for, flush_all
-from mltrail.tracking._client import TrackingClient
-from mltrail.tracking._client_base import to_status
-from mltrail.tracking._context import (
+from mltrail._system_tags import (
     ERROR_MESSAGE_TAG,
     ERROR_TRACEBACK_TAG,
     ERROR_TYPE_TAG,
     NOTE_TAG,
     PARENT_RUN_ID_TAG,
-    system_tags,
 )
+from mltrail.tracking import _heartbeat, _pending
+from mltrail.tracking._buffer import MetricBuffer, buffer_for, flush_all
+from mltrail.tracking._client import TrackingClient
+from mltrail.tracking._client_base import to_status
+from mltrail.tracking._context import system_tags
 
 __all__ = [
     "ActiveRun",
