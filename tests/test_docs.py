@@ -11,7 +11,13 @@ from pathlib import Path
 import numpydoc.validate
 import pytest
 
-PUBLIC_PACKAGES = ["mltrail", "mltrail.sklearn", "mltrail.models", "mltrail.pyfunc"]
+PUBLIC_PACKAGES = [
+    "mltrail",
+    "mltrail.sklearn",
+    "mltrail.models",
+    "mltrail.pyfunc",
+    "mltrail.server",
+]
 # The numpydoc checks we hold every public name to. See numpydoc's list of codes:
 # GL08 no docstring, SS01 no summary, SS03 summary without period, PR01 parameter
 # not documented, PR02 unknown parameter documented, RT01 no Returns section,

@@ -8,9 +8,15 @@ import pytest
 
 import mltrail
 
-PUBLIC_PACKAGES = ["mltrail", "mltrail.sklearn", "mltrail.models", "mltrail.pyfunc"]
+PUBLIC_PACKAGES = [
+    "mltrail",
+    "mltrail.sklearn",
+    "mltrail.models",
+    "mltrail.pyfunc",
+    "mltrail.server",
+]
 # Subpackages that appear as attributes once imported; their own names are not API.
-INTERNAL_PACKAGES = {"capture", "cli", "evaluation", "store", "tracking"}
+INTERNAL_PACKAGES = {"capture", "cli", "evaluation", "server", "store", "tracking"}
 
 
 @pytest.mark.parametrize("package", PUBLIC_PACKAGES)
