@@ -113,9 +113,15 @@ def open_empty_store(
     template: Path,
     *,
     slot: str = "default",
+    artifact_root: str | None = None,
 ) -> SqlStore:
-    """Open an emptied store on ``backend``; each ``slot`` has its own database."""
-    artifact_root = str(directory / "artifacts")
+    """Open an emptied store on ``backend``; each ``slot`` has its own database.
+
+    New experiments keep artifacts in ``artifact_root``, by default
+    ``directory/artifacts``.
+    """
+    if artifact_root is None:
+        artifact_root = str(directory / "artifacts")
     if backend == "sqlite":
         path = directory / "mltrail.db"
         shutil.copyfile(template, path)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,39 +12,13 @@ from starlette.testclient import TestClient
 from mltrail.server import ServerSettings, create_app
 from mltrail.store._sql import SqlStore
 from tests import _stores
-from tests._stores import (
-    BACKENDS,
-    SERVER_VARIABLES,
-    ServerDatabase,
-    empty_database,
-)
+from tests._stores import BACKENDS, ServerDatabase, open_empty_store
 
 # The session fixtures that the store fixtures below build on.
 server_databases = _stores.server_databases
 sqlite_template = _stores.sqlite_template
 
 PROXY_ROOT = "mlflow-artifacts:"
-
-
-def open_server_store(
-    backend: str,
-    databases: dict[str, ServerDatabase],
-    directory: Path,
-    template: Path,
-) -> SqlStore:
-    """An emptied store whose experiments keep artifacts behind the proxy."""
-    if backend == "sqlite":
-        path = directory / "mltrail.db"
-        shutil.copyfile(template, path)
-        store = SqlStore(f"sqlite:///{path}", artifact_root=PROXY_ROOT)
-    else:
-        database = databases.get(f"{backend}:server")
-        if database is None:
-            database = ServerDatabase(backend, os.environ[SERVER_VARIABLES[backend]])
-            databases[f"{backend}:server"] = database
-        store = SqlStore(database.uri, artifact_root=PROXY_ROOT)
-    empty_database(store, PROXY_ROOT)
-    return store
 
 
 @pytest.fixture(params=BACKENDS, ids=BACKENDS)
@@ -57,8 +29,13 @@ def store(
     server_databases: dict[str, ServerDatabase],
 ) -> Iterator[SqlStore]:
     """An empty store on every backend, with ``mlflow-artifacts:`` as artifact root."""
-    store = open_server_store(
-        request.param, server_databases, tmp_path, sqlite_template
+    store = open_empty_store(
+        request.param,
+        server_databases,
+        tmp_path,
+        sqlite_template,
+        slot="server",
+        artifact_root=PROXY_ROOT,
     )
     yield store
     store.close()
@@ -67,7 +44,9 @@ def store(
 @pytest.fixture
 def sqlite_store(tmp_path: Path, sqlite_template: Path) -> Iterator[SqlStore]:
     """The same on SQLite only, for tests that need no other backend."""
-    store = open_server_store("sqlite", {}, tmp_path, sqlite_template)
+    store = open_empty_store(
+        "sqlite", {}, tmp_path, sqlite_template, artifact_root=PROXY_ROOT
+    )
     yield store
     store.close()
 
@@ -88,17 +67,4 @@ def app(store: SqlStore, settings: ServerSettings) -> Starlette:
 def client(app: Starlette) -> Iterator[TestClient]:
     """A test client of ``app`` that sends ``Host: localhost``."""
     with TestClient(app, base_url="http://localhost") as client:
-        yield client
-
-
-@pytest.fixture
-def sqlite_app(sqlite_store: SqlStore, settings: ServerSettings) -> Starlette:
-    """The server's app on SQLite only."""
-    return create_app(sqlite_store, settings=settings)
-
-
-@pytest.fixture
-def sqlite_client(sqlite_app: Starlette) -> Iterator[TestClient]:
-    """A test client of ``sqlite_app``."""
-    with TestClient(sqlite_app, base_url="http://localhost") as client:
         yield client
