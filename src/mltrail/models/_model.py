@@ -408,12 +408,12 @@ def local_artifact_directory(artifact_uri: str, artifact_path: str) -> Path | No
     Local artifacts are written and read in place, without a copy; the path goes
     through the store's one resolver, which refuses to leave the run's root.
     """
-    from mltrail.store._artifacts import artifact_root_path, resolve_artifact_path
+    from mltrail.store._artifacts import local_artifact_path
 
     scheme = urlparse(artifact_uri).scheme
     if scheme not in ("", "file") and len(scheme) != 1:  # one letter: a drive
         return None
-    return resolve_artifact_path(artifact_root_path(artifact_uri), artifact_path)
+    return local_artifact_path(artifact_uri, artifact_path)
 
 
 def _local_directory(uri: str) -> Path | None:

@@ -182,7 +182,12 @@ def log_model(
     artifact_uri = client.get_run(run_id).info.artifact_uri
     target = local_artifact_directory(artifact_uri, artifact_path)
     if target is not None:
-        return save_model_directory(sk_model, target, **options)
+        from mltrail.store._artifacts import publish_directory
+
+        # Saved aside, then renamed into the run: a killed process leaves no half model.
+        return publish_directory(
+            target, lambda local: save_model_directory(sk_model, local, **options)
+        )
     with tempfile.TemporaryDirectory(prefix="mltrail-model-") as temporary:
         local = Path(temporary) / "model"
         info = save_model_directory(sk_model, local, **options)

@@ -1,132 +1,136 @@
-"""Run files on the local disk, and the one function that maps artifact paths to files.
+"""Run files on the local disk: written atomically, never through a link out of root.
 
-Every run-relative path that reaches the filesystem goes through
-``resolve_artifact_path``, which refuses anything that could leave the run's root.
+Every path goes through ``resolve_artifact_path`` (``_paths.py``), checked from the
+trusted root down: the store's artifact root when the run lives under it, else the
+run's experiment folder. A write goes to a file in a staging folder beside the
+experiments (``.mltrail-staging``, never inside a run), then is renamed into
+place, so a killed process never leaves a truncated file under an artifact's name,
+and no name a user may choose is taken. Files are created with mode 0666 masked by
+the umask, like any file the user writes.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import re
 import shutil
 import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from typing import BinaryIO, TypeVar
+from urllib.parse import urlparse
 
 from mltrail._entities import FileInfo
 from mltrail._errors import InvalidValueError, NotFoundError
 from mltrail.store._base import ArtifactStore
+from mltrail.store._paths import (
+    PATH_HINT,
+    artifact_root_path,
+    check_relative_path,
+    is_inside,
+    resolve_artifact_path,
+    translate_os_error,
+)
 
 __all__ = [
+    "STAGING_NAME",
     "LocalArtifactStore",
     "artifact_root_path",
+    "local_artifact_path",
     "open_artifact_store",
+    "publish_directory",
     "resolve_artifact_path",
 ]
 
-_PATH_HINT = "Use a relative path with '/' separators, such as 'plots/roc.png'."
+T = TypeVar("T")
+
+#: The folder, beside experiment folders, where files are written before a rename.
+STAGING_NAME = ".mltrail-staging"
+_RUN_ID = re.compile(r"[0-9a-f]{32}")
 _DRIVE = re.compile(r"^[A-Za-z]:")
-_MAX_DECODE_ROUNDS = 5
+_CHUNK = 1024 * 1024
+_OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 
 
-def _decoded_forms(path: str) -> list[str]:
-    """Return ``path`` and its percent-decodings, until they stop changing."""
-    forms = [path]
-    for _ in range(_MAX_DECODE_ROUNDS):
-        decoded = unquote(forms[-1])
-        if decoded == forms[-1]:
-            break
-        forms.append(decoded)
-    return forms
+@dataclass(frozen=True, slots=True)
+class _Location:
+    """Where a run's files are: the trusted root and the run's parts below it."""
+
+    base: str
+    prefix: tuple[str, ...]
+    staging: str
 
 
-def _check_relative(path: str) -> list[str]:
-    """Return the parts of a relative artifact path, or raise InvalidValueError."""
-    for form in _decoded_forms(path):
-        if "\x00" in form:
-            raise InvalidValueError(
-                "artifact path", path, "free of NUL bytes", _PATH_HINT
-            )
-        if "\\" in form:
-            raise InvalidValueError(
-                "artifact path", path, "free of backslashes", _PATH_HINT
-            )
-        if form.startswith("/") or _DRIVE.match(form):
-            raise InvalidValueError(
-                "artifact path", path, "a relative path", _PATH_HINT
-            )
-        if ".." in form.split("/"):
-            raise InvalidValueError(
-                "artifact path", path, "a path that stays inside the run", _PATH_HINT
-            )
-    return [part for part in path.split("/") if part not in ("", ".")]
+@contextlib.contextmanager
+def _file_errors(path: str | None) -> Iterator[None]:
+    """Turn a failed file operation into mltrail's error naming ``path``."""
+    try:
+        yield
+    except OSError as error:
+        raise translate_os_error(error, path) from error
 
 
-def resolve_artifact_path(root: str | os.PathLike[str], path: str | None) -> Path:
-    """Return the file that the run-relative ``path`` names under ``root``.
-
-    This is the only way a path from a user or a request reaches the filesystem.
-
-    Parameters
-    ----------
-    root : str or os.PathLike
-        The run's artifact directory.
-    path : str or None
-        A relative path with ``/`` separators; None or ``""`` names the root itself.
-
-    Returns
-    -------
-    pathlib.Path
-        The absolute path, with symlinks resolved, inside ``root``.
-
-    Raises
-    ------
-    InvalidValueError
-        If ``path`` is not a str, is absolute, contains ``..`` (also percent-encoded),
-        a backslash or a NUL byte, or leads through a symlink outside ``root``.
-
-    Examples
-    --------
-    >>> from mltrail.store._artifacts import resolve_artifact_path
-    >>> resolve_artifact_path("/data/run", "plots/roc.png").as_posix()
-    '/data/run/plots/roc.png'
-    >>> resolve_artifact_path("/data/run", "../secret")
-    Traceback (most recent call last):
-    ...
-    mltrail._errors.InvalidValueError: artifact path must be a path that stays inside the run; got '../secret'. Use a relative path with '/' separators, such as 'plots/roc.png'.
-    """  # noqa: E501
+def _user_parts(path: str | None) -> list[str]:
     if path is not None and not isinstance(path, str):
-        raise InvalidValueError("artifact path", path, "a str or None", _PATH_HINT)
-    parts = _check_relative(path) if path else []
-    real_root = os.path.realpath(root)
-    candidate = os.path.realpath(os.path.join(real_root, *parts))
-    if candidate != real_root and not candidate.startswith(real_root + os.sep):
-        raise InvalidValueError(
-            "artifact path",
-            path,
-            "a path that stays inside the run",
-            "It leads through a symlink that points outside the artifact root.",
-        )
-    return Path(candidate)
+        raise InvalidValueError("artifact path", path, "a str or None", PATH_HINT)
+    return check_relative_path(path) if path else []
 
 
-def artifact_root_path(artifact_uri: str) -> Path:
-    """Return the local directory of a ``file://`` URI or a plain path."""
-    if artifact_uri.startswith("file:"):
-        parsed = urlparse(artifact_uri)
-        if parsed.netloc not in ("", "localhost"):
-            raise InvalidValueError(
-                "artifact URI",
-                artifact_uri,
-                "a file:// URI of this machine",
-                "Use file:///absolute/path.",
-            )
-        return Path(os.path.abspath(unquote(parsed.path)))
-    return Path(os.path.abspath(artifact_uri))
+def _write_atomically(
+    target: Path, staging: Path, fill: Callable[[BinaryIO], object]
+) -> None:
+    """Write a file under a temporary name in ``staging``, then rename it to target."""
+    staging.mkdir(parents=True, exist_ok=True)
+    temporary = staging / f"{uuid.uuid4().hex}.part"
+    # os.open with 0o666 lets the umask decide the mode, as for any file the user
+    # writes (tempfile.mkstemp would make it owner-only).
+    handle = os.open(temporary, _OPEN_FLAGS, 0o666)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            fill(file)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
-def _relative(root: Path, path: Path) -> str:
-    return path.relative_to(root).as_posix()
+def _copy_from(source: Path) -> Callable[[BinaryIO], object]:
+    def fill(file: BinaryIO) -> None:
+        with open(source, "rb") as origin:
+            shutil.copyfileobj(origin, file, _CHUNK)
+
+    return fill
+
+
+def _walk(top: Path, inside: str | None) -> Iterator[tuple[tuple[str, ...], Path]]:
+    """Yield (relative parts, real path) of every folder and file below ``top``.
+
+    Symlinks are followed once each (loops are cut); with ``inside`` set, a link
+    whose target is outside that real folder is skipped, as if it did not exist.
+    Folders come before their contents.
+    """
+    seen = {os.path.realpath(top)}
+    pending: list[tuple[tuple[str, ...], str]] = [((), os.path.realpath(top))]
+    while pending:
+        parts, directory = pending.pop()
+        for entry in sorted(os.scandir(directory), key=lambda entry: entry.name):
+            real = os.path.realpath(entry.path)
+            if inside is not None and not is_inside(inside, real):
+                continue
+            relative = (*parts, entry.name)
+            if os.path.isdir(real):
+                if real in seen:
+                    continue
+                seen.add(real)
+                yield relative, Path(real)
+                pending.append((relative, real))
+            elif os.path.isfile(real):
+                yield relative, Path(real)
 
 
 class LocalArtifactStore:
@@ -135,16 +139,106 @@ class LocalArtifactStore:
     ``artifact_uri`` is an absolute path or a ``file://`` URI: a run's
     ``info.artifact_uri``. All methods follow the ``ArtifactStore`` protocol.
 
+    Parameters
+    ----------
+    root : str or os.PathLike or None, default=None
+        The store's artifact root. Runs below it are checked from it down, so a
+        symlinked experiment or ``artifacts`` folder cannot lead out of it; other
+        runs are checked from their experiment's folder down.
+
     Examples
     --------
     >>> from mltrail.store._artifacts import LocalArtifactStore
-    >>> store = LocalArtifactStore()
-    >>> store.write_bytes("file:///tmp/mltrail-doc/run", "notes/a.txt", b"hi")
-    >>> [f.path for f in store.list("/tmp/mltrail-doc/run")]
+    >>> store = LocalArtifactStore("/tmp/mltrail-doc")
+    >>> run = "file:///tmp/mltrail-doc/0/0123456789abcdef0123456789abcdef/artifacts"
+    >>> store.write_bytes(run, "notes/a.txt", b"hi")
+    >>> [f.path for f in store.list(run)]
     ['notes']
-    >>> store.read_bytes("/tmp/mltrail-doc/run", "notes/a.txt")
+    >>> store.read_bytes(run, "notes/a.txt")
     b'hi'
     """
+
+    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+        self.root = None if root is None else os.path.abspath(os.fspath(root))
+
+    def _locate(self, artifact_uri: str) -> _Location:
+        run_root = os.fspath(artifact_root_path(artifact_uri))
+        if self.root is not None and is_inside(self.root, run_root):
+            relative = os.path.relpath(run_root, self.root)
+            prefix = () if relative == "." else tuple(relative.split(os.sep))
+            return _Location(self.root, prefix, os.path.join(self.root, STAGING_NAME))
+        parent, name = os.path.split(run_root)
+        experiment, run_id = os.path.split(parent)
+        if name == "artifacts" and _RUN_ID.fullmatch(run_id):
+            return _Location(
+                experiment,
+                (run_id, name),
+                os.path.join(experiment, STAGING_NAME),
+            )
+        return _Location(
+            run_root, (), os.path.join(os.path.dirname(run_root), STAGING_NAME)
+        )
+
+    def _resolve(self, location: _Location, parts: list[str]) -> Path:
+        joined = "/".join([*location.prefix, *parts])
+        return resolve_artifact_path(location.base, joined or None)
+
+    def _staging(self, location: _Location) -> Path:
+        if os.path.dirname(location.staging) == location.base:
+            return resolve_artifact_path(location.base, STAGING_NAME)
+        return Path(location.staging)
+
+    def _write(
+        self, location: _Location, target: Path, fill: Callable[[BinaryIO], object]
+    ) -> None:
+        if target.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "Is a directory", str(target))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomically(target, self._staging(location), fill)
+
+    def local_path(self, artifact_uri: str, path: str | None) -> Path:
+        """Return the checked local path of a run-relative ``path``.
+
+        For code that writes or reads a run's files in place (such as a model
+        saved straight into the run); it goes through the same resolver.
+
+        Parameters
+        ----------
+        artifact_uri : str
+            The run's artifact URI.
+        path : str or None
+            The run-relative path; None for the run's root.
+
+        Returns
+        -------
+        pathlib.Path
+            The real path, inside the trusted root; it may not exist yet.
+
+        Raises
+        ------
+        InvalidValueError
+            If ``path`` is unsafe, or leads through a link out of the root.
+        """
+        return self._resolve(self._locate(artifact_uri), _user_parts(path))
+
+    def staging_directory(self, artifact_uri: str) -> Path:
+        """Return the run's staging folder: on the run's disk, outside its files.
+
+        Parameters
+        ----------
+        artifact_uri : str
+            The run's artifact URI.
+
+        Returns
+        -------
+        pathlib.Path
+            A folder (created if needed) where files can be prepared, then renamed
+            into the run with ``os.replace``.
+        """
+        staging = self._staging(self._locate(artifact_uri))
+        with _file_errors(None):
+            staging.mkdir(parents=True, exist_ok=True)
+        return staging
 
     def log_file(
         self, artifact_uri: str, local_path: Path, artifact_path: str | None = None
@@ -165,7 +259,10 @@ class LocalArtifactStore:
         NotFoundError
             If ``local_path`` is not an existing file.
         InvalidValueError
-            If ``artifact_path`` is unsafe.
+            If ``artifact_path`` is unsafe, or a file stands where a folder of it
+            should be.
+        StoreError
+            If the disk is full, read-only or not writable.
         """
         source = Path(local_path)
         if not source.is_file():
@@ -174,17 +271,20 @@ class LocalArtifactStore:
                 str(source),
                 "Pass the path of an existing file; use log_artifacts for a directory.",
             )
-        root = artifact_root_path(artifact_uri)
-        directory = resolve_artifact_path(root, artifact_path)
-        name = f"{artifact_path}/{source.name}" if artifact_path else source.name
-        target = resolve_artifact_path(root, name)
-        directory.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+        location = self._locate(artifact_uri)
+        parts = [*_user_parts(artifact_path), source.name]
+        name = "/".join(parts)
+        target = self._resolve(location, parts)
+        with _file_errors(name):
+            self._write(location, target, _copy_from(source))
 
     def log_dir(
         self, artifact_uri: str, local_dir: Path, artifact_path: str | None = None
     ) -> None:
         """Copy a local directory's contents under ``artifact_path`` of the run.
+
+        Every target is checked before the first file is written, and each file is
+        written atomically.
 
         Parameters
         ----------
@@ -200,7 +300,10 @@ class LocalArtifactStore:
         NotFoundError
             If ``local_dir`` is not an existing directory.
         InvalidValueError
-            If ``artifact_path`` is unsafe.
+            If ``artifact_path`` is unsafe, or a target leads through a link out
+            of the root; nothing is written.
+        StoreError
+            If the disk is full, read-only or not writable.
         """
         source = Path(local_dir)
         if not source.is_dir():
@@ -209,9 +312,27 @@ class LocalArtifactStore:
                 str(source),
                 "Pass an existing directory; use log_artifact for a single file.",
             )
-        target = resolve_artifact_path(artifact_root_path(artifact_uri), artifact_path)
-        target.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(source, target, dirs_exist_ok=True)
+        location = self._locate(artifact_uri)
+        prefix = _user_parts(artifact_path)
+        with _file_errors(artifact_path):
+            entries = list(_walk(source, None))
+        plan = [
+            (
+                "/".join([*prefix, *parts]),
+                real,
+                self._resolve(location, [*prefix, *parts]),
+            )
+            for parts, real in entries
+        ]
+        top = self._resolve(location, prefix)
+        with _file_errors(artifact_path):
+            top.mkdir(parents=True, exist_ok=True)
+        for name, real, target in plan:
+            with _file_errors(name):
+                if real.is_dir():
+                    target.mkdir(parents=True, exist_ok=True)
+                else:
+                    self._write(location, target, _copy_from(real))
 
     def write_bytes(self, artifact_uri: str, path: str, data: bytes) -> None:
         """Write ``data`` to the file at ``path`` of the run, atomically.
@@ -228,25 +349,31 @@ class LocalArtifactStore:
         Raises
         ------
         InvalidValueError
-            If ``path`` is empty or unsafe.
+            If ``path`` is empty, unsafe or an existing directory, or ``data`` is
+            not bytes.
+        StoreError
+            If the disk is full, read-only or not writable.
         """
-        if not path or not _check_relative(path):
+        if not isinstance(path, str) or not path or not check_relative_path(path):
             raise InvalidValueError(
-                "artifact file", path, "a non-empty relative file path", _PATH_HINT
+                "artifact file", path, "a non-empty relative file path", PATH_HINT
             )
-        target = resolve_artifact_path(artifact_root_path(artifact_uri), path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(handle, "wb") as file:
-                file.write(data)
-            os.replace(temporary, target)
-        except BaseException:
-            os.unlink(temporary)
-            raise
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise InvalidValueError(
+                "artifact content",
+                type(data).__name__,
+                "bytes",
+                "Encode text first, such as text.encode('utf-8').",
+            )
+        location = self._locate(artifact_uri)
+        target = self._resolve(location, _user_parts(path))
+        with _file_errors(path):
+            self._write(location, target, lambda file: file.write(data))
 
     def list(self, artifact_uri: str, path: str | None = None) -> list[FileInfo]:
         """List one directory level; paths in the result are run-relative.
+
+        A symlink whose target is outside the root is left out, as if absent.
 
         Parameters
         ----------
@@ -260,23 +387,32 @@ class LocalArtifactStore:
         list of FileInfo
             Sorted by path; empty if ``path`` is not a directory.
         """
-        root = Path(os.path.realpath(artifact_root_path(artifact_uri)))
-        directory = resolve_artifact_path(root, path)
-        if not directory.is_dir():
-            return []
+        location = self._locate(artifact_uri)
+        parts = _user_parts(path)
+        directory = self._resolve(location, parts)
+        real_base = os.path.realpath(location.base)
         infos = []
-        for entry in sorted(os.scandir(directory), key=lambda entry: entry.name):
-            if entry.name.startswith(".tmp-"):
-                continue
-            relative = _relative(root, directory / entry.name)
-            if entry.is_dir():
-                infos.append(FileInfo(relative, True, None))
-            else:
-                infos.append(FileInfo(relative, False, entry.stat().st_size))
+        with _file_errors(path):
+            if not directory.is_dir():
+                return []
+            for entry in sorted(os.scandir(directory), key=lambda entry: entry.name):
+                if entry.name == STAGING_NAME and str(directory) == real_base:
+                    continue
+                real = os.path.realpath(entry.path)
+                if not is_inside(real_base, real):
+                    continue
+                relative = "/".join([*parts, entry.name])
+                if os.path.isdir(real):
+                    infos.append(FileInfo(relative, True, None))
+                elif os.path.isfile(real):
+                    infos.append(FileInfo(relative, False, os.stat(real).st_size))
         return infos
 
     def download(self, artifact_uri: str, path: str, dst_path: Path) -> Path:
         """Copy a file or directory of the run into ``dst_path``.
+
+        Links whose target is outside the root are not copied; every file is
+        written under a temporary name, then renamed.
 
         Parameters
         ----------
@@ -297,19 +433,26 @@ class LocalArtifactStore:
         NotFoundError
             If the run has no artifact at ``path``.
         """
-        root = artifact_root_path(artifact_uri)
-        source = resolve_artifact_path(root, path)
+        location = self._locate(artifact_uri)
+        parts = _user_parts(path)
+        source = self._resolve(location, parts)
         if not source.exists():
             raise NotFoundError(
                 "artifact", path, "List the run's artifacts with list_artifacts."
             )
-        parts = _check_relative(path) if path else []
         target = Path(dst_path).joinpath(*parts)
-        if source.is_dir():
-            shutil.copytree(source, target, dirs_exist_ok=True)
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target)
+        with _file_errors(path):
+            if not source.is_dir():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                _write_atomically(target, target.parent, _copy_from(source))
+                return target
+            target.mkdir(parents=True, exist_ok=True)
+            for relative, real in _walk(source, os.path.realpath(location.base)):
+                destination = target.joinpath(*relative)
+                if real.is_dir():
+                    destination.mkdir(parents=True, exist_ok=True)
+                else:
+                    _write_atomically(destination, destination.parent, _copy_from(real))
         return target
 
     def read_bytes(self, artifact_uri: str, path: str) -> bytes:
@@ -332,24 +475,29 @@ class LocalArtifactStore:
         NotFoundError
             If there is no file at ``path``.
         """
-        source = resolve_artifact_path(artifact_root_path(artifact_uri), path)
+        source = self._resolve(self._locate(artifact_uri), _user_parts(path))
         if not source.is_file():
             raise NotFoundError(
                 "artifact file", path, "List the run's artifacts with list_artifacts."
             )
-        return source.read_bytes()
+        with _file_errors(path):
+            return source.read_bytes()
 
 
-_LOCAL = LocalArtifactStore()
+_local_stores: dict[str | None, LocalArtifactStore] = {}
 
 
-def open_artifact_store(artifact_uri: str) -> ArtifactStore:
+def open_artifact_store(
+    artifact_uri: str, *, root: str | os.PathLike[str] | None = None
+) -> ArtifactStore:
     """Return the artifact store that serves ``artifact_uri``, chosen by its scheme.
 
     Parameters
     ----------
     artifact_uri : str
         A run's ``info.artifact_uri``: a local path or a ``file://`` URI.
+    root : str or os.PathLike or None, default=None
+        The tracking store's artifact root, from which local paths are checked.
 
     Returns
     -------
@@ -369,7 +517,11 @@ def open_artifact_store(artifact_uri: str) -> ArtifactStore:
     """
     scheme = urlparse(artifact_uri).scheme
     if scheme in ("", "file") or _DRIVE.match(artifact_uri):
-        return _LOCAL
+        key = None if root is None else os.path.abspath(os.fspath(root))
+        store = _local_stores.get(key)
+        if store is None:
+            store = _local_stores.setdefault(key, LocalArtifactStore(key))
+        return store
     raise InvalidValueError(
         "artifact URI",
         artifact_uri,
@@ -377,3 +529,110 @@ def open_artifact_store(artifact_uri: str) -> ArtifactStore:
         f"Artifact stores for {scheme}:// are not available in this version; "
         "set MLTRAIL_ARTIFACT_ROOT to a local directory.",
     )
+
+
+def _current_root() -> str | None:
+    """Return the artifact root of the store at the current tracking URI, if any."""
+    from mltrail._config import get_tracking_uri
+    from mltrail.store._open import open_store
+
+    try:
+        return open_store(get_tracking_uri()).artifact_root
+    except InvalidValueError:  # a tracking URI without a local store
+        return None
+
+
+def local_artifact_path(
+    artifact_uri: str, path: str | None, *, root: str | None = None
+) -> Path:
+    """Return the checked local path of a run's file, for code that works in place.
+
+    Parameters
+    ----------
+    artifact_uri : str
+        The run's artifact URI (a local path or ``file://`` URI).
+    path : str or None
+        The run-relative path.
+    root : str or None, default=None
+        The tracking store's artifact root; None for the store at the current
+        tracking URI.
+
+    Returns
+    -------
+    pathlib.Path
+        The real path inside the trusted root; it may not exist yet.
+
+    Raises
+    ------
+    InvalidValueError
+        If ``path`` is unsafe or leads through a link out of the root.
+
+    Examples
+    --------
+    >>> from mltrail.store._artifacts import local_artifact_path
+    >>> uri = "/tmp/mltrail-doc/0/0123456789abcdef0123456789abcdef/artifacts"
+    >>> local_artifact_path(uri, "model", root="/tmp/mltrail-doc").name
+    'model'
+    """
+    store = LocalArtifactStore(_current_root() if root is None else root)
+    return store.local_path(artifact_uri, path)
+
+
+def publish_directory(target: Path, write: Callable[[Path], T]) -> T:
+    """Fill a new folder with ``write(folder)``, then rename it to ``target`` at once.
+
+    A process killed meanwhile leaves nothing under ``target`` (a model directory
+    is either whole or absent). The folder is prepared in the staging folder of the
+    run that ``target`` belongs to, else beside ``target`` under a hidden name.
+
+    Parameters
+    ----------
+    target : pathlib.Path
+        A checked path (see ``local_artifact_path``) that does not exist yet, or an
+        empty directory.
+    write : callable
+        Called with the folder to fill; its result is returned.
+
+    Returns
+    -------
+    object
+        What ``write`` returned.
+
+    Raises
+    ------
+    InvalidValueError
+        If ``target`` exists and is not an empty directory.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from mltrail.store._artifacts import publish_directory
+    >>> target = Path("/tmp/mltrail-doc/0/0123456789abcdef0123456789abcdef/artifacts/m")
+    >>> publish_directory(target, lambda d: (d.mkdir(), (d / "a").write_text("a"))[1])
+    1
+    >>> sorted(p.name for p in target.iterdir())
+    ['a']
+    """
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise InvalidValueError(
+            "path",
+            str(target),
+            "a directory that does not exist yet, or an empty one",
+            "Choose a new path; mltrail never overwrites a saved model.",
+        )
+    staging = target.parent
+    for folder in target.parents:
+        if folder.name == "artifacts" and _RUN_ID.fullmatch(folder.parent.name):
+            staging = folder.parent.parent / STAGING_NAME
+            break
+    with _file_errors(target.name):
+        staging.mkdir(parents=True, exist_ok=True)
+        temporary = Path(tempfile.mkdtemp(prefix=".mltrail-", dir=staging))
+    try:
+        result = write(temporary / target.name)
+        with _file_errors(target.name):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(temporary / target.name, target)
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+    return result

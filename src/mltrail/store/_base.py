@@ -34,6 +34,10 @@ class Store(Protocol):
     ids are 32-character uuid4 hex. Times are milliseconds since the epoch.
     """
 
+    #: Where experiments created without a location keep their runs' files, as
+    #: ``<artifact_root>/<experiment_id>``; artifact paths are checked from it down.
+    artifact_root: str
+
     def create_experiment(
         self,
         name: str,

@@ -31,7 +31,7 @@ class ArtifactsMixin(ClientBase):
             uri = self._artifact_uris[run_id] = self._store.get_run(
                 run_id
             ).info.artifact_uri
-        return open_artifact_store(uri), uri
+        return open_artifact_store(uri, root=self._store.artifact_root), uri
 
     def log_artifact(
         self,
