@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -531,6 +534,18 @@ store.{call}
 """
 
 
+def _kill_when_half_done(script: str, *args: str) -> None:
+    """Run ``script`` in a child, SIGKILL it once it prints 'half', and reap it."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", script, *args], stdout=subprocess.PIPE, text=True
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline() == "half\n"
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=30)
+    child.stdout.close()
+
+
 @pytest.mark.parametrize(
     "call",
     [
@@ -684,19 +699,6 @@ publish_directory(Path(sys.argv[1]), write)
 
 
 def test_sigkill_mid_publish_leaves_no_half_model(run_uri: str) -> None:
-    import signal
-    import subprocess
-    import sys
-
     target = Path(run_uri) / "model"
-    child = subprocess.Popen(
-        [sys.executable, "-c", KILL_MID_PUBLISH, str(target)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert child.stdout is not None
-    assert child.stdout.readline() == "half\n"
-    child.send_signal(signal.SIGKILL)
-    child.wait(timeout=30)
-    child.stdout.close()
+    _kill_when_half_done(KILL_MID_PUBLISH, str(target))
     assert not target.exists()
