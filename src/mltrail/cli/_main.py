@@ -10,6 +10,7 @@ from mltrail._errors import MltrailError
 from mltrail._version import __version__
 from mltrail.cli._experiments import experiments
 from mltrail.cli._runs import runs
+from mltrail.cli._server import server
 
 if TYPE_CHECKING:
     from mltrail.tracking import TrackingClient
@@ -68,6 +69,7 @@ def cli(ctx: click.Context, tracking_uri: str | None) -> None:
 
 cli.add_command(experiments)
 cli.add_command(runs)
+cli.add_command(server)
 
 
 def main() -> None:

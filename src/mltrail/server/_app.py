@@ -31,7 +31,11 @@ __all__ = ["ROUTE_PROVIDERS", "create_app"]
 
 # "module:function" of every route provider, in matching order. Add a line here to
 # serve more routes (the UI's catch-all pages come last).
-ROUTE_PROVIDERS: tuple[str, ...] = ("mltrail.server._core:routes",)
+ROUTE_PROVIDERS: tuple[str, ...] = (
+    "mltrail.server._core:routes",
+    "mltrail.server._experiments:routes",
+    "mltrail.server._runs:routes",
+)
 
 RouteProvider = Callable[[ServerContext], Sequence[BaseRoute]]
 

@@ -25,6 +25,7 @@ from mltrail.server._policy import Policy, PolicyRoute, User, current_user
 __all__ = [
     "API_PREFIXES",
     "Call",
+    "Handler",
     "Message",
     "api_routes",
     "json_response",

@@ -79,6 +79,10 @@ class Store(Protocol):
         """Rename, delete or restore an experiment (``lifecycle_stage``), or tag it."""
         ...
 
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        """Remove a tag from an experiment; NotFoundError if it has no such tag."""
+        ...
+
     def create_run(
         self,
         experiment_id: str,

@@ -25,6 +25,7 @@ from mltrail.store import _schema as schema
 from mltrail.store import _search as search
 from mltrail.store._schema import (
     MAX_NAME_LENGTH,
+    hash_key,
 )
 from mltrail.store._sql_statements import (
     SqlStatements,
@@ -33,6 +34,7 @@ from mltrail.store._sql_statements import (
 from mltrail.store._sql_transactions import _RetryError
 from mltrail.store._values import (
     check_experiment_id,
+    check_key,
     check_max_results,
     check_stage,
     check_str,
@@ -356,6 +358,58 @@ class ExperimentsMixin(SqlStatements):
             except IntegrityError:
                 raise _RetryError from None
             self._write_experiment_tags(conn, number, tag_rows)
+
+        self._write(work)
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        """Remove a tag from an experiment.
+
+        Parameters
+        ----------
+        experiment_id : str
+            The experiment's id.
+        key : str
+            The tag's key.
+
+        Raises
+        ------
+        NotFoundError
+            If the experiment does not exist or has no such tag.
+
+        Examples
+        --------
+        >>> from mltrail import RunTag
+        >>> from mltrail.store import SqlStore
+        >>> store = SqlStore("sqlite:///mltrail.db", artifact_root="mltrail-artifacts")
+        >>> store.update_experiment("0", tags=[RunTag("team", "risk")])
+        >>> store.delete_experiment_tag("0", "team")
+        >>> store.get_experiment("0").tags
+        {}
+        >>> store.close()
+        """
+        number = check_experiment_id(experiment_id)
+        key_hash = hash_key(check_key("tag key", key))
+        table = schema.experiment_tags
+
+        def work(conn: Connection) -> None:
+            result = conn.execute(
+                table.delete().where(
+                    table.c.experiment_id == number, table.c.key_hash == key_hash
+                )
+            )
+            if result.rowcount == 0:
+                if not self._load_experiments(
+                    conn, schema.experiments.c.experiment_id == number
+                ):
+                    raise NotFoundError(
+                        "experiment", experiment_id, "See search_experiments()."
+                    )
+                raise NotFoundError(
+                    "experiment tag",
+                    key,
+                    f"Experiment {experiment_id!r} has no such tag; "
+                    "see get_experiment().",
+                )
 
         self._write(work)
 

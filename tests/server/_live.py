@@ -1,0 +1,117 @@
+"""Real ``mltrail server`` processes on 127.0.0.1, on free ports, always stopped."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+STARTUP_TIMEOUT = 60.0
+
+
+def free_port() -> int:
+    """Return a TCP port that is free on 127.0.0.1 now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    """A running server: its URL, its process and where its log goes."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+    directory: Path
+
+    def read_log(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"server exited with {process.returncode}:\n{log.read_text()}"
+            )
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:  # noqa: S310 - a local URL
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.05)
+    raise RuntimeError(
+        f"server not healthy after {STARTUP_TIMEOUT} s:\n{log.read_text()}"
+    )
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop the server and its workers: SIGINT to the group, then SIGKILL."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=15)
+
+
+@contextmanager
+def live_server(
+    directory: Path,
+    *,
+    args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    backend_store_uri: str | None = None,
+) -> Iterator[LiveServer]:
+    """Run ``mltrail server`` in ``directory`` until the block ends."""
+    directory.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log = directory / "server.log"
+    command = [
+        sys.executable,
+        "-m",
+        "mltrail.cli",
+        "server",
+        "--port",
+        str(port),
+        "--backend-store-uri",
+        backend_store_uri or f"sqlite:///{directory / 'mltrail.db'}",
+        "--artifacts-destination",
+        str(directory / "artifacts"),
+        *args,
+    ]
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("MLTRAIL_", "MLFLOW_"))
+        or key.startswith("MLTRAIL_TEST_")
+    }
+    environment.update(env or {})
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command,
+            cwd=directory,
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(url, process, log)
+        yield LiveServer(url, process, log, directory)
+    finally:
+        stop(process)
