@@ -35,6 +35,7 @@ ROUTE_PROVIDERS: tuple[str, ...] = (
     "mltrail.server._core:routes",
     "mltrail.server._experiments:routes",
     "mltrail.server._runs:routes",
+    "mltrail.server._artifacts:routes",
 )
 
 RouteProvider = Callable[[ServerContext], Sequence[BaseRoute]]
@@ -107,10 +108,12 @@ def create_app(
     """
     settings = settings or ServerSettings()
     destination = settings.artifacts_destination
+    if "://" not in destination:
+        destination = os.path.abspath(destination)
     if artifact_store is None:
         from mltrail.store._artifacts import open_artifact_store
 
-        artifact_store = open_artifact_store(destination)
+        artifact_store = open_artifact_store(destination, root=destination)
     context = ServerContext(
         store=store,
         artifact_store=artifact_store,

@@ -49,17 +49,15 @@ def check_exposure(settings: ServerSettings) -> None:
 
 def build_app(settings: ServerSettings) -> Starlette:
     """Open the stores that ``settings`` names and build the app on them."""
-    from mltrail.store._artifacts import open_artifact_store
     from mltrail.store._sql import SqlStore
 
     store = SqlStore(settings.backend_store_uri, artifact_root=settings.artifact_root)
-    artifact_store = open_artifact_store(settings.artifacts_destination)
     authenticator = None
     if settings.is_auth_enabled:
         raise InvalidValueError(
             "auth", settings.auth, "'none' in this version", "Basic auth comes next."
         )
-    return create_app(store, artifact_store, settings, authenticator=authenticator)
+    return create_app(store, settings=settings, authenticator=authenticator)
 
 
 def _settings_to_json(settings: ServerSettings) -> str:

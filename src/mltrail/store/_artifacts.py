@@ -18,7 +18,7 @@ import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, TypeVar
@@ -365,10 +365,126 @@ class LocalArtifactStore:
                 "bytes",
                 "Encode text first, such as text.encode('utf-8').",
             )
+        self.write_stream(artifact_uri, path, [data])
+
+    def write_stream(
+        self, artifact_uri: str, path: str, chunks: Iterable[bytes]
+    ) -> int:
+        """Write the file at ``path`` of the run from ``chunks``, atomically.
+
+        Only one chunk is held at a time, so a file of any size streams through.
+
+        Parameters
+        ----------
+        artifact_uri : str
+            The run's artifact URI.
+        path : str
+            The run-relative file path.
+        chunks : iterable of bytes
+            The content, in order.
+
+        Returns
+        -------
+        int
+            The number of bytes written.
+
+        Raises
+        ------
+        InvalidValueError
+            If ``path`` is empty, unsafe or an existing directory.
+        StoreError
+            If the disk is full, read-only or not writable.
+        """
+        if not isinstance(path, str) or not path or not check_relative_path(path):
+            raise InvalidValueError(
+                "artifact file", path, "a non-empty relative file path", PATH_HINT
+            )
         location = self._locate(artifact_uri)
         target = self._resolve(location, _user_parts(path))
+        size = 0
+
+        def fill(file: BinaryIO) -> None:
+            nonlocal size
+            for chunk in chunks:
+                file.write(chunk)
+                size += len(chunk)
+
         with _file_errors(path):
-            self._write(location, target, lambda file: file.write(data))
+            self._write(location, target, fill)
+        return size
+
+    def open_stream(
+        self, artifact_uri: str, path: str, chunk_size: int = _CHUNK
+    ) -> tuple[int, Iterator[bytes]]:
+        """Open one file of the run for reading in chunks.
+
+        Parameters
+        ----------
+        artifact_uri : str
+            The run's artifact URI.
+        path : str
+            The run-relative file path.
+        chunk_size : int, default=1048576
+            The size of each chunk but the last.
+
+        Returns
+        -------
+        tuple of (int, iterator of bytes)
+            The file's size, and its content; the file is closed when the iterator
+            is exhausted or closed.
+
+        Raises
+        ------
+        NotFoundError
+            If there is no file at ``path``.
+        """
+        source = self._resolve(self._locate(artifact_uri), _user_parts(path))
+        if not source.is_file():
+            raise NotFoundError(
+                "artifact file", path, "List the run's artifacts with list_artifacts."
+            )
+        with _file_errors(path):
+            handle = open(source, "rb")  # noqa: SIM115 - closed by the generator
+            size = os.fstat(handle.fileno()).st_size
+
+        def chunks() -> Iterator[bytes]:
+            with handle:
+                while data := handle.read(chunk_size):
+                    yield data
+
+        return size, chunks()
+
+    def delete(self, artifact_uri: str, path: str) -> None:
+        """Delete a file, or a folder with everything in it, of the run.
+
+        Parameters
+        ----------
+        artifact_uri : str
+            The run's artifact URI.
+        path : str
+            The run-relative path of a file or folder; never empty.
+
+        Raises
+        ------
+        InvalidValueError
+            If ``path`` is empty or unsafe.
+        NotFoundError
+            If nothing is at ``path``.
+        """
+        if not isinstance(path, str) or not path or not check_relative_path(path):
+            raise InvalidValueError(
+                "artifact path", path, "a non-empty relative path", PATH_HINT
+            )
+        target = self._resolve(self._locate(artifact_uri), _user_parts(path))
+        with _file_errors(path):
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+            else:
+                raise NotFoundError(
+                    "artifact", path, "List the run's artifacts with list_artifacts."
+                )
 
     def list(self, artifact_uri: str, path: str | None = None) -> list[FileInfo]:
         """List one directory level; paths in the result are run-relative.

@@ -7,7 +7,7 @@ only ``mltrail`` errors (``NotFoundError``, ``InvalidValueError``, ``ConflictErr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -201,4 +201,20 @@ class ArtifactStore(Protocol):
 
     def read_bytes(self, artifact_uri: str, path: str) -> bytes:
         """Return the content of one file."""
+        ...
+
+    def write_stream(
+        self, artifact_uri: str, path: str, chunks: Iterable[bytes]
+    ) -> int:
+        """Write the file at ``path`` from ``chunks`` (any size); return its size."""
+        ...
+
+    def open_stream(
+        self, artifact_uri: str, path: str, chunk_size: int = 1024 * 1024
+    ) -> tuple[int, Iterator[bytes]]:
+        """Return the size of one file and an iterator over its content."""
+        ...
+
+    def delete(self, artifact_uri: str, path: str) -> None:
+        """Delete a file, or a folder with everything in it; NotFoundError if none."""
         ...
