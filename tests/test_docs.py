@@ -17,6 +17,7 @@ PUBLIC_PACKAGES = [
     "mltrail.models",
     "mltrail.pyfunc",
     "mltrail.server",
+    "mltrail.registry",
 ]
 # The numpydoc checks we hold every public name to. See numpydoc's list of codes:
 # GL08 no docstring, SS01 no summary, SS03 summary without period, PR01 parameter

@@ -14,6 +14,7 @@ PUBLIC_PACKAGES = [
     "mltrail.models",
     "mltrail.pyfunc",
     "mltrail.server",
+    "mltrail.registry",
 ]
 # Subpackages that appear as attributes once imported; their own names are not API.
 INTERNAL_PACKAGES = {"capture", "cli", "evaluation", "server", "store", "tracking"}

@@ -11,7 +11,7 @@ import typing as _typing
 from mltrail._version import __version__
 
 if _typing.TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from mltrail import models, pyfunc, sklearn
+    from mltrail import models, pyfunc, registry, sklearn
     from mltrail._entities import (
         Dataset,
         DatasetInput,
@@ -40,6 +40,14 @@ if _typing.TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         NotFoundError,
         StoreError,
     )
+    from mltrail._registry_entities import (
+        AliasChange,
+        ModelVersion,
+        ModelVersionStage,
+        ModelVersionStatus,
+        RegisteredModel,
+    )
+    from mltrail.registry import register_model
     from mltrail.sklearn._evaluate import evaluate
     from mltrail.tracking import (
         ActiveRun,
@@ -85,6 +93,7 @@ _ENTITIES = [
     "Metric",
     "PagedList",
     "Param",
+    "RegisteredModel",
     "Run",
     "RunData",
     "RunInfo",
@@ -100,6 +109,9 @@ _ERRORS = [
     "MltrailDeprecationWarning",
     "MltrailError",
     "MltrailWarning",
+    "ModelVersion",
+    "ModelVersionStage",
+    "ModelVersionStatus",
     "NotFoundError",
     "StoreError",
 ]
@@ -136,7 +148,15 @@ _TRACKING = [
     "set_tracking_uri",
     "start_run",
 ]
-_SUBMODULES = ("models", "pyfunc", "sklearn")
+_REGISTRY_ENTITIES = [
+    "AliasChange",
+    "ModelVersion",
+    "ModelVersionStage",
+    "ModelVersionStatus",
+    "RegisteredModel",
+]
+_REGISTRY = ["register_model"]
+_SUBMODULES = ("models", "pyfunc", "registry", "sklearn")
 _EVALUATION = ["evaluate"]
 
 _LOCATIONS: dict[str, str] = {
@@ -144,10 +164,13 @@ _LOCATIONS: dict[str, str] = {
     **dict.fromkeys(_ERRORS, "mltrail._errors"),
     **dict.fromkeys(_TRACKING, "mltrail.tracking"),
     **dict.fromkeys(_EVALUATION, "mltrail.sklearn._evaluate"),
+    **dict.fromkeys(_REGISTRY_ENTITIES, "mltrail._registry_entities"),
+    **dict.fromkeys(_REGISTRY, "mltrail.registry"),
 }
 
 __all__ = [
     "ActiveRun",
+    "AliasChange",
     "ConflictError",
     "Dataset",
     "DatasetInput",
@@ -161,9 +184,13 @@ __all__ = [
     "MltrailDeprecationWarning",
     "MltrailError",
     "MltrailWarning",
+    "ModelVersion",
+    "ModelVersionStage",
+    "ModelVersionStatus",
     "NotFoundError",
     "PagedList",
     "Param",
+    "RegisteredModel",
     "Run",
     "RunData",
     "RunInfo",
@@ -198,6 +225,8 @@ __all__ = [
     "log_text",
     "models",
     "pyfunc",
+    "register_model",
+    "registry",
     "search_experiments",
     "search_runs",
     "set_experiment",

@@ -427,14 +427,19 @@ def _local_directory(uri: str) -> Path | None:
 
 
 def resolve_model_uri(model_uri: str | os.PathLike[str]) -> Path:
-    """Return a local directory for a model URI: a path, ``file://`` or ``runs:/``.
+    """Return a local directory for a model URI: a path, ``file://``, ``runs:/``...
 
     A ``runs:/<run_id>/<path>`` URI is resolved through the tracking client, which
     reads the run's artifacts in place when they are local and downloads them
-    otherwise.
+    otherwise. A ``models:/<name>/<version>`` or ``models:/<name>@<alias>`` URI is
+    resolved through the registry to the source it was registered from.
     """
     text = os.fspath(model_uri)
     parsed = urlparse(text)
+    if parsed.scheme == "models":
+        from mltrail.registry._uris import registered_model_source
+
+        return resolve_model_uri(registered_model_source(text))
     if parsed.scheme == "runs":
         run_id, _, artifact_path = text[len("runs:/") :].lstrip("/").partition("/")
         if not run_id or not artifact_path:
@@ -460,6 +465,7 @@ def resolve_model_uri(model_uri: str | os.PathLike[str]) -> Path:
         raise InvalidValueError(
             "model_uri",
             text,
-            "a local directory, a 'file://' URI or 'runs:/<run_id>/<artifact_path>'",
+            "a local directory, a 'file://' URI, 'runs:/<run_id>/<artifact_path>' "
+            "or 'models:/<name>/<version>'",
         )
     return local

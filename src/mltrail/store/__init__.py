@@ -9,11 +9,19 @@ from typing import TYPE_CHECKING, Any
 
 from mltrail.store._base import ArtifactStore, Store
 from mltrail.store._open import clear_store_cache, open_store
+from mltrail.store._registry_base import RegistryStore
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers only
     from mltrail.store._sql import SqlStore
 
-__all__ = ["ArtifactStore", "SqlStore", "Store", "clear_store_cache", "open_store"]
+__all__ = [
+    "ArtifactStore",
+    "RegistryStore",
+    "SqlStore",
+    "Store",
+    "clear_store_cache",
+    "open_store",
+]
 
 
 def __getattr__(name: str) -> Any:

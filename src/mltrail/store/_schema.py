@@ -17,6 +17,7 @@ from sqlalchemy import (
     Column,
     Double,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -36,10 +37,11 @@ __all__ = [
 ]
 
 #: Every revision this code knows, oldest first; the last one is the head.
-KNOWN_REVISIONS = ("0001",)
+KNOWN_REVISIONS = ("0001", "0002")
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 MAX_KEY_LENGTH = 1000
 MAX_NAME_LENGTH = 500
+MAX_ALIAS_LENGTH = 255
 KEY_HASH_LENGTH = 32
 MYSQL_TABLE_OPTIONS: dict[str, Any] = {
     "mysql_charset": "utf8mb4",
@@ -213,6 +215,110 @@ input_tags = Table(
     **KEY_VALUE_OPTIONS,
 )
 
+# The model registry (revision 0002). Models are addressed by a surrogate id, so a
+# rename touches one row; versions are soft-deleted and their numbers never reused.
+
+registered_models = Table(
+    "registered_models",
+    metadata,
+    Column("registered_model_id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(MAX_NAME_LENGTH), nullable=False, unique=True),
+    Column("description", _long_text(), nullable=True),
+    Column("creation_timestamp", BigInteger, nullable=False),
+    Column("last_updated_timestamp", BigInteger, nullable=False),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+registered_model_tags = Table(
+    "registered_model_tags",
+    metadata,
+    Column(
+        "registered_model_id",
+        Integer,
+        ForeignKey("registered_models.registered_model_id"),
+        primary_key=True,
+    ),
+    Column("key_hash", String(KEY_HASH_LENGTH), primary_key=True),
+    Column("key", String(MAX_KEY_LENGTH), nullable=False),
+    Column("value", _long_text(), nullable=False),
+    **KEY_VALUE_OPTIONS,
+)
+
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column(
+        "registered_model_id",
+        Integer,
+        ForeignKey("registered_models.registered_model_id"),
+        primary_key=True,
+    ),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("creation_timestamp", BigInteger, nullable=False),
+    Column("last_updated_timestamp", BigInteger, nullable=False),
+    Column("description", _long_text(), nullable=True),
+    Column("user_id", String(MAX_NAME_LENGTH), nullable=True),
+    Column("current_stage", String(20), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("storage_location", Text, nullable=True),
+    Column("run_id", String(32), nullable=True),
+    Column("run_link", Text, nullable=True),
+    Column("status", String(20), nullable=False),
+    Column("status_message", Text, nullable=True),
+    Column("signature", _long_text(), nullable=True),
+    Column("model_id", String(MAX_NAME_LENGTH), nullable=True),
+    Index("ix_model_versions_run_id", "run_id"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+model_version_tags = Table(
+    "model_version_tags",
+    metadata,
+    Column("registered_model_id", Integer, primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("key_hash", String(KEY_HASH_LENGTH), primary_key=True),
+    Column("key", String(MAX_KEY_LENGTH), nullable=False),
+    Column("value", _long_text(), nullable=False),
+    ForeignKeyConstraint(
+        ["registered_model_id", "version"],
+        ["model_versions.registered_model_id", "model_versions.version"],
+    ),
+    **KEY_VALUE_OPTIONS,
+)
+
+registered_model_aliases = Table(
+    "registered_model_aliases",
+    metadata,
+    Column(
+        "registered_model_id",
+        Integer,
+        ForeignKey("registered_models.registered_model_id"),
+        primary_key=True,
+    ),
+    Column("alias", String(MAX_ALIAS_LENGTH), primary_key=True),
+    Column("version", Integer, nullable=False),
+    **KEY_VALUE_OPTIONS,
+)
+
+alias_history = Table(
+    "alias_history",
+    metadata,
+    Column("change_id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "registered_model_id",
+        Integer,
+        ForeignKey("registered_models.registered_model_id"),
+        nullable=False,
+    ),
+    Column("alias", String(MAX_ALIAS_LENGTH), nullable=False),
+    Column("version", Integer, nullable=True),
+    Column("previous_version", Integer, nullable=True),
+    Column("user_id", String(MAX_NAME_LENGTH), nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Index("ix_alias_history_registered_model_id_alias", "registered_model_id", "alias"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
 #: Tables in an order where each one comes after those it references.
 TABLES_IN_DEPENDENCY_ORDER = (
     experiments,
@@ -225,4 +331,10 @@ TABLES_IN_DEPENDENCY_ORDER = (
     datasets,
     run_inputs,
     input_tags,
+    registered_models,
+    registered_model_tags,
+    model_versions,
+    model_version_tags,
+    registered_model_aliases,
+    alias_history,
 )

@@ -26,6 +26,7 @@ from mltrail._errors import (
 )
 from mltrail.store import _schema as schema
 from mltrail.store._sql_experiments import ExperimentsMixin
+from mltrail.store._sql_registry import RegistryMixin
 from mltrail.store._sql_runs import RunsMixin
 from mltrail.store._sql_transactions import LOCK_RETRIES, _Raw, _ThreadConnections
 
@@ -96,7 +97,7 @@ def _sql_url(uri: str) -> sa.URL:
     return url
 
 
-class SqlStore(ExperimentsMixin, RunsMixin):
+class SqlStore(ExperimentsMixin, RunsMixin, RegistryMixin):
     """Store experiments and runs in SQLite, PostgreSQL or MySQL/MariaDB.
 
     The schema is created, or upgraded, on first use by the Alembic migrations that

@@ -14,6 +14,7 @@ from mltrail import _config
 from mltrail.tracking._client_artifacts import ArtifactsMixin
 from mltrail.tracking._client_experiments import ExperimentsMixin
 from mltrail.tracking._client_logging import LoggingMixin
+from mltrail.tracking._client_registry import RegistryMixin
 from mltrail.tracking._client_runs import RunsMixin
 
 if TYPE_CHECKING:
@@ -22,8 +23,10 @@ if TYPE_CHECKING:
 __all__ = ["TrackingClient"]
 
 
-class TrackingClient(ExperimentsMixin, RunsMixin, LoggingMixin, ArtifactsMixin):
-    """A client of one tracking store, addressing runs by their ids.
+class TrackingClient(
+    ExperimentsMixin, RunsMixin, LoggingMixin, ArtifactsMixin, RegistryMixin
+):
+    """A client of one tracking store: runs by their ids, and the model registry.
 
     Parameters
     ----------
