@@ -647,7 +647,7 @@ def test_tag_presence_can_be_searched(store: SqlStore) -> None:
 def test_a_single_order_by_string_is_accepted(store: SqlStore) -> None:
     for name in ("a", "b"):
         store.create_registered_model(name)
-    found = store.search_registered_models(order_by="name DESC")  # type: ignore[arg-type]  # a str, as MLflow's REST layer may pass
+    found = store.search_registered_models(order_by="name DESC")
     assert [m.name for m in found] == ["b", "a"]
 
 
