@@ -12,6 +12,7 @@ import functools
 import hashlib
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -28,6 +29,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import mysql
 
+from mltrail._system_tags import PARENT_RUN_ID_TAG
+
 __all__ = [
     "HEAD_REVISION",
     "KNOWN_REVISIONS",
@@ -37,7 +40,7 @@ __all__ = [
 ]
 
 #: Every revision this code knows, oldest first; the last one is the head.
-KNOWN_REVISIONS = ("0001", "0002")
+KNOWN_REVISIONS = ("0001", "0002", "0003")
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 MAX_KEY_LENGTH = 1000
 MAX_NAME_LENGTH = 500
@@ -141,6 +144,17 @@ tags = Table(
     Column("key", String(MAX_KEY_LENGTH), nullable=False),
     Column("value", _long_text(), nullable=False),
     **MYSQL_TABLE_OPTIONS,
+)
+# Child runs are found by their parent-run tag's value (see migration 0003).
+PARENT_RUN_ID_KEY_HASH = hash_key(PARENT_RUN_ID_TAG)
+Index(
+    "ix_tags_parent_run_id",
+    tags.c.value,
+    sqlite_where=tags.c.key_hash == sa.literal_column(f"'{PARENT_RUN_ID_KEY_HASH}'"),
+    postgresql_where=tags.c.key_hash
+    == sa.literal_column(f"'{PARENT_RUN_ID_KEY_HASH}'"),
+    postgresql_using="hash",
+    mysql_length={"value": 64},
 )
 
 metrics = Table(

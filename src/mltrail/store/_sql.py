@@ -26,8 +26,10 @@ from mltrail._errors import (
 )
 from mltrail.store import _schema as schema
 from mltrail.store._sql_experiments import ExperimentsMixin
+from mltrail.store._sql_history import HistoryMixin
 from mltrail.store._sql_registry import RegistryMixin
 from mltrail.store._sql_runs import RunsMixin
+from mltrail.store._sql_table import RunsTableMixin
 from mltrail.store._sql_transactions import LOCK_RETRIES, _Raw, _ThreadConnections
 
 __all__ = ["SqlStore"]
@@ -97,7 +99,9 @@ def _sql_url(uri: str) -> sa.URL:
     return url
 
 
-class SqlStore(ExperimentsMixin, RunsMixin, RegistryMixin):
+class SqlStore(
+    ExperimentsMixin, RunsMixin, RegistryMixin, RunsTableMixin, HistoryMixin
+):
     """Store experiments and runs in SQLite, PostgreSQL or MySQL/MariaDB.
 
     The schema is created, or upgraded, on first use by the Alembic migrations that
