@@ -18,9 +18,6 @@ on params, tags, latest metrics and datasets).
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,6 +28,7 @@ import sqlalchemy as sa
 from mltrail._errors import FilterSyntaxError, InvalidValueError
 from mltrail._system_tags import DATASET_CONTEXT_TAG
 from mltrail.store import _schema as schema
+from mltrail.store._pages import SortTerm
 from mltrail.store._schema import KIND_NAN, hash_key
 
 __all__ = [
@@ -43,8 +41,6 @@ __all__ = [
     "compile_experiment_order",
     "compile_run_filter",
     "compile_run_order",
-    "decode_page_token",
-    "encode_page_token",
     "parse_filter",
     "parse_order_by",
 ]
@@ -572,12 +568,15 @@ def _missing_last(column: Any) -> sa.ColumnElement[int]:
 
 def compile_run_order(
     clauses: Sequence[str],
-) -> tuple[
-    list[sa.ColumnElement[Any]], list[tuple[sa.FromClause, sa.ColumnElement[bool]]]
-]:
-    """Return the ORDER BY terms and the outer joins they need, with tie-breakers."""
+) -> tuple[list[SortTerm], list[tuple[sa.FromClause, sa.ColumnElement[bool]]]]:
+    """Return the sort terms and the outer joins they need, with tie-breakers.
+
+    The terms end with ``start_time DESC`` (unless ordered by it) and ``run_id``, so
+    the order is total, as keyset pages need; a column that can be missing comes
+    after a flag that sorts missing values last.
+    """
     runs = schema.runs
-    ordering: list[sa.ColumnElement[Any]] = []
+    terms: list[SortTerm] = []
     joins: list[tuple[sa.FromClause, sa.ColumnElement[bool]]] = []
     has_start_time = False
     for key in parse_order_by(clauses):
@@ -585,7 +584,7 @@ def compile_run_order(
             column: Any = runs.c[key.key]
             has_start_time = has_start_time or key.key == "start_time"
             if key.key == "end_time":
-                ordering.append(_missing_last(column))
+                terms.append(SortTerm(_missing_last(column)))
         else:
             table = {
                 "metric": schema.latest_metrics,
@@ -602,21 +601,21 @@ def compile_run_order(
                     ),
                 )
             )
-            ordering.append(_missing_last(alias.c.run_id))
+            terms.append(SortTerm(_missing_last(alias.c.run_id)))
             if key.entity == "metric":
-                ordering.append(sa.case((alias.c.kind == KIND_NAN, 1), else_=0))
+                terms.append(SortTerm(sa.case((alias.c.kind == KIND_NAN, 1), else_=0)))
             column = alias.c.value
-        ordering.append(column.desc() if key.descending else column.asc())
+        terms.append(SortTerm(column, key.descending))
     if not has_start_time:
-        ordering.append(runs.c.start_time.desc())
-    ordering.append(runs.c.run_id.asc())
-    return ordering, joins
+        terms.append(SortTerm(runs.c.start_time, descending=True))
+    terms.append(SortTerm(runs.c.run_id))
+    return terms, joins
 
 
-def compile_experiment_order(clauses: Sequence[str]) -> list[sa.ColumnElement[Any]]:
-    """Return the ORDER BY terms of an experiment search, ending with the id."""
+def compile_experiment_order(clauses: Sequence[str]) -> list[SortTerm]:
+    """Return the sort terms of an experiment search, ending with the id."""
     experiments = schema.experiments
-    ordering: list[sa.ColumnElement[Any]] = []
+    terms: list[SortTerm] = []
     has_id = False
     for key in parse_order_by(clauses, experiments=True):
         if key.entity == "tag":
@@ -629,44 +628,12 @@ def compile_experiment_order(clauses: Sequence[str]) -> list[sa.ColumnElement[An
                 )
                 .scalar_subquery()
             )
-            ordering.append(_missing_last(value))
+            terms.append(SortTerm(_missing_last(value)))
             column: Any = value
         else:
             column = experiments.c[key.key]
             has_id = has_id or key.key == "experiment_id"
-        ordering.append(column.desc() if key.descending else column.asc())
+        terms.append(SortTerm(column, key.descending))
     if not has_id:
-        ordering.append(experiments.c.experiment_id.asc())
-    return ordering
-
-
-def encode_page_token(offset: int) -> str:
-    """Return the token of the page that starts at ``offset``."""
-    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
-
-
-def decode_page_token(token: str | None) -> int:
-    """Return the offset in a page token; None means the first page."""
-    if token is None or token == "":
-        return 0
-    try:
-        data = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
-        offset = data["offset"]
-    except (
-        AttributeError,
-        binascii.Error,
-        json.JSONDecodeError,
-        KeyError,
-        TypeError,
-        UnicodeError,
-        ValueError,
-    ):
-        offset = None
-    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        raise InvalidValueError(
-            "page_token",
-            token,
-            "a token returned by a previous search",
-            "Pass the previous page's .token unchanged.",
-        )
-    return offset
+        terms.append(SortTerm(experiments.c.experiment_id))
+    return terms

@@ -21,6 +21,7 @@ from mltrail._errors import (
     InvalidValueError,
     NotFoundError,
 )
+from mltrail.store import _pages as pages
 from mltrail.store import _schema as schema
 from mltrail.store import _search as search
 from mltrail.store._schema import (
@@ -461,21 +462,39 @@ class ExperimentsMixin(SqlStatements):
         """
         stages = check_view_type(view_type)
         limit = check_max_results(max_results)
-        offset = search.decode_page_token(page_token)
         where = search.compile_experiment_filter(filter_string)
-        ordering = search.compile_experiment_order(order_by)
-        experiments = schema.experiments
-        query = (
-            sa.select(experiments)
-            .where(experiments.c.lifecycle_stage.in_(stages), where)
-            .order_by(*ordering)
-            .limit(limit + 1)
-            .offset(offset)
+        terms = search.compile_experiment_order(order_by)
+        fingerprint = pages.query_fingerprint(
+            "experiments", stages, filter_string, list(order_by)
         )
+        page = pages.decode_page_token(page_token, fingerprint, sort_terms=len(terms))
+        experiments = schema.experiments
+        start = (
+            sa.true()
+            if page.after is None
+            else pages.keyset_condition(terms, page.after)
+        )
+        query = (
+            sa.select(
+                experiments,
+                *(term.expression.label(f"sort_{i}") for i, term in enumerate(terms)),
+            )
+            .where(experiments.c.lifecycle_stage.in_(stages), where, start)
+            .order_by(*pages.order_clauses(terms))
+            .limit(limit + 1)
+        )
+        if page.after is None and page.offset:
+            query = query.offset(page.offset)
 
-        def work(conn: Connection) -> list[Experiment]:
-            return self._experiments_from_rows(conn, conn.execute(query).all())
+        def work(conn: Connection) -> tuple[list[Experiment], Row[Any] | None]:
+            rows = conn.execute(query).all()
+            last = rows[limit - 1] if len(rows) > limit else None
+            return self._experiments_from_rows(conn, rows[:limit]), last
 
-        found = self._read(work)
-        token = search.encode_page_token(offset + limit) if len(found) > limit else None
-        return PagedList(found[:limit], token)
+        found, last = self._read(work)
+        token = None
+        if last is not None:
+            values = last._mapping
+            after = [values[f"sort_{i}"] for i in range(len(terms))]
+            token = pages.encode_page_token(page.offset + limit, after, fingerprint)
+        return PagedList(found, token)

@@ -20,6 +20,7 @@ from mltrail._entities import (
     RunStatus,
     ViewType,
 )
+from mltrail.store import _pages as pages
 from mltrail.store import _schema as schema
 from mltrail.store import _search as search
 from mltrail.store._schema import (
@@ -102,35 +103,54 @@ class RunSearchMixin(InputsMixin):
         numbers_ = [check_experiment_id(i) for i in experiment_ids]
         stages = check_view_type(view_type)
         limit = check_max_results(max_results)
-        offset = search.decode_page_token(page_token)
         where = search.compile_run_filter(filter_string)
-        ordering, joins = search.compile_run_order(order_by)
+        terms, joins = search.compile_run_order(order_by)
+        fingerprint = pages.query_fingerprint(
+            "runs", sorted(set(numbers_)), stages, filter_string, list(order_by)
+        )
+        page = pages.decode_page_token(page_token, fingerprint, sort_terms=len(terms))
         runs = schema.runs
         source: sa.FromClause = runs
         for alias, condition in joins:
             source = source.outerjoin(alias, condition)
+        start = (
+            sa.true()
+            if page.after is None
+            else pages.keyset_condition(terms, page.after)
+        )
         query = (
-            sa.select(*RUN_COLUMNS)
+            sa.select(
+                *RUN_COLUMNS,
+                *(term.expression.label(f"sort_{i}") for i, term in enumerate(terms)),
+            )
             .select_from(source)
             .where(
                 runs.c.experiment_id.in_(numbers_),
                 runs.c.lifecycle_stage.in_(stages),
                 where,
+                start,
             )
-            .order_by(*ordering)
+            .order_by(*pages.order_clauses(terms))
             .limit(limit + 1)
-            .offset(offset)
         )
+        if page.after is None and page.offset:
+            query = query.offset(page.offset)
         self._expire_heartbeats()
         if not numbers_:
             return PagedList([], None)
 
-        def work(conn: Connection) -> list[Run]:
-            return self._runs_from_rows(conn, conn.execute(query).all()[: limit + 1])
+        def work(conn: Connection) -> tuple[list[Run], Row[Any] | None]:
+            rows = conn.execute(query).all()
+            last = rows[limit - 1] if len(rows) > limit else None
+            return self._runs_from_rows(conn, rows[:limit]), last
 
-        found = self._read(work)
-        token = search.encode_page_token(offset + limit) if len(found) > limit else None
-        return PagedList(found[:limit], token)
+        found, last = self._read(work)
+        token = None
+        if last is not None:
+            values = last._mapping
+            after = [values[f"sort_{i}"] for i in range(len(terms))]
+            token = pages.encode_page_token(page.offset + limit, after, fingerprint)
+        return PagedList(found, token)
 
     def _runs_from_rows(
         self, conn: Connection, rows: Sequence[Row[Any] | _RunRow]
