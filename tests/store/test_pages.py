@@ -229,6 +229,6 @@ def test_token_is_opaque_base64_json_with_offset(store: SqlStore) -> None:
 def test_keyset_condition_treats_missing_as_equal() -> None:
     import sqlalchemy as sa
 
-    column = sa.column("x")
+    column: sa.ColumnClause[object] = sa.column("x")
     condition = pages.keyset_condition([pages.SortTerm(column)], [None])
     assert str(condition.compile(compile_kwargs={"literal_binds": True})) == "false"

@@ -33,8 +33,11 @@ __all__ = [
     "decode_page_token",
     "encode_page_token",
     "keyset_condition",
+    "next_token",
     "order_clauses",
     "query_fingerprint",
+    "sort_columns",
+    "start_condition",
 ]
 
 MAX_INT64 = 2**63 - 1
@@ -63,7 +66,9 @@ class Page:
 
 def query_fingerprint(*parts: object) -> str:
     """Return a short digest of a search's arguments (not of its page size)."""
-    text = json.dumps(parts, default=repr, sort_keys=True)
+    # A str and a list of that one str are the same order_by: normalize to lists.
+    normal = [[part] if isinstance(part, str) else part for part in parts]
+    text = json.dumps(normal, default=list, sort_keys=True)
     return hashlib.blake2b(
         text.encode("utf-8", "surrogatepass"), digest_size=8
     ).hexdigest()
@@ -75,6 +80,34 @@ def order_clauses(terms: Sequence[SortTerm]) -> list[sa.ColumnElement[Any]]:
         term.expression.desc() if term.descending else term.expression.asc()
         for term in terms
     ]
+
+
+def sort_columns(terms: Sequence[SortTerm]) -> list[sa.Label[Any]]:
+    """Return the terms as selected columns ``sort_0``, ``sort_1``, ..."""
+    return [term.expression.label(f"sort_{i}") for i, term in enumerate(terms)]
+
+
+def start_condition(terms: Sequence[SortTerm], page: Page) -> sa.ColumnElement[bool]:
+    """Return the condition that keeps the rows of ``page`` and those after it."""
+    return sa.true() if page.after is None else keyset_condition(terms, page.after)
+
+
+def next_token(
+    rows: Sequence[sa.Row[Any]],
+    limit: int,
+    page: Page,
+    terms: Sequence[SortTerm],
+    fingerprint: str,
+) -> str | None:
+    """Return the token after ``rows[limit - 1]``, or None when no row follows.
+
+    ``rows`` are up to ``limit + 1`` rows selected with ``sort_columns(terms)``.
+    """
+    if len(rows) <= limit:
+        return None
+    values = rows[limit - 1]._mapping
+    after = [values[f"sort_{i}"] for i in range(len(terms))]
+    return encode_page_token(page.offset + limit, after, fingerprint)
 
 
 def keyset_condition(

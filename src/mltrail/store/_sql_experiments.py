@@ -465,19 +465,15 @@ class ExperimentsMixin(SqlStatements):
         where = search.compile_experiment_filter(filter_string)
         terms = search.compile_experiment_order(order_by)
         fingerprint = pages.query_fingerprint(
-            "experiments", stages, filter_string, list(order_by)
+            "experiments", stages, filter_string, order_by
         )
         page = pages.decode_page_token(page_token, fingerprint, sort_terms=len(terms))
         experiments = schema.experiments
-        start = (
-            sa.true()
-            if page.after is None
-            else pages.keyset_condition(terms, page.after)
-        )
+        start = pages.start_condition(terms, page)
         query = (
             sa.select(
                 experiments,
-                *(term.expression.label(f"sort_{i}") for i, term in enumerate(terms)),
+                *pages.sort_columns(terms),
             )
             .where(experiments.c.lifecycle_stage.in_(stages), where, start)
             .order_by(*pages.order_clauses(terms))
@@ -486,15 +482,9 @@ class ExperimentsMixin(SqlStatements):
         if page.after is None and page.offset:
             query = query.offset(page.offset)
 
-        def work(conn: Connection) -> tuple[list[Experiment], Row[Any] | None]:
+        def work(conn: Connection) -> tuple[list[Experiment], str | None]:
             rows = conn.execute(query).all()
-            last = rows[limit - 1] if len(rows) > limit else None
-            return self._experiments_from_rows(conn, rows[:limit]), last
+            token = pages.next_token(rows, limit, page, terms, fingerprint)
+            return self._experiments_from_rows(conn, rows[:limit]), token
 
-        found, last = self._read(work)
-        token = None
-        if last is not None:
-            values = last._mapping
-            after = [values[f"sort_{i}"] for i in range(len(terms))]
-            token = pages.encode_page_token(page.offset + limit, after, fingerprint)
-        return PagedList(found, token)
+        return PagedList(*self._read(work))

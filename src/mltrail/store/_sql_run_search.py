@@ -106,22 +106,18 @@ class RunSearchMixin(InputsMixin):
         where = search.compile_run_filter(filter_string)
         terms, joins = search.compile_run_order(order_by)
         fingerprint = pages.query_fingerprint(
-            "runs", sorted(set(numbers_)), stages, filter_string, list(order_by)
+            "runs", sorted(set(numbers_)), stages, filter_string, order_by
         )
         page = pages.decode_page_token(page_token, fingerprint, sort_terms=len(terms))
         runs = schema.runs
         source: sa.FromClause = runs
         for alias, condition in joins:
             source = source.outerjoin(alias, condition)
-        start = (
-            sa.true()
-            if page.after is None
-            else pages.keyset_condition(terms, page.after)
-        )
+        start = pages.start_condition(terms, page)
         query = (
             sa.select(
                 *RUN_COLUMNS,
-                *(term.expression.label(f"sort_{i}") for i, term in enumerate(terms)),
+                *pages.sort_columns(terms),
             )
             .select_from(source)
             .where(
@@ -139,18 +135,12 @@ class RunSearchMixin(InputsMixin):
         if not numbers_:
             return PagedList([], None)
 
-        def work(conn: Connection) -> tuple[list[Run], Row[Any] | None]:
+        def work(conn: Connection) -> tuple[list[Run], str | None]:
             rows = conn.execute(query).all()
-            last = rows[limit - 1] if len(rows) > limit else None
-            return self._runs_from_rows(conn, rows[:limit]), last
+            token = pages.next_token(rows, limit, page, terms, fingerprint)
+            return self._runs_from_rows(conn, rows[:limit]), token
 
-        found, last = self._read(work)
-        token = None
-        if last is not None:
-            values = last._mapping
-            after = [values[f"sort_{i}"] for i in range(len(terms))]
-            token = pages.encode_page_token(page.offset + limit, after, fingerprint)
-        return PagedList(found, token)
+        return PagedList(*self._read(work))
 
     def _runs_from_rows(
         self, conn: Connection, rows: Sequence[Row[Any] | _RunRow]
