@@ -232,3 +232,21 @@ def test_keyset_condition_treats_missing_as_equal() -> None:
     column: sa.ColumnClause[object] = sa.column("x")
     condition = pages.keyset_condition([pages.SortTerm(column)], [None])
     assert str(condition.compile(compile_kwargs={"literal_binds": True})) == "false"
+
+
+def test_offset_tokens_round_trip() -> None:
+    assert pages.decode_offset_token(pages.encode_offset_token(7)) == 7
+    assert pages.decode_offset_token(None) == 0
+    assert pages.decode_offset_token("") == 0
+
+
+def test_offset_token_refuses_keyset_token() -> None:
+    token = pages.encode_page_token(2, [1, "a"], "f")
+    with pytest.raises(InvalidValueError, match="page_token must be a token returned"):
+        pages.decode_offset_token(token)
+
+
+@pytest.mark.parametrize("token", [3, b"x", ["a"]], ids=["int", "bytes", "list"])
+def test_token_of_wrong_type_is_rejected(token: object) -> None:
+    with pytest.raises(InvalidValueError, match="page_token must be a token returned"):
+        pages.decode_page_token(token, "f")

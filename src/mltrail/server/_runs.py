@@ -30,13 +30,13 @@ from mltrail.server._resources import (
     EXPERIMENT_OF_RUNS,
     EXPERIMENTS_BY_IDS,
 )
+from mltrail.store._pages import decode_offset_token, encode_offset_token
 from mltrail.store._rest_wire import (
     dataset_input_from_json,
     metric_to_json,
     run_info_to_json,
     run_to_json,
 )
-from mltrail.store._search import decode_page_token, encode_page_token
 
 __all__ = ["metric_of", "routes"]
 
@@ -232,13 +232,13 @@ def get_metric_history(call: Call) -> dict[str, object]:
     key = message.required_text("metric_key")
     history = call.services.store.get_metric_history(run_id, key)
     max_results = message.integer("max_results")
-    offset = decode_page_token(message.text("page_token") or None)
+    offset = decode_offset_token(message.text("page_token") or None)
     end = len(history) if not max_results else offset + max_results
     result: dict[str, object] = {
         "metrics": [metric_to_json(metric) for metric in history[offset:end]]
     }
     if end < len(history):
-        result["next_page_token"] = encode_page_token(end)
+        result["next_page_token"] = encode_offset_token(end)
     return result
 
 

@@ -30,7 +30,9 @@ from mltrail._errors import InvalidValueError
 __all__ = [
     "Page",
     "SortTerm",
+    "decode_offset_token",
     "decode_page_token",
+    "encode_offset_token",
     "encode_page_token",
     "keyset_condition",
     "next_token",
@@ -138,6 +140,46 @@ def encode_page_token(offset: int, after: Sequence[SortValue], fingerprint: str)
     return base64.urlsafe_b64encode(json.dumps(data).encode()).decode()
 
 
+def encode_offset_token(offset: int) -> str:
+    """Return MLflow's token of the page that starts at ``offset`` (lists in memory)."""
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def decode_offset_token(token: object) -> int:
+    """Return the offset of a token from ``encode_offset_token``; 0 for None or ``""``.
+
+    For lists paged in memory, such as one metric's history; searches use keyset
+    tokens (``decode_page_token``).
+    """
+    data, offset = _load(token)
+    if "after" in data:
+        raise _reject(token)
+    return offset
+
+
+def _load(token: object) -> tuple[dict[str, object], int]:
+    """Return the JSON object in a token and its offset; raise if it is not one."""
+    if token is None or token == "":
+        return {}, 0
+    if not isinstance(token, str):
+        raise _reject(token)
+    try:
+        data = json.loads(
+            base64.urlsafe_b64decode(token.encode("ascii")),
+            parse_constant=_refuse_constant,
+        )
+    except (binascii.Error, UnicodeError, ValueError, RecursionError):
+        raise _reject(token) from None
+    if not isinstance(data, dict):
+        raise _reject(token)
+    offset = data.get("offset", 0)
+    if isinstance(offset, bool) or not isinstance(offset, int):
+        raise _reject(token)
+    if not 0 <= offset <= MAX_INT64:
+        raise _reject(token)
+    return data, offset
+
+
 def _reject(token: object) -> InvalidValueError:
     return InvalidValueError(
         "page_token", token, "a token returned by a previous search", _HINT
@@ -166,24 +208,7 @@ def decode_page_token(
     Raises InvalidValueError for anything a previous search did not return, and for a
     token of another search (another filter, order, view or experiments).
     """
-    if token is None or token == "":
-        return Page()
-    if not isinstance(token, str):
-        raise _reject(token)
-    try:
-        data = json.loads(
-            base64.urlsafe_b64decode(token.encode("ascii")),
-            parse_constant=_refuse_constant,
-        )
-    except (binascii.Error, UnicodeError, ValueError, RecursionError):
-        raise _reject(token) from None
-    if not isinstance(data, dict):
-        raise _reject(token)
-    offset = data.get("offset", 0)
-    if isinstance(offset, bool) or not isinstance(offset, int):
-        raise _reject(token)
-    if not 0 <= offset <= MAX_INT64:
-        raise _reject(token)
+    data, offset = _load(token)
     after = data.get("after")
     if after is None:
         return Page(offset)
