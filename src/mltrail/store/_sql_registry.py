@@ -26,6 +26,7 @@ from mltrail._registry_entities import (
     RegisteredModel,
 )
 from mltrail.store import _schema as schema
+from mltrail.store._pages import decode_offset_token, encode_offset_token
 from mltrail.store._registry_values import (
     LATEST_ALIAS,
     check_alias,
@@ -38,7 +39,6 @@ from mltrail.store._registry_values import (
     check_version,
 )
 from mltrail.store._schema import hash_key
-from mltrail.store._search import decode_page_token, encode_page_token
 from mltrail.store._sql_registry_search import (
     compile_model_filter,
     compile_model_order,
@@ -461,7 +461,7 @@ class RegistryMixin(SqlStatements):
         limit = _check_max_results(max_results, MAX_MODEL_RESULTS)
         condition = compile_model_filter(filter_string or "")
         ordering = compile_model_order(order_by or ())
-        offset = decode_page_token(page_token)
+        offset = decode_offset_token(page_token)
 
         def work(conn: Connection) -> PagedList[RegisteredModel]:
             rows = conn.execute(
@@ -471,7 +471,7 @@ class RegistryMixin(SqlStatements):
                 .limit(limit + 1)
                 .offset(offset)
             ).all()
-            token = encode_page_token(offset + limit) if len(rows) > limit else None
+            token = encode_offset_token(offset + limit) if len(rows) > limit else None
             return PagedList(self._models_of(conn, rows[:limit]), token)
 
         return self._read(work)
@@ -762,7 +762,7 @@ class RegistryMixin(SqlStatements):
         limit = _check_max_results(max_results, MAX_VERSION_RESULTS)
         condition = compile_version_filter(filter_string or "")
         ordering = compile_version_order(order_by or ())
-        offset = decode_page_token(page_token)
+        offset = decode_offset_token(page_token)
 
         def work(conn: Connection) -> PagedList[ModelVersion]:
             rows = conn.execute(
@@ -776,7 +776,7 @@ class RegistryMixin(SqlStatements):
                 .limit(limit + 1)
                 .offset(offset)
             ).all()
-            token = encode_page_token(offset + limit) if len(rows) > limit else None
+            token = encode_offset_token(offset + limit) if len(rows) > limit else None
             return PagedList(self._versions_of(conn, rows[:limit]), token)
 
         return self._read(work)
