@@ -18,6 +18,9 @@ __all__ = [
     "FileInfo",
     "InputTag",
     "LifecycleStage",
+    "LoggedModel",
+    "LoggedModelMetric",
+    "LoggedModelStatus",
     "Metric",
     "PagedList",
     "Param",
@@ -427,6 +430,124 @@ class FileInfo:
     path: str
     is_dir: bool
     file_size: int | None
+
+
+class LoggedModelStatus(enum.StrEnum):
+    """Whether a logged model's files are complete, with MLflow's names.
+
+    Examples
+    --------
+    >>> from mltrail import LoggedModelStatus
+    >>> LoggedModelStatus("READY").is_finalized
+    True
+    """
+
+    PENDING = "PENDING"
+    READY = "READY"
+    FAILED = "FAILED"
+
+    @property
+    def is_finalized(self) -> bool:
+        """Whether the status will not change any more (ready or failed)."""
+        return self is not LoggedModelStatus.PENDING
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedModelMetric:
+    """One metric point of a logged model, with the run and dataset it came from.
+
+    Parameters
+    ----------
+    key : str
+        The metric name, such as ``"training_accuracy_score"``.
+    value : float
+        The value.
+    timestamp : int
+        Milliseconds since the epoch.
+    step : int, default=0
+        The training step.
+    run_id : str or None, default=None
+        The run that logged it.
+    dataset_name : str or None, default=None
+        The dataset it was computed on.
+    dataset_digest : str or None, default=None
+        That dataset's digest.
+
+    Examples
+    --------
+    >>> from mltrail import LoggedModelMetric
+    >>> LoggedModelMetric("acc", 0.9, 1, dataset_name="train").dataset_name
+    'train'
+    """
+
+    key: str
+    value: float
+    timestamp: int
+    step: int = 0
+    run_id: str | None = None
+    dataset_name: str | None = None
+    dataset_digest: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedModel:
+    """A model logged by a run (MLflow 3's LoggedModel): its id, files and data.
+
+    Parameters
+    ----------
+    model_id : str
+        ``"m-"`` and 32 hexadecimal characters.
+    experiment_id : str
+        The experiment it belongs to.
+    name : str
+        Its name within the run, such as ``"model"``.
+    artifact_location : str
+        Where its files live.
+    creation_timestamp : int
+        Milliseconds since the epoch.
+    last_updated_timestamp : int
+        Milliseconds since the epoch.
+    status : str, default="PENDING"
+        A ``LoggedModelStatus`` value.
+    source_run_id : str or None, default=None
+        The run that logged it.
+    model_type : str or None, default=None
+        A free-form type, such as ``"classifier"``.
+    status_message : str or None, default=None
+        Why the upload failed, if it did.
+    tags : dict of str to str, default={}
+        Its tags.
+    params : dict of str to str, default={}
+        Its params (MLflow copies the run's params here).
+    metrics : list of LoggedModelMetric, default=[]
+        Its metrics, each with its run and dataset.
+
+    Examples
+    --------
+    >>> from mltrail import LoggedModel
+    >>> model = LoggedModel("m-" + "a" * 32, "0", "model", "uri", 1, 1)
+    >>> model.model_uri
+    'models:/m-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'
+    """
+
+    model_id: str
+    experiment_id: str
+    name: str
+    artifact_location: str
+    creation_timestamp: int
+    last_updated_timestamp: int
+    status: str = LoggedModelStatus.PENDING.value
+    source_run_id: str | None = None
+    model_type: str | None = None
+    status_message: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    metrics: list[LoggedModelMetric] = field(default_factory=list)
+
+    @property
+    def model_uri(self) -> str:
+        """The URI that loads it: ``models:/<model_id>``."""
+        return f"models:/{self.model_id}"
 
 
 class PagedList(list[T], Generic[T]):

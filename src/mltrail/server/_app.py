@@ -36,6 +36,7 @@ ROUTE_PROVIDERS: tuple[str, ...] = (
     "mltrail.server._experiments:routes",
     "mltrail.server._runs:routes",
     "mltrail.server._artifacts:routes",
+    "mltrail.server._logged_models:routes",
 )
 
 RouteProvider = Callable[[ServerContext], Sequence[BaseRoute]]

@@ -10,7 +10,14 @@ from typing import Any
 
 from starlette.routing import BaseRoute
 
-from mltrail._entities import LifecycleStage, Metric, Param, RunStatus, RunTag
+from mltrail._entities import (
+    LifecycleStage,
+    LoggedModelMetric,
+    Metric,
+    Param,
+    RunStatus,
+    RunTag,
+)
 from mltrail._system_tags import RUN_NAME_TAG, USER_TAG
 from mltrail.server._context import ServerContext
 from mltrail.server._experiments import tags_of, view_type
@@ -38,7 +45,7 @@ from mltrail.store._rest_wire import (
     run_to_json,
 )
 
-__all__ = ["metric_of", "routes"]
+__all__ = ["metric_of", "model_metrics_of", "routes", "run_models_json"]
 
 MAX_BATCH_ITEMS = 200_000
 DEFAULT_HISTORY_INTERVAL_POINTS = 320
@@ -90,6 +97,57 @@ def _rename_if_tagged(call: Call, run_id: str, tags: Sequence[RunTag]) -> None:
             call.services.store.update_run_info(run_id, run_name=tag.value)
 
 
+def model_metrics_of(
+    items: Sequence[Mapping[str, Any]], run_id: str
+) -> dict[str, list[LoggedModelMetric]]:
+    """Return the points of JSON metrics that name a ``model_id``, per model."""
+    result: dict[str, list[LoggedModelMetric]] = {}
+    for item in items:
+        model_id = item.get("model_id")
+        if not model_id:
+            continue
+        metric = metric_of(item)
+        result.setdefault(str(model_id), []).append(
+            LoggedModelMetric(
+                metric.key,
+                metric.value,
+                metric.timestamp,
+                metric.step,
+                run_id,
+                item.get("dataset_name") or None,
+                item.get("dataset_digest") or None,
+            )
+        )
+    return result
+
+
+def check_models_exist(call: Call, model_ids: Sequence[str]) -> None:
+    """Raise NotFoundError before any write if a named model does not exist."""
+    for model_id in model_ids:
+        call.services.store.get_logged_model(model_id)
+
+
+def log_model_metrics(
+    call: Call, points: Mapping[str, list[LoggedModelMetric]]
+) -> None:
+    """Record the points on their models."""
+    for model_id, metrics in points.items():
+        call.services.store.log_logged_model_metrics(model_id, metrics)
+
+
+def run_models_json(services: ServerContext, run_id: str) -> dict[str, Any]:
+    """Return a run's ``outputs`` and ``model_inputs`` in MLflow's JSON."""
+    inputs, outputs = services.store.get_run_models(run_id)
+    return {
+        "model_inputs": [{"model_id": model_id} for model_id in inputs],
+        "outputs": {
+            "model_outputs": [
+                {"model_id": model_id, "step": step} for model_id, step in outputs
+            ]
+        },
+    }
+
+
 def create_run(call: Call) -> dict[str, object]:
     from mltrail.tracking._context import generate_run_name
 
@@ -118,8 +176,12 @@ def create_run(call: Call) -> dict[str, object]:
 
 
 def get_run(call: Call) -> dict[str, object]:
-    run = call.services.store.get_run(call.message.run_id())
-    return {"run": run_to_json(run)}
+    run_id = call.message.run_id()
+    run = call.services.store.get_run(run_id)
+    models = run_models_json(call.services, run_id)
+    body = run_to_json(run, extra={"outputs": models["outputs"]})
+    body["inputs"]["model_inputs"] = models["model_inputs"]
+    return {"run": body}
 
 
 def update_run(call: Call) -> dict[str, object]:
@@ -168,8 +230,12 @@ def search_runs(call: Call) -> dict[str, object]:
 
 def log_metric(call: Call) -> dict[str, object]:
     message = call.message
+    run_id = message.run_id()
     metric = metric_of(message.fields, "metric")
-    call.services.store.log_batch(message.run_id(), metrics=[metric])
+    points = model_metrics_of([message.fields], run_id)
+    check_models_exist(call, list(points))
+    call.services.store.log_batch(run_id, metrics=[metric])
+    log_model_metrics(call, points)
     return {}
 
 
@@ -201,7 +267,9 @@ def delete_tag(call: Call) -> dict[str, object]:
 def log_batch(call: Call) -> dict[str, object]:
     message = call.message
     run_id = message.run_id()
-    metrics = [metric_of(item) for item in message.objects("metrics")]
+    items = message.objects("metrics")
+    metrics = [metric_of(item) for item in items]
+    points = model_metrics_of(items, run_id)
     params = _params_of(message)
     tags = tags_of(message)
     total = len(metrics) + len(params) + len(tags)
@@ -212,7 +280,9 @@ def log_batch(call: Call) -> dict[str, object]:
             f"at most {MAX_BATCH_ITEMS:,} metrics, params and tags in one request",
         )
     if total:
+        check_models_exist(call, list(points))
         call.services.store.log_batch(run_id, metrics=metrics, params=params, tags=tags)
+        log_model_metrics(call, points)
         _rename_if_tagged(call, run_id, tags)
     return {}
 
@@ -221,8 +291,17 @@ def log_inputs(call: Call) -> dict[str, object]:
     message = call.message
     run_id = message.run_id()
     datasets = [dataset_input_from_json(item) for item in message.objects("datasets")]
+    model_ids = []
+    for item in message.objects("models"):
+        model_id = item.get("model_id")
+        if not isinstance(model_id, str) or not model_id:
+            raise invalid("models.model_id", model_id, "a model id")
+        model_ids.append(model_id)
+    check_models_exist(call, model_ids)
     if datasets:
         call.services.store.log_inputs(run_id, datasets)
+    if model_ids:
+        call.services.store.log_model_inputs(run_id, model_ids)
     return {}
 
 

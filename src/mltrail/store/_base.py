@@ -7,14 +7,16 @@ only ``mltrail`` errors (``NotFoundError``, ``InvalidValueError``, ``ConflictErr
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from mltrail._entities import (
     DatasetInput,
     Experiment,
     FileInfo,
+    LoggedModel,
+    LoggedModelMetric,
     Metric,
     PagedList,
     Param,
@@ -157,6 +159,80 @@ class Store(Protocol):
         page_token: str | None = None,
     ) -> PagedList[Run]:
         """Return runs matching the filter, ordered and paged stably."""
+        ...
+
+    def create_logged_model(
+        self,
+        experiment_id: str,
+        *,
+        name: str,
+        source_run_id: str | None = None,
+        model_type: str | None = None,
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> LoggedModel:
+        """Create a PENDING logged model; files go to ``.../models/<id>/artifacts``."""
+        ...
+
+    def get_logged_model(
+        self, model_id: str, *, allow_deleted: bool = False
+    ) -> LoggedModel:
+        """Return a logged model with its params, tags and metrics."""
+        ...
+
+    def finalize_logged_model(
+        self, model_id: str, status: str, *, status_message: str | None = None
+    ) -> LoggedModel:
+        """Set a logged model's status (READY or FAILED) and return it."""
+        ...
+
+    def set_logged_model_tags(self, model_id: str, tags: Sequence[RunTag]) -> None:
+        """Set tags on a logged model."""
+        ...
+
+    def delete_logged_model_tag(self, model_id: str, key: str) -> None:
+        """Remove a tag from a logged model."""
+        ...
+
+    def log_logged_model_params(self, model_id: str, params: Sequence[Param]) -> None:
+        """Add params to a logged model."""
+        ...
+
+    def log_logged_model_metrics(
+        self, model_id: str, metrics: Sequence[LoggedModelMetric]
+    ) -> None:
+        """Record metric points of a logged model, with their run and dataset."""
+        ...
+
+    def delete_logged_model(self, model_id: str) -> None:
+        """Move a logged model to the trash."""
+        ...
+
+    def search_logged_models(
+        self,
+        experiment_ids: Sequence[str],
+        *,
+        filter_string: str = "",
+        datasets: Sequence[Mapping[str, str]] = (),
+        max_results: int = 100,
+        order_by: Sequence[Mapping[str, Any]] = (),
+        page_token: str | None = None,
+    ) -> PagedList[LoggedModel]:
+        """Return active logged models of experiments that match a filter."""
+        ...
+
+    def log_model_outputs(
+        self, run_id: str, outputs: Sequence[tuple[str, int]]
+    ) -> None:
+        """Record ``(model_id, step)`` pairs as outputs of a run."""
+        ...
+
+    def log_model_inputs(self, run_id: str, model_ids: Sequence[str]) -> None:
+        """Record logged models as inputs of a run."""
+        ...
+
+    def get_run_models(self, run_id: str) -> tuple[list[str], list[tuple[str, int]]]:
+        """Return a run's model inputs (ids) and outputs (id, step)."""
         ...
 
     def touch_heartbeat(self, run_ids: Sequence[str], time: int) -> None:

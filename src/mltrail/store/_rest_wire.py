@@ -18,6 +18,8 @@ from mltrail._entities import (
     Experiment,
     FileInfo,
     InputTag,
+    LoggedModel,
+    LoggedModelMetric,
     Metric,
     Param,
     Run,
@@ -36,8 +38,14 @@ __all__ = [
     "file_info_from_json",
     "file_info_to_json",
     "key_values",
+    "logged_model_from_json",
+    "logged_model_to_json",
     "metric_from_json",
     "metric_to_json",
+    "model_metric_from_json",
+    "model_metric_to_json",
+    "model_status_from_json",
+    "model_status_to_json",
     "number_from_json",
     "number_to_json",
     "run_from_json",
@@ -276,3 +284,108 @@ def params_to_json(params: Iterable[Param]) -> list[Json]:
 def tags_to_json(tags: Iterable[RunTag]) -> list[Json]:
     """Return ``RunTag`` messages."""
     return [{"key": tag.key, "value": tag.value} for tag in tags]
+
+
+_STATUS_TO_JSON = {
+    "PENDING": "LOGGED_MODEL_PENDING",
+    "READY": "LOGGED_MODEL_READY",
+    "FAILED": "LOGGED_MODEL_UPLOAD_FAILED",
+}
+_STATUS_FROM_JSON = {value: key for key, value in _STATUS_TO_JSON.items()}
+
+
+def model_status_to_json(status: str) -> str:
+    """Return the proto name of a logged model status (``LOGGED_MODEL_READY``)."""
+    return _STATUS_TO_JSON.get(status, "LOGGED_MODEL_STATUS_UNSPECIFIED")
+
+
+def model_status_from_json(value: object) -> str:
+    """Return mltrail's status (``READY``) for a proto name or a plain name."""
+    text = str(value)
+    if text in _STATUS_FROM_JSON:
+        return _STATUS_FROM_JSON[text]
+    if text in _STATUS_TO_JSON:
+        return text
+    raise InvalidValueError(
+        "status",
+        value,
+        "one of " + ", ".join(repr(name) for name in _STATUS_FROM_JSON),
+        "Finalize with LOGGED_MODEL_READY or LOGGED_MODEL_UPLOAD_FAILED.",
+    )
+
+
+def model_metric_to_json(metric: LoggedModelMetric, model_id: str) -> Json:
+    """Return a ``Metric`` message of a logged model, with its run and dataset."""
+    result = {
+        "key": metric.key,
+        "value": number_to_json(metric.value),
+        "timestamp": metric.timestamp,
+        "step": metric.step,
+        "model_id": model_id,
+    }
+    for name in ("run_id", "dataset_name", "dataset_digest"):
+        value = getattr(metric, name)
+        if value is not None:
+            result[name] = value
+    return result
+
+
+def model_metric_from_json(data: Mapping[str, Any]) -> LoggedModelMetric:
+    """Return the ``LoggedModelMetric`` of a ``Metric`` message."""
+    return LoggedModelMetric(
+        key=str(data["key"]),
+        value=number_from_json(data.get("value", 0.0)),
+        timestamp=int(data.get("timestamp") or 0),
+        step=int(data.get("step") or 0),
+        run_id=data.get("run_id") or None,
+        dataset_name=data.get("dataset_name") or None,
+        dataset_digest=data.get("dataset_digest") or None,
+    )
+
+
+def logged_model_to_json(model: LoggedModel) -> Json:
+    """Return a ``LoggedModel`` message: ``info`` and ``data``."""
+    info: Json = {
+        "model_id": model.model_id,
+        "experiment_id": model.experiment_id,
+        "name": model.name,
+        "creation_timestamp_ms": model.creation_timestamp,
+        "last_updated_timestamp_ms": model.last_updated_timestamp,
+        "artifact_uri": model.artifact_location,
+        "status": model_status_to_json(model.status),
+        "tags": key_values(model.tags),
+    }
+    for name in ("model_type", "source_run_id", "status_message"):
+        value = getattr(model, name)
+        if value is not None:
+            info[name] = value
+    return {
+        "info": info,
+        "data": {
+            "params": key_values(model.params),
+            "metrics": [
+                model_metric_to_json(metric, model.model_id) for metric in model.metrics
+            ],
+        },
+    }
+
+
+def logged_model_from_json(data: Mapping[str, Any]) -> LoggedModel:
+    """Return the ``LoggedModel`` of a ``LoggedModel`` message."""
+    info = data["info"]
+    body = data.get("data") or {}
+    return LoggedModel(
+        model_id=str(info["model_id"]),
+        experiment_id=str(info.get("experiment_id", "")),
+        name=str(info.get("name", "")),
+        artifact_location=str(info.get("artifact_uri", "")),
+        creation_timestamp=int(info.get("creation_timestamp_ms") or 0),
+        last_updated_timestamp=int(info.get("last_updated_timestamp_ms") or 0),
+        status=model_status_from_json(info.get("status", "LOGGED_MODEL_PENDING")),
+        source_run_id=info.get("source_run_id") or None,
+        model_type=info.get("model_type") or None,
+        status_message=info.get("status_message") or None,
+        tags=_pairs(info.get("tags")),
+        params=_pairs(body.get("params")),
+        metrics=[model_metric_from_json(item) for item in body.get("metrics") or ()],
+    )

@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 #: Every revision this code knows, oldest first; the last one is the head.
-KNOWN_REVISIONS = ("0001", "0002", "0003")
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004")
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 MAX_KEY_LENGTH = 1000
 MAX_NAME_LENGTH = 500
@@ -333,6 +333,94 @@ alias_history = Table(
     **MYSQL_TABLE_OPTIONS,
 )
 
+logged_models = Table(
+    "logged_models",
+    metadata,
+    Column("model_id", String(36), primary_key=True),
+    Column(
+        "experiment_id",
+        Integer,
+        ForeignKey("experiments.experiment_id"),
+        nullable=False,
+    ),
+    Column("name", String(MAX_NAME_LENGTH), nullable=False),
+    Column("artifact_location", Text, nullable=False),
+    Column("creation_timestamp", BigInteger, nullable=False),
+    Column("last_updated_timestamp", BigInteger, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("lifecycle_stage", String(20), nullable=False),
+    Column("model_type", String(MAX_NAME_LENGTH), nullable=True),
+    Column("source_run_id", String(32), nullable=True),
+    Column("status_message", Text, nullable=True),
+    Index(
+        "ix_logged_models_experiment_id_creation", "experiment_id", "creation_timestamp"
+    ),
+    Index("ix_logged_models_source_run_id", "source_run_id"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+
+def _model_key_value_table(name: str) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column(
+            "model_id",
+            String(36),
+            ForeignKey("logged_models.model_id"),
+            primary_key=True,
+        ),
+        Column("key_hash", String(KEY_HASH_LENGTH), primary_key=True),
+        Column("key", String(MAX_KEY_LENGTH), nullable=False),
+        Column("value", _long_text(), nullable=False),
+        **KEY_VALUE_OPTIONS,
+    )
+
+
+logged_model_params = _model_key_value_table("logged_model_params")
+logged_model_tags = _model_key_value_table("logged_model_tags")
+
+logged_model_metrics = Table(
+    "logged_model_metrics",
+    metadata,
+    Column("metric_id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "model_id", String(36), ForeignKey("logged_models.model_id"), nullable=False
+    ),
+    Column("key_hash", String(KEY_HASH_LENGTH), nullable=False),
+    Column("key", String(MAX_KEY_LENGTH), nullable=False),
+    Column("value", Double(), nullable=False),
+    Column("kind", SmallInteger, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Column("run_id", String(32), nullable=True),
+    Column("dataset_name", String(MAX_NAME_LENGTH), nullable=True),
+    Column("dataset_digest", String(100), nullable=True),
+    Index("ix_logged_model_metrics_model_id_key_hash", "model_id", "key_hash"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+run_model_outputs = Table(
+    "run_model_outputs",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.run_id"), primary_key=True),
+    Column(
+        "model_id", String(36), ForeignKey("logged_models.model_id"), primary_key=True
+    ),
+    Column("step", BigInteger, nullable=False),
+    **KEY_VALUE_OPTIONS,
+)
+
+run_model_inputs = Table(
+    "run_model_inputs",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.run_id"), primary_key=True),
+    Column(
+        "model_id", String(36), ForeignKey("logged_models.model_id"), primary_key=True
+    ),
+    **KEY_VALUE_OPTIONS,
+)
+
 #: Tables in an order where each one comes after those it references.
 TABLES_IN_DEPENDENCY_ORDER = (
     experiments,
@@ -351,4 +439,10 @@ TABLES_IN_DEPENDENCY_ORDER = (
     model_version_tags,
     registered_model_aliases,
     alias_history,
+    logged_models,
+    logged_model_params,
+    logged_model_tags,
+    logged_model_metrics,
+    run_model_outputs,
+    run_model_inputs,
 )

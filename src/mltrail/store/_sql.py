@@ -27,7 +27,9 @@ from mltrail._errors import (
 from mltrail.store import _schema as schema
 from mltrail.store._sql_experiments import ExperimentsMixin
 from mltrail.store._sql_history import HistoryMixin
+from mltrail.store._sql_logged_model_search import LoggedModelSearchMixin
 from mltrail.store._sql_registry import RegistryMixin
+from mltrail.store._sql_run_models import RunModelsMixin
 from mltrail.store._sql_runs import RunsMixin
 from mltrail.store._sql_table import RunsTableMixin
 from mltrail.store._sql_transactions import LOCK_RETRIES, _Raw, _ThreadConnections
@@ -100,7 +102,13 @@ def _sql_url(uri: str) -> sa.URL:
 
 
 class SqlStore(
-    ExperimentsMixin, RunsMixin, RegistryMixin, RunsTableMixin, HistoryMixin
+    ExperimentsMixin,
+    RunsMixin,
+    RegistryMixin,
+    RunsTableMixin,
+    HistoryMixin,
+    LoggedModelSearchMixin,
+    RunModelsMixin,
 ):
     """Store experiments and runs in SQLite, PostgreSQL or MySQL/MariaDB.
 
