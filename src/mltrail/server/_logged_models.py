@@ -8,8 +8,6 @@ a ``model_id`` are recorded on the model too.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -27,6 +25,7 @@ from mltrail.server._resources import (
     EXPERIMENT_BY_ID,
     EXPERIMENT_OF_RUN,
     EXPERIMENTS_BY_IDS,
+    cached_experiment,
 )
 from mltrail.store._paths import check_relative_path
 from mltrail.store._rest_wire import (
@@ -37,25 +36,16 @@ from mltrail.store._rest_wire import (
 
 __all__ = ["EXPERIMENT_OF_MODEL", "routes"]
 
-_CACHE_SIZE = 100_000
-_lock = threading.Lock()
-_model_experiments: OrderedDict[tuple[int, str], str] = OrderedDict()
-
 
 def _experiment_of_model(services: ServerContext, model_id: str) -> str:
-    key = (id(services.store), model_id)
-    with _lock:
-        found = _model_experiments.get(key)
-    if found is not None:
-        return found
-    experiment_id = services.store.get_logged_model(
-        model_id, allow_deleted=True
-    ).experiment_id
-    with _lock:
-        _model_experiments[key] = experiment_id
-        if len(_model_experiments) > _CACHE_SIZE:
-            _model_experiments.popitem(last=False)
-    return experiment_id
+    return cached_experiment(
+        services,
+        "model",
+        model_id,
+        lambda key: (
+            services.store.get_logged_model(key, allow_deleted=True).experiment_id
+        ),
+    )
 
 
 async def _of_model(request: Request) -> Sequence[str]:

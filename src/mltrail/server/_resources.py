@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -24,27 +24,43 @@ __all__ = [
     "EXPERIMENT_BY_NAME",
     "EXPERIMENT_OF_RUN",
     "EXPERIMENT_OF_RUNS",
+    "cached_experiment",
     "experiment_of_run",
 ]
 
 _CACHE_SIZE = 100_000
 _lock = threading.Lock()
-_run_experiments: OrderedDict[tuple[int, str], str] = OrderedDict()
+_experiments: OrderedDict[tuple[int, str, str], str] = OrderedDict()
+
+
+def cached_experiment(
+    services: ServerContext, kind: str, key: str, lookup: Callable[[str], str]
+) -> str:
+    """Return ``lookup(key)``, the experiment of a run or model, cached per store.
+
+    Runs and logged models never move between experiments, so the answer holds.
+    """
+    cache_key = (id(services.store), kind, key)
+    with _lock:
+        found = _experiments.get(cache_key)
+    if found is not None:
+        return found
+    experiment_id = lookup(key)
+    with _lock:
+        _experiments[cache_key] = experiment_id
+        if len(_experiments) > _CACHE_SIZE:
+            _experiments.popitem(last=False)
+    return experiment_id
 
 
 def experiment_of_run(services: ServerContext, run_id: str) -> str:
-    """Return the experiment id of a run (blocking; cached per store and run)."""
-    key = (id(services.store), run_id)
-    with _lock:
-        found = _run_experiments.get(key)
-    if found is not None:
-        return found
-    experiment_id = services.store.get_run(run_id).info.experiment_id
-    with _lock:
-        _run_experiments[key] = experiment_id
-        if len(_run_experiments) > _CACHE_SIZE:
-            _run_experiments.popitem(last=False)
-    return experiment_id
+    """Return the experiment id of a run (blocking; cached)."""
+    return cached_experiment(
+        services,
+        "run",
+        run_id,
+        lambda key: services.store.get_run(key).info.experiment_id,
+    )
 
 
 async def _by_id(request: Request) -> Sequence[str]:
