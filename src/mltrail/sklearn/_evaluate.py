@@ -11,6 +11,7 @@ that the user's ``predict`` never waits for the store.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -34,6 +35,11 @@ TEST_NAME = "test"
 TEST_CONTEXT = "test"
 EVAL_CONTEXT = "eval"
 _NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
+# Rows of predict_proba further from summing to one are not probabilities (float32
+# models such as XGBoost's sum to one within about 1e-7).
+PROBABILITY_SUM_TOLERANCE = 1e-4
+
+_logger = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -117,10 +123,106 @@ def _predicts_most_probable(estimator: Any) -> bool:
     return bool(most_probable(estimator))
 
 
+def _note(problem: str) -> None:
+    _logger.debug("mltrail left held-out metrics out: %s", problem)
+
+
+def _rows(value: Any) -> int | None:
+    shape = getattr(value, "shape", None)
+    if shape is not None:
+        return int(shape[0]) if len(shape) else None
+    try:
+        return len(value)
+    except TypeError:
+        return None
+
+
+def are_labels(y_pred: Any, classes: Any, n_rows: int | None) -> bool:
+    """Whether ``y_pred`` is one class label per row, every one a known class."""
+    import numpy as np
+
+    array = np.asarray(y_pred)
+    if array.ndim != 1 or (n_rows is not None and array.shape[0] != n_rows):
+        return False
+    if isinstance(classes, np.ndarray) and classes.ndim == 1 and classes.size:
+        try:
+            return bool(np.isin(array, classes).all())
+        except TypeError:  # labels and classes of types that do not compare
+            return False
+    if array.dtype.kind == "f":  # no classes to check: labels are whole numbers
+        finite = array[np.isfinite(array)]
+        return bool(np.all(np.mod(finite, 1) == 0))
+    return array.dtype.kind in "biuUSO"
+
+
+def _are_scores(outputs: Outputs, n_rows: int | None) -> bool:
+    """Whether ``y_score`` is what its method returns: one row per sample, finite.
+
+    Probabilities lie in [0, 1], one column per class, and each row sums to one.
+    """
+    import numpy as np
+
+    score = outputs.y_score
+    if not isinstance(score, np.ndarray) or score.dtype.kind not in "biuf":
+        return False
+    if n_rows is not None and (score.ndim == 0 or score.shape[0] != n_rows):
+        return False
+    n_classes = None if outputs.classes is None else len(outputs.classes)
+    if score.ndim == 1:
+        is_shaped = n_classes in (None, 2) and not outputs.is_probability
+    else:
+        is_shaped = score.ndim == 2 and n_classes in (None, score.shape[1])
+    if not is_shaped or not np.isfinite(score).all():
+        return False
+    if outputs.is_probability:
+        return bool(
+            score.min(initial=0.0) >= 0
+            and score.max(initial=0.0) <= 1
+            and np.all(np.abs(score.sum(axis=1) - 1) <= PROBABILITY_SUM_TOLERANCE)
+        )
+    return True
+
+
+def vet_outputs(outputs: Outputs, n_rows: int | None) -> None:
+    """Drop, with a debug note, the outputs whose kind is not certain.
+
+    A wrong held-out metric is worse than none: labels must be one known class per
+    row, scores one row per sample (probabilities in [0, 1], summing to one), and
+    regression predictions numbers, one row per sample.
+    """
+    import numpy as np
+
+    if outputs.kind == "classifier":
+        if outputs.y_score is not None and not _are_scores(outputs, n_rows):
+            _note(f"scores of shape {np.shape(outputs.y_score)} are not scores")
+            outputs.y_score = outputs.is_probability = None
+        if outputs.y_pred is not None and not are_labels(
+            outputs.y_pred, outputs.classes, n_rows
+        ):
+            _note("the predictions are not class labels of the model")
+            outputs.y_pred = None
+        return
+    y_pred = outputs.y_pred
+    if y_pred is None:
+        return
+    array = np.asarray(y_pred)
+    is_sure = array.ndim in (1, 2) and (n_rows is None or array.shape[0] == n_rows)
+    if outputs.kind == "regressor":
+        is_sure = is_sure and array.dtype.kind in "biuf"
+    else:  # a clusterer's labels
+        is_sure = is_sure and array.ndim == 1 and array.dtype.kind in "biu"
+    if not is_sure:
+        _note(f"{outputs.kind} predictions of shape {array.shape} are not one per row")
+        outputs.y_pred = None
+
+
 def suite(
     outputs: Outputs, X: Any, y_true: Any, *, pos_label: Any = None
 ) -> dict[str, float]:
-    """Return the bare-named metric suite of ``outputs`` (empty when undefined)."""
+    """Return the bare-named metric suite of ``outputs`` (empty when undefined).
+
+    Outputs whose kind is not certain are dropped first (:func:`vet_outputs`).
+    """
     import numpy as np
 
     from mltrail.evaluation._metrics import (
@@ -129,6 +231,7 @@ def suite(
         regressor_metrics,
     )
 
+    vet_outputs(outputs, _rows(X) if y_true is None else _rows(y_true))
     if outputs.kind == "clusterer":
         if outputs.y_pred is None or X is None:
             return {}

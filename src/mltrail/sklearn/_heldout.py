@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 import itertools
 import numbers
 import threading
@@ -287,12 +288,28 @@ def wrap_method(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
         if outer is not None:
             # Nested in a hooked call: keep what the model computes on the same X
             # (forests' predict calls predict_proba), so we need not call it again.
+            # Only the instance's own method called on X alone says what it returns:
+            # XGBoost's and LightGBM's predict_proba call their base class's
+            # predict, which returns probabilities, not labels.
             result = function(self, *args, **kwargs)
-            if outer[0] is self and outer[1] is X and name != "score":
+            if (
+                outer[0] is self
+                and outer[1] is X
+                and name != "score"
+                and _is_plain_call(args, kwargs)
+                and _is_own_method(self, name, patched)
+            ):
                 outer[2].setdefault(name, result)
             return result
         if not is_listening():
             return function(self, *args, **kwargs)
+        if name != "score" and not (
+            _is_plain_call(args, kwargs) and _is_own_method(self, name, patched)
+        ):
+            # Extra arguments (raw_score=True, return_std=True) or a base class's
+            # method: the output is not the kind its name promises.
+            with quiet():
+                return function(self, *args, **kwargs)
         captured: dict[str, Any] = {}
         token = busy.set(True)
         capture_token = _capture.set((self, X, captured))
@@ -311,6 +328,17 @@ def wrap_method(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
     functools.update_wrapper(patched, function)
     setattr(patched, PATCH_MARKER, True)
     return patched
+
+
+def _is_plain_call(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> bool:
+    """Whether a prediction method got X alone, so its output is the plain kind."""
+    return len(args) + len(kwargs) == 1 and (bool(args) or "X" in kwargs)
+
+
+def _is_own_method(estimator: Any, name: str, patched: Callable[..., Any]) -> bool:
+    """Whether ``patched`` is what ``estimator.<name>`` resolves to (not a base's)."""
+    entry = inspect.getattr_static(type(estimator), name, None)
+    return entry is patched or getattr(entry, "fn", None) is patched
 
 
 def on_predict(

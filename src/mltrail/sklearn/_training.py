@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 import math
 import sys
 from collections.abc import Callable, Mapping
@@ -35,6 +36,8 @@ MOST_PROBABLE_PREDICTS = (
     ("sklearn.semi_supervised._label_propagation", "BaseLabelPropagation"),
     ("sklearn.tree._classes", "BaseDecisionTree"),
 )
+
+_logger = logging.getLogger(__name__)
 
 
 @functools.cache
@@ -105,6 +108,7 @@ def _classifier_metrics(
 ) -> dict[str, float]:
     """Return MLflow's classifier training metrics, predicting once."""
     from mltrail.sklearn import _training_metrics
+    from mltrail.sklearn._evaluate import are_labels
 
     classes: Any = getattr(estimator, "classes_", None)
     has_proba = hasattr(estimator, "predict_proba") and classes is not None
@@ -113,6 +117,9 @@ def _classifier_metrics(
         y_pred = classes.take(proba.argmax(axis=1), axis=0)  # what predict computes
     else:
         y_pred = estimator.predict(X)
+    if not are_labels(y_pred, classes, _n_rows(X)):
+        _logger.debug("mltrail left training metrics out: predict gave no labels")
+        return {}
     predictions["y_pred"] = y_pred
     if proba is not None:
         predictions["y_score"] = proba
