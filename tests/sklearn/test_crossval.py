@@ -49,11 +49,12 @@ def test_cross_val_score_logs_folds_mean_and_std_in_the_active_run(
     with mltrail.start_run() as run:
         scores = cross_val_score(_classifier(), X, y, cv=4)
     run_id = run.info.run_id
-    assert _history(client, run_id, "cv_score") == list(enumerate(scores.tolist()))
+    assert _history(client, run_id, "cv_score_fold") == list(enumerate(scores.tolist()))
     logged = client.get_run(run_id).data.metrics
     assert logged["cv_score_mean"] == pytest.approx(scores.mean())
     assert logged["cv_score_std"] == pytest.approx(scores.std())
-    assert len(_history(client, run_id, "cv_fit_time")) == 4
+    assert "cv_score" not in logged  # a fold's value is never the summary's name
+    assert len(_history(client, run_id, "cv_fit_time_fold")) == 4
     assert len(list_runs()) == 1  # no run per fold
 
 

@@ -110,7 +110,8 @@ def autolog(
         fitted model predicts on held-out data whose labels are known: from
         ``train_test_split``, from ``score(X, y)`` or from a ``sklearn.metrics``
         call on the predictions, which is itself logged as ``test_<function>``.
-        ``cross_validate`` and its kin log ``cv_<metric>_mean`` and ``_std``.
+        ``cross_validate`` and its kin log ``cv_<metric>_mean`` and ``_std``, and
+        each fold's value as the history ``cv_<metric>_fold``.
     eval_names : mapping of str to array-like or None, default=None
         Names for held-out datasets: metrics on ``eval_names["valid"]`` are
         logged as ``valid_<metric>`` instead of ``test_<metric>``.

@@ -1,8 +1,9 @@
 """Cross-validation functions: fold scores and out-of-fold suites, in one run.
 
-``cross_validate`` and ``cross_val_score`` log, per metric, ``cv_<metric>`` once per
-fold (step = fold index), ``cv_<metric>_mean`` and ``cv_<metric>_std`` (population
-standard deviation, as ``cv_results_``). ``<metric>`` is the scorer's name:
+``cross_validate`` and ``cross_val_score`` log, per metric, ``cv_<metric>_fold`` once
+per fold (step = fold index: a history whose latest value is the last fold, named so
+that nobody takes it for the summary), ``cv_<metric>_mean`` and ``cv_<metric>_std``
+(population standard deviation, as ``cv_results_``). ``<metric>`` is the scorer's name:
 ``score`` for the estimator's default scorer, the string given as ``scoring``, the
 function name of a callable scorer, or each key of a multi-metric ``scoring``;
 ``train_<name>`` for training scores, and ``fit_time`` and ``score_time``.
@@ -33,6 +34,7 @@ from mltrail.sklearn import _heldout
 __all__ = ["CROSS_VALIDATION_TAG", "CV_PREFIX", "call"]
 
 CV_PREFIX = "cv"
+FOLD_SUFFIX = "_fold"
 _TIMES = ("fit_time", "score_time")
 
 # Set during a logged cross_val_score: the cross_validate it calls hands its
@@ -204,7 +206,9 @@ def _log_folds(run_id: str, folds: Mapping[str, list[float]]) -> None:
     points: list[Metric] = []
     for metric, values in folds.items():
         key = f"{CV_PREFIX}_{metric}"
-        points.extend(Metric(key, v, now, step) for step, v in enumerate(values))
+        points.extend(
+            Metric(f"{key}{FOLD_SUFFIX}", v, now, step) for step, v in enumerate(values)
+        )
         points.append(Metric(f"{key}_mean", float(np.mean(values)), now, 0))
         points.append(Metric(f"{key}_std", float(np.std(values)), now, 0))
     _runs._client().log_batch(run_id, metrics=points)  # one write, synchronous
