@@ -10,6 +10,7 @@ from typing import Any
 import joblib  # type: ignore[import-untyped]  # no type hints
 import numpy as np
 import pytest
+from sklearn import metrics
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LinearRegression, LogisticRegression
@@ -17,6 +18,7 @@ from sklearn.model_selection import GridSearchCV, cross_val_predict, cross_valid
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
+from sklearn.utils.class_weight import compute_class_weight, compute_sample_weight
 
 from mltrail import tracking
 from mltrail._entities import Run
@@ -420,3 +422,63 @@ def test_error_text_is_bounded() -> None:
     tags = _error_tags(ValueError("x" * (MAX_ERROR_TEXT + 10)))
     assert len(tags["mlflow.mltrail.error.message"]) == MAX_ERROR_TEXT
     assert tags["mlflow.mltrail.error.traceback"].startswith("...\n")
+
+
+# Fits that scikit-learn makes on the user's behalf --------------------------------
+
+
+def _report(y: Any, y_pred: Any) -> None:
+    metrics.classification_report(y, y_pred, zero_division=0)
+
+
+LIBRARY_CALLS: dict[str, Callable[[Any, Any], object]] = {
+    "f1_macro": lambda y, y_pred: metrics.f1_score(y, y_pred, average="macro"),
+    "classification_report": _report,
+    "log_loss": lambda y, y_pred: metrics.log_loss(y, np.full((len(y), 3), 1 / 3)),
+    "jaccard": lambda y, y_pred: metrics.jaccard_score(y, y_pred, average="macro"),
+    "multilabel_confusion_matrix": metrics.multilabel_confusion_matrix,
+    "compute_class_weight": lambda y, y_pred: compute_class_weight(
+        "balanced", classes=np.unique(y), y=y
+    ),
+    "compute_sample_weight": lambda y, y_pred: compute_sample_weight("balanced", y),
+}
+
+
+@pytest.mark.parametrize("call", list(LIBRARY_CALLS.values()), ids=list(LIBRARY_CALLS))
+def test_fits_inside_library_functions_make_no_run(
+    autolog: None, iris: Any, list_runs: ListRuns, call: Callable[[Any, Any], object]
+) -> None:
+    _, y = iris
+    call(y, (y + 1) % 3)
+    assert list_runs() == []
+
+
+def test_a_search_score_with_a_scorer_makes_no_run(
+    autolog: None, iris: Any, list_runs: ListRuns
+) -> None:
+    search = GridSearchCV(
+        LogisticRegression(max_iter=500), {"C": [0.1, 1.0]}, scoring="f1_macro", cv=3
+    ).fit(*iris)
+    before = len(list_runs())
+    search.score(*iris)
+    assert len(list_runs()) == before
+
+
+def test_a_library_fit_inside_a_user_run_takes_no_slot(
+    autolog: None, iris: Any, list_runs: ListRuns
+) -> None:
+    X, y = iris
+    with tracking.start_run() as run:
+        metrics.f1_score(y, (y + 1) % 3, average="macro")
+        LogisticRegression(max_iter=500).fit(X, y)
+    (logged,) = list_runs()
+    assert logged.info.run_id == run.info.run_id
+    assert logged.data.tags["estimator_name"] == "LogisticRegression"
+
+
+def test_a_fit_dispatched_by_the_users_parallel_call_is_the_users(
+    autolog: None, iris: Any, list_runs: ListRuns
+) -> None:
+    models = [DecisionTreeClassifier(max_depth=d) for d in (1, 2)]
+    joblib.Parallel(n_jobs=1)(joblib.delayed(m.fit)(*iris) for m in models)
+    assert len(list_runs()) == 2

@@ -80,6 +80,8 @@ def wrap_partial_fit(function: Callable[..., Any]) -> Callable[..., Any]:
     def patched_partial_fit(self: Any, *args: Any, **kwargs: Any) -> Any:
         if _session.settings is None or _session.in_fit.get() is not None:
             return function(self, *args, **kwargs)
+        if _session.is_called_by_library():
+            return _session.run_quietly(function, self, args, kwargs)
         return run_partial_fit(function, self, args, kwargs)
 
     functools.update_wrapper(patched_partial_fit, function)

@@ -60,6 +60,8 @@ def _wrap_function(function: Callable[..., Any]) -> Callable[..., Any]:
     def patched_fit(self: Any, *args: Any, **kwargs: Any) -> Any:
         if _session.settings is None or _session.in_fit.get() is not None:
             return function(self, *args, **kwargs)
+        if _session.is_called_by_library():
+            return _session.run_quietly(function, self, args, kwargs)
         return _session.run_fit(function, self, args, kwargs)
 
     functools.update_wrapper(patched_fit, function)

@@ -8,6 +8,7 @@ active one. Fits nested inside it (pipeline steps, search folds, ``cross_validat
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 import traceback
@@ -15,6 +16,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any
 
 from mltrail._errors import MltrailWarning
@@ -25,7 +27,15 @@ from mltrail._system_tags import (
     ERROR_TYPE_TAG,
 )
 
-__all__ = ["AutologSettings", "Carrier", "in_fit", "run_fit", "settings"]
+__all__ = [
+    "AutologSettings",
+    "Carrier",
+    "in_fit",
+    "is_called_by_library",
+    "run_fit",
+    "run_quietly",
+    "settings",
+]
 
 ERROR_TAGS = (ERROR_TYPE_TAG, ERROR_MESSAGE_TAG, ERROR_TRACEBACK_TAG)
 DURATION_METRIC = "training_duration_seconds"
@@ -33,6 +43,9 @@ DURATION_METRIC = "training_duration_seconds"
 MAX_ERROR_TEXT = 100_000
 # The user's ``fit`` call is this many frames above ``_warn``.
 _WARN_STACKLEVEL = 5
+# Modules that only pass a call on (joblib's, scikit-learn's wrapper of it): the
+# module that decides whose call it is lies above them.
+_DISPATCH_MODULES = ("joblib.", "sklearn.utils.parallel")
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +129,39 @@ def _error_tags(exc: BaseException) -> dict[str, str]:
 
 def _problem(step: str, exc: BaseException) -> str:
     return f"{step}: {type(exc).__name__}: {exc}"
+
+
+def is_called_by_library(depth: int = 2) -> bool:
+    """Whether scikit-learn's own code made this call on the user's behalf.
+
+    ``depth`` counts the frames from here to the patched method's caller. Metric
+    functions fit a ``LabelEncoder``, ``compute_class_weight`` a ``LabelEncoder``, a
+    search's ``score`` a scorer's: those fits are implementation details, never runs.
+    Frames of joblib and scikit-learn's ``Parallel`` wrapper are looked through, so a
+    fit dispatched by the user's own ``Parallel`` call is still the user's.
+    """
+    frame: FrameType | None = sys._getframe(depth)
+    while frame is not None:
+        module = str(frame.f_globals.get("__name__", ""))
+        if module == "joblib" or module.startswith(_DISPATCH_MODULES):
+            frame = frame.f_back
+            continue
+        return module == "sklearn" or module.startswith("sklearn.")
+    return False  # pragma: no cover - the interpreter's outermost frame is a module
+
+
+def run_quietly(
+    function: Callable[..., Any],
+    estimator: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Any:
+    """Run a fit that is not the user's: it and everything it calls log nothing."""
+    token = in_fit.set(True)
+    try:
+        return function(estimator, *args, **kwargs)
+    finally:
+        in_fit.reset(token)
 
 
 def run_fit(
