@@ -25,13 +25,13 @@ import mltrail
 from mltrail.sklearn import _heldout
 from mltrail.tracking import TrackingClient
 
-CLASSIFIERS = {
+CLASSIFIERS: dict[str, Callable[[], Any]] = {
     "xgboost": lambda: xgboost.XGBClassifier(n_estimators=20, random_state=0),
     "lightgbm": lambda: lightgbm.LGBMClassifier(
         n_estimators=20, random_state=0, verbose=-1
     ),
 }
-REGRESSORS = {
+REGRESSORS: dict[str, Callable[[], Any]] = {
     "xgboost": lambda: xgboost.XGBRegressor(n_estimators=20, random_state=0),
     "lightgbm": lambda: lightgbm.LGBMRegressor(
         n_estimators=20, random_state=0, verbose=-1
@@ -127,7 +127,9 @@ def test_binary_classifier_metrics_are_right_on_every_path(
 
 
 @pytest.mark.parametrize("library", list(CLASSIFIERS), ids=list(CLASSIFIERS))
-@pytest.mark.parametrize("path", [_predict_proba, _score], ids=["predict_proba", "score"])
+@pytest.mark.parametrize(
+    "path", [_predict_proba, _score], ids=["predict_proba", "score"]
+)
 def test_multiclass_classifier_metrics_are_right(
     autolog: None, library: str, path: Callable[[Any, Any, Any], None]
 ) -> None:
@@ -192,7 +194,7 @@ def test_predict_with_extra_arguments_is_not_taken_for_labels(
     )
 
 
-class _ProbabilityPredictor(ClassifierMixin, BaseEstimator):
+class _ProbabilityPredictor(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # sklearn is untyped
     """A classifier whose ``predict`` wrongly returns the positive probability."""
 
     def fit(self, X: Any, y: Any) -> _ProbabilityPredictor:

@@ -321,7 +321,7 @@ def test_environment_snapshot_lists_installed_packages(
     [
         lambda: ("sklearn.ensemble", "HistGradientBoostingClassifier", {}),
         lambda: ("sklearn.neighbors", "KNeighborsRegressor", {}),
-        lambda: ("sklearn.decomposition", "PCA", {"n_components": 2}),
+        lambda: ("sklearn.mixture", "GaussianMixture", {"n_components": 2}),
         lambda: ("sklearn.naive_bayes", "GaussianNB", {}),
         lambda: ("sklearn.cluster", "AgglomerativeClustering", {}),
         lambda: ("sklearn.ensemble", "IsolationForest", {"random_state": 0}),
@@ -330,7 +330,7 @@ def test_environment_snapshot_lists_installed_packages(
     ids=[
         "hist_gradient_boosting",
         "knn",
-        "pca",
+        "mixture",
         "naive_bayes",
         "agglomerative",
         "isolation_forest",

@@ -63,6 +63,18 @@ def autolog(
     the same run gets a *child run* of its own (tag ``mlflow.parentRunId``), so a
     second estimator never conflicts with the first one's params.
 
+    Preprocessing. A standalone transformer (``StandardScaler``, ``SimpleImputer``,
+    ``TfidfVectorizer``, ``SelectKBest``, ``PCA``: it transforms and does not
+    predict) never takes a run's model slot. Its top-level fit starts no run; in
+    a run of yours it is recorded there at once. A model fitted on its output
+    records it as the preprocessing its input went through: params
+    ``<step>__<param>`` (as ``make_pipeline`` names them), the tag
+    ``mlflow.mltrail.preprocessing``, ``preprocessing.json`` and the fitted
+    transformer under ``preprocessing/<step>/``. Its outputs on held-out data
+    (``scaler.transform(X_test)``) are recognised as that data. Fits that
+    scikit-learn's own code makes on your behalf (the ``LabelEncoder`` inside
+    ``f1_score``, ``compute_class_weight``) are never runs.
+
     Nesting. Fits called inside a logged fit (pipeline steps, search folds, the
     refit, ``fit_transform`` calling ``fit``, ``cross_validate`` inside a custom
     ``fit``) log nothing of their own, in joblib's worker threads too. So do the
@@ -154,13 +166,21 @@ def autolog(
     ('500', 'FINISHED')
     >>> mltrail.sklearn.autolog(disable=True)
     """
-    from mltrail.sklearn import _code, _heldout, _partial, _patch, _session
+    from mltrail.sklearn import (
+        _code,
+        _heldout,
+        _partial,
+        _patch,
+        _preprocessing,
+        _session,
+    )
 
     if disable:
         _session.settings = None
         _partial.end_partial_loops()
         _patch.unpatch_all()
         _heldout.reset()
+        _preprocessing.reset()
         return
     if max_tuning_runs is not None and (
         isinstance(max_tuning_runs, bool) or max_tuning_runs < 0

@@ -24,7 +24,7 @@ from mltrail._version import __version__
 if TYPE_CHECKING:
     from mltrail.sklearn._session import AutologSettings
 
-__all__ = ["FitCall", "FitLog", "version_tags"]
+__all__ = ["FitCall", "FitLog", "log_model", "version_tags"]
 
 PACKAGES_ARTIFACT = "environment/packages.txt"
 CV_RESULTS_ARTIFACT = "cv_results.csv"
@@ -149,7 +149,14 @@ class FitLog:
             )
         )
         self.step("held-out tracking", self._track_model)
+        self.step("preprocessing", self._record_preprocessing)
         self.step("files", self._queue_files)
+
+    def _record_preprocessing(self) -> None:
+        """Record the standalone transformers that X went through, if any."""
+        from mltrail.sklearn import _preprocessing
+
+        _preprocessing.on_model_fit(self.run_id, self.X, self.config)
 
     def _track_model(self) -> None:
         """Let predictions of this model on held-out data log their metrics."""
@@ -178,7 +185,7 @@ class FitLog:
             if cv_results is not None:
                 files.append((CV_RESULTS_ARTIFACT, cv_results.encode()))
             if model is not None:
-                _log_model(run_id, config, model, example)
+                log_model(run_id, config, model, example)
             return files
 
         _background.submit(run_id, job, name="model", reads=self.estimator)
@@ -229,8 +236,14 @@ class FitLog:
         _runs.log_batch(self.run_id, self.params, self.metrics, self.tags)
 
 
-def _log_model(run_id: str, config: AutologSettings, model: Any, example: Any) -> None:
-    """Save ``model`` with its signature and input example under ``model/``."""
+def log_model(
+    run_id: str,
+    config: AutologSettings,
+    model: Any,
+    example: Any,
+    artifact_path: str = "model",
+) -> None:
+    """Save ``model`` with its signature and input example under ``artifact_path``."""
     from mltrail.sklearn import _runs
 
     signature: Any = False
@@ -244,4 +257,5 @@ def _log_model(run_id: str, config: AutologSettings, model: Any, example: Any) -
         serialization_format=config.serialization_format,
         signature=signature,
         input_example=example if config.log_input_examples else None,
+        artifact_path=artifact_path,
     )

@@ -40,6 +40,7 @@ PATCHED_METHODS = (
     "predict_log_proba",
     "decision_function",
     "score",
+    "transform",
 )
 PATCH_MARKER = "__mltrail_patched__"
 _MISSING = object()
@@ -87,12 +88,13 @@ def _wrap_entry(
 
 def _wrappers() -> dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]]:
     """Return, for each patched method name, what wraps the original."""
-    from mltrail.sklearn import _heldout, _partial
+    from mltrail.sklearn import _heldout, _partial, _preprocessing
 
     wrappers: dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]] = (
         dict.fromkeys(FIT_METHODS, _wrap_function)
     )
     wrappers["partial_fit"] = _partial.wrap_partial_fit
+    wrappers["transform"] = _preprocessing.wrap_transform
     for name in _heldout.METHODS:
         wrappers[name] = functools.partial(_heldout.wrap_method, name)
     return wrappers

@@ -100,13 +100,14 @@ def log_model(
     serialization_format: str,
     signature: Any,
     input_example: Any,
+    artifact_path: str = "model",
 ) -> None:
-    """Save the estimator under the run's ``model/`` artifact directory."""
+    """Save the estimator under the run's ``artifact_path`` (``model/``) directory."""
     from mltrail.sklearn._flavor import log_model as flavor_log_model
 
     flavor_log_model(
         model,
-        "model",
+        artifact_path,
         run_id=run_id,
         serialization_format=serialization_format,
         signature=signature,

@@ -35,6 +35,7 @@ __all__ = [
     "run_fit",
     "run_quietly",
     "settings",
+    "warn_problems",
 ]
 
 ERROR_TAGS = (ERROR_TYPE_TAG, ERROR_MESSAGE_TAG, ERROR_TRACEBACK_TAG)
@@ -107,13 +108,20 @@ def _identity(value: Any) -> Any:
     return value
 
 
-def _warn(problems: list[str], config: AutologSettings) -> None:
+def warn_problems(problems: list[str], config: AutologSettings) -> None:
+    """Warn once about what autologging failed to log of a fit that succeeded."""
+    _warn(problems, config, stacklevel=_WARN_STACKLEVEL + 1)
+
+
+def _warn(
+    problems: list[str], config: AutologSettings, stacklevel: int = _WARN_STACKLEVEL
+) -> None:
     if problems and not config.silent:
         warnings.warn(
             "mltrail autologging failed to log part of this fit (the fit itself "
             "succeeded): " + "; ".join(problems),
             MltrailWarning,
-            stacklevel=_WARN_STACKLEVEL,
+            stacklevel=stacklevel,
         )
 
 
@@ -173,16 +181,18 @@ def run_fit(
     """Run a top-level fit inside a training session, logging it to a run."""
     from sklearn.base import BaseEstimator
 
-    from mltrail.sklearn import _background, _partial
+    from mltrail.sklearn import _background, _partial, _preprocessing
 
     config = settings
     if config is None or not isinstance(estimator, BaseEstimator):
         return function(estimator, *args, **kwargs)
     # A job still saving this estimator's last fit must finish before it changes.
     _background.wait_for_object(estimator)
-    _partial.end_partial_loops()
     token = in_fit.set(True)
     try:
+        if _preprocessing.is_standalone_transformer(estimator):
+            return _preprocessing.run_fit(config, function, estimator, args, kwargs)
+        _partial.end_partial_loops()
         return _TopLevelFit(config, function, estimator, args, kwargs).run()
     finally:
         in_fit.reset(token)

@@ -6,22 +6,32 @@ the test rows, the split's lineage and the number of test rows identical to a
 training row; ``name_datasets`` keeps the datasets of ``autolog(eval_names=...)``.
 Never the data itself. ``find`` tells where a dataset's rows come from, by content:
 copies, slices and permutations of a test set still match.
+
+``derive`` records that an output of a standalone transformer (``scaler.transform(
+X_test)``) comes from a recognised dataset: the output, kept by weak reference,
+is recognised as that dataset (same labels, lineage and part) and carries the chain
+of transformers it went through. Nothing is hashed for it.
 """
 
 from __future__ import annotations
 
 import threading
-from collections import deque
+import weakref
+from collections import OrderedDict, deque
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mltrail._errors import InvalidValueError
 
 __all__ = [
+    "Recognition",
     "SplitMatch",
+    "derive",
+    "derived_of",
     "find",
     "name_datasets",
+    "recognise",
     "record",
     "recorded_labels",
     "reset",
@@ -29,6 +39,7 @@ __all__ = [
 ]
 
 SPLIT_HISTORY = 16
+DERIVED_HISTORY = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,17 +75,38 @@ class SplitMatch:
     shared_rows: int
 
 
+@dataclass(frozen=True, slots=True)
+class Recognition:
+    """What is known of a dataset: its name, labels, lineage, part and preprocessing.
+
+    ``part`` is ``"train"`` or ``"test"`` when the rows are exactly that part of a
+    recorded split, in order; ``labels`` are those of its rows when known (a test
+    part or a named dataset); ``chain`` lists the serials of the standalone
+    transformers the rows went through, first applied first.
+    """
+
+    name: str | None = None
+    labels: Any = None
+    lineage: Any = None
+    part: str | None = None
+    shared_rows: int | None = None
+    chain: tuple[int, ...] = ()
+
+
 _lock = threading.Lock()
 _named: tuple[_NamedDataset, ...] = ()
 _splits: deque[_Split] = deque(maxlen=SPLIT_HISTORY)
+# id(transformer output) -> (weak reference to it, what it is)
+_derived: OrderedDict[int, tuple[Any, Recognition]] = OrderedDict()
 
 
 def reset() -> None:
-    """Forget every split and named dataset."""
+    """Forget every split, named dataset and derived dataset."""
     global _named
     with _lock:
         _named = ()
         _splits.clear()
+        _derived.clear()
 
 
 def name_datasets(eval_names: Mapping[str, Any] | None) -> None:
@@ -174,14 +206,79 @@ def _take(labels: Any, positions: Any) -> Any:
     return None if labels is None else labels[positions]
 
 
-def find(X: Any, digest: str) -> tuple[str | None, Any, Any]:
-    """Return (name, labels, lineage) of X from the named datasets and the splits."""
+def derived_of(X: Any) -> Recognition | None:
+    """Return what X is if it is (or views) a recorded transformer output."""
+    with _lock:
+        if not _derived:
+            return None
+        for candidate in (X, getattr(X, "base", None)):
+            entry = None if candidate is None else _derived.get(id(candidate))
+            if entry is not None and entry[0]() is candidate:
+                return entry[1]
+    return None
+
+
+def derive(output: Any, source: Recognition | None, serial: int) -> None:
+    """Record ``output`` as ``source`` (or unknown data) after transformer ``serial``.
+
+    Only ``output`` objects that take weak references are recorded: the record goes
+    when the output does.
+    """
+    known = source or Recognition()
+    recognition = replace(known, chain=(*known.chain, serial))
+    key = id(output)
+
+    def forget(ref: Any) -> None:
+        with _lock:
+            entry = _derived.get(key)
+            if entry is not None and entry[0] is ref:
+                del _derived[key]
+
+    try:
+        ref = weakref.ref(output, forget)
+    except TypeError:
+        return
+    with _lock:
+        _derived[key] = (ref, recognition)
+        _derived.move_to_end(key)
+        while len(_derived) > DERIVED_HISTORY:
+            _derived.popitem(last=False)
+
+
+def _lengths() -> set[int]:
+    """Row counts of every recorded part and named dataset."""
+    with _lock:
+        lengths = {len(dataset.hashes) for dataset in _named}
+        for split in _splits:
+            for train_hashes, test_hashes in split.parts:
+                lengths.update((len(train_hashes), len(test_hashes)))
+    return lengths
+
+
+def recognise(
+    X: Any, digest: str | None = None, *, n_rows: int | None = None
+) -> Recognition | None:
+    """Return what is known of X: a derived dataset, a named dataset or a split's part.
+
+    With ``n_rows``, rows are hashed only when some recorded dataset has that many
+    rows (a cheap test for callers that only look for whole parts). ``digest``, the
+    dataset digest of X when the caller has it, also matches a named dataset.
+    """
+    import numpy as np
+
     from mltrail.capture._datasets import row_hashes
 
-    hashes = row_hashes(X)
-    name = labels = lineage = None
+    derived = derived_of(X)
+    if derived is not None:
+        return derived
     with _lock:
         named, splits = _named, list(_splits)
+    if not named and not splits:
+        return None
+    if n_rows is not None and n_rows not in _lengths():
+        return None
+    hashes = row_hashes(X)
+    name = labels = None
     for dataset in named:
         positions = _match_rows(hashes, dataset.hashes)
         if dataset.digest == digest or positions is not None:
@@ -190,13 +287,36 @@ def find(X: Any, digest: str) -> tuple[str | None, Any, Any]:
                 labels = _take(dataset.labels, positions)
             break
     for split in reversed(splits):
-        for _, test_hashes in split.parts:
+        for train_hashes, test_hashes in split.parts:
+            if np.array_equal(hashes, train_hashes):
+                return Recognition(
+                    name, labels, split.lineage, "train", split.shared_rows
+                )
             positions = _match_rows(hashes, test_hashes)
             if positions is not None:
-                if labels is None:
-                    labels = _take(split.test_labels, positions)
-                return name, labels, split.lineage
-    return name, labels, lineage
+                is_part = len(positions) == len(test_hashes) and bool(
+                    np.all(positions == np.arange(len(test_hashes)))
+                )
+                return Recognition(
+                    name,
+                    _take(split.test_labels, positions) if labels is None else labels,
+                    split.lineage,
+                    "test" if is_part else None,
+                    split.shared_rows,
+                )
+    return None if name is None else Recognition(name, labels)
+
+
+def find(X: Any, digest: str) -> tuple[str | None, Any, Any]:
+    """Return (name, labels, lineage) of X from the named datasets and the splits.
+
+    The training part of a split gives no lineage here: it is not held-out data.
+    """
+    found = recognise(X, digest)
+    if found is None:
+        return None, None, None
+    lineage = None if found.part == "train" else found.lineage
+    return found.name, found.labels, lineage
 
 
 def recorded_labels(X: Any) -> tuple[Any, Any] | None:
@@ -217,18 +337,7 @@ def split_of(X: Any) -> SplitMatch | None:
 
     For the dataset inputs of a fit: the training set's lineage and leakage count.
     """
-    import numpy as np
-
-    from mltrail.capture._datasets import row_hashes
-
-    with _lock:
-        splits = list(_splits)
-    if not splits:
+    found = recognise(X)
+    if found is None or found.part is None:
         return None
-    hashes = row_hashes(X)
-    for split in reversed(splits):
-        for train_hashes, test_hashes in split.parts:
-            for part, whole in (("train", train_hashes), ("test", test_hashes)):
-                if np.array_equal(hashes, whole):
-                    return SplitMatch(split.lineage, part, split.shared_rows)
-    return None
+    return SplitMatch(found.lineage, found.part, found.shared_rows or 0)

@@ -1,0 +1,315 @@
+"""Standalone transformers: the preprocessing a model's input went through.
+
+A top-level fit of a transformer (scaling, imputation, feature extraction and
+selection, decomposition: anything with ``transform`` and no ``predict``) never takes
+a run's model slot. With no active run it starts none: it waits for the model that
+its output trains. Inside a run of the user's it is recorded there at once, and the
+model that follows still gets that run.
+
+Its outputs (``fit_transform``, ``transform``) are remembered by weak reference as
+derived datasets (``_splits.derive``): ``scaler.transform(X_test)`` is recognised as
+the test set, with its labels, and a model fitted on ``scaler.transform(X_train)``
+records the chain of transformers in its run: params as ``<step>__<param>`` (the
+names ``make_pipeline`` would give), the tag ``mlflow.mltrail.preprocessing``
+(``StandardScaler → PCA``), ``preprocessing.json`` and each fitted transformer as a
+model under ``preprocessing/<step>/``.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import itertools
+import json
+import threading
+import time
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from mltrail._system_tags import PREPROCESSING_TAG
+
+if TYPE_CHECKING:
+    from mltrail.sklearn._session import AutologSettings
+
+__all__ = [
+    "PREPROCESSING_ARTIFACT",
+    "is_standalone_transformer",
+    "on_model_fit",
+    "reset",
+    "run_fit",
+    "wrap_transform",
+]
+
+PREPROCESSING_ARTIFACT = "preprocessing.json"
+PREPROCESSING_DIRECTORY = "preprocessing"
+STEP_HISTORY = 256
+RUN_HISTORY = 1024
+
+
+@dataclass(slots=True)
+class _Step:
+    """One top-level fit of a standalone transformer."""
+
+    serial: int
+    ref: Any
+    estimator_name: str
+    estimator_class: str
+    params: dict[str, str]
+    fitted_on: str | None
+    summary: str
+    structure: dict[str, object]
+    example: Any
+    duration: float
+    # run id -> this step's name in that run
+    runs: dict[str, str] = field(default_factory=dict)
+
+
+_lock = threading.RLock()
+_serials = itertools.count(1)
+# id(transformer) -> its latest fit; serial -> fit (bounded, outlives the object)
+_by_object: dict[int, _Step] = {}
+_by_serial: OrderedDict[int, _Step] = OrderedDict()
+# run id -> the entries of its preprocessing.json, in the order recorded
+_run_entries: OrderedDict[str, list[dict[str, object]]] = OrderedDict()
+
+
+def reset() -> None:
+    """Forget every transformer fit and what was recorded where (for ``disable``)."""
+    with _lock:
+        _by_object.clear()
+        _by_serial.clear()
+        _run_entries.clear()
+
+
+def is_standalone_transformer(estimator: Any) -> bool:
+    """Whether a fit of ``estimator`` is preprocessing rather than a model.
+
+    It transforms and neither predicts nor is a classifier, regressor, clusterer,
+    outlier detector or search: ``StandardScaler``, ``SimpleImputer``,
+    ``TfidfVectorizer``, ``SelectKBest``, ``PCA``, a ``Pipeline`` of those.
+    """
+    from sklearn.base import (
+        is_classifier,
+        is_clusterer,
+        is_outlier_detector,
+        is_regressor,
+    )
+
+    from mltrail.sklearn import _search
+
+    if not hasattr(estimator, "transform") or hasattr(estimator, "predict"):
+        return False
+    if is_classifier(estimator) or is_regressor(estimator):
+        return False
+    if is_clusterer(estimator) or is_outlier_detector(estimator):
+        return False
+    return not _search.is_search(estimator)
+
+
+def run_fit(
+    config: AutologSettings,
+    function: Callable[..., Any],
+    estimator: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Any:
+    """Run a transformer's top-level fit (inside a session) and remember it.
+
+    The user's exception propagates unchanged and records nothing. Returns what
+    the fit returned.
+    """
+    from mltrail.sklearn import _runs, _session, _splits, _training
+
+    start = time.perf_counter()
+    result = function(estimator, *args, **kwargs)
+    duration = time.perf_counter() - start
+    problems: list[str] = []
+    try:
+        X = _training.fit_arguments(function, args, kwargs)[0]
+        source = _recognise(X)
+        step = _remember(estimator, X, source, duration)
+        if result is not estimator and X is not None:
+            _splits.derive(result, source, step.serial)  # fit_transform's output
+        active = _runs.active_run_id()
+        if active is not None and not config.exclusive:
+            from mltrail.sklearn import _code
+
+            problems.extend(_code.on_run_start(active, config))
+            _record(active, step, config)
+    except Exception as exc:  # autolog must never break the user's fit
+        problems.append(f"preprocessing: {type(exc).__name__}: {exc}")
+    _session.warn_problems(problems, config)
+    return result
+
+
+def _recognise(X: Any) -> Any:
+    """Look X up among splits, named and derived datasets; hash it only if it fits."""
+    from mltrail.sklearn import _splits, _training
+
+    if X is None:
+        return None
+    try:
+        n_rows = _training._n_rows(X)
+    except TypeError:
+        return None
+    return _splits.recognise(X, n_rows=n_rows)
+
+
+def _remember(estimator: Any, X: Any, source: Any, duration: float) -> _Step:
+    from mltrail.capture._pipeline import pipeline_structure, pipeline_summary
+    from mltrail.sklearn import _training
+
+    cls = type(estimator)
+    key = id(estimator)
+
+    def forget(ref: Any) -> None:
+        with _lock:
+            step = _by_object.get(key)
+            if step is not None and step.ref is ref:
+                del _by_object[key]
+
+    fitted_on = None
+    if source is not None:
+        fitted_on = source.part or source.name
+    step = _Step(
+        serial=next(_serials),
+        ref=weakref.ref(estimator, forget),
+        estimator_name=cls.__name__,
+        estimator_class=f"{cls.__module__}.{cls.__qualname__}",
+        params=_training.estimator_params(estimator),
+        fitted_on=fitted_on,
+        summary=pipeline_summary(estimator),
+        structure=pipeline_structure(estimator),
+        example=None if X is None else copy.deepcopy(_training.head(X)),
+        duration=duration,
+    )
+    with _lock:
+        _by_object[key] = step
+        _by_serial[step.serial] = step
+        while len(_by_serial) > STEP_HISTORY:
+            _by_serial.popitem(last=False)
+    return step
+
+
+def wrap_transform(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Return ``transform`` that records the outputs of remembered transformers."""
+    from mltrail.sklearn import _patch
+
+    def patched_transform(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if not _by_object or id(self) not in _by_object:
+            return function(self, *args, **kwargs)
+        from mltrail.sklearn import _heldout, _session
+
+        step = _by_object.get(id(self))
+        if (
+            step is None
+            or step.ref() is not self
+            or _session.settings is None
+            or _session.in_fit.get() is not None
+            or _heldout.busy.get()
+        ):
+            return function(self, *args, **kwargs)
+        with _heldout.quiet():
+            result = function(self, *args, **kwargs)
+        X = args[0] if args else kwargs.get("X")
+        try:
+            _on_transform(step, X, result)
+        except Exception as exc:  # autolog must never break the user's call
+            _heldout._warn(exc)
+        return result
+
+    functools.update_wrapper(patched_transform, function)
+    setattr(patched_transform, _patch.PATCH_MARKER, True)
+    return patched_transform
+
+
+def _on_transform(step: _Step, X: Any, output: Any) -> None:
+    from mltrail.sklearn import _heldout, _splits
+
+    if X is None or output is X:
+        return
+    with _heldout.quiet():
+        source = _recognise(X)
+    _splits.derive(output, source, step.serial)
+
+
+def on_model_fit(run_id: str, X: Any, config: AutologSettings) -> None:
+    """Record in ``run_id`` the transformers that the model's X went through."""
+    from mltrail.sklearn import _splits
+
+    if X is None:
+        return
+    found = _splits.derived_of(X)
+    if found is None:
+        return
+    for serial in found.chain:
+        with _lock:
+            step = _by_serial.get(serial)
+        if step is not None and run_id not in step.runs:
+            _record(run_id, step, config)
+
+
+def _step_name(base: str, taken: set[str]) -> str:
+    if base not in taken:
+        return base
+    return next(f"{base}-{n}" for n in itertools.count(2) if f"{base}-{n}" not in taken)
+
+
+def _record(run_id: str, step: _Step, config: AutologSettings) -> None:
+    """Write one transformer's params, tag, entry and fitted object to a run."""
+    from mltrail._entities import Param, RunTag
+    from mltrail.sklearn import _background
+
+    with _lock:
+        entries = _run_entries.setdefault(run_id, [])
+        _run_entries.move_to_end(run_id)
+        while len(_run_entries) > RUN_HISTORY:
+            _run_entries.popitem(last=False)
+        name = _step_name(
+            step.estimator_name.lower(), {str(entry["name"]) for entry in entries}
+        )
+        step.runs[run_id] = name
+        entries.append(
+            {
+                "name": name,
+                "estimator_class": step.estimator_class,
+                "params": step.params,
+                "fitted_on": step.fitted_on,
+                "fit_duration_seconds": step.duration,
+                "summary": step.summary,
+                "structure": step.structure,
+            }
+        )
+        summary = " → ".join(str(entry["summary"]) for entry in entries)
+        text = json.dumps(entries, indent=2, allow_nan=False, default=str)
+    client = _background.client_of(run_id)
+    client.log_batch(
+        run_id,
+        params=[Param(f"{name}__{key}", value) for key, value in step.params.items()],
+        tags=[RunTag(PREPROCESSING_TAG, summary)],
+    )
+    transformer = step.ref()
+    model = None
+    if config.log_models and transformer is not None:
+        from mltrail.sklearn import _snapshot
+
+        model = _snapshot.snapshot(transformer)
+    example = step.example
+
+    def files() -> list[tuple[str, bytes]]:
+        if model is not None:
+            from mltrail.sklearn import _logging
+
+            _logging.log_model(
+                run_id,
+                config,
+                model,
+                example,
+                artifact_path=f"{PREPROCESSING_DIRECTORY}/{name}",
+            )
+        return [(PREPROCESSING_ARTIFACT, text.encode("utf-8"))]
+
+    _background.submit(run_id, files, name="preprocessing", reads=transformer)
