@@ -1,28 +1,28 @@
 """Writing and reading the serialized estimator: skops (default), cloudpickle, pickle.
 
-skops files load without executing code. The types trusted by default are decided
-here, from the module of each type (scikit-learn, numpy, scipy), never from a list
-stored beside the model; pickle formats load only when the caller trusts the file.
+skops files load without executing code (``_skops_reader``): each type the file
+names is trusted by its name alone, from skops's own list plus the few types
+``_allowed_types.ADDED`` names, whose state is checked before anything is built
+(``_skops_checks``); anything else needs the caller's ``trusted=``. The list
+stored beside the model is never used. Pickle formats load only with
+``trusted=True``.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib
 import io
 import json
 import pickle
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
-from zipfile import ZIP_STORED, ZipFile
+from zipfile import ZIP_STORED, BadZipFile, ZipFile
 
 from mltrail._errors import InvalidValueError, MltrailError
 
 __all__ = [
     "FORMATS",
     "MODEL_FILES",
-    "TRUSTED_MODULES",
     "SerializationFormat",
     "UntrustedModelError",
     "dump_model",
@@ -37,16 +37,6 @@ MODEL_FILES: dict[str, str] = {
     "cloudpickle": "model.pkl",
     "pickle": "model.pkl",
 }
-# Classes from these packages are trusted by default: they hold fitted arrays and
-# parameters, and skops rebuilds them without running code from the file. Functions
-# are not (a function reference could be called on data at predict time), and
-# builtins are left to skops, which trusts the harmless ones itself.
-TRUSTED_MODULES = ("sklearn", "numpy", "scipy")
-
-# skops flags this type because scikit-learn follows its node indices without bounds
-# checks at predict time; mltrail trusts it after checking every index on load.
-TREE_TYPE = "sklearn.tree._tree.Tree"
-
 # Untrusted types by the set of (loader, module, class) triples of a skops state, so
 # that a second save of the same kind of estimator does not audit the file again.
 _UNTRUSTED_BY_KEY: dict[frozenset[tuple[str, ...]], list[str]] = {}
@@ -95,22 +85,6 @@ class UntrustedModelError(MltrailError):
                 "only if you trust where the file comes from."
             )
         super().__init__(message)
-
-
-@functools.cache
-def _is_trusted_by_default(type_name: str) -> bool:
-    """Whether the name is a class defined in scikit-learn, numpy or scipy."""
-    module_name, _, attribute = type_name.rpartition(".")
-    if module_name.partition(".")[0] not in TRUSTED_MODULES:
-        return False
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        return False
-    value = getattr(module, attribute, None)
-    return isinstance(value, type) and value.__module__.partition(".")[0] in (
-        TRUSTED_MODULES
-    )
 
 
 def _state_key(state: Any, *, pruned: bool = False) -> frozenset[tuple[str, ...]]:
@@ -214,65 +188,6 @@ def _dump_skops(estimator: Any, path: Path) -> list[str]:
     return list(_UNTRUSTED_BY_KEY[key])
 
 
-def _trees(value: Any) -> list[Any]:
-    """Find every fitted ``Tree`` inside a loaded estimator."""
-    import numpy as np
-    from sklearn.tree._tree import Tree
-
-    found: list[Any] = []
-    visited: set[int] = set()
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if id(item) in visited or isinstance(item, str | bytes | int | float):
-            continue
-        visited.add(id(item))
-        if isinstance(item, Tree):
-            found.append(item)
-        elif isinstance(item, list | tuple):
-            stack.extend(item)
-        elif isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, np.ndarray):
-            if item.dtype == object:
-                stack.extend(item.ravel().tolist())
-        elif isinstance(getattr(item, "__dict__", None), dict):
-            stack.extend(vars(item).values())
-    return found
-
-
-def _check_trees(estimator: Any, path: Path) -> None:
-    """Refuse trees whose node indices would make predict read outside its arrays.
-
-    Children must be -1 (a leaf) or a later node (so there is no cycle), both or
-    neither -1, and split features within ``n_features``.
-    """
-    import numpy as np
-
-    for tree in _trees(estimator):
-        count = int(tree.node_count)
-        left = np.asarray(tree.children_left)
-        right = np.asarray(tree.children_right)
-        feature = np.asarray(tree.feature)
-        index = np.arange(count)
-        is_leaf = left == -1
-        ok = (
-            len(left) == len(right) == len(feature) == count
-            and tree.value.shape[0] == count
-            and bool(np.all(is_leaf == (right == -1)))
-            and bool(np.all(is_leaf | ((left > index) & (left < count))))
-            and bool(np.all(is_leaf | ((right > index) & (right < count))))
-            and bool(np.all(is_leaf | ((feature >= 0) & (feature < tree.n_features))))
-        )
-        if not ok:
-            raise InvalidValueError(
-                f"the trees in model file {str(path)!r}",
-                "node indices out of range",
-                "children and features within the tree's own arrays",
-                "The file is corrupt or crafted; do not load it.",
-            )
-
-
 def dump_model(
     estimator: Any, directory: Path, serialization_format: str
 ) -> tuple[str, list[str] | None]:
@@ -302,22 +217,152 @@ def dump_model(
     return file_name, None
 
 
+Trusted = bool | Iterable[str] | None
+_CORRUPT_HINT = (
+    "The file is corrupt or was crafted to attack the loader; do not load it."
+)
+
+
+def _trusted_names(trusted: Trusted) -> frozenset[str] | Literal[True]:
+    """Return ``True`` or the type names the caller trusts, refusing anything else."""
+    if trusted is True:
+        return True
+    if trusted is None or trusted is False:
+        return frozenset()
+    if isinstance(trusted, str):
+        return frozenset({trusted})  # one type name, not its characters
+    names: frozenset[object] = frozenset()
+    if isinstance(trusted, Iterable):
+        names = frozenset(trusted)
+    if (not names and not isinstance(trusted, Iterable)) or not all(
+        isinstance(name, str) for name in names
+    ):
+        raise InvalidValueError(
+            "trusted",
+            trusted,
+            "True, None or a list of fully qualified type names",
+            "For example trusted=['mypackage.MyTransformer'].",
+        )
+    return frozenset(str(name) for name in names)
+
+
+def _refuse_corrupt(path: Path, what: str) -> InvalidValueError:
+    return InvalidValueError(
+        f"model file {str(path)!r}",
+        what,
+        "a skops file mltrail can read",
+        _CORRUPT_HINT,
+    )
+
+
+def _open_skops(path: Path) -> ZipFile:
+    try:
+        return ZipFile(path)
+    except BadZipFile as error:
+        with open(path, "rb") as file:
+            head = file.read(2)
+        found = "a pickle" if head[:1] == b"\x80" else "not a zip archive"
+        raise InvalidValueError(
+            f"model file {str(path)!r}",
+            found,
+            "a skops file (a zip archive), as MLmodel's serialization_format says",
+            "The MLmodel file does not match the model file: save the model again, "
+            "or set serialization_format to what the file is.",
+        ) from error
+
+
 def untrusted_types(path: Path, trusted: Iterable[str] = ()) -> list[str]:
     """Return the types in a skops file trusted neither by default nor by the caller."""
+    from mltrail.models._allowed_types import is_allowed
+    from mltrail.models._skops_reader import parse, untrusted_names
+
+    with _open_skops(path) as archive:
+        return untrusted_names(parse(archive), is_allowed, frozenset(trusted))
+
+
+def _load_with_skops(path: Path, trusted: frozenset[str] | Literal[True]) -> Any:
+    """Load with skops itself, under skops's own policy and the caller's names."""
     import skops.io
 
-    allowed = set(trusted)
-    return [
-        name
-        for name in skops.io.get_untrusted_types(file=path)
-        if not _is_trusted_by_default(name) and name not in allowed
-    ]
+    try:
+        found = skops.io.get_untrusted_types(file=path)
+    except Exception as error:  # translated: skops's own errors on a bad file
+        raise _refuse_corrupt(path, f"skops could not load it: {error}") from error
+    refused = [] if trusted is True else [n for n in found if n not in trusted]
+    if refused:
+        raise UntrustedModelError(str(path), refused, "skops")
+    try:
+        return skops.io.load(path, trusted=found)
+    except Exception as error:  # translated, as above
+        raise _refuse_corrupt(path, f"skops could not load it: {error}") from error
+
+
+def _load_skops(path: Path, trusted: Trusted) -> Any:
+    from mltrail.models._allowed_types import is_allowed
+    from mltrail.models._skops_checks import CraftedStateError, check_state
+    from mltrail.models._skops_reader import (
+        PROTOCOL,
+        CorruptFileError,
+        UnknownNodeKindError,
+        UnsupportedProtocolError,
+        build,
+        parse,
+        untrusted_names,
+    )
+
+    names = _trusted_names(trusted)
+    try:
+        with _open_skops(path) as archive:
+            root = parse(archive)
+    except UnsupportedProtocolError as error:
+        protocol = error.protocol
+        if type(protocol) is int and 0 <= protocol < PROTOCOL:
+            return _load_with_skops(path, names)  # written by skops before 0.10
+        newer = type(protocol) is int and protocol > PROTOCOL
+        raise InvalidValueError(
+            f"the skops protocol of {str(path)!r}",
+            protocol,
+            f"an integer from 0 to {PROTOCOL}",
+            "The file was written by a newer skops: upgrade skops and mltrail."
+            if newer
+            else _CORRUPT_HINT,
+        ) from error
+    except UnknownNodeKindError as error:
+        if names is True:
+            return _load_with_skops(path, names)
+        raise InvalidValueError(
+            f"model file {str(path)!r}",
+            error.what,
+            "the node kinds skops writes for scikit-learn, numpy and scipy",
+            "Pass trusted=True to let skops load it, if you trust the file.",
+        ) from error
+    except (CorruptFileError, BadZipFile, ValueError) as error:
+        raise _refuse_corrupt(path, str(error)) from error
+    if names is not True:
+        refused = untrusted_names(root, is_allowed, names)
+        if refused:
+            raise UntrustedModelError(str(path), refused, "skops")
+    try:
+        check_state(root, names)
+    except CraftedStateError as error:
+        raise InvalidValueError(
+            f"{error.where} in model file {str(path)!r}",
+            error.found,
+            error.expected,
+            _CORRUPT_HINT,
+        ) from error
+    try:
+        return build(root)
+    except Exception as error:
+        # Every type here passed the audit, so this is a malformed state (a wrong
+        # shape, a missing attribute): say so in mltrail's words, with the cause.
+        raise _refuse_corrupt(path, f"{type(error).__name__}: {error}") from error
 
 
 def load_model_file(
     path: Path,
     serialization_format: str,
-    trusted: bool | Iterable[str] | None = None,
+    trusted: Trusted = None,
 ) -> Any:
     """Load a serialized estimator, refusing what the caller has not trusted.
 
@@ -331,24 +376,7 @@ def load_model_file(
             f"one of {', '.join(map(repr, FORMATS))}",
         )
     if serialization_format == "skops":
-        import skops.io
-
-        found = skops.io.get_untrusted_types(file=path)
-        if trusted is not True:
-            if isinstance(trusted, str):
-                trusted = [trusted]  # one type name, not its characters
-            extra = set() if trusted is None or trusted is False else set(trusted)
-            refused = [
-                name
-                for name in found
-                if not _is_trusted_by_default(name) and name not in extra
-            ]
-            if refused:
-                raise UntrustedModelError(str(path), refused, "skops")
-        estimator = skops.io.load(path, trusted=found)
-        if TREE_TYPE in found:
-            _check_trees(estimator, path)
-        return estimator
+        return _load_skops(path, trusted)
     if trusted is not True:
         raise UntrustedModelError(str(path), [], serialization_format)
     with open(path, "rb") as file:

@@ -19,9 +19,11 @@ def load_model(
 ) -> PyFuncModel:
     """Load a scikit-learn model as a ``PyFuncModel`` that enforces its signature.
 
-    skops files load without running code: classes from scikit-learn, numpy and
-    scipy are trusted, and any other type must be listed in ``trusted``. Pickle and
-    cloudpickle files load only with ``trusted=True``.
+    skops files load without running code: trust is decided from the type names
+    alone, never by importing them. The types skops trusts load by default, and so
+    do scikit-learn's tree models, whose node and feature indices are checked
+    first; any other type must be listed in ``trusted``. Pickle and cloudpickle
+    files load only with ``trusted=True``.
 
     Parameters
     ----------
@@ -45,6 +47,9 @@ def load_model(
     UntrustedModelError
         If the file holds types, or is a pickle, that the caller has not trusted;
         the message lists the types.
+    InvalidValueError
+        If the file is not what ``MLmodel`` says, is corrupt, or holds a tree
+        whose indices point outside its arrays.
 
     Examples
     --------
