@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from mltrail._entities import LifecycleStage, LoggedModel, PagedList
 from mltrail._errors import InvalidValueError
+from mltrail.store import _pages as pages
 from mltrail.store import _schema as schema
 from mltrail.store import _search as search
 from mltrail.store._schema import KIND_NAN, hash_key
@@ -100,7 +101,7 @@ class LoggedModelSearchMixin(LoggedModelsMixin):
         """  # noqa: E501
         numbers = [check_experiment_id(e) for e in experiment_ids]
         limit = check_max_results(max_results)
-        offset = search.decode_page_token(page_token)
+        offset = pages.decode_offset_token(page_token)
         models = schema.logged_models
         node = (
             search._Parser(filter_string, MODEL_GRAMMAR).parse()
@@ -144,7 +145,9 @@ class LoggedModelSearchMixin(LoggedModelsMixin):
         found = self._read(
             lambda conn: self._load_models(conn, condition, order, limit + 1, offset)
         )
-        token = search.encode_page_token(offset + limit) if len(found) > limit else None
+        token = (
+            pages.encode_offset_token(offset + limit) if len(found) > limit else None
+        )
         return PagedList(found[:limit], token)
 
 
