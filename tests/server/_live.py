@@ -115,3 +115,37 @@ def live_server(
         yield LiveServer(url, process, log, directory)
     finally:
         stop(process)
+
+
+@contextmanager
+def threaded_server(app: object, *, port: int | None = None) -> Iterator[str]:
+    """Serve ``app`` with uvicorn in a thread of this process; yield its URL.
+
+    The app's code runs in this process, so coverage sees it; a real socket on
+    127.0.0.1 carries real HTTP.
+    """
+    import threading
+
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,  # type: ignore[arg-type]  # an ASGI app
+        host="127.0.0.1",
+        port=port or free_port(),
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the threaded server did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)

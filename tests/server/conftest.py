@@ -68,3 +68,9 @@ def client(app: Starlette) -> Iterator[TestClient]:
     """A test client of ``app`` that sends ``Host: localhost``."""
     with TestClient(app, base_url="http://localhost") as client:
         yield client
+
+
+@pytest.fixture
+def sqlite_app(sqlite_store: SqlStore, settings: ServerSettings) -> Starlette:
+    """The server's app on SQLite only."""
+    return create_app(sqlite_store, settings=settings)

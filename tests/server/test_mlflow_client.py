@@ -136,3 +136,32 @@ def test_autolog_logs_the_model_through_the_proxy(tracking: str) -> None:
     assert {m.key for m in models[0].metrics} >= {"training_accuracy_score"}
     outputs = mlflow.MlflowClient().get_run(run.info.run_id).outputs.model_outputs
     assert [o.model_id for o in outputs] == [models[0].model_id]
+
+
+def test_runs_read_back_across_clients(
+    tracking: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mltrail
+
+    mlflow.set_experiment("cross")
+    with mlflow.start_run(run_name="by-mlflow") as by_mlflow:
+        mlflow.log_param("tool", "mlflow")
+        mlflow.log_metric("score", 0.5, step=3)
+    monkeypatch.setenv("MLTRAIL_TRACKING_URI", tracking)
+    mltrail.set_experiment("cross")
+    with mltrail.start_run(run_name="by-mltrail") as by_mltrail:
+        mltrail.log_param("tool", "mltrail")
+        mltrail.log_metric("score", 0.75, step=4)
+    seen_by_mltrail = mltrail.get_run(by_mlflow.info.run_id)
+    assert seen_by_mltrail.data.params == {"tool": "mlflow"}
+    assert seen_by_mltrail.data.metrics == {"score": 0.5}
+    history = mltrail.TrackingClient().get_metric_history(
+        by_mlflow.info.run_id, "score"
+    )
+    assert [(m.step, m.value) for m in history] == [(3, 0.5)]
+    seen_by_mlflow = mlflow.get_run(by_mltrail.info.run_id)
+    assert seen_by_mlflow.info.status == "FINISHED"
+    assert seen_by_mlflow.data.params == {"tool": "mltrail"}
+    assert seen_by_mlflow.data.metrics == {"score": 0.75}
+    names = set(mlflow.search_runs(experiment_names=["cross"])["tags.mlflow.runName"])
+    assert names == {"by-mlflow", "by-mltrail"}

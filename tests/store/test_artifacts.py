@@ -314,13 +314,21 @@ def test_open_artifact_store_is_local(uri: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "uri",
-    ["s3://bucket/0/run/artifacts", "mlflow-artifacts:/0/run/artifacts"],
-    ids=["s3", "mlflow-artifacts"],
+    ("uri", "kind"),
+    [
+        ("s3://bucket/0/run/artifacts", "S3ArtifactStore"),
+        ("mlflow-artifacts:/0/run/artifacts", "HttpArtifactStore"),
+        ("http://host/api/2.0/mlflow-artifacts/artifacts/0", "HttpArtifactStore"),
+    ],
+    ids=["s3", "mlflow-artifacts", "http"],
 )
-def test_open_artifact_store_rejects_other_schemes(uri: str) -> None:
-    with pytest.raises(InvalidValueError, match="not available in this version"):
-        open_artifact_store(uri)
+def test_open_artifact_store_picks_remote_stores(uri: str, kind: str) -> None:
+    assert type(open_artifact_store(uri)).__name__ == kind
+
+
+def test_open_artifact_store_rejects_other_schemes() -> None:
+    with pytest.raises(InvalidValueError, match="no artifact store for ftp://"):
+        open_artifact_store("ftp://host/0/run/artifacts")
 
 
 # Attacks through symlinks (#9 §4): nothing is read, listed, copied or written

@@ -73,17 +73,25 @@ def test_open_store_is_thread_safe() -> None:
 @pytest.mark.parametrize(
     ("uri", "match"),
     [
-        ("http://localhost:5000", "not supported yet"),
-        ("https://tracking.example", "not supported yet"),
         ("file:///tmp/mlruns", "sqlite:///, postgresql:// or mysql://"),
         ("mltrail.db", "sqlite:///, postgresql:// or mysql://"),
         ("", "non-empty str"),
     ],
-    ids=["http", "https", "file", "bare-path", "empty"],
+    ids=["file", "bare-path", "empty"],
 )
 def test_open_store_rejects_unsupported_uri(uri: str, match: str) -> None:
     with pytest.raises(InvalidValueError, match=match):
         open_store(uri)
+
+
+@pytest.mark.parametrize("uri", ["http://localhost:5000", "https://tracking.example"])
+def test_open_store_opens_a_rest_store_for_servers(uri: str) -> None:
+    from mltrail.store._rest import RestStore
+
+    store = open_store(uri)
+    assert isinstance(store, RestStore)
+    assert store.uri == uri
+    clear_store_cache()
 
 
 def test_open_store_module_does_not_import_sqlalchemy() -> None:

@@ -11,6 +11,7 @@ from mltrail._version import __version__
 from mltrail.cli._experiments import experiments
 from mltrail.cli._runs import runs
 from mltrail.cli._server import server
+from mltrail.cli._sync import sync
 
 if TYPE_CHECKING:
     from mltrail.tracking import TrackingClient
@@ -70,6 +71,7 @@ def cli(ctx: click.Context, tracking_uri: str | None) -> None:
 cli.add_command(experiments)
 cli.add_command(runs)
 cli.add_command(server)
+cli.add_command(sync)
 
 
 def main() -> None:

@@ -307,10 +307,11 @@ def api_routes(
     policy: Policy,
     versions: Iterable[str] = ("2.0",),
     prefixes: Iterable[str] = API_PREFIXES,
+    namespace: str = "mlflow",
 ) -> list[PolicyRoute]:
     """Return the routes of one MLflow-style JSON API call, under every prefix.
 
-    ``path`` is relative to ``<prefix>/<version>/mlflow``, such as
+    ``path`` is relative to ``<prefix>/<version>/<namespace>``, such as
     ``"/runs/get"``. ``handler`` is a plain function that takes a ``Call`` and
     returns the JSON-serializable response; it runs in a worker thread, so it may
     call the (blocking) stores.
@@ -329,6 +330,9 @@ def api_routes(
         The API versions that serve it.
     prefixes : iterable of str, default=("/api", "/ajax-api")
         The URL prefixes.
+    namespace : str, default="mlflow"
+        The segment after the version: ``mlflow`` for MLflow's API, ``mltrail``
+        for mltrail's own routes.
 
     Returns
     -------
@@ -355,7 +359,7 @@ def api_routes(
         for version in versions:
             routes.append(
                 PolicyRoute(
-                    f"{prefix}/{version}/mlflow{path}",
+                    f"{prefix}/{version}/{namespace}{path}",
                     endpoint,
                     methods=methods,
                     policy=policy,

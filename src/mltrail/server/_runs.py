@@ -360,8 +360,17 @@ def get_metric_history_bulk_interval(call: Call) -> dict[str, object]:
     return {"metrics": result}
 
 
+def touch_heartbeat(call: Call) -> dict[str, object]:
+    message = call.message
+    run_ids = message.texts("run_ids")
+    time = message.integer("time", required=True)
+    if run_ids and time is not None:
+        call.services.store.touch_heartbeat(run_ids, time)
+    return {}
+
+
 def routes(context: ServerContext) -> list[BaseRoute]:
-    """Return the run and metric routes."""
+    """Return the run and metric routes, and mltrail's run heartbeat."""
     read = Policy.read(EXPERIMENT_OF_RUN)
     edit = Policy.edit(EXPERIMENT_OF_RUN)
     manage = Policy.manage(EXPERIMENT_OF_RUN)
@@ -389,4 +398,11 @@ def routes(context: ServerContext) -> list[BaseRoute]:
     result: list[BaseRoute] = []
     for path, handler, methods, policy in table:
         result += api_routes(path, handler, methods=methods, policy=policy)
+    result += api_routes(
+        "/runs/heartbeat",
+        touch_heartbeat,
+        methods=["POST"],
+        policy=Policy.edit(EXPERIMENT_OF_RUNS),
+        namespace="mltrail",
+    )
     return result

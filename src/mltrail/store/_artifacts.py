@@ -611,19 +611,22 @@ def open_artifact_store(
     Parameters
     ----------
     artifact_uri : str
-        A run's ``info.artifact_uri``: a local path or a ``file://`` URI.
+        A run's ``info.artifact_uri``: a local path, a ``file://`` URI, an
+        ``s3://`` URI, or the proxy of a tracking server (``mlflow-artifacts:``
+        or ``http(s)://``).
     root : str or os.PathLike or None, default=None
         The tracking store's artifact root, from which local paths are checked.
 
     Returns
     -------
     ArtifactStore
-        A ``LocalArtifactStore`` for local files.
+        A ``LocalArtifactStore`` for local files, an ``HttpArtifactStore`` for
+        the proxy, an ``S3ArtifactStore`` for S3.
 
     Raises
     ------
     InvalidValueError
-        If the scheme is not supported, such as ``s3://`` in this version.
+        If the scheme is not supported.
 
     Examples
     --------
@@ -638,12 +641,20 @@ def open_artifact_store(
         if store is None:
             store = _local_stores.setdefault(key, LocalArtifactStore(key))
         return store
+    if scheme in ("mlflow-artifacts", "http", "https"):
+        from mltrail._config import get_tracking_uri
+        from mltrail.store._artifacts_http import HttpArtifactStore
+
+        return HttpArtifactStore(get_tracking_uri())
+    if scheme == "s3":
+        from mltrail.store._artifacts_s3 import s3_artifact_store
+
+        return s3_artifact_store()
     raise InvalidValueError(
         "artifact URI",
         artifact_uri,
-        "a local path or a file:// URI",
-        f"Artifact stores for {scheme}:// are not available in this version; "
-        "set MLTRAIL_ARTIFACT_ROOT to a local directory.",
+        "a local path, a file://, s3://, mlflow-artifacts: or http(s):// URI",
+        f"mltrail has no artifact store for {scheme}:// URIs.",
     )
 
 

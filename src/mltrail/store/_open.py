@@ -49,7 +49,8 @@ def open_store(uri: str, *, artifact_root: str | None = None) -> Store:
     ----------
     uri : str
         ``sqlite:///path.db`` (relative paths resolve against the current
-        directory), ``postgresql://...`` or ``mysql://...``.
+        directory), ``postgresql://...``, ``mysql://...``, or a tracking server
+        ``http(s)://host:port`` (a ``RestStore``).
     artifact_root : str or None, default=None
         Where new experiments keep artifacts; by default ``MLTRAIL_ARTIFACT_ROOT``,
         else ``./mltrail-artifacts``.
@@ -79,13 +80,7 @@ def open_store(uri: str, *, artifact_root: str | None = None) -> Store:
         )
     scheme = uri.partition("://")[0].lower() if "://" in uri else ""
     if scheme in HTTP_SCHEMES:
-        raise InvalidValueError(
-            "tracking URI",
-            uri,
-            "a database URI (sqlite, postgresql or mysql)",
-            "Tracking servers over http(s) are not supported yet; "
-            "point the URI at the server's database instead.",
-        )
+        return _open_rest(uri)
     if scheme not in SQL_SCHEMES:
         raise InvalidValueError(
             "tracking URI",
@@ -106,6 +101,20 @@ def open_store(uri: str, *, artifact_root: str | None = None) -> Store:
 
             store = SqlStore(uri, artifact_root=root)
             _stores[key] = store
+    return store
+
+
+def _open_rest(uri: str) -> Store:
+    """Return the cached ``RestStore`` of a tracking server URL."""
+    key = (uri.rstrip("/"), "")
+    store = _stores.get(key)
+    if store is None:
+        with _lock:
+            store = _stores.get(key)
+            if store is None:
+                from mltrail.store._rest import RestStore
+
+                store = _stores[key] = RestStore(uri)
     return store
 
 

@@ -1,0 +1,121 @@
+"""mltrail's own client over HTTP: ``MLTRAIL_TRACKING_URI=http://...`` does it all."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.applications import Starlette
+
+import mltrail
+from mltrail.store._artifacts_http import HttpArtifactStore, proxy_location
+from mltrail.store._open import open_store
+from mltrail.store._rest import RestStore
+from mltrail.store._sql import SqlStore
+from tests.server._live import threaded_server
+
+
+@pytest.fixture
+def server_url(
+    sqlite_app: Starlette, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    monkeypatch.setenv("MLTRAIL_SPOOL_DIR", str(tmp_path / "spool"))
+    with threaded_server(sqlite_app) as url:
+        monkeypatch.setenv("MLTRAIL_TRACKING_URI", url)
+        yield url
+
+
+def test_open_store_picks_rest_for_http(server_url: str) -> None:
+    store = open_store(server_url)
+    assert isinstance(store, RestStore)
+    assert open_store(server_url + "/") is store
+
+
+def test_fluent_api_over_http(
+    server_url: str, sqlite_store: SqlStore, tmp_path: Path
+) -> None:
+    mltrail.set_experiment("remote")
+    note = tmp_path / "note.txt"
+    note.write_text("hello")
+    with mltrail.start_run(run_name="manual") as run:
+        for step in range(1000):
+            mltrail.log_metric("loss", 1 / (step + 1), step=step)
+        mltrail.log_params({"C": 1.0, "kernel": "rbf"})
+        mltrail.set_tags({"team": "risk"})
+        mltrail.log_artifact(note, "docs")
+        mltrail.log_dict({"a": 1}, "meta/a.json")
+    run_id = run.info.run_id
+    stored = sqlite_store.get_run(run_id)
+    assert stored.info.status == "FINISHED"
+    assert stored.info.artifact_uri.startswith("mlflow-artifacts:/")
+    assert stored.data.params == {"C": "1.0", "kernel": "rbf"}
+    assert len(sqlite_store.get_metric_history(run_id, "loss")) == 1000
+    client = mltrail.TrackingClient()
+    assert [f.path for f in client.list_artifacts(run_id, "docs")] == ["docs/note.txt"]
+    copy = client.download_artifacts(run_id, "docs", tmp_path / "copy")
+    assert (Path(copy) / "note.txt").read_text() == "hello"
+    assert mltrail.search_runs(filter_string="params.C = '1.0'")["run_id"].tolist() == [
+        run_id
+    ]
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+def test_autolog_over_http_logs_a_loadable_model(server_url: str) -> None:
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+
+    mltrail.sklearn.autolog()
+    try:
+        X, y = load_iris(return_X_y=True, as_frame=True)
+        X_train, X_test, y_train, _ = train_test_split(X, y, random_state=0)
+        model = LogisticRegression(max_iter=300).fit(X_train, y_train)
+        model.predict(X_test)
+        mltrail.flush()
+    finally:
+        mltrail.sklearn.autolog(disable=True)
+    run = mltrail.last_active_run()
+    assert run is not None
+    read = mltrail.get_run(run.info.run_id)
+    assert read.info.status == "FINISHED"
+    assert "test_accuracy" in read.data.metrics
+    loaded = mltrail.sklearn.load_model(f"runs:/{run.info.run_id}/model")
+    assert loaded.predict(X_test[:5]).tolist() == model.predict(X_test[:5]).tolist()
+
+
+def test_proxy_locations() -> None:
+    assert proxy_location("mlflow-artifacts://other:9/1/r", "https://h") == (
+        "https://other:9",
+        "1/r",
+    )
+    assert proxy_location(
+        "http://h:5000/api/2.0/mlflow-artifacts/artifacts/1/r", "http://x"
+    ) == ("http://h:5000", "1/r")
+    with pytest.raises(mltrail.InvalidValueError, match="http"):
+        proxy_location("mlflow-artifacts:/1/r", "sqlite:///db")
+    with pytest.raises(mltrail.InvalidValueError, match="mlflow-artifacts"):
+        proxy_location("ftp://h/x", "http://h")
+
+
+def test_http_artifact_store_streams_and_deletes(
+    server_url: str, tmp_path: Path
+) -> None:
+    store = HttpArtifactStore(server_url)
+    uri = "mlflow-artifacts:/0/abc/artifacts"
+    size = store.write_stream(uri, "big.bin", (bytes([i]) * 100_000 for i in range(30)))
+    assert size == 3_000_000
+    total, chunks = store.open_stream(uri, "big.bin", chunk_size=1 << 20)
+    assert total == 3_000_000
+    assert sum(len(c) for c in chunks) == 3_000_000
+    store.write_bytes(uri, "dir/a.txt", b"a")
+    assert store.read_bytes(uri, "dir/a.txt") == b"a"
+    assert [f.path for f in store.list(uri)] == ["big.bin", "dir"]
+    store.delete(uri, "dir")
+    assert [f.path for f in store.list(uri)] == ["big.bin"]
+    with pytest.raises(mltrail.NotFoundError):
+        store.read_bytes(uri, "dir/a.txt")
+    with pytest.raises(mltrail.NotFoundError):
+        store.download(uri, "nothing", tmp_path)
+    with pytest.raises(mltrail.InvalidValueError):
+        store.write_bytes(uri, "../escape", b"x")

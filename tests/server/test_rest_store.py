@@ -1,0 +1,234 @@
+"""``RestStore``: the Store protocol over HTTP, against a real server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.applications import Starlette
+
+from mltrail import (
+    ConflictError,
+    Dataset,
+    DatasetInput,
+    InputTag,
+    InvalidValueError,
+    LoggedModelMetric,
+    Metric,
+    NotFoundError,
+    Param,
+    RunTag,
+    StoreError,
+    ViewType,
+)
+from mltrail.server import ServerSettings, create_app
+from mltrail.store._rest import RestStore
+from mltrail.store._sql import SqlStore
+from tests.server._live import free_port, threaded_server
+
+
+@pytest.fixture
+def server_url(app: Starlette) -> Iterator[str]:
+    with threaded_server(app) as url:
+        yield url
+
+
+@pytest.fixture
+def rest(server_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> RestStore:
+    monkeypatch.setenv("MLTRAIL_SPOOL_DIR", str(tmp_path / "spool"))
+    return RestStore(server_url)
+
+
+def _run_id(rest: RestStore, **tags: str) -> str:
+    run = rest.create_run(
+        "0",
+        user_id="ada",
+        start_time=1000,
+        run_name="r",
+        tags=[RunTag(k, v) for k, v in tags.items()],
+    )
+    return run.info.run_id
+
+
+def test_experiments_round_trip(rest: RestStore) -> None:
+    experiment_id = rest.create_experiment("iris", tags=[RunTag("team", "ml")])
+    experiment = rest.get_experiment(experiment_id)
+    assert (experiment.name, experiment.tags) == ("iris", {"team": "ml"})
+    assert rest.get_experiment_by_name("iris") == experiment
+    assert rest.get_experiment_by_name("nope") is None
+    with pytest.raises(ConflictError, match="already exists"):
+        rest.create_experiment("iris")
+    rest.update_experiment(experiment_id, new_name="wine", tags=[RunTag("k", "v")])
+    rest.delete_experiment_tag(experiment_id, "team")
+    assert rest.get_experiment(experiment_id).tags == {"k": "v"}
+    rest.update_experiment(experiment_id, lifecycle_stage="deleted")
+    deleted = rest.search_experiments(view_type=ViewType.DELETED_ONLY)
+    assert [e.name for e in deleted] == ["wine"]
+    rest.update_experiment(experiment_id, lifecycle_stage="active")
+    page = rest.search_experiments(max_results=1, order_by=["name ASC"])
+    assert [e.name for e in page] == ["Default"]
+    assert page.token is not None
+    with pytest.raises(NotFoundError):
+        rest.get_experiment("99")
+
+
+def test_runs_round_trip(rest: RestStore) -> None:
+    run_id = _run_id(rest, team="ml")
+    rest.log_batch(
+        run_id,
+        metrics=[Metric("loss", 0.5, 1, 0), Metric("loss", math.nan, 2, 1)],
+        params=[Param("C", "1.0")],
+        tags=[RunTag("stage", "dev")],
+    )
+    rest.log_inputs(
+        run_id,
+        [
+            DatasetInput(
+                Dataset("d", "ab12", "code", "{}"),
+                [InputTag("mlflow.data.context", "train")],
+            )
+        ],
+    )
+    run = rest.get_run(run_id)
+    assert run.data.params == {"C": "1.0"}
+    assert math.isnan(run.data.metrics["loss"])
+    assert run.data.tags["stage"] == "dev"
+    assert run.inputs.dataset_inputs[0].dataset.digest == "ab12"
+    history = rest.get_metric_history(run_id, "loss")
+    assert [m.step for m in history] == [0, 1]
+    info = rest.update_run_info(run_id, status="FINISHED", end_time=2000)
+    assert (info.status, info.end_time) == ("FINISHED", 2000)
+    rest.delete_tag(run_id, "stage")
+    assert "stage" not in rest.get_run(run_id).data.tags
+    found = rest.search_runs(["0"], filter_string="params.C = '1.0'")
+    assert [r.info.run_id for r in found] == [run_id]
+    rest.update_run_info(run_id, lifecycle_stage="deleted")
+    assert rest.search_runs(["0"]) == []
+    assert (
+        rest.update_run_info(run_id, lifecycle_stage="active").lifecycle_stage
+        == "active"
+    )
+
+
+def test_end_run_writes_buffered_points_first(rest: RestStore) -> None:
+    run_id = _run_id(rest)
+    info = rest.update_run_info(
+        run_id,
+        status="FINISHED",
+        end_time=5,
+        metric_batches=[(run_id, [Metric("m", float(i), i, i) for i in range(50)])],
+    )
+    assert info.status == "FINISHED"
+    assert len(rest.get_metric_history(run_id, "m")) == 50
+
+
+def test_changed_param_is_refused_whole(rest: RestStore) -> None:
+    run_id = _run_id(rest)
+    rest.log_batch(run_id, params=[Param("C", "1")])
+    with pytest.raises(InvalidValueError, match="C"):
+        rest.log_batch(run_id, metrics=[Metric("m", 1, 1)], params=[Param("C", "2")])
+    assert rest.get_run(run_id).data.metrics == {}
+
+
+def test_big_batch_is_one_request_on_mltrail(rest: RestStore) -> None:
+    run_id = _run_id(rest)
+    metrics = [Metric("m", float(i), i, i) for i in range(12_000)]
+    assert len(rest._batches(metrics, [], [])) == 1
+    rest.log_metric_batches([(run_id, metrics)])
+    assert len(rest.get_metric_history(run_id, "m")) == 12_000
+
+
+def test_batches_follow_mlflow_limits_elsewhere(rest: RestStore) -> None:
+    rest._client._server_info = {}  # as if the server were MLflow's
+    requests = rest._batches(
+        [Metric("m", 1, i) for i in range(2500)],
+        [Param(f"p{i}", "1") for i in range(150)],
+        [],
+    )
+    assert [len(r["params"]) for r in requests] == [100, 50, 0, 0]
+    assert [len(r["metrics"]) for r in requests] == [0, 950, 1000, 550]
+    assert all(sum(len(v) for v in r.values()) <= 1000 for r in requests)
+
+
+def test_heartbeat_reaches_the_store(rest: RestStore, store: SqlStore) -> None:
+    run_id = _run_id(rest)
+    rest.touch_heartbeat([run_id], 123)
+    assert rest._heartbeats
+
+
+def test_logged_models_round_trip(rest: RestStore) -> None:
+    run_id = _run_id(rest)
+    model = rest.create_logged_model(
+        "0", name="model", source_run_id=run_id, params=[Param("C", "1")]
+    )
+    rest.log_model_outputs(run_id, [(model.model_id, 0)])
+    rest.set_logged_model_tags(model.model_id, [RunTag("t", "v")])
+    rest.log_logged_model_params(model.model_id, [Param("d", "2")])
+    rest.log_logged_model_metrics(
+        model.model_id, [LoggedModelMetric("acc", 0.9, 1, 0, run_id, "train", "x")]
+    )
+    ready = rest.finalize_logged_model(model.model_id, "READY")
+    assert ready.status == "READY"
+    read = rest.get_logged_model(model.model_id)
+    assert (read.tags, read.params) == ({"t": "v"}, {"C": "1", "d": "2"})
+    assert read.metrics == [LoggedModelMetric("acc", 0.9, 1, 0, run_id, "train", "x")]
+    assert rest.get_run_models(run_id) == ([], [(model.model_id, 0)])
+    assert [
+        m.model_id
+        for m in rest.search_logged_models(["0"], filter_string="name = 'model'")
+    ] == [model.model_id]
+    rest.delete_logged_model_tag(model.model_id, "t")
+    other = rest.create_logged_model("0", name="other")
+    rest.log_model_inputs(run_id, [other.model_id])
+    rest.delete_logged_model(other.model_id)
+    assert (
+        rest.get_logged_model(other.model_id, allow_deleted=True).model_id
+        == other.model_id
+    )
+    with pytest.raises(NotFoundError):
+        rest.log_logged_model_metrics(model.model_id, [LoggedModelMetric("a", 1, 1)])
+
+
+def test_unreachable_server_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLTRAIL_SPOOL_DIR", str(tmp_path))
+    url = f"http://127.0.0.1:{free_port()}"
+    rest = RestStore(url)
+    rest._client.retries = 1
+    rest._client.backoff = 0.01
+    with pytest.raises(StoreError, match=f"tracking server at {url} is unreachable"):
+        rest.get_experiment("0")
+
+
+def test_writes_spool_while_the_server_is_down(
+    store: SqlStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mltrail import MltrailWarning
+
+    monkeypatch.setenv("MLTRAIL_SPOOL_DIR", str(tmp_path / "spool"))
+    app = create_app(
+        store, settings=ServerSettings(artifacts_destination=str(tmp_path))
+    )
+    port = free_port()
+    with threaded_server(app, port=port) as url:
+        rest = RestStore(url)
+        rest._client.retries = 1
+        rest._client.backoff = 0.01
+        run_id = _run_id(rest)
+    with pytest.warns(MltrailWarning, match="keeps the writes"):
+        rest.log_batch(
+            run_id, metrics=[Metric("m", 1.0, 1, 0)], params=[Param("p", "1")]
+        )
+    rest.log_metric_batches([(run_id, [Metric("m", 2.0, 2, 1)])])
+    info = rest.update_run_info(run_id, status="FINISHED", end_time=9)
+    assert info.status == "FINISHED"
+    assert store.get_run(run_id).data.metrics == {}
+    with threaded_server(app, port=port):
+        run = rest.get_run(run_id)  # sends the spool first, in order
+    assert run.data.metrics == {"m": 2.0}
+    assert run.data.params == {"p": "1"}
+    assert run.info.status == "FINISHED"
+    assert rest._spool.is_empty()
