@@ -163,3 +163,86 @@ def test_concurrent_first_opens_migrate_once(fresh_uri: str) -> None:
     assert [e.name for e in store.search_experiments()] == ["Default"]
     store.close()
     assert _revision(fresh_uri) == HEAD_REVISION
+
+
+# Interrupted first migrations (#9 §2): MySQL commits each DDL statement, so a killed
+# process leaves some tables behind; the next open finishes the schema.
+
+
+def _assert_complete(uri: str) -> None:
+    store = SqlStore(uri, artifact_root="root")
+    assert store.get_experiment("0").name == "Default"
+    run = store.create_run("0", user_id="u", start_time=1, run_name="after")
+    assert store.get_run(run.info.run_id).info.run_name == "after"
+    store.close()
+    engine = _engine(uri)
+    with engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), metadata)
+        experiments = conn.execute(sa.text("SELECT COUNT(*) FROM experiments")).scalar()
+    engine.dispose()
+    assert differences == []
+    assert experiments == 1
+    assert _revision(uri) == HEAD_REVISION
+
+
+def test_partial_first_schema_is_finished(fresh_uri: str) -> None:
+    engine = _engine(fresh_uri)
+    partial = sa.MetaData()
+    for name in ("experiments", "runs", "params"):
+        table = metadata.tables[name]
+        copy = table.to_metadata(partial)
+        for index in list(copy.indexes):  # the table was made, its indexes not yet
+            copy.indexes.discard(index)
+    with engine.begin() as conn:
+        partial.create_all(conn)
+        conn.execute(
+            sa.text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+        )
+    engine.dispose()
+    _assert_complete(fresh_uri)
+
+
+KILL_MID_MIGRATION = """
+import sys, time
+from alembic.ddl import impl
+
+original = impl.DefaultImpl.create_table
+made = []
+
+def create_then_hang(self, table, **kw):
+    original(self, table, **kw)
+    made.append(table.name)
+    if len(made) == 3:
+        print("half", flush=True)
+        time.sleep(120)
+
+impl.DefaultImpl.create_table = create_then_hang
+from mltrail.store._sql import SqlStore
+SqlStore(sys.argv[1], artifact_root="root")
+"""
+
+
+@pytest.mark.slow
+def test_store_killed_during_first_migration_opens_again(fresh_uri: str) -> None:
+    import signal
+
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILL_MID_MIGRATION, fresh_uri],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline() == "half\n"
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=30)
+    child.stdout.close()
+    engine = _engine(fresh_uri)
+    with engine.connect() as conn:
+        left = set(sa.inspect(conn).get_table_names())
+    engine.dispose()
+    if fresh_uri.startswith("mysql"):
+        # The case reported: MySQL kept what was created before the kill.
+        assert {"experiments", "experiment_tags", "runs"} <= left
+    else:  # transactional DDL rolled everything back
+        assert left <= {"alembic_version"}
+    _assert_complete(fresh_uri)

@@ -209,6 +209,11 @@ def _insert_default_experiment() -> None:
         sa.column("creation_time", sa.BigInteger),
         sa.column("last_update_time", sa.BigInteger),
     )
+    present = bind.execute(
+        sa.select(table.c.experiment_id).where(table.c.experiment_id == 0)
+    ).first()
+    if present is not None:  # an interrupted first migration got this far
+        return
     op.bulk_insert(
         table,
         [
