@@ -93,8 +93,14 @@ class Store(Protocol):
         start_time: int,
         run_name: str,
         tags: Sequence[RunTag] = (),
+        heartbeat_time: int | None = None,
     ) -> Run:
-        """Create a RUNNING run and return it; ``run_name`` is also the runName tag."""
+        """Create a RUNNING run and return it; ``run_name`` is also the runName tag.
+
+        A ``heartbeat_time`` says the creating process sends heartbeats: the run
+        reads KILLED if none follows within the heartbeat timeout. Without one (as
+        from MLflow's clients) the run stays RUNNING until it is ended.
+        """
         ...
 
     def get_run(self, run_id: str) -> Run:
@@ -110,8 +116,12 @@ class Store(Protocol):
         run_name: str | None = None,
         lifecycle_stage: str | None = None,
         metric_batches: Sequence[tuple[str, Sequence[Metric]]] = (),
+        heartbeat_time: int | None = None,
     ) -> RunInfo:
         """Change the status, end time, name or lifecycle stage of a run.
+
+        A terminal status stops the heartbeat expiry of the run for good; a
+        ``heartbeat_time`` (with status RUNNING, to resume a run) starts it again.
 
         ``metric_batches`` (pairs of a run id and its points, as for
         ``log_metric_batches``) are written in the same transaction, first, so that
@@ -236,7 +246,11 @@ class Store(Protocol):
         ...
 
     def touch_heartbeat(self, run_ids: Sequence[str], time: int) -> None:
-        """Record that the process owning these RUNNING runs is alive at ``time``."""
+        """Record that the process owning these runs is alive at ``time``.
+
+        A run that was marked KILLED because its heartbeat had stopped (a process
+        stopped with SIGSTOP, or a host that slept) is RUNNING again.
+        """
         ...
 
     def close(self) -> None:

@@ -119,8 +119,9 @@ class SqlStore(
 
     A RUNNING run whose heartbeat (see ``touch_heartbeat``) is older than
     ``heartbeat_timeout`` seconds is marked KILLED, with ``end_time`` set to its last
-    heartbeat, the next time it is read. Runs that never had a heartbeat (created by
-    a client that does not send them, such as MLflow's) stay RUNNING.
+    heartbeat, the next time it is read; a later heartbeat makes it RUNNING again.
+    Runs created without a heartbeat (by a client that does not send them, such as
+    MLflow's) stay RUNNING.
 
     Parameters
     ----------

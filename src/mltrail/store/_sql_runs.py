@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from mltrail._entities import (
@@ -53,6 +54,7 @@ class RunsMixin(LoggingMixin, RunSearchMixin):
         start_time: int,
         run_name: str,
         tags: Sequence[RunTag] = (),
+        heartbeat_time: int | None = None,
     ) -> Run:
         """Create a RUNNING run in an active experiment.
 
@@ -68,6 +70,10 @@ class RunsMixin(LoggingMixin, RunSearchMixin):
             The run's name; also stored as the ``mlflow.runName`` tag.
         tags : sequence of RunTag, default=()
             Tags of the run.
+        heartbeat_time : int or None, default=None
+            Milliseconds since the epoch: the creator sends heartbeats, and the run
+            reads KILLED once none came for ``heartbeat_timeout`` seconds (even if
+            the creator died before its first one). None: the run never expires.
 
         Returns
         -------
@@ -96,6 +102,10 @@ class RunsMixin(LoggingMixin, RunSearchMixin):
                 "user_id", user_id, "a str", "Use getpass.getuser()."
             )
         start_time = check_int("start_time", start_time, "Use milliseconds.")
+        if heartbeat_time is not None:
+            heartbeat_time = check_int(
+                "heartbeat_time", heartbeat_time, "Use milliseconds since the epoch."
+            )
         tag_rows = {row["key"]: row for row in to_tag_rows(tags)}
         if not isinstance(run_name, str) or len(run_name) > MAX_NAME_LENGTH:
             raise InvalidValueError(
@@ -160,7 +170,7 @@ class RunsMixin(LoggingMixin, RunSearchMixin):
                     "status": RunStatus.RUNNING.value,
                     "start_time": start_time,
                     "end_time": None,
-                    "heartbeat_time": None,
+                    "heartbeat_time": heartbeat_time,
                     "deleted_time": None,
                     "lifecycle_stage": LifecycleStage.ACTIVE.value,
                     "artifact_uri": artifact_uri,
@@ -241,6 +251,7 @@ class RunsMixin(LoggingMixin, RunSearchMixin):
         run_name: str | None = None,
         lifecycle_stage: str | None = None,
         metric_batches: Sequence[tuple[str, Sequence[Metric]]] = (),
+        heartbeat_time: int | None = None,
     ) -> RunInfo:
         """Change a run's status, end time, name or lifecycle stage.
 
@@ -262,6 +273,10 @@ class RunsMixin(LoggingMixin, RunSearchMixin):
             ``"deleted"`` moves the run to the trash, ``"active"`` restores it.
         metric_batches : sequence of (str, sequence of Metric), default=()
             Pairs of a run id and its points, as for ``log_metric_batches``.
+        heartbeat_time : int or None, default=None
+            The caller sends heartbeats again from this time (milliseconds), as
+            when a process resumes a run. A terminal ``status`` ends heartbeat
+            expiry instead.
 
         Returns
         -------
@@ -293,6 +308,9 @@ class RunsMixin(LoggingMixin, RunSearchMixin):
         if status is not None:
             try:
                 values["status"] = RunStatus(status).value
+                if RunStatus(status).is_terminated:
+                    # Ended on purpose: never revived by a late heartbeat.
+                    values["heartbeat_time"] = None
             except ValueError:
                 raise InvalidValueError(
                     "status",
@@ -312,12 +330,19 @@ class RunsMixin(LoggingMixin, RunSearchMixin):
                 _now() if lifecycle_stage == LifecycleStage.DELETED.value else None
             )
 
+        if heartbeat_time is not None:
+            values["heartbeat_time"] = check_int(
+                "heartbeat_time", heartbeat_time, "Use milliseconds since the epoch."
+            )
+
         batch = _to_batch(metric_batches)
 
         def work(conn: Connection) -> RunInfo:
             if batch.rows:
                 self._write_batch(conn, batch)
-            if values.keys() == {"status", "end_time"}:
+            if values.keys() == {"status", "end_time", "heartbeat_time"} and (
+                values["heartbeat_time"] is None
+            ):
                 # Ending a run is the common case: a pre-compiled statement.
                 self._execute(
                     conn,
@@ -380,9 +405,18 @@ class RunsMixin(LoggingMixin, RunSearchMixin):
         if not ids:
             return
         runs = schema.runs
+        running = runs.c.status == RunStatus.RUNNING.value
+        # KILLED with a heartbeat kept: expired while its process was stopped.
+        expired = sa.and_(
+            runs.c.status == RunStatus.KILLED.value, runs.c.heartbeat_time.is_not(None)
+        )
         statement = (
             runs.update()
-            .where(runs.c.run_id.in_(ids), runs.c.status == RunStatus.RUNNING.value)
-            .values(heartbeat_time=moment)
+            .where(runs.c.run_id.in_(ids), sa.or_(running, expired))
+            # A running run has no end time; MySQL would evaluate a CASE on status
+            # after the new status was set, so none is used.
+            .values(
+                heartbeat_time=moment, status=RunStatus.RUNNING.value, end_time=None
+            )
         )
         self._write(lambda conn: conn.execute(statement))

@@ -90,7 +90,11 @@ class SqlStatements(SqlBase):
         self._end_run = raw(
             runs.update()
             .where(runs.c.run_id == bindparam("b_run_id"))
-            .values(status=bindparam("b_status"), end_time=bindparam("b_end_time"))
+            .values(
+                status=bindparam("b_status"),
+                end_time=bindparam("b_end_time"),
+                heartbeat_time=sa.null(),
+            )
         )
         # The largest write (up to thousands of rows) binds tuples, not dicts.
         self._insert_metrics = _Raw(

@@ -23,9 +23,11 @@ import time
 import warnings
 
 from mltrail import _config
-from mltrail._entities import Metric
+from mltrail._entities import LifecycleStage, Metric
 from mltrail._errors import InvalidValueError, MltrailError, MltrailWarning, StoreError
 from mltrail.store._base import Store
+from mltrail.tracking import _pending
+from mltrail.tracking._exit import at_exit
 
 __all__ = ["MetricBuffer", "buffer_for", "check_metric", "flush_all"]
 
@@ -33,6 +35,7 @@ MAX_KEY_LENGTH = 1000
 MIN_INT64 = -(2**63)
 MAX_INT64 = 2**63 - 1
 _KNOWN_KEYS_LIMIT = 100_000
+_KNOWN_RUNS_LIMIT = 100_000
 
 # Keys that passed validation once: the hot path checks a set instead of the rules.
 _known_keys: set[str] = set()
@@ -133,6 +136,7 @@ class MetricBuffer:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.known_runs: set[str] = set()
         self.interval = _config.get_float_setting("MLTRAIL_FLUSH_INTERVAL")
         self.size = max(1, int(_config.get_float_setting("MLTRAIL_FLUSH_SIZE")))
         self._reset()
@@ -171,6 +175,9 @@ class MetricBuffer:
             self._start()
 
     def _start(self) -> None:
+        # Points must not wait for a thread that dies with the process: flush at
+        # exit, also in a child process (registered here, in the process that logs).
+        at_exit(_flush_at_exit)
         with self.flush_lock:
             if self.thread is None and not self.stopping:
                 self.thread = threading.Thread(
@@ -188,6 +195,29 @@ class MetricBuffer:
 
     def __len__(self) -> int:
         return len(self.points)
+
+    def check_run(self, run_id: object) -> None:
+        """Raise now if points cannot be written to ``run_id`` (unknown or deleted).
+
+        A run is looked up once; runs created or resumed here are known already.
+        """
+        if run_id in self.known_runs:
+            return
+        run = self.store.get_run(run_id)  # type: ignore[arg-type]  # checked by the store
+        if run.info.lifecycle_stage != LifecycleStage.ACTIVE:
+            raise InvalidValueError(
+                "run",
+                run_id,
+                "an active run",
+                "It is deleted; restore it with restore_run() before logging to it.",
+            )
+        self.remember(run.info.run_id)
+
+    def remember(self, run_id: str) -> None:
+        """Note that ``run_id`` exists, so that ``check_run`` does not look it up."""
+        if len(self.known_runs) >= _KNOWN_RUNS_LIMIT:
+            self.known_runs.clear()
+        self.known_runs.add(run_id)
 
     def flush(self) -> None:
         """Write every queued point; return once they are durable.
@@ -313,6 +343,15 @@ def existing_buffer(store: Store) -> MetricBuffer | None:
     """Return the buffer of ``store`` if one was created."""
     buffer = _buffers.get(id(store))
     return buffer if buffer is not None and buffer.store is store else None
+
+
+def _flush_at_exit() -> None:
+    """Write what is buffered when the process leaves; warn about what could not be."""
+    _pending.wait()
+    for error in flush_all(stop=True):
+        # A warning turned into an error must not hide the other buffers' points.
+        with contextlib.suppress(MltrailWarning):
+            warnings.warn(f"mltrail at exit: {error}", MltrailWarning, stacklevel=1)
 
 
 def flush_all(*, stop: bool = False) -> list[MltrailError]:

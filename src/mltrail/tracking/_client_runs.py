@@ -69,15 +69,22 @@ class RunsMixin(ClientBase):
         tag_values = {key: str(value) for key, value in (tags or {}).items()}
         name = run_name or tag_values.get(RUN_NAME_TAG) or generate_run_name()
         tag_values[RUN_NAME_TAG] = name
+        now = now_ms()
         run = self._store.create_run(
             str(experiment_id),
             user_id=tag_values.get(USER_TAG) or get_user(),
-            start_time=now_ms() if start_time is None else start_time,
+            start_time=now if start_time is None else start_time,
             run_name=name,
             tags=[RunTag(key, value) for key, value in tag_values.items()],
+            # The first heartbeat, in the same write: a process killed before the
+            # heartbeat thread's first beat still leaves a run that expires.
+            heartbeat_time=now,
         )
         self._artifact_uris[run.info.run_id] = run.info.artifact_uri
         _heartbeat.register(self._store, run.info.run_id)
+        buffer = existing_buffer(self._store)
+        if buffer is not None:
+            buffer.remember(run.info.run_id)
         return run
 
     def get_run(self, run_id: str) -> Run:

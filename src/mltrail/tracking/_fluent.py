@@ -84,7 +84,10 @@ def log_metric(
     Raises
     ------
     InvalidValueError
-        If the key, value, step or timestamp is invalid.
+        If the key, value, step or timestamp is invalid, or ``run_id`` names a
+        deleted run.
+    NotFoundError
+        If no run has the id ``run_id``.
 
     Examples
     --------
@@ -130,7 +133,10 @@ def log_metrics(
     Raises
     ------
     InvalidValueError
-        If any key or value is invalid; then no point is logged.
+        If any key or value is invalid, or ``run_id`` names a deleted run; then no
+        point is logged.
+    NotFoundError
+        If no run has the id ``run_id``.
 
     Examples
     --------
@@ -153,6 +159,8 @@ def log_metrics(
     else:
         client, target = current_client(), run_id
         buffer = buffer_for(client._store)
+        if not synchronous:
+            buffer.check_run(target)  # an unknown run fails here, not at a flush
     if synchronous:
         client.log_batch(target, metrics=points)
         return

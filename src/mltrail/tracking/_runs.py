@@ -11,7 +11,7 @@ after the metric buffer is flushed; those of every thread count.
 
 from __future__ import annotations
 
-import atexit
+import contextlib
 import contextvars
 import os
 import threading
@@ -38,8 +38,9 @@ from mltrail._system_tags import (
 from mltrail.tracking import _heartbeat, _pending
 from mltrail.tracking._buffer import MetricBuffer, buffer_for, flush_all
 from mltrail.tracking._client import TrackingClient
-from mltrail.tracking._client_base import to_status
+from mltrail.tracking._client_base import now_ms, to_status
 from mltrail.tracking._context import system_tags
+from mltrail.tracking._exit import at_exit
 
 __all__ = [
     "ActiveRun",
@@ -153,7 +154,6 @@ _open_runs: dict[str, ActiveRun] = {}
 # The client is per URI and working directory, so a relative SQLite path that now
 # means another file does not inherit the experiment.
 _active_experiment: tuple[TrackingClient, str] | None = None
-_exit_handler_registered = False
 
 
 def current_client() -> TrackingClient:
@@ -438,7 +438,10 @@ def _resume(
             "It is deleted; restore it with TrackingClient().restore_run(run_id).",
         )
     client._store.update_run_info(
-        run_id, status=RunStatus.RUNNING.value, run_name=run_name
+        run_id,
+        status=RunStatus.RUNNING.value,
+        run_name=run_name,
+        heartbeat_time=now_ms(),
     )
     _heartbeat.register(client._store, run_id)
     if tags:
@@ -509,11 +512,8 @@ def end_detached_run(run_id: str, status: RunStatus | str, end_time: int) -> Non
 
 def _register_exit_handler() -> None:
     # Registered after the first store opened, so that it runs before any exit handler
-    # of the store (atexit runs handlers in reverse order).
-    global _exit_handler_registered
-    if not _exit_handler_registered:
-        _exit_handler_registered = True
-        atexit.register(_end_runs_at_exit)
+    # of the store (atexit runs handlers in reverse order); in a child process too.
+    at_exit(_end_runs_at_exit)
 
 
 def _end_runs_at_exit() -> None:
@@ -530,7 +530,9 @@ def _end_runs_at_exit() -> None:
             problems.append(f"run {run._run_id!r} could not be ended: {error}")
     _heartbeat.stop()
     for problem in problems:
-        warnings.warn(f"mltrail at exit: {problem}", MltrailWarning, stacklevel=1)
+        # A warning turned into an error must not stop the next ones.
+        with contextlib.suppress(MltrailWarning):
+            warnings.warn(f"mltrail at exit: {problem}", MltrailWarning, stacklevel=1)
 
 
 def reset() -> None:
