@@ -295,8 +295,9 @@ class RestStore:
         start_time: int,
         run_name: str,
         tags: Sequence[RunTag] = (),
+        heartbeat_time: int | None = None,
     ) -> Run:
-        """Create a RUNNING run and return it."""
+        """Create a RUNNING run and return it; a heartbeat time is sent at once."""
         body = self._call(
             "POST",
             "/runs/create",
@@ -311,6 +312,8 @@ class RestStore:
         )
         run = run_from_json(body["run"])
         self._remember(run.info)
+        if heartbeat_time is not None:
+            self.touch_heartbeat([run.info.run_id], heartbeat_time)
         return run
 
     def get_run(self, run_id: str) -> Run:
@@ -329,12 +332,37 @@ class RestStore:
         run_name: str | None = None,
         lifecycle_stage: str | None = None,
         metric_batches: Sequence[tuple[str, Sequence[Metric]]] = (),
+        heartbeat_time: int | None = None,
     ) -> RunInfo:
         """Write buffered points, then change the run's status, end time or name.
+
+        A ``heartbeat_time`` (a resumed run) is sent as a heartbeat afterwards.
 
         If the server is unreachable, both are spooled and the returned info is the
         last known one with the changes applied.
         """
+        info = self._update_run_info(
+            run_id,
+            status=status,
+            end_time=end_time,
+            run_name=run_name,
+            lifecycle_stage=lifecycle_stage,
+            metric_batches=metric_batches,
+        )
+        if heartbeat_time is not None:
+            self.touch_heartbeat([run_id], heartbeat_time)
+        return info
+
+    def _update_run_info(
+        self,
+        run_id: str,
+        *,
+        status: str | None,
+        end_time: int | None,
+        run_name: str | None,
+        lifecycle_stage: str | None,
+        metric_batches: Sequence[tuple[str, Sequence[Metric]]],
+    ) -> RunInfo:
         if metric_batches:
             self.log_metric_batches(metric_batches)
         if lifecycle_stage is not None:
