@@ -203,10 +203,13 @@ def test_list_input_is_read_as_rows():
 
 
 def test_unknown_input_is_rejected():
-    with pytest.raises(
-        InvalidValueError, match="a pandas DataFrame, a dict of columns"
-    ):
-        enforce_schema("text", AB)
+    with pytest.raises(InvalidValueError, match="a DataFrame, a dict of columns"):
+        enforce_schema(object(), AB)
+
+
+def test_a_scalar_is_one_row():
+    schema = Schema((ColSpec("string", "text"),))
+    assert enforce_schema("hello", schema).to_dict("list") == {"text": ["hello"]}
 
 
 def test_unnamed_columns_are_cast_by_position():

@@ -23,7 +23,6 @@ from mltrail._version import __version__
 from mltrail.capture import pinned_requirement, python_version
 from mltrail.models import ColSpec, ModelSignature, Schema, _model
 from mltrail.models._model import (
-    MLFLOW_VERSION,
     read_model_info,
     resolve_model_uri,
     save_model_directory,
@@ -63,7 +62,7 @@ def test_mlmodel_has_mlflow_fields(tmp_path, estimator):
             "skops_trusted_types": None,
         },
     }
-    assert content["mlflow_version"] == MLFLOW_VERSION
+    assert "mlflow_version" not in content  # MLflow did not write it
     assert content["mltrail_version"] == __version__
     assert len(content["model_uuid"]) == 32
     assert content["signature"]["params"] is None
@@ -159,12 +158,27 @@ def test_unknown_predict_fn_is_rejected(tmp_path, estimator):
         save_model_directory(estimator, tmp_path, pyfunc_predict_fn="fit")
 
 
-def test_requirements_start_with_mltrail_and_pin_installed(tmp_path, estimator):
+def test_requirements_pin_what_loading_needs_and_not_mltrail(tmp_path, estimator):
     save_model_directory(estimator, tmp_path, input_example=X)
     lines = (tmp_path / "requirements.txt").read_text().splitlines()
-    assert lines[0] == pinned_requirement("mltrail")
+    assert lines == sorted(lines, key=str.lower)
     for name in ("numpy", "pandas", "scikit-learn", "scipy", "skops"):
         assert pinned_requirement(name) in lines
+    conda = yaml.safe_load((tmp_path / "conda.yaml").read_text())
+    pins = [*lines, *conda["dependencies"][-1]["pip"]]
+    assert not [line for line in pins if line.startswith("mltrail")]
+
+
+def test_requirements_come_from_an_index(tmp_path, estimator):
+    """Each pin is a distribution installed from a package index, not a folder."""
+    import importlib.metadata
+
+    save_model_directory(estimator, tmp_path)
+    for line in (tmp_path / "requirements.txt").read_text().splitlines():
+        name, _, version = line.partition("==")
+        distribution = importlib.metadata.distribution(name)
+        assert distribution.version == version
+        assert distribution.read_text("direct_url.json") is None, name
 
 
 def test_explicit_requirements_replace_inferred(tmp_path, estimator):

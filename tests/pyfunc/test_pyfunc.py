@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.datasets import load_wine
+from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -99,7 +100,7 @@ def test_model_without_signature_passes_data_through(tmp_path, forest):
 
 def test_predict_proba_fn_is_used(tmp_path, forest):
     mltrail.sklearn.save_model(
-        forest, tmp_path / "m", input_example=X, pyfunc_predict_fn="predict_proba"
+        forest, tmp_path / "m", pyfunc_predict_fn="predict_proba"
     )
     model = mltrail.pyfunc.load_model(tmp_path / "m")
     np.testing.assert_allclose(model.predict(X), forest.predict_proba(X))
@@ -237,3 +238,182 @@ def test_trusted_list_written_by_mlflow_is_not_used(tmp_path):
         mltrail.pyfunc.load_model(tmp_path / "m")
     model = mltrail.pyfunc.load_model(tmp_path / "m", trusted=[doubler])
     np.testing.assert_array_equal(model.predict(X), pipeline.predict(X))
+
+
+INPUTS = {
+    "records": lambda frame: frame.to_dict("records"),
+    "dict of columns": lambda frame: frame.to_dict("list"),
+    "rows": lambda frame: frame.to_numpy().tolist(),
+    "array": lambda frame: frame.to_numpy(),
+}
+
+
+@pytest.mark.parametrize("convert", INPUTS.values(), ids=INPUTS.keys())
+def test_predict_takes_what_mlflow_pyfunc_takes(saved, forest, convert):
+    model = mltrail.pyfunc.load_model(saved)
+    np.testing.assert_array_equal(
+        model.predict(convert(X.iloc[:7])), forest.predict(X.iloc[:7])
+    )
+
+
+def test_a_dict_of_scalars_is_one_row(saved, forest):
+    model = mltrail.pyfunc.load_model(saved)
+    row = X.iloc[0].to_dict()
+    np.testing.assert_array_equal(model.predict(row), forest.predict(X.iloc[:1]))
+
+
+@pytest.mark.mlflow
+def test_records_predict_as_in_mlflow(saved):
+    mlflow = import_mlflow()
+    records = X.iloc[:7].to_dict("records")
+    np.testing.assert_array_equal(
+        mltrail.pyfunc.load_model(saved).predict(records),
+        mlflow.pyfunc.load_model(str(saved)).predict(records),
+    )
+
+
+DOCUMENTS = ["good movie", "bad film", "great acting", "awful plot"] * 5
+SENTIMENT = [1, 0, 1, 0] * 5
+
+
+@pytest.fixture(scope="module")
+def text_pipeline():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return make_pipeline(TfidfVectorizer(), LogisticRegression()).fit(
+        DOCUMENTS, SENTIMENT
+    )
+
+
+TEXT_EXAMPLES = {
+    "list": lambda: DOCUMENTS,
+    "named series": lambda: pd.Series(DOCUMENTS, name="review"),
+    "one-column frame": lambda: pd.DataFrame({"review": DOCUMENTS}),
+}
+TEXT_INPUTS = {
+    "list": lambda docs: docs,
+    "series": lambda docs: pd.Series(docs),
+    "array": lambda docs: np.array(docs),
+    "frame": lambda docs: pd.DataFrame({"review": docs}),
+    "records": lambda docs: [{"review": doc} for doc in docs],
+}
+
+
+@pytest.mark.parametrize("example", TEXT_EXAMPLES.values(), ids=TEXT_EXAMPLES.keys())
+@pytest.mark.parametrize("convert", TEXT_INPUTS.values(), ids=TEXT_INPUTS.keys())
+def test_text_pipeline_predicts_one_row_per_document(
+    tmp_path, text_pipeline, example, convert
+):
+    mltrail.sklearn.save_model(text_pipeline, tmp_path / "m", input_example=example())
+    model = mltrail.pyfunc.load_model(tmp_path / "m")
+    documents = DOCUMENTS[:6]
+    np.testing.assert_array_equal(
+        model.predict(convert(documents)), text_pipeline.predict(documents)
+    )
+
+
+def test_a_one_column_model_with_two_d_input_keeps_its_frame(tmp_path):
+    frame = X[["proline"]]
+    estimator = LogisticRegression(max_iter=1000).fit(frame, y)
+    mltrail.sklearn.save_model(estimator, tmp_path / "m", input_example=frame)
+    model = mltrail.pyfunc.load_model(tmp_path / "m")
+    np.testing.assert_array_equal(model.predict(frame), estimator.predict(frame))
+
+
+class Collapsing(DummyClassifier):  # type: ignore[misc]  # sklearn is untyped
+    """Predicts one value whatever it is given: the bug a wrong input shape causes."""
+
+    def predict(self, X):
+        return np.zeros(1)
+
+
+def test_a_model_returning_fewer_rows_fails_loudly(tmp_path):
+    estimator = Collapsing().fit(X, y)
+    mltrail.sklearn.save_model(estimator, tmp_path / "m", serialization_format="pickle")
+    model = mltrail.pyfunc.load_model(tmp_path / "m", trusted=True)
+    with pytest.raises(InvalidValueError, match="1 rows for 10 input rows"):
+        model.predict(X.iloc[:10])
+
+
+def test_multi_output_probabilities_are_one_array_per_output(tmp_path):
+    targets = np.c_[y, y % 2]
+    forest = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, targets)
+    mltrail.sklearn.save_model(
+        forest, tmp_path / "m", pyfunc_predict_fn="predict_proba"
+    )
+    predicted = mltrail.pyfunc.load_model(tmp_path / "m").predict(X)
+    assert [p.shape for p in predicted] == [(len(X), 3), (len(X), 2)]
+
+
+def test_params_are_refused(saved):
+    model = mltrail.pyfunc.load_model(saved)
+    assert len(model.predict(X.iloc[:2], params={})) == 2
+    with pytest.raises(InvalidValueError, match="take no inference parameters"):
+        model.predict(X.iloc[:2], params={"threshold": 0.5})
+
+
+BROKEN_MLMODELS = {
+    "not yaml": ("flavors: [unclosed\n", "not YAML"),
+    "a list": ("- a\n- b\n", "'flavors' mapping"),
+    "flavor not a mapping": ("flavors:\n  sklearn: [1, 2]\n", "mapping of mappings"),
+    "signature not json": (
+        "flavors:\n  sklearn: {}\nsignature:\n  inputs: 'not json'\n",
+        "schema JSON",
+    ),
+    "tensor shape not integers": (
+        "flavors:\n  sklearn: {}\nsignature:\n  inputs: "
+        """'[{"type": "tensor", "tensor-spec": """
+        """{"dtype": "float64", "shape": "x"}}]'\n""",
+        "a 'shape' list of integers",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"), BROKEN_MLMODELS.values(), ids=BROKEN_MLMODELS.keys()
+)
+def test_broken_mlmodel_gets_a_clear_error(tmp_path, text, message):
+    (tmp_path / "MLmodel").write_text(text)
+    with pytest.raises(InvalidValueError, match=message):
+        mltrail.pyfunc.load_model(tmp_path)
+
+
+def test_mlmodel_that_is_not_utf8_gets_a_clear_error(tmp_path):
+    (tmp_path / "MLmodel").write_bytes(b"flavors: \xff\xfe\n")
+    with pytest.raises(InvalidValueError, match="UTF-8 text"):
+        mltrail.pyfunc.load_model(tmp_path)
+
+
+def test_unreadable_mlmodel_gets_a_clear_error(tmp_path, saved, monkeypatch):
+    from pathlib import Path
+
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_text", refuse)
+    with pytest.raises(InvalidValueError, match="Permission denied"):
+        mltrail.pyfunc.load_model(saved)
+
+
+@pytest.mark.parametrize("model_uri", [None, 5, "", b"model"], ids=repr)
+def test_model_uri_must_be_text_or_a_path(model_uri):
+    with pytest.raises(InvalidValueError, match="model_uri must be a non-empty str"):
+        mltrail.pyfunc.load_model(model_uri)
+
+
+def test_truncated_pickle_gets_a_clear_error(tmp_path, forest):
+    mltrail.sklearn.save_model(forest, tmp_path / "m", serialization_format="pickle")
+    model_file = tmp_path / "m" / "model.pkl"
+    model_file.write_bytes(model_file.read_bytes()[:100])
+    with pytest.raises(InvalidValueError, match="pickle file that loads"):
+        mltrail.pyfunc.load_model(tmp_path / "m", trusted=True)
+
+
+def test_pickle_of_a_missing_module_names_it(tmp_path, forest):
+    mltrail.sklearn.save_model(forest, tmp_path / "m", serialization_format="pickle")
+    model_file = tmp_path / "m" / "model.pkl"
+    model_file.write_bytes(
+        model_file.read_bytes().replace(b"sklearn.ensemble", b"sklearn.nowhere_")
+    )
+    with pytest.raises(InvalidValueError, match=r"installed; got 'sklearn\.nowhere_"):
+        mltrail.pyfunc.load_model(tmp_path / "m", trusted=True)

@@ -17,8 +17,6 @@ import sysconfig
 from collections.abc import Iterable
 from typing import Any
 
-from mltrail._version import __version__
-
 __all__ = [
     "distribution_of_module",
     "installed_packages",
@@ -238,13 +236,15 @@ def requirements_for(
     is_pandas: bool = False,
     extra: Iterable[str] = (),
 ) -> list[str]:
-    """Return the pinned distributions a fitted estimator needs, ``mltrail`` first.
+    """Return the pinned distributions a fitted estimator needs to load and predict.
 
     The distributions come from the modules of the classes inside the estimator
     (pipeline steps, ensemble members, the best estimator of a search, and
     estimators passed as parameters), mapped with ``importlib.metadata``, plus
     scikit-learn, numpy, scipy, pandas when ``X`` was a DataFrame, and the package
     of the serialization format. Local classes with no distribution are skipped.
+    ``mltrail`` is not listed unless a class inside comes from it: the model loads
+    with scikit-learn and skops (or MLflow) alone.
 
     Parameters
     ----------
@@ -260,15 +260,15 @@ def requirements_for(
     Returns
     -------
     list of str
-        ``name==version`` lines: ``mltrail`` first, then the others sorted by name.
+        ``name==version`` lines, sorted by name.
 
     Examples
     --------
     >>> from sklearn.linear_model import LogisticRegression
     >>> from mltrail.capture import requirements_for
     >>> requirements = requirements_for(LogisticRegression())
-    >>> requirements[0].startswith("mltrail==")
-    True
+    >>> any(line.startswith("mltrail==") for line in requirements)
+    False
     >>> any(line.startswith("scikit-learn==") for line in requirements)
     True
     """
@@ -281,10 +281,8 @@ def requirements_for(
         distribution = distribution_of_module(module)
         if distribution is not None:
             names.add(distribution)
-    own = pinned_requirement("mltrail") or f"mltrail=={__version__}"
-    names = {name for name in names if name.lower() != "mltrail"}
     pins = (pinned_requirement(name) for name in sorted(names, key=str.lower))
-    return [own, *(pin for pin in pins if pin is not None)]
+    return [pin for pin in pins if pin is not None]
 
 
 @functools.cache

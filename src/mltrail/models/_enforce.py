@@ -48,16 +48,41 @@ def enforce_schema(data: Any, schema: Schema) -> Any:
     return _enforce_columns(data, schema)
 
 
+def _is_scalar(value: Any) -> bool:
+    import numpy as np
+
+    return value is None or bool(np.isscalar(value))
+
+
 def _to_frame(data: Any, schema: Schema) -> pd.DataFrame:
+    """Turn what MLflow's pyfunc accepts for a column signature into a DataFrame.
+
+    A DataFrame; a Series (named as the signature's column when it has one); a dict
+    of columns; a dict of scalars (one row); a list of records (dicts); a scalar
+    (one row); a list or an array of rows (named by the signature when the column
+    count matches).
+    """
     import numpy as np
     import pandas as pd
 
     if isinstance(data, pd.DataFrame):
         return data
     if isinstance(data, pd.Series):
+        if len(schema.names()) == 1 and data.name not in schema.names():
+            return data.to_frame(name=schema.names()[0])  # as a 1-D array is
         return data.to_frame()
     if isinstance(data, dict):
+        if data and all(_is_scalar(value) for value in data.values()):
+            return pd.DataFrame([data])
         return pd.DataFrame(data)
+    if _is_scalar(data):
+        data = [data]
+    if (
+        isinstance(data, list | tuple)
+        and data
+        and all(isinstance(row, dict) for row in data)
+    ):
+        return pd.DataFrame.from_records(list(data))
     if isinstance(data, list | tuple):
         data = np.asarray(data, dtype=object if not data else None)
     if isinstance(data, np.ndarray) and data.ndim in (1, 2):
@@ -74,7 +99,7 @@ def _to_frame(data: Any, schema: Schema) -> pd.DataFrame:
     raise InvalidValueError(
         "input",
         type(data).__name__,
-        "a pandas DataFrame, a dict of columns or a 2-D array",
+        "a DataFrame, a dict of columns, a list of records or of rows, or an array",
     )
 
 
@@ -259,10 +284,23 @@ def _enforce_tensor(data: Any, schema: Schema) -> Any:
             "a single tensor input",
             "Models with several named tensor inputs are not supported by mltrail.",
         )
+    if (
+        isinstance(data, list | tuple)
+        and data
+        and all(isinstance(r, dict) for r in data)
+    ):
+        data = pd.DataFrame.from_records(list(data))  # records, as MLflow takes
     if isinstance(data, pd.DataFrame | pd.Series):
         data = data.to_numpy()
     elif isinstance(data, list | tuple):
         data = np.asarray(data)
+    if (
+        len(spec.shape) == 1
+        and isinstance(data, np.ndarray)
+        and data.ndim == 2
+        and data.shape[1] == 1
+    ):
+        data = data[:, 0]  # one column for a 1-D input, such as documents
     if hasattr(data, "tocsr") and hasattr(data, "dtype"):
         _check_shape(data.shape, spec)
         return _cast_tensor(data, spec)

@@ -109,31 +109,38 @@ class PyFuncModel:
         """
         return self._estimator
 
-    def predict(self, data: Any) -> Any:
+    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
         """Check ``data`` against the signature, convert it safely, and predict.
 
-        Required columns must be present; extra columns are dropped with a
-        ``MltrailWarning``; columns are put in the signature's order; lossless casts
-        (any integer to ``double``, ``float32`` to ``double``, narrower to wider
-        integers) are applied. Tensor signatures check the shape (-1 is any size)
-        and cast safely; a DataFrame passed to one is converted to an array.
+        ``data`` may be anything MLflow's pyfunc takes: a DataFrame, a Series, a
+        dict of columns, a dict of scalars (one row), a list of records, a list
+        of rows, a numpy array or a sparse matrix. Required columns must be
+        present; extra columns are dropped with a ``MltrailWarning``; columns are
+        put in the signature's order; lossless casts (any integer to ``double``,
+        ``float32`` to ``double``, narrower to wider integers) are applied.
+        Tensor signatures check the shape (-1 is any size) and cast safely. A
+        model that takes one column as a 1-D input (a text pipeline starting
+        with a vectorizer: it has no ``n_features_in_``) is given that column.
 
         Parameters
         ----------
-        data : DataFrame, ndarray, sparse matrix, dict or list
+        data : DataFrame, Series, ndarray, sparse matrix, dict or list
             The model input.
+        params : dict or None, default=None
+            Inference parameters, as in MLflow; scikit-learn models take none.
 
         Returns
         -------
         ndarray or DataFrame
-            What the estimator's predict function returns.
+            What the estimator's predict function returns, one row per input row.
 
         Raises
         ------
         InvalidValueError
-            If a required column is missing, a shape does not match, or a column
+            If a required column is missing, a shape does not match, a column
             would need a cast that loses information (the message names the
-            column, the expected type and the actual dtype).
+            column, the expected type and the actual dtype), ``params`` is not
+            empty, or the model returns another number of rows than it was given.
 
         Examples
         --------
@@ -145,17 +152,77 @@ class PyFuncModel:
         >>> model = PyFuncModel(LinearRegression().fit(X, [0, 1]), info)
         >>> model.predict(pd.DataFrame({"x": [2]})).round(3).tolist()  # int64 is cast
         [2.0]
+        >>> model.predict([{"x": 2.0}, {"x": 3.0}]).round(3).tolist()  # records
+        [2.0, 3.0]
         """
+        if params:
+            raise InvalidValueError(
+                "params",
+                params,
+                "empty: scikit-learn models take no inference parameters",
+                "Pass the values as input columns, or leave params out.",
+            )
         signature = self._metadata.signature
         if signature is not None and signature.inputs is not None:
             data = enforce_schema(data, signature.inputs)
-        return getattr(self._estimator, self._predict_fn)(data)
+        data = _one_column_as_1d(data, self._estimator)
+        result = getattr(self._estimator, self._predict_fn)(data)
+        _check_rows(data, result, self._metadata.model_uri)
+        return result
 
     def __repr__(self) -> str:
         return (
             f"PyFuncModel(model_uri={self._metadata.model_uri!r}, "
             f"estimator={type(self._estimator).__name__})"
         )
+
+
+def _one_column_as_1d(data: Any, estimator: Any) -> Any:
+    """Give a one-column frame's column to a model that takes 1-D input.
+
+    scikit-learn's estimators that take 2-D input record ``n_features_in_``; text
+    vectorizers (and a pipeline or search starting with one) take an iterable of
+    documents, and iterating a DataFrame yields its column names instead.
+    """
+    columns = getattr(data, "columns", None)
+    if columns is None or len(columns) != 1 or hasattr(estimator, "n_features_in_"):
+        return data
+    return data.iloc[:, 0]
+
+
+def _rows(value: Any) -> int | None:
+    shape = getattr(value, "shape", None)
+    if shape is not None and len(shape) > 0:
+        return int(shape[0])
+    if isinstance(value, list | tuple):
+        return len(value)
+    return None
+
+
+def _check_rows(data: Any, result: Any, model_uri: str) -> None:
+    """Refuse predictions whose row count differs from the input's."""
+    given = _rows(data)
+    if given is None:
+        return
+    # A multi-output predict_proba returns one array per output.
+    outputs = (
+        result
+        if isinstance(result, list)
+        and all(hasattr(item, "shape") for item in result)
+        and result
+        else [result]
+    )
+    for output in outputs:
+        returned = _rows(output)
+        if returned is not None and returned != given:
+            raise InvalidValueError(
+                f"the predictions of model {model_uri!r}",
+                f"{returned} rows for {given} input rows",
+                "one row per input row",
+                "The model read its input in another shape than it was given; "
+                "pass it the way it was trained (a text pipeline takes a list or a "
+                "Series of documents).",
+            )
 
 
 def load_pyfunc(

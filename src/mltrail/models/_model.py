@@ -23,7 +23,6 @@ from mltrail.models._serialization import dump_model
 from mltrail.models._signature import ModelSignature, infer_signature
 
 __all__ = [
-    "MLFLOW_VERSION",
     "MLMODEL_FILE",
     "ModelInfo",
     "local_artifact_directory",
@@ -33,9 +32,6 @@ __all__ = [
 ]
 
 MLMODEL_FILE = "MLmodel"
-# The MLflow release whose format mltrail writes and tests against; MLflow's loader
-# reads the field but does not check it.
-MLFLOW_VERSION = "3.17.2"
 LOADER_MODULE = "mlflow.sklearn"
 PREDICT_FUNCTIONS = (
     "predict",
@@ -72,7 +68,7 @@ class ModelInfo:
     model_size_bytes : int or None, default=None
         The size of the serialized estimator and the example files.
     mlflow_version : str or None, default=None
-        The MLflow format version written in ``MLmodel``.
+        The MLflow version that saved the model; None if mltrail saved it.
     mltrail_version : str or None, default=None
         The mltrail version that saved the model; None if MLflow saved it.
     requirements : list of str, default=[]
@@ -318,7 +314,8 @@ def _write_directory(
         run_id=run_id,
         artifact_path=artifact_path,
         model_size_bytes=size,
-        mlflow_version=MLFLOW_VERSION,
+        # No mlflow_version: MLflow did not write this model, and MLflow's own
+        # Model.to_dict leaves the key out when it is unknown.
         mltrail_version=__version__,
         requirements=requirements,
     )
@@ -346,8 +343,28 @@ def _infer_from_example(
     if method is None and predict_fn == "predict":
         method = getattr(estimator, "transform", None)
     output = method(head) if method is not None else None
-    signature = infer_signature(example, output)
-    return signature
+    if isinstance(output, list):
+        # A multi-output predict_proba: one array per output, which no MLflow
+        # output schema describes; the input schema is what enforcement needs.
+        output = None
+    return infer_signature(example, output)
+
+
+def _read_text(path: Path) -> str:
+    """Read a model file as UTF-8, with mltrail's error when it cannot be read."""
+    try:
+        return path.read_text("utf-8")
+    except UnicodeDecodeError as error:
+        raise InvalidValueError(
+            "model file", str(path), "UTF-8 text", "The file is corrupt."
+        ) from error
+    except OSError as error:
+        raise InvalidValueError(
+            "model file",
+            str(path),
+            "a file this process can read",
+            f"Reading it failed: {error.strerror or error}.",
+        ) from error
 
 
 def read_model_info(
@@ -364,20 +381,26 @@ def read_model_info(
             f"No {MLMODEL_FILE} file there. Pass a directory written by save_model.",
         )
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    with open(path, encoding="utf-8") as file:
-        content = yaml.load(file, Loader=loader)  # noqa: S506 - a safe loader
-    if not isinstance(content, Mapping) or not isinstance(
-        content.get("flavors"), Mapping
+    what = f"{MLMODEL_FILE} of {str(directory)!r}"
+    try:
+        content = yaml.load(_read_text(path), Loader=loader)  # noqa: S506 - safe
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        content = f"text that is not YAML{where}"
+    mapping: Mapping[str, Any] = content if isinstance(content, Mapping) else {}
+    flavors = mapping.get("flavors")
+    if not isinstance(flavors, Mapping) or not all(
+        value is None or isinstance(value, Mapping) for value in flavors.values()
     ):
         raise InvalidValueError(
-            f"{MLMODEL_FILE} of {str(directory)!r}",
-            content,
-            "a YAML mapping with a 'flavors' mapping",
+            what, content, "a YAML mapping with a 'flavors' mapping of mappings"
         )
+    content = mapping
     signature = content.get("signature")
     requirements_file = Path(directory) / "requirements.txt"
     lines = (
-        requirements_file.read_text("utf-8").splitlines()
+        _read_text(requirements_file).splitlines()
         if requirements_file.is_file()
         else []
     )
@@ -386,7 +409,7 @@ def read_model_info(
     ]
     return ModelInfo(
         model_uri=model_uri or str(directory),
-        flavors={str(k): dict(v or {}) for k, v in content["flavors"].items()},
+        flavors={str(k): dict(v or {}) for k, v in flavors.items()},
         model_uuid=str(content.get("model_uuid") or ""),
         utc_time_created=str(content.get("utc_time_created") or ""),
         signature=ModelSignature.from_dict(signature)
@@ -434,7 +457,14 @@ def resolve_model_uri(model_uri: str | os.PathLike[str]) -> Path:
     otherwise. A ``models:/<name>/<version>`` or ``models:/<name>@<alias>`` URI is
     resolved through the registry to the source it was registered from.
     """
-    text = os.fspath(model_uri)
+    text = os.fspath(model_uri) if isinstance(model_uri, str | os.PathLike) else None
+    if not isinstance(text, str) or not text:
+        raise InvalidValueError(
+            "model_uri",
+            model_uri,
+            "a non-empty str or path",
+            "For example 'runs:/<run_id>/model', 'models:/<name>@<alias>' or a folder.",
+        )
     parsed = urlparse(text)
     if parsed.scheme == "models":
         from mltrail.registry._uris import registered_model_source

@@ -379,9 +379,24 @@ def load_model_file(
         return _load_skops(path, trusted)
     if trusted is not True:
         raise UntrustedModelError(str(path), [], serialization_format)
-    with open(path, "rb") as file:
-        if serialization_format == "cloudpickle":
-            import cloudpickle
+    try:
+        with open(path, "rb") as file:
+            if serialization_format == "cloudpickle":
+                import cloudpickle
 
-            return cloudpickle.load(file)
-        return pickle.load(file)  # noqa: S301 - the caller passed trusted=True
+                return cloudpickle.load(file)
+            return pickle.load(file)  # noqa: S301 - the caller passed trusted=True
+    except ImportError as error:
+        raise InvalidValueError(
+            f"the modules that model file {str(path)!r} needs",
+            error.name or str(error),
+            "installed",
+            f"Install it ({error}), or the environment in requirements.txt.",
+        ) from error
+    except Exception as error:  # a truncated or foreign file: the cause is kept
+        raise InvalidValueError(
+            f"model file {str(path)!r}",
+            f"{type(error).__name__}: {error}",
+            f"a {serialization_format} file that loads",
+            "The file is corrupt, or was written for other versions of its modules.",
+        ) from error

@@ -325,7 +325,10 @@ class Schema:
         >>> Schema.from_json('[{"type": "double", "name": "x", "required": false}]')
         Schema(inputs=(ColSpec(type='double', name='x', required=False),))
         """
-        specs = json.loads(text)
+        try:
+            specs = json.loads(text)
+        except (TypeError, ValueError):
+            specs = None
         if not isinstance(specs, list):
             raise InvalidValueError("schema JSON", text, "a JSON list of specs")
         return cls.from_dict(specs)
@@ -336,9 +339,17 @@ def _spec_from_dict(spec: Mapping[str, Any]) -> ColSpec | TensorSpec:
         raise InvalidValueError("spec", spec, "a JSON object with a 'type' key")
     if spec["type"] == "tensor":
         tensor = spec.get("tensor-spec")
-        if not isinstance(tensor, Mapping) or not {"dtype", "shape"} <= tensor.keys():
+        shape = tensor.get("shape") if isinstance(tensor, Mapping) else None
+        if (
+            not isinstance(tensor, Mapping)
+            or "dtype" not in tensor
+            or not isinstance(shape, list)
+            or not all(type(size) is int for size in shape)
+        ):
             raise InvalidValueError(
-                "tensor spec", spec, "a 'tensor-spec' object with 'dtype' and 'shape'"
+                "tensor spec",
+                spec,
+                "a 'tensor-spec' object with 'dtype' and a 'shape' list of integers",
             )
         return TensorSpec(
             str(tensor["dtype"]), tuple(tensor["shape"]), spec.get("name")
