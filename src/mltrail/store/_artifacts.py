@@ -599,6 +599,55 @@ class LocalArtifactStore:
         with _file_errors(path):
             return source.read_bytes()
 
+    def delete_run_artifacts(self, artifact_uri: str) -> None:
+        """Remove all the files of a run (or logged model), and its folder if empty.
+
+        Links are removed, never followed: a symlinked ``artifacts`` folder loses
+        its link and what it points to stays; so do links inside. Nothing there
+        is fine.
+
+        Parameters
+        ----------
+        artifact_uri : str
+            The run's artifact URI.
+
+        Raises
+        ------
+        InvalidValueError
+            If the folders above the run's lead through a link out of the root.
+        StoreError
+            If a file cannot be removed (permissions, read-only media).
+
+        Examples
+        --------
+        >>> import os
+        >>> from mltrail.store._artifacts import LocalArtifactStore
+        >>> store = LocalArtifactStore("/tmp/mltrail-doc")
+        >>> run = "/tmp/mltrail-doc/0/00000000000000000000000000000001/artifacts"
+        >>> store.write_bytes(run, "notes/a.txt", b"hi")
+        >>> store.delete_run_artifacts(run)
+        >>> os.path.exists("/tmp/mltrail-doc/0/00000000000000000000000000000001")
+        False
+        """
+        location = self._locate(artifact_uri)
+        *above, name = location.prefix or (location.base,)
+        if location.prefix:
+            parent = self._resolve(_Location(location.base, (), ""), above)
+        else:  # the run's folder is the trusted root itself
+            parent = Path(os.path.dirname(location.base))
+        folder = parent / name
+        with _file_errors(None):
+            if folder.is_symlink() or folder.is_file():
+                folder.unlink()
+            elif folder.is_dir():
+                # rmtree works on file descriptors and unlinks links, never
+                # following them.
+                shutil.rmtree(folder)
+        if location.prefix and name == "artifacts":
+            # The run's (or logged model's) own folder: gone once it is empty.
+            with contextlib.suppress(OSError):  # not empty, or already gone: keep it
+                parent.rmdir()
+
 
 _local_stores: dict[str | None, LocalArtifactStore] = {}
 

@@ -8,8 +8,9 @@ only ``mltrail`` errors (``NotFoundError``, ``InvalidValueError``, ``ConflictErr
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from mltrail._entities import (
     DatasetInput,
@@ -26,7 +27,13 @@ from mltrail._entities import (
     ViewType,
 )
 
-__all__ = ["ArtifactStore", "Store"]
+__all__ = [
+    "ArtifactStore",
+    "DeletableArtifactStore",
+    "PurgeableStore",
+    "PurgedExperiments",
+    "Store",
+]
 
 
 class Store(Protocol):
@@ -255,6 +262,52 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release connections and file handles."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class PurgedExperiments:
+    """What purging experiments removed: their runs, and their logged models' files.
+
+    Parameters
+    ----------
+    runs : list of RunInfo
+        The runs purged with the experiments, as they were.
+    model_artifact_uris : list of str
+        The artifact locations of the logged models purged with them.
+    """
+
+    runs: list[RunInfo]
+    model_artifact_uris: list[str]
+
+
+@runtime_checkable
+class PurgeableStore(Protocol):
+    """A store that can remove deleted runs and experiments for good (``gc``).
+
+    Optional: a store without these methods (one behind MLflow's REST API, which
+    has no purge) is purged through its database instead.
+    """
+
+    def list_deleted_runs(self, *, deleted_before: int | None = None) -> list[RunInfo]:
+        """Return the deleted runs, those deleted at or before a time if given."""
+        ...
+
+    def purge_runs(self, run_ids: Sequence[str]) -> list[RunInfo]:
+        """Remove deleted runs and their rows; all or none; return them as they were."""
+        ...
+
+    def purge_experiments(self, experiment_ids: Sequence[str]) -> PurgedExperiments:
+        """Remove deleted experiments with their runs and logged models."""
+        ...
+
+
+@runtime_checkable
+class DeletableArtifactStore(Protocol):
+    """An artifact store that can remove a run's files (``gc``); optional too."""
+
+    def delete_run_artifacts(self, artifact_uri: str) -> None:
+        """Remove every file of the run at ``artifact_uri``; none there is fine."""
         ...
 
 

@@ -28,6 +28,7 @@ from mltrail.store import _schema as schema
 from mltrail.store._sql_experiments import ExperimentsMixin
 from mltrail.store._sql_history import HistoryMixin
 from mltrail.store._sql_logged_model_search import LoggedModelSearchMixin
+from mltrail.store._sql_purge import PurgeMixin
 from mltrail.store._sql_registry import RegistryMixin
 from mltrail.store._sql_run_models import RunModelsMixin
 from mltrail.store._sql_runs import RunsMixin
@@ -109,6 +110,7 @@ class SqlStore(
     HistoryMixin,
     LoggedModelSearchMixin,
     RunModelsMixin,
+    PurgeMixin,
 ):
     """Store experiments and runs in SQLite, PostgreSQL or MySQL/MariaDB.
 

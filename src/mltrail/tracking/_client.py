@@ -14,7 +14,9 @@ from mltrail import _config
 from mltrail.tracking._client_artifacts import ArtifactsMixin
 from mltrail.tracking._client_experiments import ExperimentsMixin
 from mltrail.tracking._client_logging import LoggingMixin
+from mltrail.tracking._client_purge import PurgeMixin
 from mltrail.tracking._client_registry import RegistryMixin
+from mltrail.tracking._client_resolve import ResolveMixin
 from mltrail.tracking._client_runs import RunsMixin
 
 if TYPE_CHECKING:
@@ -24,7 +26,13 @@ __all__ = ["TrackingClient"]
 
 
 class TrackingClient(
-    ExperimentsMixin, RunsMixin, LoggingMixin, ArtifactsMixin, RegistryMixin
+    ExperimentsMixin,
+    RunsMixin,
+    LoggingMixin,
+    ArtifactsMixin,
+    RegistryMixin,
+    ResolveMixin,
+    PurgeMixin,
 ):
     """A client of one tracking store: runs by their ids, and the model registry.
 
