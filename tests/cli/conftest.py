@@ -1,8 +1,9 @@
-"""CLI test fixtures: a runner, and a store in the test's directory with runs."""
+"""CLI test fixtures: a runner, stores with runs, and the CLI pointed at a backend."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,7 +11,13 @@ import pytest
 from click.testing import CliRunner
 
 from mltrail._entities import Dataset, DatasetInput, InputTag, Metric, Param
-from mltrail.tracking import TrackingClient
+from mltrail.store._sql import SqlStore
+from mltrail.tracking import TrackingClient, _buffer, _heartbeat
+from tests._stores import (  # noqa: F401  # fixtures are found by name
+    server_databases,
+    sqlite_template,
+    store,
+)
 
 
 @dataclass(frozen=True)
@@ -67,3 +74,22 @@ def logged(client: TrackingClient, tmp_path: Path) -> Logged:
     )
     client.set_terminated(bad)
     return Logged(experiment_id, good, bad)
+
+
+@pytest.fixture
+def backend(
+    store: SqlStore,  # noqa: F811  # the imported fixture
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[TrackingClient]:
+    """A client of the parametrized ``store``; the CLI is pointed at it too.
+
+    The CLI reads ``MLTRAIL_TRACKING_URI`` and ``MLTRAIL_ARTIFACT_ROOT`` as a user's
+    shell would set them, and opens its own connection to the same database.
+    """
+    monkeypatch.setenv("MLTRAIL_TRACKING_URI", store.uri)
+    monkeypatch.setenv("MLTRAIL_ARTIFACT_ROOT", store.artifact_root)
+    tracking_client = TrackingClient(store.uri)
+    tracking_client._opened_store = store
+    yield tracking_client
+    _buffer.reset()
+    _heartbeat.reset()

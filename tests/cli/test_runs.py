@@ -69,14 +69,15 @@ def test_list_max_limits_the_count(runner: CliRunner, logged: Logged) -> None:
     assert len(_listed_ids(runner, "--max", "1")) == 1
 
 
-def test_list_table_shows_runs_and_metric_columns(
+def test_list_table_shows_short_ids_names_and_sorted_on_metric_first(
     runner: CliRunner, logged: Logged
 ) -> None:
     result = runner.invoke(
         cli, ["runs", "list", "--order-by", "metrics.loss DESC"], env=WIDE
     )
     assert result.exit_code == 0, result.output
-    assert logged.good_run_id in result.stdout
+    assert logged.good_run_id[:8] in result.stdout
+    assert logged.good_run_id not in result.stdout  # 8 characters are enough
     assert "good-run" in result.stdout
     header = next(line for line in result.stdout.splitlines() if "run_id" in line)
     assert header.index("loss") < header.index("accuracy")
@@ -93,13 +94,15 @@ def test_list_table_names_experiments_when_runs_span_several(
     assert "churn" in result.stdout
 
 
-def test_list_table_drops_metric_columns_on_narrow_terminals(
+def test_list_table_drops_data_columns_on_narrow_terminals(
     runner: CliRunner, logged: Logged
 ) -> None:
-    result = runner.invoke(cli, ["runs", "list"], env={"COLUMNS": "80"})
-    header = next(line for line in result.stdout.splitlines() if "run_id" in line)
-    assert "accuracy" not in header
-    assert logged.good_run_id in result.stdout
+    wide = runner.invoke(cli, ["runs", "list"], env=WIDE).stdout
+    narrow = runner.invoke(cli, ["runs", "list"], env={"COLUMNS": "70"}).stdout
+    assert "accuracy" in wide
+    assert "accuracy" not in narrow
+    assert logged.good_run_id[:8] in narrow
+    assert max(len(line.rstrip()) for line in narrow.splitlines()) <= 70
 
 
 @pytest.mark.parametrize(
@@ -112,7 +115,7 @@ def test_list_table_accepts_any_order_by(
 ) -> None:
     result = runner.invoke(cli, ["runs", "list", "--order-by", order_by], env=WIDE)
     assert result.exit_code == 0, result.output
-    assert logged.bad_run_id in result.stdout
+    assert logged.bad_run_id[:8] in result.stdout
 
 
 def test_list_table_says_when_more_runs_match(
@@ -133,7 +136,7 @@ def test_list_bad_filter_exits_1_with_position(
 ) -> None:
     result = runner.invoke(cli, ["runs", "list", "--filter", "metrics.accuracy >"])
     assert result.exit_code == 1
-    assert result.stderr.startswith("Error: invalid filter at position")
+    assert result.stderr.startswith("Error: invalid --filter at position 18")
 
 
 def test_show_json_has_run_experiment_and_artifacts(

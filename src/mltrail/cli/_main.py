@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -9,6 +10,8 @@ import click
 from mltrail._errors import MltrailError
 from mltrail._version import __version__
 from mltrail.cli._experiments import experiments
+from mltrail.cli._gc import gc
+from mltrail.cli._hints import message_for
 from mltrail.cli._runs import runs
 from mltrail.cli._server import server
 from mltrail.cli._sync import sync
@@ -20,11 +23,24 @@ __all__ = ["Context", "cli", "main"]
 
 
 class Context:
-    """What every command shares: the tracking URI and a client made on first use."""
+    """What every command shares: the tracking URI and a client made on first use.
+
+    Options whose text the core parses (``--filter``, ``--order-by``) record their
+    values here, so that an error about that text can name the option.
+    """
 
     def __init__(self, tracking_uri: str | None) -> None:
         self.tracking_uri = tracking_uri
         self._client: TrackingClient | None = None
+        self._parsed_options: list[tuple[str, str]] = []
+
+    def remember(self, option: str, values: Iterable[str]) -> None:
+        """Record that ``option`` was given ``values``, for error messages."""
+        self._parsed_options.extend((option, value) for value in values)
+
+    def option_with_value(self, value: str) -> str | None:
+        """Return the option that was given ``value``, or None."""
+        return next((o for o, v in self._parsed_options if v == value), None)
 
     @property
     def client(self) -> TrackingClient:
@@ -44,7 +60,8 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except MltrailError as exc:
             # ClickException prints "Error: <message>" to stderr and exits with 1.
-            raise click.ClickException(exc.message) from exc
+            obj = ctx.obj if isinstance(ctx.obj, Context) else None
+            raise click.ClickException(message_for(exc, obj)) from exc
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -69,6 +86,7 @@ def cli(ctx: click.Context, tracking_uri: str | None) -> None:
 
 
 cli.add_command(experiments)
+cli.add_command(gc)
 cli.add_command(runs)
 cli.add_command(server)
 cli.add_command(sync)

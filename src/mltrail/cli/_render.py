@@ -3,6 +3,11 @@
 JSON keys are the entity field names (``run_id``, ``experiment_id``, ...). Non-finite
 metric values become the strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"``, as in
 the protobuf JSON that MLflow's REST API speaks, so the output is strict JSON.
+
+Run data never reaches the terminal raw: every string from the store goes into a
+table through ``text``, which shows control and formatting characters escaped the
+way Python's ``ascii()`` does, so a run name cannot set the window title, clear the
+screen, open a hyperlink or reorder a line; JSON escapes them itself.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import dataclasses
 import datetime
 import json
 import math
+import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -25,12 +31,38 @@ from mltrail._system_tags import SYSTEM_PREFIX
 
 SYSTEM_TAG_PREFIXES = (SYSTEM_PREFIX,)
 _SIZE_UNITS = ("B", "KB", "MB", "GB", "TB")
+# Control (Cc), format (Cf: bidi overrides, zero-width), surrogate (Cs) and line or
+# paragraph separator (Zl, Zp) characters; a newline and a tab only break lines.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+_LAYOUT = frozenset("\n\t")
 _STATUS_STYLES = {
     "FINISHED": "green",
     "FAILED": "red",
     "KILLED": "yellow",
     "RUNNING": "cyan",
 }
+
+
+def escape_controls(value: str) -> str:
+    """Return ``value`` with every character that could drive a terminal escaped.
+
+    Each such character becomes its ``ascii()`` escape (ESC becomes the four
+    characters backslash, x, 1, b): what a person sees is what the store holds,
+    and nothing in it acts on the terminal.
+    """
+    if value.isprintable():
+        return value
+    return "".join(
+        ascii(char)[1:-1]
+        if char not in _LAYOUT and unicodedata.category(char) in _UNSAFE_CATEGORIES
+        else char
+        for char in value
+    )
+
+
+def text(value: object, style: str = "") -> Text:
+    """Return a table cell for ``value``: escaped, and never read as rich markup."""
+    return Text(escape_controls(str(value)), style=style)
 
 
 def make_console() -> Console:
@@ -70,12 +102,12 @@ def run_to_dict(run: Run) -> dict[str, Any]:
     }
 
 
-def format_time(milliseconds: int | None) -> str:
-    """Return a local ``YYYY-MM-DD HH:MM:SS``, or ``-`` when unknown."""
+def format_time(milliseconds: int | None, layout: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """Return a local time such as ``2024-05-01 14:03:59``, or ``-`` when unknown."""
     if milliseconds is None:
         return "-"
     moment = datetime.datetime.fromtimestamp(milliseconds / 1000)
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+    return moment.strftime(layout)
 
 
 def format_duration(start_time: int | None, end_time: int | None) -> str:
@@ -113,7 +145,7 @@ def format_value(value: object) -> str:
 
 def status_text(status: str) -> Text:
     """Return the status colored: green, red, yellow, cyan or plain."""
-    return Text(status, style=_STATUS_STYLES.get(status, ""))
+    return text(status, style=_STATUS_STYLES.get(status, ""))
 
 
 def is_system_tag(key: str) -> bool:
@@ -127,7 +159,7 @@ def key_value_table(
     """Return a two-column table of ``items`` sorted by key."""
     style = "dim" if dim else ""
     table = Table(
-        title=title,
+        title=text(title),
         title_justify="left",
         style=style,
         header_style=style,
@@ -136,21 +168,21 @@ def key_value_table(
     table.add_column("key", style=style, overflow="fold")
     table.add_column("value", style=style, overflow="fold")
     for key in sorted(items):
-        table.add_row(Text(key), Text(format_value(items[key])))
+        table.add_row(text(key), text(format_value(items[key])))
     return table
 
 
 def artifact_tree(root_label: str, entries: Iterable[tuple[FileInfo, int]]) -> Tree:
     """Return a tree of ``(file, depth)`` entries listed depth first."""
-    tree = Tree(Text(root_label, style="bold"))
+    tree = Tree(text(root_label, style="bold"))
     parents: list[Tree] = [tree]
     for info, depth in entries:
         name = info.path.rsplit("/", 1)[-1]
         del parents[depth + 1 :]
         if info.is_dir:
-            parents.append(parents[depth].add(Text(f"{name}/", style="bold blue")))
+            parents.append(parents[depth].add(text(f"{name}/", style="bold blue")))
         else:
-            label = Text(name)
+            label = text(name)
             label.append(f"  {format_size(info.file_size)}", style="dim")
             parents[depth].add(label)
     return tree

@@ -283,7 +283,7 @@ def _info_table(info: Mapping[str, Any], experiment: Mapping[str, Any]) -> Table
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
     for field, value in fields.items():
-        cell = _render.status_text(value) if field == "status" else Text(str(value))
+        cell = _render.status_text(value) if field == "status" else _render.text(value)
         table.add_row(field, cell)
     return table
 
@@ -324,7 +324,7 @@ def _detail_tables(details: Mapping[str, Any]) -> list[RenderableType]:
 
 
 def _table(title: str, columns: Iterable[str]) -> Table:
-    table = Table(title=title, title_justify="left", min_width=len(title))
+    table = Table(title=_render.text(title), title_justify="left", min_width=len(title))
     for column in columns:
         table.add_column(column, overflow="fold")
     return table
@@ -336,13 +336,13 @@ def _cell(value: object) -> Text:
         return Text("-", style="dim")
     if isinstance(value, bool):
         return Text("true" if value else "false")
-    return Text(_render.format_value(value))
+    return _render.text(_render.format_value(value))
 
 
 def _file_cell(entry: Mapping[str, Any] | None, directory: str = "") -> Text:
     if entry is None:
         return Text("-", style="dim")
-    cell = Text(entry["path"].removeprefix(directory))
+    cell = _render.text(entry["path"].removeprefix(directory))
     cell.append(f"  {_render.format_size(entry['file_size'])}", style="dim")
     return cell
 
