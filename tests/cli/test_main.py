@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import runpy
+import subprocess
 import sys
 
 import click
@@ -103,3 +104,18 @@ def test_main_exits_1_on_mltrail_error(
     assert capsys.readouterr().err.startswith(
         "Error: experiment 'nope' does not exist."
     )
+
+
+def test_help_loads_no_database_or_web_library() -> None:
+    # `mltrail --help` and typos answer at once: the store, the server and the
+    # scientific stack load only when a command needs them.
+    script = (
+        "import sys, mltrail.cli; "
+        "print(sorted({m.split('.')[0] for m in sys.modules}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    loaded = set(json.loads(result.stdout.replace("'", '"')))
+    heavy = {"sqlalchemy", "starlette", "uvicorn", "sklearn", "numpy", "pandas"}
+    assert loaded & heavy == set()

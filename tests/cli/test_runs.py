@@ -200,3 +200,13 @@ def test_show_unknown_run_exits_1(runner: CliRunner, logged: Logged) -> None:
     result = runner.invoke(cli, ["runs", "show", "f" * 32])
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: run '{'f' * 32}' does not exist.")
+
+
+def test_max_is_bounded_by_the_store_page_limit(runner: CliRunner) -> None:
+    from mltrail.cli import _runs
+    from mltrail.store import _values
+
+    assert _runs.MAX_RESULTS_LIMIT == _values.MAX_RESULTS_LIMIT
+    result = runner.invoke(cli, ["runs", "list", "--max", "50001"])
+    assert result.exit_code == 2
+    assert "50001 is not in the range 1<=x<=50000" in result.stderr

@@ -71,8 +71,8 @@ class _Group(click.Group):
     show_envvar=True,
     metavar="URI",
     help=(
-        "Where runs are stored: sqlite:///path.db, postgresql://..., mysql://... "
-        "[default: sqlite:///mltrail.db]"
+        "Where runs are stored: sqlite:///path.db, postgresql://..., mysql://..., "
+        "or a tracking server's http(s)://host:port [default: sqlite:///mltrail.db]"
     ),
 )
 @click.version_option(__version__, "--version", prog_name="mltrail")

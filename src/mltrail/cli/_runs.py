@@ -40,6 +40,9 @@ if TYPE_CHECKING:
     from mltrail.cli._main import Context
 
 SHORT_ID_LENGTH = 8
+# The store's page limit (store/_values.py), repeated so that --help loads no
+# SQLAlchemy; tests/cli/test_runs.py checks that they agree.
+MAX_RESULTS_LIMIT = 50_000
 CELL_PADDING = 3  # a space on each side and the column separator
 MAX_AUTO_COLUMNS = 8
 MIN_NAME_WIDTH = 16
@@ -94,7 +97,7 @@ runs.add_command(compare_runs)
 @click.option(
     "--max",
     "max_results",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_RESULTS_LIMIT),
     default=100,
     show_default=True,
     help="Show at most this many top-level runs.",
@@ -357,8 +360,7 @@ def _experiment_names(
     if experiment_name is not None:
         experiment = client.get_experiment_by_name(experiment_name)
         if experiment is None:
-            hint = "See the names with `mltrail experiments list`."
-            raise NotFoundError("experiment", experiment_name, hint)
+            raise NotFoundError("experiment", experiment_name)
         return {experiment.experiment_id: experiment.name}
     experiment_view = (
         ViewType.ACTIVE_ONLY if view is ViewType.ACTIVE_ONLY else ViewType.ALL

@@ -85,7 +85,7 @@ def open_store(uri: str, *, artifact_root: str | None = None) -> Store:
         raise InvalidValueError(
             "tracking URI",
             uri,
-            "a URI starting with sqlite:///, postgresql:// or mysql://",
+            "a URI starting with sqlite:///, postgresql://, mysql:// or http(s)://",
             "Use for example 'sqlite:///mltrail.db'.",
         )
     uri = _resolve(uri)
