@@ -110,8 +110,7 @@ def test_help_loads_no_database_or_web_library() -> None:
     # `mltrail --help` and typos answer at once: the store, the server and the
     # scientific stack load only when a command needs them.
     script = (
-        "import sys, mltrail.cli; "
-        "print(sorted({m.split('.')[0] for m in sys.modules}))"
+        "import sys, mltrail.cli; print(sorted({m.split('.')[0] for m in sys.modules}))"
     )
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True

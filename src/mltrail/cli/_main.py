@@ -78,7 +78,7 @@ class _Group(click.Group):
 @click.version_option(__version__, "--version", prog_name="mltrail")
 @click.pass_context
 def cli(ctx: click.Context, tracking_uri: str | None) -> None:
-    """Look at mltrail experiments and runs from the terminal.
+    """Look at experiments and runs, clean them up, and serve them.
 
     Every listing prints a table for people, or JSON for scripts with --json.
     """
