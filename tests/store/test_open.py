@@ -73,8 +73,8 @@ def test_open_store_is_thread_safe() -> None:
 @pytest.mark.parametrize(
     ("uri", "match"),
     [
-        ("file:///tmp/mlruns", "sqlite:///, postgresql:// or mysql://"),
-        ("mltrail.db", "sqlite:///, postgresql:// or mysql://"),
+        ("file:///tmp/mlruns", "sqlite:///, postgresql://, mysql:// or http"),
+        ("mltrail.db", "sqlite:///, postgresql://, mysql:// or http"),
         ("", "non-empty str"),
     ],
     ids=["file", "bare-path", "empty"],
