@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -100,3 +101,32 @@ def test_serve_hands_settings_to_workers(
     worker_app = app_from_environment()
     assert worker_app.state.services.settings == settings
     worker_app.state.services.store.close()
+
+
+@pytest.mark.slow
+@pytest.mark.mlflow
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_auth_server_works_with_both_clients(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mlflow
+
+    import mltrail
+
+    password = "correct horse battery"  # noqa: S105 - a test account
+    env = {"MLTRAIL_ADMIN_USERNAME": "admin", "MLTRAIL_ADMIN_PASSWORD": password}
+    with live_server(tmp_path / "auth", args=["--auth", "basic"], env=env) as server:
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            _get(f"{server.url}/api/2.0/mlflow/users/current")
+        assert refused.value.code == 401
+        monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "admin")
+        monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", password)
+        monkeypatch.setenv("MLFLOW_ENABLE_TELEMETRY", "false")
+        mlflow.set_tracking_uri(server.url)
+        try:
+            with mlflow.start_run() as run:
+                mlflow.log_metric("m", 1.0)
+        finally:
+            mlflow.set_tracking_uri("")
+        monkeypatch.setenv("MLTRAIL_TRACKING_URI", server.url)
+        assert mltrail.get_run(run.info.run_id).data.metrics == {"m": 1.0}

@@ -15,6 +15,7 @@ from mltrail.cli._hints import message_for
 from mltrail.cli._runs import runs
 from mltrail.cli._server import server
 from mltrail.cli._sync import sync
+from mltrail.cli._users import users
 
 if TYPE_CHECKING:
     from mltrail.tracking import TrackingClient
@@ -90,6 +91,7 @@ cli.add_command(gc)
 cli.add_command(runs)
 cli.add_command(server)
 cli.add_command(sync)
+cli.add_command(users)
 
 
 def main() -> None:

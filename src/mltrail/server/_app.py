@@ -37,6 +37,7 @@ ROUTE_PROVIDERS: tuple[str, ...] = (
     "mltrail.server._runs:routes",
     "mltrail.server._artifacts:routes",
     "mltrail.server._logged_models:routes",
+    "mltrail.server._users:routes",
 )
 
 RouteProvider = Callable[[ServerContext], Sequence[BaseRoute]]

@@ -54,9 +54,9 @@ def build_app(settings: ServerSettings) -> Starlette:
     store = SqlStore(settings.backend_store_uri, artifact_root=settings.artifact_root)
     authenticator = None
     if settings.is_auth_enabled:
-        raise InvalidValueError(
-            "auth", settings.auth, "'none' in this version", "Basic auth comes next."
-        )
+        from mltrail.server._auth import open_authenticator
+
+        authenticator = open_authenticator(store, settings.default_permission)
     return create_app(store, settings=settings, authenticator=authenticator)
 
 

@@ -439,11 +439,13 @@ class LocalArtifactStore:
             If there is no file at ``path``.
         """
         source = self._resolve(self._locate(artifact_uri), _user_parts(path))
-        if not source.is_file():
-            raise NotFoundError(
-                "artifact file", path, "List the run's artifacts with list_artifacts."
-            )
         with _file_errors(path):
+            if not source.is_file():
+                raise NotFoundError(
+                    "artifact file",
+                    path,
+                    "List the run's artifacts with list_artifacts.",
+                )
             handle = open(source, "rb")  # noqa: SIM115 - closed by the generator
             size = os.fstat(handle.fileno()).st_size
 
@@ -552,7 +554,9 @@ class LocalArtifactStore:
         location = self._locate(artifact_uri)
         parts = _user_parts(path)
         source = self._resolve(location, parts)
-        if not source.exists():
+        with _file_errors(path):
+            exists = source.exists()
+        if not exists:
             raise NotFoundError(
                 "artifact", path, "List the run's artifacts with list_artifacts."
             )
@@ -592,11 +596,13 @@ class LocalArtifactStore:
             If there is no file at ``path``.
         """
         source = self._resolve(self._locate(artifact_uri), _user_parts(path))
-        if not source.is_file():
-            raise NotFoundError(
-                "artifact file", path, "List the run's artifacts with list_artifacts."
-            )
         with _file_errors(path):
+            if not source.is_file():
+                raise NotFoundError(
+                    "artifact file",
+                    path,
+                    "List the run's artifacts with list_artifacts.",
+                )
             return source.read_bytes()
 
     def delete_run_artifacts(self, artifact_uri: str) -> None:

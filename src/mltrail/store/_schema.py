@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Double,
     ForeignKey,
@@ -40,7 +41,7 @@ __all__ = [
 ]
 
 #: Every revision this code knows, oldest first; the last one is the head.
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004")
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005")
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 MAX_KEY_LENGTH = 1000
 MAX_NAME_LENGTH = 500
@@ -421,6 +422,41 @@ run_model_inputs = Table(
     **KEY_VALUE_OPTIONS,
 )
 
+# The server's users (revision 0005): passwords and tokens are stored hashed only.
+
+users = Table(
+    "users",
+    metadata,
+    Column("user_id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(255), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("is_admin", Boolean, nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+user_tokens = Table(
+    "user_tokens",
+    metadata,
+    Column("token_id", String(32), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.user_id"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("name", String(255), nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+    **MYSQL_TABLE_OPTIONS,
+)
+
+resource_permissions = Table(
+    "resource_permissions",
+    metadata,
+    Column("resource_type", String(32), primary_key=True),
+    Column("resource_id", String(MAX_NAME_LENGTH), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.user_id"), primary_key=True),
+    Column("permission", String(20), nullable=False),
+    Index("ix_resource_permissions_user_id", "user_id"),
+    **MYSQL_TABLE_OPTIONS,
+)
+
 #: Tables in an order where each one comes after those it references.
 TABLES_IN_DEPENDENCY_ORDER = (
     experiments,
@@ -445,4 +481,7 @@ TABLES_IN_DEPENDENCY_ORDER = (
     logged_model_metrics,
     run_model_outputs,
     run_model_inputs,
+    users,
+    user_tokens,
+    resource_permissions,
 )

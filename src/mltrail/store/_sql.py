@@ -34,6 +34,7 @@ from mltrail.store._sql_run_models import RunModelsMixin
 from mltrail.store._sql_runs import RunsMixin
 from mltrail.store._sql_table import RunsTableMixin
 from mltrail.store._sql_transactions import LOCK_RETRIES, _Raw, _ThreadConnections
+from mltrail.store._sql_users import UsersMixin
 
 __all__ = ["SqlStore"]
 
@@ -111,6 +112,7 @@ class SqlStore(
     LoggedModelSearchMixin,
     RunModelsMixin,
     PurgeMixin,
+    UsersMixin,
 ):
     """Store experiments and runs in SQLite, PostgreSQL or MySQL/MariaDB.
 

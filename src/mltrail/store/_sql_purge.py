@@ -261,6 +261,14 @@ class PurgeMixin(SqlBase):
                     conn.execute(table.delete().where(table.c.model_id.in_(owned)))
                 for table in EXPERIMENT_TABLES:
                     conn.execute(table.delete().where(table.c.experiment_id.in_(chunk)))
+                # Grants must not pass to a later experiment that reuses the id.
+                grants = schema.resource_permissions
+                conn.execute(
+                    grants.delete().where(
+                        grants.c.resource_type == "experiment",
+                        grants.c.resource_id.in_([str(n) for n in chunk]),
+                    )
+                )
             return PurgedExperiments(purged, locations)
 
         return self._write(work)
