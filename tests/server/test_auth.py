@@ -345,3 +345,12 @@ def test_users_cli(sqlite_store: SqlStore, tmp_path: Path) -> None:
     )
     assert refused.exit_code == 1
     assert "at least 12 characters" in refused.output
+
+
+def test_purging_an_experiment_drops_its_grants(sqlite_store: SqlStore) -> None:
+    Accounts(sqlite_store).create_user("ada", ADA_PASSWORD)
+    experiment_id = sqlite_store.create_experiment("gone")
+    sqlite_store.set_permission("experiment", experiment_id, "ada", "MANAGE")
+    sqlite_store.update_experiment(experiment_id, lifecycle_stage="deleted")
+    sqlite_store.purge_experiments([experiment_id])
+    assert sqlite_store.get_permission("experiment", experiment_id, "ada") is None
