@@ -82,3 +82,48 @@ def test_bad_input_prints_an_error_not_a_traceback(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("Error: invalid --order-by at position 0")
     assert "Traceback" not in result.stderr
+
+
+SEARCH_SCRIPT = """
+import mltrail
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+
+mltrail.sklearn.autolog()
+X, y = load_iris(return_X_y=True)
+with mltrail.start_run(run_name="search"):
+    GridSearchCV(
+        LogisticRegression(max_iter=300), {"C": [0.001, 10.0, 0.1]}, cv=3
+    ).fit(X, y)
+"""
+
+
+@pytest.mark.slow
+def test_an_autologged_search_lists_its_candidates_best_first(tmp_path: Path) -> None:
+    script = tmp_path / "search.py"
+    script.write_text(SEARCH_SCRIPT)
+    subprocess.run([sys.executable, str(script)], cwd=tmp_path, timeout=300, check=True)
+    listed = _mltrail("runs", "list", "--json", cwd=tmp_path)
+    runs = json.loads(listed.stdout)
+    assert runs[0]["info"]["run_name"] == "search"
+    ranks = [run["data"]["metrics"]["rank_test_score"] for run in runs[1:]]
+    assert len(ranks) == 3
+    assert ranks == sorted(ranks)
+    assert runs[1]["data"]["params"]["C"] == "10.0"  # the best C on iris
+    shown = json.loads(
+        _mltrail("runs", "show", "search", "--json", cwd=tmp_path).stdout
+    )
+    assert [c["run_id"] for c in shown["children"]] == [
+        run["info"]["run_id"] for run in runs[1:]
+    ]
+    table = _mltrail("runs", "list", cwd=tmp_path).stdout
+    names = [run["info"]["run_name"] for run in runs[1:]]
+    assert [f"├─ {names[0]}", f"├─ {names[1]}", f"└─ {names[2]}"] == [
+        next(
+            f"{glyph} {name}"
+            for line in table.splitlines()
+            if f"{glyph} {name}" in line
+        )
+        for glyph, name in zip(("├─", "├─", "└─"), names, strict=True)
+    ]

@@ -7,6 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from mltrail._entities import Metric, Param
 from mltrail.cli import cli
 from mltrail.tracking import TrackingClient
 from tests.cli.conftest import Logged
@@ -210,3 +211,46 @@ def test_max_is_bounded_by_the_store_page_limit(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["runs", "list", "--max", "50001"])
     assert result.exit_code == 2
     assert "50001 is not in the range 1<=x<=50000" in result.stderr
+
+
+def test_show_lists_a_searchs_candidates_best_first(
+    runner: CliRunner, client: TrackingClient
+) -> None:
+    parent = client.create_run("0", run_name="search").info.run_id
+    for rank, C in ((2, "10"), (1, "1"), (3, "0.1")):
+        child = client.create_run(
+            "0",
+            run_name=f"candidate-{C}",
+            tags={"mlflow.parentRunId": parent},
+        ).info.run_id
+        client.log_batch(
+            child,
+            metrics=[Metric("rank_test_score", rank, 0, 0)],
+            params=[Param("C", C), Param("solver", "lbfgs")],
+        )
+    result = runner.invoke(cli, ["runs", "show", "search", "--json"])
+    document = json.loads(result.stdout)
+    assert [c["run_name"] for c in document["children"]] == [
+        "candidate-1",
+        "candidate-10",
+        "candidate-0.1",
+    ]
+    assert document["child_columns"] == ["params.C", "metrics.rank_test_score"]
+    assert document["children"][0]["values"] == {
+        "params.C": "1",
+        "metrics.rank_test_score": 1.0,
+    }
+    table = runner.invoke(cli, ["runs", "show", "search"], env=WIDE).stdout
+    assert "Child runs (3, best first)" in table
+    lines = [line for line in table.splitlines() if "candidate-" in line]
+    assert ["candidate-1 " in lines[0], "candidate-10" in lines[1]] == [True, True]
+
+
+def test_show_of_a_run_without_children_has_no_child_table(
+    runner: CliRunner, logged: Logged
+) -> None:
+    result = runner.invoke(cli, ["runs", "show", logged.good_run_id, "--json"])
+    document = json.loads(result.stdout)
+    assert (document["children"], document["child_columns"]) == ([], [])
+    table = runner.invoke(cli, ["runs", "show", logged.good_run_id], env=WIDE)
+    assert "Child runs" not in table.stdout

@@ -99,7 +99,7 @@ def _is_ordered(children: Sequence[Run], order_by: Sequence[str]) -> bool:
     return any(column.value(run) is not None for column in columns for run in children)
 
 
-def _best_first(children: list[Run]) -> list[Run]:
+def best_first(children: Sequence[Run]) -> list[Run]:
     """Order a search's candidates by rank, others by start time."""
     ranks = sorted(
         {k for run in children for k in run.data.metrics if k.startswith(RANK_PREFIX)}
@@ -222,7 +222,7 @@ def _attach(
     added = []
     for parent_id, runs in groups.items():
         parent = parents[parent_id]
-        ranked = runs if _is_ordered(runs, order_by) else _best_first(runs)
+        ranked = runs if _is_ordered(runs, order_by) else best_first(runs)
         parent.children = [Node(run) for run in ranked[:max_children]]
         parent.hidden_children = max(0, len(ranked) - max_children)
         parent.has_more_children = truncated

@@ -32,6 +32,8 @@ from mltrail._system_tags import (
     SOURCE_PATH_TAG,
 )
 from mltrail.cli import _render
+from mltrail.cli._columns import default_columns
+from mltrail.cli._run_tree import best_first
 
 # The names below are the ones autologging writes (``mltrail.sklearn``); they are
 # repeated here so that ``runs show`` does not import the integration, and
@@ -61,6 +63,8 @@ SPLIT_FIELDS = (
     "stratify",
 )
 MAX_SHOWN_CLASSES = 10
+MAX_CHILD_COLUMNS = 5
+SHORT_ID_LENGTH = 8
 _GROUP_TITLES = {
     "training": "Training metrics",
     "held_out": "Held-out metrics: {name}",
@@ -72,12 +76,16 @@ __all__ = ["run_document", "run_tables"]
 
 
 def run_document(
-    run: Run, experiment: Experiment, artifacts: Iterable[FileInfo]
+    run: Run,
+    experiment: Experiment,
+    artifacts: Iterable[FileInfo],
+    children: Sequence[Run] = (),
 ) -> dict[str, Any]:
     """Return everything ``runs show`` knows about a run, as JSON-ready data.
 
     ``artifacts`` is every artifact of the run (directories too), depth first, as
-    walking ``list_artifacts`` gives them.
+    walking ``list_artifacts`` gives them; ``children`` are its child runs (a
+    search's candidates), listed best first with the columns that tell them apart.
     """
     listed = list(artifacts)
     files = {item.path: item for item in listed if not item.is_dir}
@@ -99,6 +107,7 @@ def run_document(
             "summary": tags.get(PIPELINE_TAG),
             "artifacts": [_file(files[p]) for p in PIPELINE_ARTIFACTS if p in files],
         },
+        **_children(children),
     }
 
 
@@ -262,6 +271,24 @@ def _code(tags: Mapping[str, str], files: Mapping[str, FileInfo]) -> dict[str, A
     return code
 
 
+def _children(children: Sequence[Run]) -> dict[str, Any]:
+    """List child runs best first, with the params and metrics that differ."""
+    ranked = best_first(children)
+    columns = default_columns(ranked, [])[:MAX_CHILD_COLUMNS] if ranked else []
+    return {
+        "child_columns": [column.name for column in columns],
+        "children": [
+            {
+                "run_id": run.info.run_id,
+                "run_name": run.info.run_name,
+                "status": run.info.status,
+                "values": {column.name: column.value(run) for column in columns},
+            }
+            for run in ranked
+        ],
+    }
+
+
 # --- tables --------------------------------------------------------------------
 
 
@@ -309,6 +336,8 @@ def _detail_tables(details: Mapping[str, Any]) -> list[RenderableType]:
     The datasets table is always there; the others only when the run has some.
     """
     tables: list[RenderableType] = [_datasets_table(details["datasets"])]
+    if details["children"]:
+        tables.append(_children_table(details["children"], details["child_columns"]))
     splits = [d for d in details["datasets"] if d["split"] is not None]
     if splits:
         tables.append(_splits_table(splits))
@@ -428,6 +457,26 @@ def _code_table(code: Mapping[str, Any]) -> Table:
                 table.add_row("artifact", _file_cell(entry))
         elif value is not None:
             table.add_row(key, _cell(value))
+    return table
+
+
+def _children_table(
+    children: Sequence[Mapping[str, Any]], columns: Sequence[str]
+) -> Table:
+    keys = [name.split(".", 1)[1] for name in columns]
+    shown = [
+        name if keys.count(key) > 1 else key
+        for name, key in zip(columns, keys, strict=True)
+    ]
+    title = f"Child runs ({len(children)}, best first)"
+    table = _table(title, ("run_id", "run_name", "status", *shown))
+    for child in children:
+        table.add_row(
+            child["run_id"][:SHORT_ID_LENGTH],
+            _render.text(child["run_name"]),
+            _render.status_text(child["status"]),
+            *(_cell(child["values"][name]) for name in columns),
+        )
     return table
 
 

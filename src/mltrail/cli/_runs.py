@@ -17,6 +17,7 @@ from rich.text import Text
 
 from mltrail._entities import FileInfo, Run, ViewType
 from mltrail._errors import NotFoundError
+from mltrail._system_tags import PARENT_RUN_ID_TAG
 from mltrail.cli import _render, _run_view
 from mltrail.cli._columns import (
     Column,
@@ -303,14 +304,20 @@ def show_run(obj: Context, run: str, as_json: bool) -> None:
 
     Metrics are grouped into training, each held-out dataset (test_*, <name>_*),
     cross-validation and the rest; datasets show their profile and split lineage;
-    plots pair each PNG with its JSON; code shows the source and git state.
+    a search's candidates are listed best first; plots pair each PNG with its
+    JSON; code shows the source and git state.
     """
     client = obj.client
     found = client.resolve_run(run)
     run_id = found.info.run_id
     experiment = client.get_experiment(found.info.experiment_id)
     artifacts = (item for item, _ in _walk_artifacts(obj, run_id, None, 0))
-    document = _run_view.run_document(found, experiment, artifacts)
+    children = client.search_runs(
+        [found.info.experiment_id],
+        f"tags.`{PARENT_RUN_ID_TAG}` = '{run_id}'",
+        max_results=MAX_RESULTS_LIMIT,
+    )
+    document = _run_view.run_document(found, experiment, artifacts, children)
     if as_json:
         _render.echo_json(document)
         return
