@@ -43,9 +43,9 @@ def test_load_model_predicts_like_the_estimator(saved, forest):
 
 def test_metadata_exposes_mlmodel(saved):
     model = mltrail.pyfunc.load_model(saved)
-    assert model.metadata.serialization_format == "skops"
+    assert model.metadata.flavors["sklearn"]["serialization_format"] == "skops"
     assert model.metadata.signature is not None
-    assert model.metadata.model_uri == str(saved)
+    assert model.model_uri == str(saved)
 
 
 def test_get_raw_model_returns_estimator(saved):
@@ -181,7 +181,8 @@ def test_loads_model_written_by_mlflow(tmp_path, serialization_format):
     trusted = True if serialization_format == "cloudpickle" else None
     model = mltrail.pyfunc.load_model(tmp_path / "m", trusted=trusted)
     np.testing.assert_array_equal(model.predict(X), pipeline.predict(X))
-    assert model.metadata.mltrail_version is None
+    assert not hasattr(model.metadata, "mltrail_version")  # written by MLflow
+    assert model.metadata.mlflow_version == mlflow.__version__
     assert model.metadata.signature is not None
 
 

@@ -5,6 +5,7 @@
 numpy, pandas nor scikit-learn.
 """
 
+from mltrail.models._mlmodel import Model
 from mltrail.models._model import ModelInfo
 from mltrail.models._serialization import UntrustedModelError
 from mltrail.models._signature import (
@@ -18,6 +19,7 @@ from mltrail.models._signature import (
 
 __all__ = [
     "ColSpec",
+    "Model",
     "ModelInfo",
     "ModelSignature",
     "Schema",

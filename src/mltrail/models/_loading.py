@@ -1,4 +1,9 @@
-"""Loading a model directory: the estimator, or a pyfunc model that checks input."""
+"""Loading a model directory: the estimator, or a pyfunc model that checks input.
+
+Two steps, each usable alone: ``resolve_model_uri`` (``_model``) turns any model
+URI into a local directory, and ``load_pyfunc_directory`` or
+``load_estimator_directory`` load that directory.
+"""
 
 from __future__ import annotations
 
@@ -9,21 +14,45 @@ from typing import Any
 
 from mltrail._errors import InvalidValueError, NotFoundError
 from mltrail.models._enforce import enforce_schema
-from mltrail.models._model import ModelInfo, read_model_info, resolve_model_uri
+from mltrail.models._mlmodel import MLMODEL_FILE, Model, read_mlmodel
+from mltrail.models._model import resolve_model_uri
 from mltrail.models._serialization import load_model_file
 
-__all__ = ["PyFuncModel", "load_estimator", "load_pyfunc"]
+__all__ = [
+    "PyFuncModel",
+    "load_estimator",
+    "load_estimator_directory",
+    "load_pyfunc",
+    "load_pyfunc_directory",
+    "read_model",
+]
 
 Trusted = bool | Iterable[str] | None
 
 
-def _model_file(directory: Path, info: ModelInfo) -> Path:
-    sklearn_flavor = info.flavors.get("sklearn")
-    pyfunc_flavor = info.flavors.get("python_function", {})
+def read_model(directory: Path, model_uri: str = "") -> Model:
+    """Read the ``MLmodel`` of a local model directory."""
+    path = directory / MLMODEL_FILE
+    if not path.is_file():
+        raise NotFoundError(
+            "model",
+            model_uri or str(directory),
+            f"No {MLMODEL_FILE} file there. Pass a directory written by save_model.",
+        )
+    return Model.from_dict(read_mlmodel(path, model_uri or str(directory)))
+
+
+def _serialization_format(model: Model) -> str:
+    return str(model.flavors.get("sklearn", {}).get("serialization_format", "pickle"))
+
+
+def _model_file(directory: Path, model: Model, model_uri: str) -> Path:
+    sklearn_flavor = model.flavors.get("sklearn")
+    pyfunc_flavor = model.flavors.get("python_function", {})
     if sklearn_flavor is None:
         raise InvalidValueError(
-            f"the flavors of model {info.model_uri!r}",
-            sorted(info.flavors),
+            f"the flavors of model {model_uri!r}",
+            sorted(model.flavors),
             "a set that includes 'sklearn'",
             "mltrail loads scikit-learn models only.",
         )
@@ -44,17 +73,19 @@ def _model_file(directory: Path, info: ModelInfo) -> Path:
     return path
 
 
-def _read(model_uri: str | os.PathLike[str]) -> tuple[Path, ModelInfo]:
-    directory = resolve_model_uri(model_uri)
-    return directory, read_model_info(directory, os.fspath(model_uri))
+def load_estimator_directory(
+    directory: Path, trusted: Trusted = None, model_uri: str = ""
+) -> Any:
+    """Load the estimator of a local model directory."""
+    model = read_model(directory, model_uri)
+    path = _model_file(directory, model, model_uri or str(directory))
+    return load_model_file(path, _serialization_format(model), trusted)
 
 
 def load_estimator(model_uri: str | os.PathLike[str], trusted: Trusted = None) -> Any:
-    """Load the estimator of a model directory or ``runs:/`` URI."""
-    directory, info = _read(model_uri)
-    return load_model_file(
-        _model_file(directory, info), info.serialization_format, trusted
-    )
+    """Load the estimator of a model directory or URI."""
+    directory = resolve_model_uri(model_uri)
+    return load_estimator_directory(directory, trusted, os.fspath(model_uri))
 
 
 class PyFuncModel:
@@ -66,30 +97,37 @@ class PyFuncModel:
     ----------
     estimator : object
         The loaded scikit-learn estimator.
-    metadata : ModelInfo
+    metadata : Model
         What the model's ``MLmodel`` file says.
+    model_uri : str, default=""
+        Where the model was loaded from, for messages.
 
     Examples
     --------
     >>> from sklearn.linear_model import LinearRegression
-    >>> from mltrail.models import ModelInfo
+    >>> from mltrail.models import Model
     >>> from mltrail.pyfunc import PyFuncModel
-    >>> model = PyFuncModel(LinearRegression().fit([[0], [1]], [0, 1]),
-    ...                     ModelInfo("memory", {}, "a" * 32, ""))
+    >>> model = PyFuncModel(LinearRegression().fit([[0], [1]], [0, 1]), Model())
     >>> model.predict([[2.0]]).round(3).tolist()
     [2.0]
     """
 
-    def __init__(self, estimator: Any, metadata: ModelInfo) -> None:
+    def __init__(self, estimator: Any, metadata: Model, model_uri: str = "") -> None:
         self._estimator = estimator
         self._metadata = metadata
+        self._model_uri = model_uri
         pyfunc_flavor = metadata.flavors.get("python_function", {})
         self._predict_fn = str(pyfunc_flavor.get("predict_fn") or "predict")
 
     @property
-    def metadata(self) -> ModelInfo:
+    def metadata(self) -> Model:
         """What the model's ``MLmodel`` file says: flavors, signature, run id."""
         return self._metadata
+
+    @property
+    def model_uri(self) -> str:
+        """Where the model was loaded from."""
+        return self._model_uri
 
     def get_raw_model(self) -> Any:
         """Return the scikit-learn estimator.
@@ -102,9 +140,9 @@ class PyFuncModel:
         Examples
         --------
         >>> from sklearn.dummy import DummyClassifier
-        >>> from mltrail.models import ModelInfo
+        >>> from mltrail.models import Model
         >>> from mltrail.pyfunc import PyFuncModel
-        >>> PyFuncModel(DummyClassifier(), ModelInfo("m", {}, "", "")).get_raw_model()
+        >>> PyFuncModel(DummyClassifier(), Model()).get_raw_model()
         DummyClassifier()
         """
         return self._estimator
@@ -146,10 +184,10 @@ class PyFuncModel:
         --------
         >>> import pandas as pd
         >>> from sklearn.linear_model import LinearRegression
-        >>> from mltrail.models import ModelInfo, infer_signature
+        >>> from mltrail.models import Model, infer_signature
         >>> X = pd.DataFrame({"x": [0.0, 1.0]})
-        >>> info = ModelInfo("m", {}, "", "", signature=infer_signature(X))
-        >>> model = PyFuncModel(LinearRegression().fit(X, [0, 1]), info)
+        >>> metadata = Model(signature=infer_signature(X))
+        >>> model = PyFuncModel(LinearRegression().fit(X, [0, 1]), metadata)
         >>> model.predict(pd.DataFrame({"x": [2]})).round(3).tolist()  # int64 is cast
         [2.0]
         >>> model.predict([{"x": 2.0}, {"x": 3.0}]).round(3).tolist()  # records
@@ -167,12 +205,12 @@ class PyFuncModel:
             data = enforce_schema(data, signature.inputs)
         data = _one_column_as_1d(data, self._estimator)
         result = getattr(self._estimator, self._predict_fn)(data)
-        _check_rows(data, result, self._metadata.model_uri)
+        _check_rows(data, result, self._model_uri)
         return result
 
     def __repr__(self) -> str:
         return (
-            f"PyFuncModel(model_uri={self._metadata.model_uri!r}, "
+            f"PyFuncModel(model_uri={self._model_uri!r}, "
             f"estimator={type(self._estimator).__name__})"
         )
 
@@ -225,20 +263,28 @@ def _check_rows(data: Any, result: Any, model_uri: str) -> None:
             )
 
 
-def load_pyfunc(
-    model_uri: str | os.PathLike[str], trusted: Trusted = None
+def load_pyfunc_directory(
+    directory: Path, trusted: Trusted = None, model_uri: str = ""
 ) -> PyFuncModel:
-    """Load a model directory or ``runs:/`` URI as a ``PyFuncModel``."""
-    directory, info = _read(model_uri)
-    pyfunc_flavor = info.flavors.get("python_function")
+    """Load a local model directory as a ``PyFuncModel``."""
+    model_uri = model_uri or str(directory)
+    model = read_model(directory, model_uri)
+    pyfunc_flavor = model.flavors.get("python_function")
     if pyfunc_flavor is None or pyfunc_flavor.get("loader_module") != "mlflow.sklearn":
         raise InvalidValueError(
-            f"the python_function flavor of model {info.model_uri!r}",
+            f"the python_function flavor of model {model_uri!r}",
             pyfunc_flavor,
             "one with loader_module 'mlflow.sklearn'",
             "mltrail loads scikit-learn models only.",
         )
-    estimator = load_model_file(
-        _model_file(directory, info), info.serialization_format, trusted
-    )
-    return PyFuncModel(estimator, info)
+    path = _model_file(directory, model, model_uri)
+    estimator = load_model_file(path, _serialization_format(model), trusted)
+    return PyFuncModel(estimator, model, model_uri)
+
+
+def load_pyfunc(
+    model_uri: str | os.PathLike[str], trusted: Trusted = None
+) -> PyFuncModel:
+    """Load a model directory or URI as a ``PyFuncModel``."""
+    directory = resolve_model_uri(model_uri)
+    return load_pyfunc_directory(directory, trusted, os.fspath(model_uri))

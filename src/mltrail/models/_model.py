@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlparse
 from mltrail._errors import InvalidValueError, NotFoundError
 from mltrail._version import __version__
 from mltrail.models._example import make_input_example
+from mltrail.models._mlmodel import MLMODEL_FILE, Model, read_mlmodel, read_text
 from mltrail.models._serialization import dump_model
 from mltrail.models._signature import ModelSignature, infer_signature
 
@@ -31,7 +32,6 @@ __all__ = [
     "save_model_directory",
 ]
 
-MLMODEL_FILE = "MLmodel"
 LOADER_MODULE = "mlflow.sklearn"
 PREDICT_FUNCTIONS = (
     "predict",
@@ -319,7 +319,7 @@ def _write_directory(
         mltrail_version=__version__,
         requirements=requirements,
     )
-    _yaml_dump(info.to_dict(), directory / MLMODEL_FILE)
+    Model.from_dict(info.to_dict()).save(directory / MLMODEL_FILE)
     return info
 
 
@@ -350,29 +350,10 @@ def _infer_from_example(
     return infer_signature(example, output)
 
 
-def _read_text(path: Path) -> str:
-    """Read a model file as UTF-8, with mltrail's error when it cannot be read."""
-    try:
-        return path.read_text("utf-8")
-    except UnicodeDecodeError as error:
-        raise InvalidValueError(
-            "model file", str(path), "UTF-8 text", "The file is corrupt."
-        ) from error
-    except OSError as error:
-        raise InvalidValueError(
-            "model file",
-            str(path),
-            "a file this process can read",
-            f"Reading it failed: {error.strerror or error}.",
-        ) from error
-
-
 def read_model_info(
     directory: str | os.PathLike[str], model_uri: str = ""
 ) -> ModelInfo:
     """Read the ``MLmodel`` file of a model directory, written by mltrail or MLflow."""
-    import yaml
-
     path = Path(directory) / MLMODEL_FILE
     if not path.is_file():
         raise NotFoundError(
@@ -380,36 +361,18 @@ def read_model_info(
             str(directory),
             f"No {MLMODEL_FILE} file there. Pass a directory written by save_model.",
         )
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    what = f"{MLMODEL_FILE} of {str(directory)!r}"
-    try:
-        content = yaml.load(_read_text(path), Loader=loader)  # noqa: S506 - safe
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        content = f"text that is not YAML{where}"
-    mapping: Mapping[str, Any] = content if isinstance(content, Mapping) else {}
-    flavors = mapping.get("flavors")
-    if not isinstance(flavors, Mapping) or not all(
-        value is None or isinstance(value, Mapping) for value in flavors.values()
-    ):
-        raise InvalidValueError(
-            what, content, "a YAML mapping with a 'flavors' mapping of mappings"
-        )
-    content = mapping
+    content = read_mlmodel(path, str(directory))
     signature = content.get("signature")
     requirements_file = Path(directory) / "requirements.txt"
     lines = (
-        _read_text(requirements_file).splitlines()
-        if requirements_file.is_file()
-        else []
+        read_text(requirements_file).splitlines() if requirements_file.is_file() else []
     )
     requirements = [
         line.strip() for line in lines if line.strip() and not line.startswith("#")
     ]
     return ModelInfo(
         model_uri=model_uri or str(directory),
-        flavors={str(k): dict(v or {}) for k, v in flavors.items()},
+        flavors=content["flavors"],
         model_uuid=str(content.get("model_uuid") or ""),
         utc_time_created=str(content.get("utc_time_created") or ""),
         signature=ModelSignature.from_dict(signature)
