@@ -20,7 +20,13 @@ if TYPE_CHECKING:
     from mltrail._registry_entities import ModelVersion
     from mltrail.tracking import TrackingClient
 
-__all__ = ["ModelSource", "describe_source", "register_model"]
+__all__ = [
+    "ModelSource",
+    "describe_source",
+    "load_yaml",
+    "register_model",
+    "signature_of_mlmodel",
+]
 
 MLMODEL = "MLmodel"
 # Schemes whose files mltrail cannot read here: registered as given, unchecked.
@@ -46,7 +52,7 @@ class ModelSource:
         self.storage_location = storage_location
 
 
-def _signature_of(content: object) -> dict[str, str] | None:
+def signature_of_mlmodel(content: object) -> dict[str, str] | None:
     """Return the ``signature`` mapping of an ``MLmodel`` document, if any."""
     if not isinstance(content, Mapping):
         return None
@@ -56,7 +62,7 @@ def _signature_of(content: object) -> dict[str, str] | None:
     return {str(k): str(v) for k, v in signature.items() if v is not None}
 
 
-def _load_yaml(data: bytes | str) -> Any:
+def load_yaml(data: bytes | str) -> Any:
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -86,7 +92,7 @@ def _from_run(client: TrackingClient, model_uri: str) -> ModelSource:
     return ModelSource(
         f"runs:/{run_id}/{path}",
         run_id=run_id,
-        signature=_signature_of(_load_yaml(data)),
+        signature=signature_of_mlmodel(load_yaml(data)),
     )
 
 
@@ -112,7 +118,7 @@ def _from_directory(client: TrackingClient, directory: Path) -> ModelSource:
             f"No {MLMODEL} file there. Pass a directory written by "
             "mltrail.sklearn.save_model(), or a runs:/ URI.",
         )
-    content = _load_yaml(path.read_bytes())
+    content = load_yaml(path.read_bytes())
     run_id = content.get("run_id") if isinstance(content, Mapping) else None
     if isinstance(run_id, str) and run_id:
         try:
@@ -121,7 +127,9 @@ def _from_directory(client: TrackingClient, directory: Path) -> ModelSource:
             run_id = None  # saved in a run of another store
     else:
         run_id = None
-    return ModelSource(str(directory), run_id=run_id, signature=_signature_of(content))
+    return ModelSource(
+        str(directory), run_id=run_id, signature=signature_of_mlmodel(content)
+    )
 
 
 def describe_source(client: TrackingClient, model_uri: str) -> ModelSource:

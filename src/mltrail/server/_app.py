@@ -38,6 +38,7 @@ ROUTE_PROVIDERS: tuple[str, ...] = (
     "mltrail.server._artifacts:routes",
     "mltrail.server._logged_models:routes",
     "mltrail.server._users:routes",
+    "mltrail.server._registry:routes",
 )
 
 RouteProvider = Callable[[ServerContext], Sequence[BaseRoute]]
