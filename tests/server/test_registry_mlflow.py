@@ -55,9 +55,13 @@ def pipeline_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any, A
 
 @pytest.fixture
 def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveServer]:
+    mlflow = import_mlflow()
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
     with live_server(tmp_path / "server") as running:
-        monkeypatch.setenv("MLFLOW_TRACKING_URI", running.url)
+        # Other tests may leave a tracking URI and an active experiment behind.
+        mlflow.set_tracking_uri(running.url)
         yield running
+        mlflow.set_tracking_uri("")
 
 
 def test_mlflow_registers_aliases_and_loads_by_alias(
@@ -65,7 +69,7 @@ def test_mlflow_registers_aliases_and_loads_by_alias(
 ) -> None:
     mlflow = import_mlflow()
     path, pipeline, X = pipeline_dir
-    with mlflow.start_run() as run:
+    with mlflow.start_run(experiment_id="0") as run:
         mlflow.log_artifacts(str(path), "model")
     version = mlflow.register_model(f"runs:/{run.info.run_id}/model", "churn")
     second = mlflow.register_model(f"runs:/{run.info.run_id}/model", "churn")
@@ -92,7 +96,7 @@ def test_mlflow_client_registry_methods(
     mlflow = import_mlflow()
     path, _, _ = pipeline_dir
     client = mlflow.MlflowClient()
-    with mlflow.start_run() as run:
+    with mlflow.start_run(experiment_id="0") as run:
         mlflow.log_artifacts(str(path), "model")
     created = client.create_registered_model(
         "wine", tags={"team": "risk"}, description="first"
