@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mltrail._errors import ConflictError, InvalidValueError, NotFoundError
+from mltrail.store import _schema as schema
 from mltrail.store._schema import alias_history, model_versions, registered_models
 from mltrail.store._sql import SqlStore
 
@@ -667,3 +668,25 @@ def test_non_str_run_ids_are_rejected(store: SqlStore) -> None:
     store.create_registered_model("wine")
     with pytest.raises(InvalidValueError, match="run_id must be a str or None"):
         store.create_model_version("wine", SOURCE, run_id=3)  # type: ignore[arg-type]  # bad on purpose
+
+
+def _grants(store: SqlStore) -> list[tuple[str, str]]:
+    table = schema.resource_permissions
+    with store._engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(table.c.resource_id, table.c.permission).where(
+                table.c.resource_type == "registered_model"
+            )
+        ).all()
+    return sorted((row[0], row[1]) for row in rows)
+
+
+def test_grants_follow_a_rename_and_go_with_a_delete(store: SqlStore) -> None:
+    user = store.create_user("ada", "x")
+    store.create_registered_model("wine")
+    store.set_permission("registered_model", "wine", user.username, "MANAGE")
+    store.set_permission("registered_model", "red", user.username, "READ")  # stale
+    store.rename_registered_model("wine", "red")
+    assert _grants(store) == [("red", "MANAGE")]
+    store.delete_registered_model("red")
+    assert _grants(store) == []

@@ -70,7 +70,7 @@ def _already_exists(name: str) -> ApiError:
 
 
 def _hook(services: ServerContext, hook: str, *args: object) -> None:
-    """Tell the authenticator about a model it keeps grants for, if it listens."""
+    """Call the authenticator's ``hook`` (grants of a new model, caches), if any."""
     function = getattr(services.authenticator, hook, None)
     if function is not None:
         function(*args)
@@ -119,7 +119,7 @@ def rename_registered_model(call: Call) -> dict[str, object]:
         model = _registry(call).rename_registered_model(name, new_name)
     except ConflictError as exc:
         raise _already_exists(new_name) from exc
-    _hook(call.services, "rename_resource", KIND, name, new_name)
+    _hook(call.services, "forget")  # cached permissions of both names
     return {"registered_model": registered_model_to_json(model)}
 
 
@@ -134,7 +134,7 @@ def update_registered_model(call: Call) -> dict[str, object]:
 def delete_registered_model(call: Call) -> dict[str, object]:
     name = call.message.required_text("name")
     _registry(call).delete_registered_model(name)
-    _hook(call.services, "forget_resource", KIND, name)
+    _hook(call.services, "forget")  # cached permissions of the name
     return {}
 
 

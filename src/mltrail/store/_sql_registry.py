@@ -64,6 +64,8 @@ _model_tags = schema.registered_model_tags
 _version_tags = schema.model_version_tags
 _aliases = schema.registered_model_aliases
 _history = schema.alias_history
+_permissions = schema.resource_permissions
+PERMISSION_KIND = "registered_model"
 _VERSION_COLUMNS = (*_versions.c, _models.c.name)
 
 
@@ -76,6 +78,18 @@ def _check_max_results(value: object, limit: int) -> int:
             "Page through more results with page_token.",
         )
     return value
+
+
+def _permission_key(name: str) -> tuple[sa.ColumnElement[bool], ...]:
+    return (
+        _permissions.c.resource_type == PERMISSION_KIND,
+        _permissions.c.resource_id == name,
+    )
+
+
+def _delete_grants(conn: Connection, name: str) -> None:
+    """Delete the server's grants on a registered model name."""
+    conn.execute(_permissions.delete().where(*_permission_key(name)))
 
 
 def _not_found(name: str) -> NotFoundError:
@@ -406,6 +420,15 @@ class RegistryMixin(SqlStatements):
                 )
             except IntegrityError:
                 raise _RetryError from None
+            if new_name != name:
+                # Grants are kept by name: they follow the model, and none that a
+                # deleted model of the new name left can apply to it.
+                _delete_grants(conn, new_name)
+                conn.execute(
+                    _permissions.update()
+                    .where(*_permission_key(name))
+                    .values(resource_id=new_name)
+                )
             return self._models_of(conn, [self._model_row(conn, new_name)])[0]
 
         return self._write(work)
@@ -446,6 +469,7 @@ class RegistryMixin(SqlStatements):
             conn.execute(
                 _models.delete().where(_models.c.registered_model_id == model_id)
             )
+            _delete_grants(conn, name)
 
         self._write(work)
 
