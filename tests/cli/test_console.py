@@ -77,10 +77,24 @@ def test_experiments_delete_and_restore_in_processes(
     assert client.get_experiment(experiment_id).lifecycle_stage == "active"
 
 
-def test_bad_input_prints_an_error_not_a_traceback(tmp_path: Path) -> None:
-    result = _mltrail("runs", "list", "--order-by", "test_accuracy", cwd=tmp_path)
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["--order-by", "test_accuracy"], "Error: invalid --order-by at position 0"),
+        (
+            ["--filter", "(" * 400 + "metrics.a > 1" + ")" * 400],
+            "Error: invalid --filter at position 32: expected fewer nested",
+        ),
+        (["--filter", "NOT " * 400 + "metrics.a > 1"], "Error: invalid --filter"),
+    ],
+    ids=["bare-key", "400-parentheses", "400-nots"],
+)
+def test_bad_input_prints_an_error_not_a_traceback(
+    tmp_path: Path, args: list[str], error: str
+) -> None:
+    result = _mltrail("runs", "list", *args, cwd=tmp_path)
     assert result.returncode == 1
-    assert result.stderr.startswith("Error: invalid --order-by at position 0")
+    assert result.stderr.startswith(error)
     assert "Traceback" not in result.stderr
 
 

@@ -104,3 +104,33 @@ def test_other_errors_keep_their_message_escaped() -> None:
     assert message_for(error, None) == (
         "artifact 'a\\x1b[2Jb' does not exist. Check the path."
     )
+
+
+@pytest.mark.parametrize(
+    ("levels", "position"), [(400, 32), (32, 31)], ids=["400-deep", "at-the-limit"]
+)
+def test_a_deeply_nested_filter_is_an_error_in_the_users_text(
+    runner: CliRunner, scored: str, levels: int, position: int
+) -> None:
+    # runs list adds one level of its own: the user's text gets one level less,
+    # and the error still points into it.
+    text = "(" * levels + "metrics.test_accuracy > 0.5" + ")" * levels
+    result = runner.invoke(cli, ["runs", "list", "--filter", text])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        f"Error: invalid --filter at position {position}: expected fewer nested "
+        "NOTs and parentheses.\n"
+    )
+    assert result.stderr.splitlines()[1] == f"    {text}"
+
+
+def test_a_filter_cannot_close_the_parentheses_the_command_adds(
+    runner: CliRunner, scored: str
+) -> None:
+    result = runner.invoke(
+        cli, ["runs", "list", "--filter", "metrics.test_accuracy > 2) OR (1 = 1"]
+    )
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "Error: invalid --filter at position 25: expected AND, OR or the end"
+    )

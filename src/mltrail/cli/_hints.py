@@ -48,18 +48,22 @@ def message_for(exc: MltrailError, obj: Context | None) -> str:
 
 def _filter_message(exc: FilterSyntaxError, obj: Context) -> str:
     """Name the option the text came from, and suggest a prefix for a bare key."""
-    option = obj.option_with_value(exc.text) or "filter"
-    pointer = " " * (exc.position + 4) + "^"
+    option, text, position, expected = "filter", exc.text, exc.position, exc.expected
+    found = obj.find_sent(exc.text)
+    if found is not None:
+        option, text, offset = found
+        position = min(max(exc.position - offset, 0), len(text))
+    pointer = " " * (position + 4) + "^"
     message = (
-        f"invalid {option} at position {exc.position}: expected {exc.expected}.\n"
-        f"    {exc.text}\n{pointer}"
+        f"invalid {option} at position {position}: expected {expected}.\n"
+        f"    {text}\n{pointer}"
     )
-    match = _BARE_KEY.match(exc.text, exc.position)
-    if match is None or not exc.expected.startswith("an attribute"):
+    match = _BARE_KEY.match(text, position)
+    if match is None or not expected.startswith("an attribute"):
         return message
     key = match.group()
     prefixed = f"{_entity_of(obj, key)}.{key}"
-    suggestion = exc.text[: match.start()] + prefixed + exc.text[match.end() :]
+    suggestion = text[: match.start()] + prefixed + text[match.end() :]
     shown = f"{option} {suggestion!r}" if option.startswith("--") else repr(suggestion)
     return f"{message}\nDid you mean {shown}? Keys need a prefix: {_prefixes()}"
 

@@ -33,15 +33,34 @@ class Context:
     def __init__(self, tracking_uri: str | None) -> None:
         self.tracking_uri = tracking_uri
         self._client: TrackingClient | None = None
-        self._parsed_options: list[tuple[str, str]] = []
+        # Text sent to the core -> (option, the text as given, offset in the sent).
+        self._sent: dict[str, tuple[str, str, int]] = {}
 
     def remember(self, option: str, values: Iterable[str]) -> None:
         """Record that ``option`` was given ``values``, for error messages."""
-        self._parsed_options.extend((option, value) for value in values)
+        for value in values:
+            self._sent.setdefault(value, (option, value, 0))
 
-    def option_with_value(self, value: str) -> str | None:
-        """Return the option that was given ``value``, or None."""
-        return next((o for o, v in self._parsed_options if v == value), None)
+    def remember_sent(self, option: str, given: str, sent: str, offset: int) -> None:
+        """Record that ``option``'s text ``given`` was sent as ``sent``.
+
+        ``given`` starts at ``offset`` in ``sent`` (wrapped in parentheses, say).
+        """
+        self._sent[sent] = (option, given, offset)
+
+    def find_sent(self, sent: str) -> tuple[str, str, int] | None:
+        """Return ``(option, text as given, offset)`` for a text sent, or None.
+
+        A text sent may also start with a recorded one, followed by more
+        conditions (``runs list`` adds its own).
+        """
+        found = self._sent.get(sent)
+        if found is None:
+            found = next(
+                (v for k, v in self._sent.items() if v[2] and sent.startswith(k)),
+                None,
+            )
+        return found
 
     @property
     def client(self) -> TrackingClient:

@@ -11,7 +11,9 @@ A search's candidates and nested runs carry their parent's id in the
    ``mean_test_score``): they are listed under their parent, which is shown as
    context only.
 
-The filter is checked on its own first, so errors point into the user's text.
+The filter is checked on its own first, so errors point into the user's text;
+the searches then send it in parentheses (``wrap``), and the caller maps an
+error in that form (a filter nested one level too deep) back to the user's text.
 """
 
 from __future__ import annotations
@@ -69,10 +71,17 @@ class RunTree:
         return [node.run for node, _ in self.walk() if node.is_match]
 
 
+def wrap(condition: str) -> str:
+    """Return ``condition`` in parentheses, as it is sent (it starts at offset 1).
+
+    The newline ends a trailing token (a bare key) before the parenthesis.
+    """
+    return f"({condition}\n)"
+
+
 def _and(*conditions: str) -> str:
-    """Join filter conditions; the user's filter goes in parentheses."""
-    parts = [f"({condition}\n)" for condition in conditions if condition]
-    return " AND ".join(parts)
+    """Join filter conditions, each in parentheses."""
+    return " AND ".join(wrap(condition) for condition in conditions if condition)
 
 
 def _in(ids: Iterable[str]) -> str:
@@ -191,7 +200,8 @@ def list_run_tree(
     """Return the runs to list, as a tree (see the module's docstring)."""
     reader = _Reader(client, experiment_ids, filter_string, view, order_by)
     if filter_string:
-        # Checked alone first, so that a syntax error points into the user's text.
+        # Checked alone first, so that a syntax error points into the user's text
+        # and nothing in it can close the parentheses the searches below add.
         client.search_runs(
             experiment_ids, filter_string, run_view_type=view, max_results=1
         )

@@ -35,7 +35,7 @@ from mltrail.cli._options import (
     order_by_option,
     view_option,
 )
-from mltrail.cli._run_tree import Node, RunTree, list_run_tree
+from mltrail.cli._run_tree import Node, RunTree, list_run_tree, wrap
 
 if TYPE_CHECKING:
     from mltrail.cli._main import Context
@@ -131,6 +131,7 @@ def list_runs(
     the terminal's width allows; --columns picks them instead.
     """
     names = _experiment_names(obj, experiment_name, VIEWS[view])
+    obj.remember_sent("--filter", filter_string, wrap(filter_string), offset=1)
     tree = list_run_tree(
         obj.client,
         list(names),

@@ -71,6 +71,7 @@ ATTRIBUTE_ALIASES = {"created": "start_time", "run name": "run_name"}
 DATASET_KEYS = ("name", "digest", "context")
 EXPERIMENT_STRING_ATTRIBUTES = ("name",)
 EXPERIMENT_NUMBER_ATTRIBUTES = ("creation_time", "last_update_time")
+MAX_NESTING = 32  # NOTs and parentheses; SQLite's parser overflows past about 45
 KEYWORDS = ("AND", "OR", "NOT", "LIKE", "ILIKE", "IN", "IS", "NULL", "ASC", "DESC")
 
 # One alternative per token kind; identifiers may carry a quoted or bare key after
@@ -208,6 +209,7 @@ class _Parser:
         self.grammar = grammar
         self.tokens = tokenize(text)
         self.index = 0
+        self.depth = 0
 
     @property
     def current(self) -> Token:
@@ -248,15 +250,25 @@ class _Parser:
         return items[0] if len(items) == 1 else And(tuple(items))
 
     def not_expr(self) -> Node:
-        if self.accept("NOT"):
-            return Not(self.not_expr())
-        if self.current.kind == "lparen":
-            self.advance()
-            node = self.or_expr()
-            if self.current.kind != "rparen":
-                raise self.error("')'")
-            self.advance()
-            return node
+        if self.current.kind == "lparen" or (
+            self.current.kind == "keyword" and self.current.text == "NOT"
+        ):
+            # Each NOT or parenthesis nests the parser one level deeper: refuse
+            # deep filters with a syntax error instead of running out of stack.
+            if self.depth == MAX_NESTING:
+                raise self.error("fewer nested NOTs and parentheses")
+            self.depth += 1
+            try:
+                if self.accept("NOT"):
+                    return Not(self.not_expr())
+                self.advance()
+                node = self.or_expr()
+                if self.current.kind != "rparen":
+                    raise self.error("')'")
+                self.advance()
+                return node
+            finally:
+                self.depth -= 1
         return self.comparison()
 
     def identifier(self) -> tuple[str, str, Token]:
