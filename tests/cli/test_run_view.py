@@ -434,16 +434,17 @@ def _render_text(document: dict[str, Any]) -> str:
 
 
 def test_names_agree_with_what_autolog_writes() -> None:
+    from mltrail import _run_sections as sections
     from mltrail.sklearn import _code, _crossval, _evaluate, _extras
 
-    assert _run_view.TEST_DATASET == _evaluate.TEST_NAME == _evaluate.TEST_CONTEXT
-    assert _run_view.CROSS_VALIDATION_GROUP == _crossval.CV_PREFIX
-    assert _run_view.TRAINING_GROUP == _extras.TRAINING_PLOT_PREFIX
-    assert _run_view.PIPELINE_ARTIFACTS == (
+    assert sections.TEST_DATASET == _evaluate.TEST_NAME == _evaluate.TEST_CONTEXT
+    assert sections.CROSS_VALIDATION_GROUP == _crossval.CV_PREFIX
+    assert sections.TRAINING_GROUP == _extras.TRAINING_PLOT_PREFIX
+    assert sections.PIPELINE_ARTIFACTS == (
         _extras.PIPELINE_ARTIFACT,
         _extras.ESTIMATOR_HTML_ARTIFACT,
     )
-    assert f"{_code.SOURCE_DIRECTORY}/" == _run_view.CODE_DIRECTORY
+    assert f"{_code.SOURCE_DIRECTORY}/" == sections.CODE_DIRECTORY
 
 
 def test_hand_made_run_shows_lineage_code_and_pipeline_tables() -> None:

@@ -393,3 +393,15 @@ def test_metric_sort_in_a_small_experiment_of_a_large_store(store: SqlStore) -> 
     _run(store, "a", 2, metrics={"acc": 0.7}, experiment_id=small)
     page = store.search_runs_table([small], order_by="metrics.acc DESC")
     assert _names(page) == ["a", "b"]
+
+
+def test_experiment_run_stats_count_runs_and_the_latest_start(store: SqlStore) -> None:
+    other = store.create_experiment("other")
+    _run(store, "a", 5)
+    _run(store, "b", 9)
+    deleted = _run(store, "c", 20)
+    store.update_run_info(deleted, lifecycle_stage=LifecycleStage.DELETED.value)
+    stats = store.experiment_run_stats(["0", other])
+    assert stats == {"0": (2, 9)}
+    assert store.experiment_run_stats("0", view_type=ViewType.ALL) == {"0": (3, 20)}
+    assert store.experiment_run_stats([]) == {}

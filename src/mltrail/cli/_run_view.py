@@ -11,7 +11,6 @@ so both show the same data.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -19,49 +18,24 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from mltrail._entities import DatasetInput, Experiment, FileInfo, Run
-from mltrail._system_tags import (
-    DATASET_CONTEXT_TAG,
-    EVALUATION_TAG,
-    GIT_BRANCH_TAG,
-    GIT_COMMIT_TAG,
-    GIT_DIRTY_TAG,
-    GIT_REPO_URL_TAG,
-    PIPELINE_TAG,
-    SOURCE_KIND_TAG,
-    SOURCE_PATH_TAG,
+from mltrail._entities import Experiment, FileInfo, Run
+from mltrail._run_sections import (
+    PIPELINE_ARTIFACTS,
+    PLOT_DIRECTORY,
+    SPLIT_FIELDS,
+    TRAINING_GROUP,
+    code_state,
+    dataset_summary,
+    file_entry,
+    held_out_names,
+    metric_groups,
+    plot_pairs,
 )
+from mltrail._system_tags import PIPELINE_TAG
 from mltrail.cli import _render
 from mltrail.cli._columns import default_columns
 from mltrail.cli._run_tree import best_first
 
-# The names below are the ones autologging writes (``mltrail.sklearn``); they are
-# repeated here so that ``runs show`` does not import the integration, and
-# tests/cli/test_run_view.py checks that they still agree.
-TRAINING_GROUP = "training"
-CROSS_VALIDATION_GROUP = "cv"
-OTHER_GROUP = "other"
-TEST_DATASET = "test"
-TRAIN_CONTEXT = "train"
-PLOT_DIRECTORY = "plots/"
-CODE_DIRECTORY = "code/"
-PIPELINE_ARTIFACTS = ("pipeline.json", "estimator.html")
-# Key in the JSON (and row in the table) -> the tag that holds it.
-CODE_TAGS = {
-    "source_path": SOURCE_PATH_TAG,
-    "source_kind": SOURCE_KIND_TAG,
-    "git_commit": GIT_COMMIT_TAG,
-    "git_branch": GIT_BRANCH_TAG,
-    "git_repo_url": GIT_REPO_URL_TAG,
-}
-SPLIT_FIELDS = (
-    "parent_digest",
-    "test_size",
-    "train_size",
-    "random_state",
-    "shuffle",
-    "stratify",
-)
 MAX_SHOWN_CLASSES = 10
 MAX_CHILD_COLUMNS = 5
 SHORT_ID_LENGTH = 8
@@ -90,8 +64,8 @@ def run_document(
     listed = list(artifacts)
     files = {item.path: item for item in listed if not item.is_dir}
     tags = run.data.tags
-    datasets = [_dataset(item) for item in run.inputs.dataset_inputs]
-    held_out = _held_out_names(tags, datasets)
+    datasets = [dataset_summary(item) for item in run.inputs.dataset_inputs]
+    held_out = held_out_names(tags, datasets)
     return {
         **_render.run_to_dict(run),
         "experiment": _render.experiment_to_dict(experiment),
@@ -99,13 +73,15 @@ def run_document(
             {"path": item.path, "is_dir": item.is_dir, "file_size": item.file_size}
             for item in listed
         ],
-        "metric_groups": _metric_groups(run.data.metrics, held_out),
-        "plots": _plots(files, [TRAINING_GROUP, *held_out]),
+        "metric_groups": metric_groups(run.data.metrics, held_out),
+        "plots": plot_pairs(files, [TRAINING_GROUP, *held_out]),
         "datasets": datasets,
-        "code": _code(tags, files),
+        "code": code_state(tags, files),
         "pipeline": {
             "summary": tags.get(PIPELINE_TAG),
-            "artifacts": [_file(files[p]) for p in PIPELINE_ARTIFACTS if p in files],
+            "artifacts": [
+                file_entry(files[p]) for p in PIPELINE_ARTIFACTS if p in files
+            ],
         },
         **_children(children),
     }
@@ -141,134 +117,6 @@ def run_tables(document: Mapping[str, Any]) -> Group:
 
 
 # --- data ----------------------------------------------------------------------
-
-
-def _held_out_names(
-    tags: Mapping[str, str], datasets: Sequence[dict[str, Any]]
-) -> list[str]:
-    """List the held-out dataset names: ``test``, evaluated and non-training inputs."""
-    names = {TEST_DATASET}
-    names.update(d["name"] for d in datasets if d["context"] != TRAIN_CONTEXT)
-    evaluated = _json_value(tags.get(EVALUATION_TAG))
-    if isinstance(evaluated, list):
-        names.update(name for name in evaluated if isinstance(name, str))
-    names.discard(TRAINING_GROUP)
-    return sorted(names, key=lambda name: (name != TEST_DATASET, name))
-
-
-def _prefix(key: str, names: Iterable[str]) -> str | None:
-    """Return the longest ``name`` such that ``key`` is ``<name>_<something>``."""
-    found = [name for name in names if key.startswith(f"{name}_")]
-    return max(found, key=len) if found else None
-
-
-def _metric_groups(
-    metrics: Mapping[str, float], held_out: Sequence[str]
-) -> list[dict[str, Any]]:
-    """Split the metrics by dataset; empty groups are left out."""
-    groups: dict[tuple[str, str], dict[str, float]] = {(TRAINING_GROUP, "training"): {}}
-    groups.update({(name, "held_out"): {} for name in held_out})
-    groups[CROSS_VALIDATION_GROUP, "cross_validation"] = {}
-    groups[OTHER_GROUP, "other"] = {}
-    for key in sorted(metrics):
-        if key.startswith(f"{TRAINING_GROUP}_"):
-            group = (TRAINING_GROUP, "training")
-        elif (name := _prefix(key, held_out)) is not None:
-            group = (name, "held_out")
-        elif key.startswith(f"{CROSS_VALIDATION_GROUP}_"):
-            group = (CROSS_VALIDATION_GROUP, "cross_validation")
-        else:
-            group = (OTHER_GROUP, "other")
-        groups[group][key] = metrics[key]
-    return [
-        {"name": name, "kind": kind, "metrics": values}
-        for (name, kind), values in groups.items()
-        if values
-    ]
-
-
-def _file(item: FileInfo | None) -> dict[str, Any] | None:
-    return None if item is None else {"path": item.path, "file_size": item.file_size}
-
-
-def _plots(
-    files: Mapping[str, FileInfo], datasets: Sequence[str]
-) -> list[dict[str, Any]]:
-    """Pair each plot's PNG with the JSON of its data, by file stem."""
-    stems = sorted(
-        {
-            path.rsplit(".", 1)[0]
-            for path in files
-            if path.startswith(PLOT_DIRECTORY) and path.endswith((".png", ".json"))
-        }
-    )
-    plots = []
-    for stem in stems:
-        name = stem.removeprefix(PLOT_DIRECTORY)
-        dataset = _prefix(name, datasets)
-        plots.append(
-            {
-                "dataset": dataset,
-                "plot": name if dataset is None else name[len(dataset) + 1 :],
-                "png": _file(files.get(f"{stem}.png")),
-                "json": _file(files.get(f"{stem}.json")),
-            }
-        )
-    return plots
-
-
-def _json_value(text: str | None) -> object:
-    """Parse ``text``, or return None when it is missing or not JSON."""
-    if not text:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
-
-
-def _dataset(item: DatasetInput) -> dict[str, Any]:
-    """Summarise one dataset input: shape, dtypes, nulls, target and split."""
-    dataset = item.dataset
-    profile = _json_value(dataset.profile)
-    if not isinstance(profile, dict):
-        profile = {}
-    columns = profile.get("columns")
-    columns = (
-        [c for c in columns if isinstance(c, dict)] if isinstance(columns, list) else []
-    )
-    dtypes: dict[str, int] = {}
-    for column in columns:
-        dtype = str(column.get("dtype"))
-        dtypes[dtype] = dtypes.get(dtype, 0) + 1
-    nulls = [c["null_count"] for c in columns if isinstance(c.get("null_count"), int)]
-    shape = profile.get("shape")
-    target = profile.get("target")
-    split = profile.get("split")
-    return {
-        "name": dataset.name,
-        "context": next(
-            (t.value for t in item.tags if t.key == DATASET_CONTEXT_TAG), None
-        ),
-        "digest": dataset.digest,
-        "source_type": dataset.source_type,
-        "shape": shape if isinstance(shape, list) else None,
-        "dtypes": dtypes,
-        "null_count": sum(nulls) if nulls else None,
-        "target": target if isinstance(target, dict) else None,
-        "split": split if isinstance(split, dict) else None,
-    }
-
-
-def _code(tags: Mapping[str, str], files: Mapping[str, FileInfo]) -> dict[str, Any]:
-    """Collect the source and git tags, and the files under ``code/``."""
-    code: dict[str, Any] = {key: tags.get(tag) for key, tag in CODE_TAGS.items()}
-    dirty = tags.get(GIT_DIRTY_TAG)
-    code["is_git_dirty"] = None if dirty is None else dirty == "true"
-    code["artifacts"] = [
-        _file(files[path]) for path in sorted(files) if path.startswith(CODE_DIRECTORY)
-    ]
-    return code
 
 
 def _children(children: Sequence[Run]) -> dict[str, Any]:

@@ -402,6 +402,53 @@ class RunsTableMixin(RunSearchMixin):
         self._expire_heartbeats()
         return int(self._read(lambda conn: conn.execute(query).scalar_one()))
 
+    def experiment_run_stats(
+        self,
+        experiment_ids: Sequence[str],
+        *,
+        view_type: ViewType = ViewType.ACTIVE_ONLY,
+    ) -> dict[str, tuple[int, int]]:
+        """Return each experiment's number of runs and latest run start time.
+
+        Parameters
+        ----------
+        experiment_ids : sequence of str
+            The experiments to describe.
+        view_type : ViewType, default=ViewType.ACTIVE_ONLY
+            Which runs count: active, deleted or all.
+
+        Returns
+        -------
+        dict of str to (int, int)
+            ``experiment_id -> (runs, latest start_time)`` for experiments with
+            runs; an experiment without runs is left out.
+
+        Examples
+        --------
+        >>> from mltrail.store import SqlStore
+        >>> store = SqlStore("sqlite:///mltrail.db", artifact_root="mltrail-artifacts")
+        >>> for start in (5, 9):
+        ...     _ = store.create_run("0", user_id="a", start_time=start, run_name="r")
+        >>> store.experiment_run_stats(["0"])
+        {'0': (2, 9)}
+        >>> store.close()
+        """
+        numbers, stages = _check_scope(experiment_ids, view_type)
+        runs = schema.runs
+        query = (
+            sa.select(
+                runs.c.experiment_id, sa.func.count(), sa.func.max(runs.c.start_time)
+            )
+            .where(
+                runs.c.experiment_id.in_(numbers), runs.c.lifecycle_stage.in_(stages)
+            )
+            .group_by(runs.c.experiment_id)
+        )
+        if not numbers:
+            return {}
+        rows = self._read(lambda conn: conn.execute(query).all())
+        return {str(e): (int(n), int(last)) for e, n, last in rows}
+
     def _is_key_dense(
         self,
         conn: Connection,
