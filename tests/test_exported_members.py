@@ -17,7 +17,15 @@ PUBLIC_PACKAGES = [
     "mltrail.registry",
 ]
 # Subpackages that appear as attributes once imported; their own names are not API.
-INTERNAL_PACKAGES = {"capture", "cli", "evaluation", "server", "store", "tracking"}
+INTERNAL_PACKAGES = {
+    "capture",
+    "cli",
+    "evaluation",
+    "server",
+    "store",
+    "tracking",
+    "ui",
+}
 
 
 @pytest.mark.parametrize("package", PUBLIC_PACKAGES)

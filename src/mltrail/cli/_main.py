@@ -15,6 +15,7 @@ from mltrail.cli._hints import message_for
 from mltrail.cli._runs import runs
 from mltrail.cli._server import server
 from mltrail.cli._sync import sync
+from mltrail.cli._ui import ui
 from mltrail.cli._users import users
 
 if TYPE_CHECKING:
@@ -111,6 +112,7 @@ cli.add_command(runs)
 cli.add_command(server)
 cli.add_command(sync)
 cli.add_command(users)
+cli.add_command(ui)
 
 
 def main() -> None:

@@ -184,6 +184,61 @@ class HistoryMixin(SqlStatements):
 
         return self._read(work)
 
+    def metric_history_lengths(self, run_id: str) -> dict[str, int]:
+        """Return how many points each metric of a run holds.
+
+        Parameters
+        ----------
+        run_id : str
+            The run's id.
+
+        Returns
+        -------
+        dict of str to int
+            Metric key to number of logged points; empty for a run without
+            metrics.
+
+        Raises
+        ------
+        NotFoundError
+            If the run does not exist.
+
+        Examples
+        --------
+        >>> from mltrail import Metric
+        >>> from mltrail.store import SqlStore
+        >>> store = SqlStore("sqlite:///mltrail.db", artifact_root="mltrail-artifacts")
+        >>> run = store.create_run("0", user_id="ada", start_time=0, run_name="a")
+        >>> store.log_batch(run.info.run_id, metrics=[
+        ...     Metric("loss", 0.5, 0, step) for step in range(3)])
+        >>> store.metric_history_lengths(run.info.run_id)
+        {'loss': 3}
+        >>> store.close()
+        """
+        check_run_id(run_id)
+        metrics = schema.metrics
+        latest = schema.latest_metrics
+        counts = (
+            sa.select(metrics.c.key_hash, sa.func.count().label("points"))
+            .where(metrics.c.run_id == run_id)
+            .group_by(metrics.c.key_hash)
+            .subquery("counts")
+        )
+        query = (
+            sa.select(latest.c.key, counts.c.points)
+            .join(counts, counts.c.key_hash == latest.c.key_hash)
+            .where(latest.c.run_id == run_id)
+            .order_by(latest.c.key)
+        )
+
+        def work(conn: Connection) -> dict[str, int]:
+            found = {key: int(points) for key, points in conn.execute(query)}
+            if not found:
+                self._check_run_exists(conn, run_id)
+            return found
+
+        return self._read(work)
+
     def _check_run_exists(self, conn: Connection, run_id: str) -> None:
         _, exists = self._execute(
             conn, self._select_run_state, {"run_id": run_id}, fetch=True
