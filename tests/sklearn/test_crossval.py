@@ -276,3 +276,78 @@ def test_cross_val_predict_multi_output_logs_no_suite(
         cross_val_predict(DecisionTreeClassifier(), X, Y, cv=3)
         cross_val_predict(DecisionTreeClassifier(), X, Y, cv=3, method="predict_proba")
     assert client.get_run(run.info.run_id).data.metrics == {}
+
+
+RECORD_TAGS = (
+    "estimator_name",
+    "estimator_class",
+    "mlflow.autologging",
+    "mlflow.mltrail.author",
+    "mlflow.mltrail.project",
+    "mlflow.mltrail.python_version",
+    "mlflow.mltrail.sklearn_version",
+    "mlflow.mltrail.pipeline",
+    CROSS_VALIDATION_TAG,
+)
+
+
+def _record(client: TrackingClient, run_id: str) -> dict[str, Any]:
+    run = client.get_run(run_id)
+    store, uri = client._artifacts(run_id)
+    return {
+        "tags": {key: run.data.tags.get(key) for key in RECORD_TAGS},
+        "params": run.data.params,
+        "artifacts": sorted(item.path for item in client.list_artifacts(run_id)),
+        "inputs": [
+            (item.dataset.name, item.dataset.digest)
+            for item in run.inputs.dataset_inputs
+        ],
+        "packages": store.read_bytes(uri, "environment/packages.txt"),
+    }
+
+
+def test_cross_validation_records_the_same_in_a_users_run_and_its_own(
+    heldout: None, wine: tuple[Any, Any], client: TrackingClient
+) -> None:
+    X, y = wine
+    cross_val_score(_classifier(), X, y, cv=3)
+    own = mltrail.last_active_run()
+    assert own is not None
+    with mltrail.start_run() as users:
+        cross_val_score(_classifier(), X, y, cv=3)
+    own_record = _record(client, own.info.run_id)
+    users_record = _record(client, users.info.run_id)
+    assert own_record == users_record
+    assert own_record["params"]["logisticregression__C"] == "1.0"
+    assert None not in own_record["tags"].values()
+    assert own_record["inputs"] == [("train", own_record["inputs"][0][1])]
+    assert "environment" in own_record["artifacts"]
+    assert "pipeline.json" in own_record["artifacts"]
+
+
+def test_the_model_after_its_cross_validation_shares_the_run(
+    heldout: None, wine: tuple[Any, Any], list_runs: Any
+) -> None:
+    X, y = wine
+    with mltrail.start_run() as run:
+        cross_val_score(_classifier(), X, y, cv=3)
+        _classifier().fit(X, y)
+    (logged,) = list_runs()
+    assert logged.info.run_id == run.info.run_id
+    assert "cv_score_mean" in logged.data.metrics
+    assert "training_score" in logged.data.metrics
+
+
+def test_a_second_estimators_cross_validation_gets_a_child_run(
+    heldout: None, wine: tuple[Any, Any], list_runs: Any
+) -> None:
+    X, y = wine
+    with mltrail.start_run() as run:
+        cross_val_score(_classifier(), X, y, cv=3)
+        cross_val_score(DecisionTreeClassifier(max_depth=2), X, y, cv=3)
+    parent, child = list_runs()
+    assert parent.info.run_id == run.info.run_id
+    assert child.data.tags["mlflow.parentRunId"] == run.info.run_id
+    assert child.data.tags["estimator_name"] == "DecisionTreeClassifier"
+    assert child.data.params["max_depth"] == "2"
+    assert "cv_score_mean" in child.data.metrics

@@ -69,7 +69,7 @@ def call(
     bound.apply_defaults()
     arguments = dict(bound.arguments)
     try:
-        target = _target_run(name, arguments["estimator"])
+        target = _target_run(name, arguments)
     except Exception as exc:  # autolog must never break the user's call
         _heldout._warn(exc)
         return function(*args, **kwargs)
@@ -116,27 +116,51 @@ def _run_quietly(
         _session.in_fit.reset(fit_token)
 
 
-def _target_run(name: str, estimator: Any) -> tuple[str, bool] | None:
-    """Return (run id, whether we own it), or None when nothing is to be logged."""
-    from mltrail.sklearn import _runs, _session, _training
+def _target_run(name: str, arguments: dict[str, Any]) -> tuple[str, bool] | None:
+    """Return (run id, whether we own it), or None when nothing is to be logged.
+
+    The record is the same in the user's run and in a run of its own: params,
+    tags, code, environment, pipeline and the data, written here. A user's run
+    that holds another estimator's params gives the call a child run.
+    """
+    from mltrail.sklearn import _logging, _runs, _session, _training
 
     config = _session.settings
     assert config is not None  # noqa: S101 - checked by is_listening
-    active = _runs.active_run_id()
-    if active is not None:
-        return None if config.exclusive else (active, False)
+    estimator = arguments["estimator"]
+    problems: list[str] = []
+    try:
+        params = _training.estimator_params(estimator)
+    except Exception as exc:  # autolog must never break the user's call
+        problems.append(f"params: {type(exc).__name__}: {exc}")
+        params = {}
     tags = {
         AUTOLOGGING_TAG: "sklearn",
         CROSS_VALIDATION_TAG: name,
         **_training.estimator_tags(estimator),
         **config.extra_tags,
     }
-    run_id = _runs.start_run(tags)
-    try:
-        _runs.log_batch(run_id, params=_training.estimator_params(estimator))
-    except Exception as exc:  # autolog must never break the user's call
-        _heldout._warn(exc)
-    return run_id, True
+    active = _runs.active_run_id()
+    if active is not None and config.exclusive:
+        return None
+    if active is not None and _session.claim_run(
+        active, estimator, params, is_model=False
+    ):
+        run_id, is_owned = active, False
+    else:
+        run_id, is_owned = _runs.start_run(tags, nested=active is not None), True
+    problems += _logging.record_estimator(
+        run_id,
+        config,
+        estimator,
+        params,
+        arguments.get("X"),
+        arguments.get("y"),
+        {CROSS_VALIDATION_TAG: name},
+    )
+    if problems:
+        _heldout._warn(RuntimeError("; ".join(problems)))
+    return run_id, is_owned
 
 
 def _end(run_id: str, status: str) -> None:

@@ -24,7 +24,7 @@ from mltrail._version import __version__
 if TYPE_CHECKING:
     from mltrail.sklearn._session import AutologSettings
 
-__all__ = ["FitCall", "FitLog", "log_model", "version_tags"]
+__all__ = ["FitCall", "FitLog", "log_model", "record_estimator", "version_tags"]
 
 PACKAGES_ARTIFACT = "environment/packages.txt"
 CV_RESULTS_ARTIFACT = "cv_results.csv"
@@ -234,6 +234,51 @@ class FitLog:
         from mltrail.sklearn import _runs
 
         _runs.log_batch(self.run_id, self.params, self.metrics, self.tags)
+
+
+def record_estimator(
+    run_id: str,
+    config: AutologSettings,
+    estimator: Any,
+    params: dict[str, str],
+    X: Any,
+    y: Any,
+    tags: dict[str, str],
+) -> list[str]:
+    """Write what a run records of an estimator it did not fit itself.
+
+    For ``cross_validate`` and its kin: params, the estimator and version tags,
+    code, git and author tags, the environment, the pipeline and the training data
+    as a run input; the same in a run of its own or in the user's. Returns the
+    problems met, one line each.
+    """
+    import dataclasses
+
+    from mltrail.sklearn import _background, _code, _extras, _runs, _training
+
+    problems = _code.on_run_start(run_id, config)
+    all_tags = {
+        AUTOLOGGING_TAG: "sklearn",
+        **_training.estimator_tags(estimator),
+        **version_tags(),
+        **tags,
+    }
+    try:
+        _runs.log_batch(run_id, params=params, tags=all_tags)
+    except Exception as exc:  # autolog must never break the user's call
+        problems.append(f"params and tags: {type(exc).__name__}: {exc}")
+    # Nothing is fitted: no iteration curves, no training plots.
+    unfitted = dataclasses.replace(config, log_iterations=False, log_plots=False)
+    problems.extend(_extras.on_fit_end(run_id, estimator, X, y, unfitted))
+    try:
+        _background.submit(
+            run_id,
+            lambda: [(PACKAGES_ARTIFACT, _packages_text().encode())],
+            name="environment",
+        )
+    except Exception as exc:  # autolog must never break the user's call
+        problems.append(f"environment: {type(exc).__name__}: {exc}")
+    return problems
 
 
 def log_model(

@@ -168,8 +168,9 @@ def _start(
         )
         loop = _Loop(estimator, str(run.info.run_id), True, config)
     else:
-        with _session._used_runs_lock:
-            _session._used_runs.add(active)
+        _session.claim_run(
+            active, estimator, _training.estimator_params(estimator), is_model=True
+        )
         loop = _Loop(estimator, active, False, config)
         client.log_batch(active, tags=[RunTag(k, v) for k, v in tags.items()])
     _background.client_of(loop.run_id)

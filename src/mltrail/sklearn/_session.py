@@ -30,6 +30,7 @@ from mltrail._system_tags import (
 __all__ = [
     "AutologSettings",
     "Carrier",
+    "claim_run",
     "in_fit",
     "is_called_by_library",
     "run_fit",
@@ -78,9 +79,39 @@ settings: AutologSettings | None = None
 # The fit in progress in this context, if any.
 in_fit: ContextVar[object | None] = ContextVar("mltrail_sklearn_in_fit", default=None)
 
-_used_runs_lock = threading.Lock()
-# User runs that already received an autologged fit; later fits get a child run.
-_used_runs: set[str] = set()
+_claims_lock = threading.Lock()
+# User runs that autologging wrote an estimator's params to: (its class, those
+# params, whether a model took the run). A later model, or another estimator, gets
+# a child run; a cross-validation of the same estimator shares the run.
+_claims: dict[str, tuple[type, dict[str, str], bool]] = {}
+MAX_CLAIMS = 10_000
+
+
+def claim_run(
+    run_id: str, estimator: Any, params: Mapping[str, str], *, is_model: bool
+) -> bool:
+    """Whether ``estimator`` with ``params`` may log into the user's run ``run_id``.
+
+    The first claim always may. Later, only an estimator of the same class whose
+    params agree with those logged so far, and a model only if no model took the
+    run yet. A successful claim adds ``params`` to the run's.
+    """
+    kind = type(estimator)
+    with _claims_lock:
+        claim = _claims.get(run_id)
+        if claim is not None:
+            logged_kind, logged, has_model = claim
+            agree = logged_kind is kind and all(
+                logged.get(key, value) == value for key, value in params.items()
+            )
+            if not agree or (is_model and has_model):
+                return False
+            params = {**logged, **params}
+            is_model = is_model or has_model
+        _claims[run_id] = (kind, dict(params), is_model)
+        while len(_claims) > MAX_CLAIMS:
+            del _claims[next(iter(_claims))]
+    return True
 
 
 class Carrier:
@@ -258,10 +289,7 @@ class _TopLevelFit:
             self.is_owned = True
             self._record_code()
             return
-        with _used_runs_lock:
-            is_first = active not in _used_runs
-            _used_runs.add(active)
-        if is_first:
+        if claim_run(active, self.estimator, self.params, is_model=True):
             self.run_id = active
         else:
             self.run_id = _runs.start_run(tags, nested=True)
