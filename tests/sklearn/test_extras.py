@@ -377,7 +377,7 @@ def test_failing_part_is_reported_and_the_others_still_log(
     def broken(*args: Any, **kwargs: Any) -> None:
         raise ValueError("cannot describe")
 
-    monkeypatch.setattr(_extras, "_describe_train", broken)
+    monkeypatch.setattr(_extras, "describe_train", broken)
     run_id = str(client.create_run("0").info.run_id)
     problems = _extras.on_fit_end(run_id, model, X_train, y_train, CONFIG)
     _background.wait(run_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from sklearn.neural_network import MLPClassifier
 from mltrail import tracking
 from mltrail._entities import Run
 from mltrail._errors import MltrailWarning
+from mltrail._system_tags import PARTIAL_FIT_CALLS_TAG
 from mltrail.sklearn import _background, _code, _partial, _patch, _session, autolog
 from mltrail.tracking import TrackingClient
 
@@ -83,9 +85,17 @@ def test_loop_logs_params_tags_and_the_model_at_its_end(
     assert "model/MLmodel" in paths
 
 
-def test_loop_run_is_not_the_active_run(patched: None, batches: Any) -> None:
+def test_loop_run_is_the_active_and_last_active_run(
+    patched: None, batches: Any, list_runs: ListRuns
+) -> None:
     train(SGDClassifier(random_state=0), batches[:2])
-    assert tracking.active_run() is None
+    (run,) = list_runs()
+    active = tracking.active_run()
+    assert active is not None
+    assert active.info.run_id == run.info.run_id
+    last = tracking.last_active_run()
+    assert last is not None
+    assert last.info.run_id == run.info.run_id
 
 
 def test_mlp_loop_logs_its_loss(
@@ -190,7 +200,7 @@ def test_failing_partial_fit_ends_the_run_failed(
         model.partial_fit(X[:, :2], y)
     (run,) = list_runs()
     assert run.info.status == "FAILED"
-    assert run.data.tags["mlflow.mltrail.error.type"] == "ValueError"
+    assert run.data.tags["mlflow.mltrail.error.type"] == "builtins.ValueError"
 
 
 def test_nested_partial_fit_logs_to_the_outer_loop_only(
@@ -355,3 +365,114 @@ def test_model_without_signature_when_signatures_are_off(
     (run,) = list_runs()
     store, uri = client._artifacts(run.info.run_id)
     assert b"signature" not in store.read_bytes(uri, "model/MLmodel")
+
+
+# The record of a loop -------------------------------------------------------------
+
+
+@pytest.fixture
+def split_batches() -> tuple[list[tuple[np.ndarray, np.ndarray]], Any, Any]:
+    from sklearn.model_selection import train_test_split
+
+    X, y = load_iris(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    batches = [
+        (X_train[i : i + 28], y_train[i : i + 28]) for i in range(0, len(y_train), 28)
+    ]
+    return batches, X_test, y_test
+
+
+def test_held_out_scores_after_each_call_log_a_history(
+    patched: None, split_batches: Any, client: TrackingClient, list_runs: ListRuns
+) -> None:
+    batches, X_test, y_test = split_batches
+    model = SGDClassifier(random_state=0)
+    scores = []
+    for X, y in batches:
+        model.partial_fit(X, y, classes=CLASSES)
+        scores.append(model.score(X_test, y_test))
+    _partial.end_partial_loops()
+    (run,) = list_runs()
+    history = client.get_metric_history(run.info.run_id, "test_accuracy")
+    assert [m.step for m in history] == list(range(len(scores)))
+    assert [m.value for m in history] == pytest.approx(scores)
+    store, uri = client._artifacts(run.info.run_id)
+    assert store.read_bytes(uri, "plots/test_confusion_matrix.json")
+    test_inputs = [
+        item for item in run.inputs.dataset_inputs if item.dataset.name == "test"
+    ]
+    assert len(test_inputs) == 1  # one input, however many evaluations
+
+
+def test_a_loop_records_data_environment_pipeline_and_plots(
+    patched: None, split_batches: Any, client: TrackingClient, list_runs: ListRuns
+) -> None:
+    batches, _, _ = split_batches
+    train(SGDClassifier(random_state=0), batches)
+    _partial.end_partial_loops()
+    (run,) = list_runs()
+    (train_input,) = run.inputs.dataset_inputs
+    assert train_input.dataset.name == "train"
+    assert train_input.dataset.profile is not None
+    profile = json.loads(train_input.dataset.profile)
+    assert profile["num_rows"] == sum(len(y) for _, y in batches)
+    assert profile["partial_fit_batches"] == len(batches)
+    assert run.data.tags["mlflow.mltrail.pipeline"] == "SGDClassifier"
+    paths = {item.path for item in client.list_artifacts(run.info.run_id)}
+    assert {"environment", "pipeline.json", "plots", "model"} <= paths
+    plots = {item.path for item in client.list_artifacts(run.info.run_id, "plots")}
+    assert "plots/feature_importance.png" in plots
+
+
+def test_the_training_digest_covers_every_batch(
+    patched: None, split_batches: Any, list_runs: ListRuns
+) -> None:
+    batches, _, _ = split_batches
+    train(SGDClassifier(random_state=0), batches)
+    _partial.end_partial_loops()
+    changed = [(X.copy(), y) for X, y in batches]
+    changed[-1][0][0, 0] += 1.0
+    train(SGDClassifier(random_state=0), changed)
+    _partial.end_partial_loops()
+    first, second = (run.inputs.dataset_inputs[0].dataset for run in list_runs())
+    assert first.digest != second.digest
+
+
+def test_user_metrics_during_a_loop_go_to_its_run(
+    patched: None, batches: Any, list_runs: ListRuns
+) -> None:
+    model = SGDClassifier(random_state=0)
+    for epoch, (X, y) in enumerate(batches):
+        model.partial_fit(X, y, classes=CLASSES)
+        tracking.log_metric("epoch_marker", float(epoch), step=epoch)
+    _partial.end_partial_loops()
+    (run,) = list_runs()
+    assert run.data.metrics["epoch_marker"] == float(len(batches) - 1)
+
+
+def test_the_end_of_the_users_run_ends_the_loop_in_it(
+    patched: None, batches: Any, client: TrackingClient
+) -> None:
+    with tracking.start_run() as run:
+        train(SGDClassifier(random_state=0), batches)
+    paths = {f.path for f in client.list_artifacts(run.info.run_id, "model")}
+    assert "model/MLmodel" in paths
+    assert client.get_run(run.info.run_id).data.tags[PARTIAL_FIT_CALLS_TAG] == "5"
+
+
+def test_a_scaler_updated_batch_by_batch_is_the_loops_preprocessing(
+    patched: None, batches: Any, list_runs: ListRuns
+) -> None:
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler()
+    model = SGDClassifier(random_state=0)
+    for X, y in batches:
+        scaler.partial_fit(X)
+        model.partial_fit(scaler.transform(X), y, classes=CLASSES)
+    _partial.end_partial_loops()
+    (run,) = list_runs()
+    assert run.data.tags["estimator_name"] == "SGDClassifier"
+    assert run.data.tags["mlflow.mltrail.preprocessing"] == "StandardScaler"
+    assert run.data.tags[PARTIAL_FIT_CALLS_TAG] == "5"
+    assert run.data.params["standardscaler__with_mean"] == "True"

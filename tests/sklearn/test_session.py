@@ -418,9 +418,9 @@ def test_interrupted_fit_marks_run_killed(
 
 
 def test_error_text_is_bounded() -> None:
-    from mltrail.sklearn._session import MAX_ERROR_TEXT, _error_tags
+    from mltrail.sklearn._session import MAX_ERROR_TEXT, error_tags
 
-    tags = _error_tags(ValueError("x" * (MAX_ERROR_TEXT + 10)))
+    tags = error_tags(ValueError("x" * (MAX_ERROR_TEXT + 10)))
     assert len(tags["mlflow.mltrail.error.message"]) == MAX_ERROR_TEXT
     assert tags["mlflow.mltrail.error.traceback"].startswith("...\n")
 

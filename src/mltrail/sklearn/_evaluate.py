@@ -258,7 +258,7 @@ def suite(
     )
 
 
-def _plot_job(outputs: Outputs, y_true: Any, name: str, pos_label: Any) -> Any:
+def plot_job(outputs: Outputs, y_true: Any, name: str, pos_label: Any) -> Any:
     """Return the renderer job drawing the plots of one evaluation, or None.
 
     The job imports the plotting modules itself, on the worker's thread.
@@ -309,10 +309,13 @@ def log_evaluation(
     pos_label: Any = None,
     step: int = 0,
     is_deferred: bool = False,
+    with_plots: bool = True,
 ) -> dict[str, float]:
     """Log ``<name>_<metric>`` metrics, the dataset input and plots; return them.
 
-    ``X`` may be None (the dataset is no longer alive): then no dataset input.
+    ``X`` may be None (the dataset is no longer alive, or its input is logged
+    already): then no dataset input. ``with_plots`` False leaves the plots to the
+    caller (a ``partial_fit`` loop draws its last evaluation's at its end).
     ``is_deferred`` (autolog) queues the metrics on the write buffer and the
     dataset input on the background worker, so that the user's call does not wait
     for the store; reads and the end of the run wait for both. Otherwise both are
@@ -352,8 +355,8 @@ def log_evaluation(
             )
         else:
             client.log_inputs(run_id, [dataset_input])
-    if outputs is not None and _wants_plots():
-        job = _plot_job(outputs, y_true, name, pos_label)
+    if outputs is not None and with_plots and wants_plots():
+        job = plot_job(outputs, y_true, name, pos_label)
         if job is not None:
             from mltrail.sklearn import _background
 
@@ -373,7 +376,7 @@ def _input_job(
     return job
 
 
-def _wants_plots() -> bool:
+def wants_plots() -> bool:
     """Whether to plot: always when called directly, per ``log_plots`` under autolog."""
     from mltrail.sklearn import _session
 

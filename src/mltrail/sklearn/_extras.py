@@ -28,6 +28,7 @@ __all__ = [
     "PIPELINE_ARTIFACT",
     "PIPELINE_TAG",
     "curve_metrics",
+    "describe_train",
     "on_fit_end",
 ]
 
@@ -131,7 +132,7 @@ def on_fit_end(
             lambda: client.log_inputs(
                 run_id,
                 [
-                    _describe_train(
+                    describe_train(
                         estimator if model is None else model, X, y, split.lineage
                     ).to_dataset_input()
                 ],
@@ -150,7 +151,7 @@ def on_fit_end(
         steps.run("pipeline", lambda: _pipeline(estimator, tags, jobs))
     if model is not None and _option(config, "log_iterations"):
         steps.run("iteration curves", lambda: metrics.extend(curve_metrics(model, now)))
-    if model is not None and X is not None and _option(config, "log_plots"):
+    if model is not None and _option(config, "log_plots"):
         steps.run(
             "training plots",
             lambda: jobs.append(
@@ -172,7 +173,8 @@ def on_fit_end(
     return steps.problems
 
 
-def _describe_train(model: Any, X: Any, y: Any, lineage: Any) -> Any:
+def describe_train(model: Any, X: Any, y: Any, lineage: Any) -> Any:
+    """Describe the training data of ``model`` as the run input ``train``."""
     from sklearn.base import is_classifier, is_regressor
 
     from mltrail.capture._datasets import describe_dataset
@@ -335,7 +337,11 @@ def _plot_job(
     def files() -> list[tuple[str, bytes]]:
         from mltrail.evaluation import _estimator_plots, _plots
 
-        plots = _training_plots(model, X, y, sample_weight, y_pred, y_score, pos_label)
+        plots = {}
+        if X is not None:  # a partial_fit loop has no one training set to plot
+            plots = _training_plots(
+                model, X, y, sample_weight, y_pred, y_score, pos_label
+            )
         own: dict[str, Any] = {}
         stub, names = _importance_snapshot(model)
         if stub is not None:

@@ -102,6 +102,9 @@ class _Model:
     client: Any
     train_digest: str | None
     kind: str | None
+    # A partial_fit loop's model: evaluations log at the step of its last call and
+    # leave their plots for the loop's end.
+    step: int | None = None
 
 
 @dataclass(slots=True)
@@ -130,6 +133,10 @@ _predictions: OrderedDict[int, tuple[Any, tuple[int, str]]] = OrderedDict()
 _fingerprints: OrderedDict[str, tuple[int, tuple[int, str]]] = OrderedDict()
 # (run id, metric key) -> the next step of a user's metric call
 _steps: dict[tuple[str, str], int] = {}
+# (run id, digest) of the held-out datasets already logged as run inputs
+_inputs: OrderedDict[tuple[str, str], None] = OrderedDict()
+# run id -> {dataset name: plot job} of a partial_fit loop, drawn at its end
+_loop_plots: dict[str, dict[str, Callable[[], Any]]] = {}
 
 
 # Settings ---------------------------------------------------------------------------
@@ -161,6 +168,8 @@ def reset() -> None:
         _predictions.clear()
         _fingerprints.clear()
         _steps.clear()
+        _inputs.clear()
+        _loop_plots.clear()
 
 
 def is_listening() -> bool:
@@ -234,7 +243,31 @@ def on_fit_end(estimator: Any, run_id: str, X: Any, y: Any = None) -> None:
         _warn(exc)
 
 
-def _register(estimator: Any, run_id: str, X: Any) -> None:
+def on_loop_step(estimator: Any, run_id: str, step: int) -> None:
+    """Let predictions after ``partial_fit`` call ``step`` log at that step.
+
+    Each call makes the model new to held-out evaluation: the next prediction on
+    a held-out set logs its suite again, at ``step``.
+    """
+    if not _enabled or _session.settings is None:
+        return
+    try:
+        _register(estimator, run_id, None, step=step)
+    except Exception as exc:  # autolog must never break the user's call
+        _warn(exc)
+
+
+def submit_loop_plots(run_id: str) -> None:
+    """Draw the held-out plots of a partial_fit loop's last evaluations."""
+    from mltrail.sklearn import _background
+
+    with _lock:
+        jobs = _loop_plots.pop(run_id, {})
+    for name, job in jobs.items():
+        _background.submit(run_id, job, name=f"{name} evaluation plots")
+
+
+def _register(estimator: Any, run_id: str, X: Any, *, step: int | None = None) -> None:
     from mltrail.capture._datasets import dataset_digest
     from mltrail.sklearn._evaluate import model_kind
     from mltrail.tracking._runs import current_client
@@ -250,7 +283,13 @@ def _register(estimator: Any, run_id: str, X: Any) -> None:
     ref = weakref.ref(estimator, forget)
     digest = None if X is None else dataset_digest(X)
     model = _Model(
-        next(_serials), ref, run_id, current_client(), digest, model_kind(estimator)
+        next(_serials),
+        ref,
+        run_id,
+        current_client(),
+        digest,
+        model_kind(estimator),
+        step,
     )
     with _lock:
         _models[key] = model
@@ -459,7 +498,7 @@ def _start(key: tuple[int, str], evaluation: _Evaluation) -> None:
 
 def _log_suite(evaluation: _Evaluation, X: Any) -> None:
     """Log the suite of a pending evaluation once; then drop what it held."""
-    from mltrail.sklearn._evaluate import log_evaluation, suite
+    from mltrail.sklearn._evaluate import log_evaluation, plot_job, suite, wants_plots
 
     key = (evaluation.model.serial, evaluation.digest)
     with _lock:
@@ -471,18 +510,32 @@ def _log_suite(evaluation: _Evaluation, X: Any) -> None:
     evaluation.outputs = evaluation.X_ref = None
     label = pos_label()
     metrics = suite(outputs, X, y_true, pos_label=label)
+    model = evaluation.model
+    input_key = (model.run_id, evaluation.digest)
+    with _lock:
+        is_new_input = input_key not in _inputs
+        _inputs[input_key] = None
+        while len(_inputs) > EVALUATION_HISTORY:
+            _inputs.popitem(last=False)
     log_evaluation(
-        evaluation.model.client,
-        evaluation.model.run_id,
+        model.client,
+        model.run_id,
         evaluation.name,
         metrics,
         outputs=outputs,
-        X=X,
+        X=X if is_new_input else None,
         y_true=y_true,
         lineage=evaluation.lineage,
         pos_label=label,
+        step=model.step or 0,
         is_deferred=True,
+        with_plots=model.step is None,
     )
+    if model.step is not None and wants_plots():
+        job = plot_job(outputs, y_true, evaluation.name, label)
+        if job is not None:
+            with _lock:
+                _loop_plots.setdefault(model.run_id, {})[evaluation.name] = job
 
 
 def remember_evaluation(
@@ -657,4 +710,6 @@ def _log_metric(evaluation: _Evaluation, function_name: str, value: float) -> No
     with _lock:
         step = _steps.get((run_id, key), 0)
         _steps[(run_id, key)] = step + 1
+    if evaluation.model.step is not None:
+        step = evaluation.model.step  # a partial_fit loop: the step of its last call
     add_metrics(evaluation.model.client, run_id, {key: value}, step=step)

@@ -24,7 +24,14 @@ from mltrail._version import __version__
 if TYPE_CHECKING:
     from mltrail.sklearn._session import AutologSettings
 
-__all__ = ["FitCall", "FitLog", "log_model", "record_estimator", "version_tags"]
+__all__ = [
+    "FitCall",
+    "FitLog",
+    "log_model",
+    "packages_text",
+    "record_estimator",
+    "version_tags",
+]
 
 PACKAGES_ARTIFACT = "environment/packages.txt"
 CV_RESULTS_ARTIFACT = "cv_results.csv"
@@ -52,7 +59,8 @@ def version_tags() -> dict[str, str]:
     }
 
 
-def _packages_text() -> str:
+def packages_text() -> str:
+    """Return ``environment/packages.txt``: every installed package, pinned."""
     from mltrail.capture._environment import installed_packages
 
     return "\n".join(installed_packages()) + "\n"
@@ -181,7 +189,7 @@ class FitLog:
         run_id, config = self.run_id, self.config
 
         def job() -> list[tuple[str, bytes]]:
-            files = [(PACKAGES_ARTIFACT, _packages_text().encode())]
+            files = [(PACKAGES_ARTIFACT, packages_text().encode())]
             if cv_results is not None:
                 files.append((CV_RESULTS_ARTIFACT, cv_results.encode()))
             if model is not None:
@@ -273,7 +281,7 @@ def record_estimator(
     try:
         _background.submit(
             run_id,
-            lambda: [(PACKAGES_ARTIFACT, _packages_text().encode())],
+            lambda: [(PACKAGES_ARTIFACT, packages_text().encode())],
             name="environment",
         )
     except Exception as exc:  # autolog must never break the user's call

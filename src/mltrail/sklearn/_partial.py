@@ -1,22 +1,33 @@
 """Incremental training: one run for a whole ``partial_fit`` loop, a step per call.
 
 The first ``partial_fit`` of an estimator starts a *loop*. With no active run the
-loop owns a run of its own (created through the client, so it never becomes the
-active run and the user's ``start_run`` still works); with an active run it logs
-into that run and never ends it. Each call logs, at step = call index, the batch
-size and what the estimator exposes afterwards (``loss_``, ``n_iter_``, ``t_``, the
-score on the batch when y is given), through the metric buffer. The loop ends, and
-its model is logged, when the next unrelated fit starts (a ``fit``, or
-``partial_fit`` of another estimator, or into another run), when
-:func:`end_partial_loops` is called (the end of the user's run), or at exit.
+loop starts a run of its own with the fluent API: it is the active run while the
+loop runs (``active_run()``, ``last_active_run()`` and ``log_metric`` reach it), and
+a ``start_run()`` of the user's ends the loop first. With an active run of the
+user's it logs into that run (or a child of it, if another estimator holds the
+run) and never ends it. Each call logs, at step = call index, the batch size and
+what the estimator exposes afterwards (``loss_``, ``n_iter_``, ``t_``, the score
+on the batch when y is given), through the metric buffer; predictions on held-out
+data after a call log the held-out suite at that call's step.
+
+The loop ends when the next unrelated fit starts (a ``fit``, or ``partial_fit`` of
+another estimator, or into another run), when the run it logs to ends, when
+:func:`end_partial_loops` is called, or at exit. Then it logs what a ``fit``
+logs: the training data as a run input (the first batch's schema and profile, the
+digest and row count of every batch), the environment, the pipeline, the
+estimator's plots, the last held-out plots, the preprocessing its batches went
+through, and the model.
 """
 
 from __future__ import annotations
 
 import atexit
+import copy
+import dataclasses
 import functools
+import hashlib
+import json
 import threading
-import traceback
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,10 +52,11 @@ PARTIAL_FIT_METRICS = {
     "n_iter_": "partial_fit_n_iter",
     "t_": "partial_fit_t",
 }
+TRAIN_DATASET = "train"
 _WARN_STACKLEVEL = 4
 
 _lock = threading.RLock()
-_exit_registered = False
+_hooks_registered = False
 
 
 @dataclass(slots=True)
@@ -57,6 +69,11 @@ class _Loop:
     config: Any
     step: int = 0
     example: Any = None
+    # The training data: the first batch's description, every batch's digest.
+    description: Any = None
+    digest: Any = field(default_factory=lambda: hashlib.sha1(usedforsecurity=False))
+    n_rows: int = 0
+    chain: tuple[int, ...] = ()
     problems: list[str] = field(default_factory=list)
 
 
@@ -66,8 +83,8 @@ _loop: _Loop | None = None
 def _warn(problems: list[str], config: Any) -> None:
     if problems and not getattr(config, "silent", False):
         warnings.warn(
-            "mltrail autologging failed to log part of this partial_fit (the call "
-            "itself succeeded): " + "; ".join(problems),
+            "mltrail autologging failed to log part of this partial_fit loop (the "
+            "calls themselves succeeded): " + "; ".join(problems),
             MltrailWarning,
             stacklevel=_WARN_STACKLEVEL,
         )
@@ -96,11 +113,16 @@ def run_partial_fit(
     kwargs: dict[str, Any],
 ) -> Any:
     """Run one top-level ``partial_fit`` call and log it as a step of its loop."""
-    from mltrail.sklearn import _session
+    from mltrail.sklearn import _preprocessing, _session
 
     config = _session.settings
     if config is None or not getattr(config, "log_partial_fit", True):
         return function(estimator, *args, **kwargs)
+    if _preprocessing.is_standalone_transformer(estimator):
+        # Preprocessing of the loop's batches, not a loop of its own.
+        return _session.run_quietly(
+            _preprocessing.partial_fit_step(config, function), estimator, args, kwargs
+        )
     problems: list[str] = []
     loop = None
     try:
@@ -133,49 +155,44 @@ def _loop_for(estimator: Any, config: Any, problems: list[str]) -> _Loop | None:
     active = _runs.active_run_id()
     with _lock:
         loop = _loop
-        if loop is not None and loop.estimator is estimator:
-            is_owned_run = active is None and loop.is_owned
-            if is_owned_run or active == loop.run_id:
-                return loop
-        if loop is not None:
-            _loop = None
-            problems.extend(_end(loop, "FINISHED"))
-        if active is not None and getattr(config, "exclusive", False):
-            return None
-        _loop = _start(estimator, config, active, problems)
-        return _loop
+        if loop is not None and loop.estimator is estimator and active == loop.run_id:
+            return loop
+    if loop is not None:
+        end_partial_loops()
+        active = _runs.active_run_id()  # the loop's own run has ended
+    if active is not None and getattr(config, "exclusive", False):
+        return None
+    new = _start(estimator, config, active, problems)
+    with _lock:
+        _loop = new
+    return new
 
 
 def _start(
     estimator: Any, config: Any, active: str | None, problems: list[str]
 ) -> _Loop:
-    """Create the loop's run (or adopt the active one) and log params and tags."""
+    """Start the loop's run (or adopt the active one) and log params and tags."""
     from mltrail._entities import Param, RunTag
-    from mltrail.sklearn import _background, _code, _logging, _session, _training
-    from mltrail.tracking._context import system_tags
-    from mltrail.tracking._runs import active_experiment_id, current_client
+    from mltrail.sklearn import _background, _code, _logging, _runs, _session, _training
 
-    client = current_client()
     tags = {
         AUTOLOGGING_TAG: "sklearn",
         **_training.estimator_tags(estimator),
         **_logging.version_tags(),
-        **config.extra_tags,
     }
-    if active is None:
-        run = client.create_run(
-            active_experiment_id(client), tags={**system_tags(), **tags}
-        )
-        loop = _Loop(estimator, str(run.info.run_id), True, config)
-    else:
-        _session.claim_run(
-            active, estimator, _training.estimator_params(estimator), is_model=True
-        )
-        loop = _Loop(estimator, active, False, config)
-        client.log_batch(active, tags=[RunTag(k, v) for k, v in tags.items()])
-    _background.client_of(loop.run_id)
-    _register_exit()
     params = _training.estimator_params(estimator)
+    if active is not None and _session.claim_run(
+        active, estimator, params, is_model=True
+    ):
+        loop = _Loop(estimator, active, False, config)
+    else:
+        run_id = _runs.start_run(
+            {**tags, **config.extra_tags}, nested=active is not None
+        )
+        loop = _Loop(estimator, run_id, True, config)
+    client = _background.client_of(loop.run_id)
+    client.log_batch(loop.run_id, tags=[RunTag(k, v) for k, v in tags.items()])
+    _register_hooks()
     try:
         client.log_batch(loop.run_id, params=[Param(k, v) for k, v in params.items()])
     except Exception as exc:  # a user's run may hold other values already
@@ -207,26 +224,42 @@ def _log_step(
     from sklearn.base import is_classifier, is_regressor
 
     from mltrail import tracking
-    from mltrail.sklearn import _training
+    from mltrail.sklearn import _heldout, _training
 
     estimator = loop.estimator
     X, y, sample_weight = _training.fit_arguments(function, args, kwargs)
     metrics: dict[str, float] = {}
-    if X is not None:
-        metrics[BATCH_SIZE_METRIC] = float(_training._n_rows(X))
-        if loop.example is None:
-            loop.example = _training.head(X)
-    for attribute, name in PARTIAL_FIT_METRICS.items():
-        value = _number(getattr(estimator, attribute, None))
-        if value is not None:
-            metrics[name] = value
-    if y is not None and (is_classifier(estimator) or is_regressor(estimator)):
-        weight = {} if sample_weight is None else {"sample_weight": sample_weight}
-        metrics[SCORE_METRIC] = float(estimator.score(X, y, **weight))
+    with _heldout.quiet():  # the score on the batch is ours, not held out
+        if X is not None:
+            metrics[BATCH_SIZE_METRIC] = float(_training._n_rows(X))
+            _add_batch(loop, X, y)
+        for attribute, name in PARTIAL_FIT_METRICS.items():
+            value = _number(getattr(estimator, attribute, None))
+            if value is not None:
+                metrics[name] = value
+        if y is not None and (is_classifier(estimator) or is_regressor(estimator)):
+            weight = {} if sample_weight is None else {"sample_weight": sample_weight}
+            metrics[SCORE_METRIC] = float(estimator.score(X, y, **weight))
     with _lock:
         step = loop.step
         loop.step += 1
     tracking.log_metrics(metrics, step=step, run_id=loop.run_id)
+    _heldout.on_loop_step(estimator, loop.run_id, step)
+
+
+def _add_batch(loop: _Loop, X: Any, y: Any) -> None:
+    """Add one batch to the loop's training data: its digest and row count."""
+    from mltrail.capture._datasets import dataset_digest
+    from mltrail.sklearn import _extras, _splits, _training
+
+    if loop.example is None:
+        loop.example = copy.deepcopy(_training.head(X))
+        found = _splits.derived_of(X)
+        loop.chain = () if found is None else found.chain
+        if getattr(loop.config, "log_datasets", True):
+            loop.description = _extras.describe_train(loop.estimator, X, y, None)
+    loop.digest.update(dataset_digest(X, y).encode())
+    loop.n_rows += _training._n_rows(X)
 
 
 def _fail(loop: _Loop, exc: BaseException) -> None:
@@ -240,27 +273,21 @@ def _fail(loop: _Loop, exc: BaseException) -> None:
             _loop = None
     problems: list[str] = []
     if loop.is_owned:
-        text = "".join(traceback.format_exception(exc))
-        values = (type(exc).__name__, str(exc), text)
         try:
             _background.client_of(loop.run_id).log_batch(
                 loop.run_id,
-                tags=[
-                    RunTag(k, v)
-                    for k, v in zip(_session.ERROR_TAGS, values, strict=True)
-                ],
+                tags=[RunTag(k, v) for k, v in _session.error_tags(exc).items()],
             )
         except Exception as log_exc:  # autolog must never hide the user's error
             problems.append(f"recording the failure: {log_exc}")
-    problems.extend(_end(loop, "FAILED", log_model=False))
+    problems.extend(_end(loop, "FAILED", is_complete=False))
     _warn(problems, loop.config)
 
 
-def _end(loop: _Loop, status: str, *, log_model: bool = True) -> list[str]:
-    """Flush the loop's points, log its model, and end its run if it owns it."""
+def _end(loop: _Loop, status: str, *, is_complete: bool = True) -> list[str]:
+    """Log the loop's record and model, and end its run if it owns it."""
     from mltrail._entities import RunTag
-    from mltrail.sklearn import _background
-    from mltrail.tracking import _buffer
+    from mltrail.sklearn import _background, _heldout
 
     problems: list[str] = []
     client = _background.client_of(loop.run_id)
@@ -271,54 +298,79 @@ def _end(loop: _Loop, status: str, *, log_model: bool = True) -> list[str]:
         except Exception as exc:  # autolog must never break the user's program
             problems.append(f"{name}: {type(exc).__name__}: {exc}")
 
-    attempt("metrics", lambda: _flush(_buffer))
     attempt(
         "calls",
         lambda: client.log_batch(
             loop.run_id, tags=[RunTag(PARTIAL_FIT_CALLS_TAG, str(loop.step))]
         ),
     )
-    if log_model and loop.step and getattr(loop.config, "log_models", True):
-        attempt("model", lambda: _log_model(loop))
-    attempt("background jobs", lambda: _background.wait(loop.run_id))
+    if is_complete and loop.step:
+        attempt("training data", lambda: _log_training_data(loop, client))
+        attempt("record", lambda: problems.extend(_record(loop)))
+        attempt("held-out plots", lambda: _heldout.submit_loop_plots(loop.run_id))
     if loop.is_owned:
-        attempt("ending the run", lambda: client.set_terminated(loop.run_id, status))
+        attempt("ending the run", lambda: _end_run(loop.run_id, status))
+    else:
+        attempt("background jobs", lambda: _background.wait(loop.run_id))
     return problems
 
 
-def _flush(buffer_module: Any) -> None:
-    errors = buffer_module.flush_all()
-    if errors:
-        raise errors[0]
+def _log_training_data(loop: _Loop, client: Any) -> None:
+    """Log the training data: the first batch's profile, all batches' digest."""
+    description = loop.description
+    if description is None:
+        return
+    profile = json.loads(description.profile)
+    profile["num_rows"] = loop.n_rows
+    profile["partial_fit_batches"] = loop.step
+    description = dataclasses.replace(
+        description,
+        digest=loop.digest.hexdigest()[: len(description.digest)],
+        profile=json.dumps(profile, allow_nan=False),
+        n_samples=loop.n_rows,
+    )
+    client.log_inputs(loop.run_id, [description.to_dataset_input()])
 
 
-def _log_model(loop: _Loop) -> None:
-    from mltrail.sklearn import _flavor, _logging
+def _record(loop: _Loop) -> list[str]:
+    """Log the pipeline, environment, plots, preprocessing and model of the loop."""
+    from mltrail.sklearn import (
+        _background,
+        _extras,
+        _logging,
+        _preprocessing,
+        _snapshot,
+    )
 
     config = loop.config
-    example = loop.example
-    signature: Any = False
-    if getattr(config, "log_model_signatures", True) and example is not None:
-        from mltrail.models import infer_signature
+    problems = _extras.on_fit_end(loop.run_id, loop.estimator, None, None, config)
+    _preprocessing.record_chain(loop.run_id, loop.chain, config)
+    model = example = None
+    if getattr(config, "log_models", True):
+        model, example = _snapshot.snapshot(loop.estimator), loop.example
+    run_id = loop.run_id
 
-        signature = infer_signature(
-            example, _logging._output_for_signature(loop.estimator, example)
-        )
-    _flavor.log_model(
-        loop.estimator,
-        "model",
-        run_id=loop.run_id,
-        serialization_format=getattr(config, "serialization_format", "skops"),
-        signature=signature,
-        input_example=example if getattr(config, "log_input_examples", True) else None,
-    )
+    def files() -> list[tuple[str, bytes]]:
+        if model is not None:
+            _logging.log_model(run_id, config, model, example)
+        return [(_logging.PACKAGES_ARTIFACT, _logging.packages_text().encode())]
+
+    _background.submit(run_id, files, name="model", reads=loop.estimator)
+    return problems
+
+
+def _end_run(run_id: str, status: str) -> None:
+    """End the loop's own run: the active one, or by id from another context."""
+    from mltrail.sklearn import _runs
+
+    _runs.end_run(run_id, status)
 
 
 def end_partial_loops(run_id: str | None = None) -> None:
     """End the open ``partial_fit`` loop (only if it logs to ``run_id``, when given).
 
-    Call it when a top-level ``fit`` starts (no argument), when a user's run ends
-    (its id), and at exit. Failures warn once; nothing raises.
+    Call it when a top-level ``fit`` starts (no argument), when a run ends (its
+    id), and at exit. Failures warn once; nothing raises.
     """
     global _loop
     with _lock:
@@ -329,10 +381,29 @@ def end_partial_loops(run_id: str | None = None) -> None:
     _warn(_end(loop, "FINISHED"), loop.config)
 
 
-def _register_exit() -> None:
-    global _exit_registered
-    if not _exit_registered:
-        _exit_registered = True
-        # Registered after the store opened (atexit runs last-in first-out): the
-        # loop ends before the tracking layer's own exit handler stops its buffers.
-        atexit.register(end_partial_loops)
+def _on_user_start() -> None:
+    """End a loop whose own run is the active one: the user's run takes its place."""
+    from mltrail.sklearn import _runs
+
+    with _lock:
+        loop = _loop
+    if loop is not None and loop.is_owned and _runs.active_run_id() == loop.run_id:
+        end_partial_loops()
+
+
+def _on_run_end(run_id: str) -> None:
+    end_partial_loops(run_id)
+
+
+def _register_hooks() -> None:
+    global _hooks_registered
+    if _hooks_registered:
+        return
+    from mltrail.tracking import _pending
+
+    _hooks_registered = True
+    _pending.register_start(_on_user_start)
+    _pending.register_end(_on_run_end)
+    # Registered after the store opened (atexit runs last-in first-out): the
+    # loop ends before the tracking layer's own exit handler stops its buffers.
+    atexit.register(end_partial_loops)

@@ -38,6 +38,8 @@ __all__ = [
     "PREPROCESSING_ARTIFACT",
     "is_standalone_transformer",
     "on_model_fit",
+    "partial_fit_step",
+    "record_chain",
     "reset",
     "run_fit",
     "wrap_transform",
@@ -62,7 +64,7 @@ class _Step:
     summary: str
     structure: dict[str, object]
     example: Any
-    duration: float
+    duration: float | None
     # run id -> this step's name in that run
     runs: dict[str, str] = field(default_factory=dict)
 
@@ -158,7 +160,7 @@ def _recognise(X: Any) -> Any:
     return _splits.recognise(X, n_rows=n_rows)
 
 
-def _remember(estimator: Any, X: Any, source: Any, duration: float) -> _Step:
+def _remember(estimator: Any, X: Any, source: Any, duration: float | None) -> _Step:
     from mltrail.capture._pipeline import pipeline_structure, pipeline_summary
     from mltrail.sklearn import _training
 
@@ -243,13 +245,44 @@ def on_model_fit(run_id: str, X: Any, config: AutologSettings) -> None:
     if X is None:
         return
     found = _splits.derived_of(X)
-    if found is None:
-        return
-    for serial in found.chain:
+    if found is not None:
+        record_chain(run_id, found.chain, config)
+
+
+def record_chain(run_id: str, chain: tuple[int, ...], config: AutologSettings) -> None:
+    """Record in ``run_id`` the transformers ``chain`` names, those not there yet."""
+    for serial in chain:
         with _lock:
             step = _by_serial.get(serial)
         if step is not None and run_id not in step.runs:
             _record(run_id, step, config)
+
+
+def partial_fit_step(
+    config: AutologSettings, function: Callable[..., Any]
+) -> Callable[..., Any]:
+    """Return a transformer's ``partial_fit`` that remembers it on its first call.
+
+    A transformer updated batch by batch is the preprocessing of a loop, not a
+    loop of its own: the loop records it, as it is when the loop ends.
+    """
+    from mltrail.sklearn import _session, _training
+
+    def partial_fit(estimator: Any, *args: Any, **kwargs: Any) -> Any:
+        result = function(estimator, *args, **kwargs)
+        try:
+            with _lock:
+                step = _by_object.get(id(estimator))
+            if step is None or step.ref() is not estimator:
+                X = _training.fit_arguments(function, args, kwargs)[0]
+                _remember(estimator, X, _recognise(X), None)
+        except Exception as exc:  # autolog must never break the user's call
+            _session.warn_problems(
+                [f"preprocessing: {type(exc).__name__}: {exc}"], config
+            )
+        return result
+
+    return partial_fit
 
 
 def _step_name(base: str, taken: set[str]) -> str:

@@ -31,6 +31,7 @@ __all__ = [
     "AutologSettings",
     "Carrier",
     "claim_run",
+    "error_tags",
     "in_fit",
     "is_called_by_library",
     "run_fit",
@@ -156,7 +157,7 @@ def _warn(
         )
 
 
-def _error_tags(exc: BaseException) -> dict[str, str]:
+def error_tags(exc: BaseException) -> dict[str, str]:
     """Return the error tags of a failed fit, written as the tracking layer does."""
     text = "".join(traceback.format_exception(exc))
     if len(text) > MAX_ERROR_TEXT:
@@ -310,7 +311,7 @@ class _TopLevelFit:
         try:
             tags = _training.estimator_tags(self.estimator)
             if self.is_owned:
-                tags.update(_error_tags(exc))
+                tags.update(error_tags(exc))
             _runs.log_batch(self.run_id, params=self.params, tags=tags)
         except Exception as log_exc:  # autolog must never hide the user's error
             self.problems.append(_problem("recording the failure", log_exc))

@@ -13,12 +13,21 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-__all__ = ["end", "register", "register_end", "wait", "working"]
+__all__ = [
+    "end",
+    "register",
+    "register_end",
+    "register_start",
+    "start",
+    "wait",
+    "working",
+]
 
 Waiter = Callable[[str | None], None]
 
 _waiters: list[Waiter] = []
 _end_hooks: list[Callable[[str], None]] = []
+_start_hooks: list[Callable[[], None]] = []
 _local = threading.local()
 
 
@@ -32,6 +41,22 @@ def register_end(hook: Callable[[str], None]) -> None:
     """Make ``end`` call ``hook(run_id)``; registering twice is harmless."""
     if hook not in _end_hooks:
         _end_hooks.append(hook)
+
+
+def register_start(hook: Callable[[], None]) -> None:
+    """Make ``start`` call ``hook()``; registering twice is harmless."""
+    if hook not in _start_hooks:
+        _start_hooks.append(hook)
+
+
+def start() -> None:
+    """Tell the layers above that the user starts a run that is not nested.
+
+    Autologging ends a ``partial_fit`` loop whose own run is the active one, so
+    that the user's run takes its place.
+    """
+    for hook in list(_start_hooks):
+        hook()
 
 
 def end(run_id: str) -> None:

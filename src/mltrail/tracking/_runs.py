@@ -386,6 +386,8 @@ def start_run(
     >>> child.data.tags["mlflow.parentRunId"] == parent.info.run_id
     True
     """
+    if not nested:
+        _pending.start()
     stack = _stack.get()
     if stack and not nested:
         raise ConflictError(
