@@ -710,3 +710,51 @@ def test_decision_function_does_not_replace_probabilities() -> None:
     assert outputs.is_probability
     assert outputs.y_score.tolist() == [[0.2, 0.8]]
     assert outputs.y_pred.tolist() == [1]
+
+
+# Text pipelines -------------------------------------------------------------------
+
+
+def _documents() -> tuple[list[str], list[str]]:
+    rng = np.random.RandomState(0)
+    words = ["good", "bad", "great", "awful", "fine", "poor", "nice", "worse"]
+    texts = [" ".join(rng.choice(words, 5)) for _ in range(200)]
+    positive = {"good", "great", "fine", "nice"}
+    labels = [
+        "pos" if sum(word in positive for word in text.split()) >= 3 else "neg"
+        for text in texts
+    ]
+    return texts, labels
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [list, pd.Series, np.array, lambda texts: np.array(texts, dtype=object)],
+    ids=["list", "series", "unicode-array", "object-array"],
+)
+def test_text_pipeline_predict_logs_held_out_metrics(
+    autolog: None, client: TrackingClient, kind: Any
+) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts, labels = _documents()
+    X_train, X_test, y_train, y_test = train_test_split(
+        kind(texts), labels, random_state=0
+    )
+    model = make_pipeline(TfidfVectorizer(), LogisticRegression())
+    run_id = _fit(model, X_train, y_train)
+    y_pred = model.predict(X_test)
+    logged = _test_metrics(client, run_id)
+    assert logged["test_accuracy"] == pytest.approx(
+        float(np.mean(np.asarray(y_pred) == np.asarray(y_test)))
+    )
+    assert "test_roc_auc" in logged
+    names = [item.dataset.name for item in client.get_run(run_id).inputs.dataset_inputs]
+    assert sorted(names) == ["test", "train"]
+
+
+def test_a_split_of_numbers_is_not_taken_for_documents() -> None:
+    assert not _splits.is_text([1, 2, 3])
+    assert not _splits.is_text(iter(["a", "b"]))
+    assert _splits.is_text(("a", "b"))
+    assert _splits.is_text(np.array([b"a", b"b"]))

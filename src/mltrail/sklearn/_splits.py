@@ -30,6 +30,7 @@ __all__ = [
     "derive",
     "derived_of",
     "find",
+    "is_text",
     "name_datasets",
     "recognise",
     "record",
@@ -125,11 +126,11 @@ def name_datasets(eval_names: Mapping[str, Any] | None) -> None:
     for name, data in (eval_names or {}).items():
         _check_name(name)
         X, y = data if isinstance(data, tuple) and len(data) == 2 else (data, None)
-        if np.ndim(X) < 2:
+        if np.ndim(X) < 2 and not (np.ndim(X) == 1 and is_text(X)):
             raise InvalidValueError(
                 f"eval_names[{name!r}]",
                 data,
-                "X or (X, y) with a 2-D X",
+                "X or (X, y) with a 2-D X, or a 1-D X of documents",
                 "Map each name to the features of that dataset, or to (X, y).",
             )
         labels = None if y is None else np.array(y, copy=True)
@@ -137,6 +138,22 @@ def name_datasets(eval_names: Mapping[str, Any] | None) -> None:
     global _named
     with _lock:
         _named = tuple(named)
+
+
+def is_text(value: Any) -> bool:
+    """Whether a 1-D array-like holds documents (strings): the X of a text model."""
+    import numpy as np
+
+    dtype = getattr(value, "dtype", None)
+    if dtype is not None and getattr(dtype, "kind", "O") in "US":
+        return True
+    if dtype is None and not isinstance(value, list | tuple):
+        return False  # never iterate what may be a one-shot iterator
+    try:
+        first = next(iter(value))
+    except (TypeError, StopIteration):
+        return False
+    return isinstance(first, str | bytes | np.str_)
 
 
 def _ndim(value: Any) -> int:
@@ -160,6 +177,8 @@ def record(arrays: tuple[Any, ...], options: Mapping[str, Any], result: Any) -> 
         return
     dims = [_ndim(array) for array in arrays]
     x_indexes = [i for i, ndim in enumerate(dims) if ndim >= 2]
+    if not x_indexes and arrays and dims[0] == 1 and is_text(arrays[0]):
+        x_indexes = [0]  # documents: a list, Series or 1-D array of strings
     if not x_indexes:
         return
     first = x_indexes[0]
