@@ -169,6 +169,38 @@ def test_notebook_history_when_file_is_unknown() -> None:
     assert info.text == "# In[1]:\nimport numpy as np\n\n# In[3]:\nX = np.ones(3)"
 
 
+def test_notebook_found_by_the_cells_the_kernel_ran(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_notebook(tmp_path / "other.ipynb", ["print('something else')"])
+    write_notebook(tmp_path / "explore.ipynb", ["import numpy as np", "", "x = 1  "])
+    (tmp_path / "broken.ipynb").write_text("not json")
+    monkeypatch.chdir(tmp_path)
+    main = kernel_main(In=["", "import numpy as np", "x = 1"])
+    info = source_of(main, [], {"ipykernel": object()}, {})
+    assert info is not None
+    assert (info.path, info.kind) == (str(tmp_path / "explore.ipynb"), "notebook")
+
+
+@pytest.mark.parametrize(
+    "notebooks",
+    [[], [["x = 2"]], [["x = 1"], ["x = 1"]], [["y = 0", "import numpy as np"]]],
+    ids=["none", "other-cells", "two-matches", "other-order"],
+)
+def test_notebook_not_found_by_its_cells_gives_the_history(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, notebooks: list[list[str]]
+) -> None:
+    for index, cells in enumerate(notebooks):
+        write_notebook(tmp_path / f"n{index}.ipynb", cells)
+    monkeypatch.chdir(tmp_path)
+    main = kernel_main(
+        In=["", "x = 1"] if len(notebooks) > 2 else ["", "x = 1", "y = 0"]
+    )
+    info = source_of(main, [], {"ipykernel": object()}, {})
+    assert info is not None
+    assert info.kind == "history"
+
+
 @pytest.mark.parametrize(
     "cells", [None, [], ["", ""]], ids=["no-history", "empty", "blank-cells"]
 )
@@ -256,9 +288,15 @@ def write_notebook(path: Path, cells: Iterable[str]) -> None:
 
 
 def run_notebook(
-    path: Path, manager: KernelManager, env: Mapping[str, str]
+    path: Path,
+    manager: KernelManager,
+    env: Mapping[str, str],
+    cwd: Path | None = None,
 ) -> list[str]:
-    """Execute the notebook at ``path`` with nbclient; return its last cell's lines."""
+    """Execute the notebook at ``path`` with nbclient; return its last cell's lines.
+
+    The kernel runs in ``cwd``, by default the notebook's folder.
+    """
     import nbformat
     from nbclient import NotebookClient
 
@@ -267,7 +305,7 @@ def run_notebook(
         notebook,
         km=manager,
         timeout=120,
-        resources={"metadata": {"path": str(path.parent)}},
+        resources={"metadata": {"path": str(cwd or path.parent)}},
     )
     # Starts the kernel, runs every cell, then shuts the kernel down gracefully.
     client.execute(env=dict(env), cleanup_kc=True)
@@ -301,16 +339,37 @@ def test_real_kernel_records_the_notebook_file(
     assert run.info.status == "FINISHED"
     assert run.data.tags["mlflow.mltrail.source.kind"] == "notebook"
     assert run.data.tags["mlflow.mltrail.source.path"] == str(notebook.resolve())
+    assert run.data.tags["mlflow.source.name"] == str(notebook.resolve())
+    assert files["code/explore.ipynb"] == notebook.read_bytes()
+
+
+@pytest.mark.slow
+def test_real_kernel_finds_its_notebook_by_the_cells_it_ran(
+    kernel_manager: KernelManager, notebook_dir: Path
+) -> None:
+    notebook = notebook_dir / "explore.ipynb"
+    write_notebook(notebook, NOTEBOOK_CELLS)
+    write_notebook(notebook_dir / "other.ipynb", ["print('another analysis')"])
+    # As ``jupyter execute`` and papermill run it: nobody tells the kernel its path.
+    _, run_id = run_notebook(notebook, kernel_manager, os.environ)
+    run, files = stored_run(notebook_dir, run_id)
+    assert run.data.tags["mlflow.mltrail.source.kind"] == "notebook"
+    assert run.data.tags["mlflow.mltrail.source.path"] == str(notebook.resolve())
+    assert run.data.tags["mlflow.source.name"] == str(notebook.resolve())
+    assert run.data.tags["mlflow.source.type"] == "NOTEBOOK"
     assert files["code/explore.ipynb"] == notebook.read_bytes()
 
 
 @pytest.mark.slow
 def test_real_kernel_without_a_notebook_file_records_its_history(
-    kernel_manager: KernelManager, notebook_dir: Path
+    kernel_manager: KernelManager, notebook_dir: Path, tmp_path: Path
 ) -> None:
-    notebook = notebook_dir / "untitled.ipynb"
+    drafts = tmp_path / "drafts"
+    drafts.mkdir()
+    notebook = drafts / "untitled.ipynb"
     write_notebook(notebook, NOTEBOOK_CELLS)
-    _, run_id = run_notebook(notebook, kernel_manager, os.environ)
+    # The kernel's folder holds no notebook: nothing names or matches this one.
+    _, run_id = run_notebook(notebook, kernel_manager, os.environ, cwd=notebook_dir)
     run, files = stored_run(notebook_dir, run_id)
     assert run.data.tags["mlflow.mltrail.source.kind"] == "history"
     assert "mlflow.mltrail.source.path" not in run.data.tags

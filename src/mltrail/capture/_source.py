@@ -5,9 +5,10 @@ Only reads: ``sys.argv``, ``__main__`` and the files they name.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,9 @@ __all__ = ["SourceInfo", "script_source"]
 MAX_SOURCE_BYTES = 1_000_000
 TRUNCATION_MARKER = "\n# [mltrail: source truncated after {shown} bytes]\n"
 _NOTEBOOK_PATH_NAMES = ("__session__", "__vsc_ipynb_file__")
+# How far the search of the kernel's folder for its notebook goes.
+MAX_NOTEBOOKS_SEARCHED = 100
+MAX_NOTEBOOK_BYTES = 20_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +63,10 @@ def script_source(*, max_bytes: int = MAX_SOURCE_BYTES) -> SourceInfo | None:
     A script is found through ``__main__.__file__`` (else ``sys.argv[0]``). In a
     Jupyter kernel, the notebook file is found through ``__session__`` (set by
     Jupyter Server 2) or ``__vsc_ipynb_file__`` (VS Code) in the user namespace,
-    or the ``JPY_SESSION_NAME`` environment variable; when none names a readable
-    notebook, the kernel's executed cells are returned instead.
+    or the ``JPY_SESSION_NAME`` environment variable, else as the one notebook in
+    the kernel's working directory whose code cells are those the kernel ran, in
+    order (``jupyter execute``, nbclient, papermill); when none is found, the
+    kernel's executed cells are returned instead.
 
     Parameters
     ----------
@@ -136,12 +142,79 @@ def _notebook_source(
     cells = namespace.get("In")
     if not isinstance(cells, list) or not any(isinstance(c, str) and c for c in cells):
         return None
+    found = _notebook_of_cells(_raw_cells(namespace) or cells, Path.cwd())
+    if found is not None:
+        return _read_source(found, "notebook", max_bytes)
     text = "\n\n".join(
         f"# In[{number}]:\n{cell}"
         for number, cell in enumerate(cells)
         if isinstance(cell, str) and cell
     )
     return _capped(None, "history", text.encode("utf-8"), max_bytes)
+
+
+def _raw_cells(namespace: Mapping[str, object]) -> list[str] | None:
+    """Return the cells as typed (magics untransformed), from IPython's history."""
+    get_ipython = namespace.get("get_ipython")
+    try:
+        shell = get_ipython() if callable(get_ipython) else None
+        raw = shell.history_manager.input_hist_raw  # type: ignore[union-attr]
+    except (AttributeError, TypeError):  # a shell without a raw history
+        return None
+    return list(raw) if isinstance(raw, list) else None
+
+
+def _lines(text: str) -> tuple[str, ...]:
+    """Return a cell's non-blank lines, without trailing white space."""
+    stripped = (line.rstrip() for line in text.splitlines())
+    return tuple(line for line in stripped if line)
+
+
+def _notebook_of_cells(cells: Sequence[object], directory: Path) -> Path | None:
+    """Find the one notebook in ``directory`` whose code cells the kernel ran.
+
+    For kernels that nobody told their notebook's path (``jupyter execute``,
+    nbclient, papermill, older Jupyter servers), whose working directory is the
+    notebook's folder: every cell run so far must be a code cell of the notebook,
+    in the notebook's order. None when no notebook, or more than one, matches.
+    """
+    ran = [_lines(cell) for cell in cells if isinstance(cell, str)]
+    ran = [cell for cell in ran if cell]
+    if not ran:
+        return None
+    matches = []
+    try:
+        paths = sorted(directory.glob("*.ipynb"))[:MAX_NOTEBOOKS_SEARCHED]
+    except OSError:
+        return None
+    for path in paths:
+        code = _code_cells(path)
+        if code is not None and _is_subsequence(ran, code):
+            matches.append(path)
+    return matches[0] if len(matches) == 1 else None
+
+
+def _code_cells(path: Path) -> list[tuple[str, ...]] | None:
+    """Return the code cells of a notebook file; None if it is not one."""
+    try:
+        if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+            return None
+        notebook = json.loads(path.read_bytes())
+        cells = notebook["cells"]
+        code = []
+        for cell in cells:
+            if cell.get("cell_type") == "code":
+                source = cell.get("source", "")
+                text = "".join(source) if isinstance(source, list) else str(source)
+                code.append(_lines(text))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return code
+
+
+def _is_subsequence(ran: list[tuple[str, ...]], code: list[tuple[str, ...]]) -> bool:
+    remaining = iter(code)
+    return all(any(cell == candidate for candidate in remaining) for cell in ran)
 
 
 def _read_source(path: Path, kind: str, max_bytes: int) -> SourceInfo | None:

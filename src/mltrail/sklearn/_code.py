@@ -23,7 +23,9 @@ from mltrail._system_tags import (
     GIT_DIRTY_TAG,
     GIT_REPO_URL_TAG,
     SOURCE_KIND_TAG,
+    SOURCE_NAME_TAG,
     SOURCE_PATH_TAG,
+    SOURCE_TYPE_TAG,
 )
 
 __all__ = [
@@ -39,6 +41,7 @@ SOURCE_DIRECTORY = "code"
 DIFF_ARTIFACT = "code/uncommitted.diff"
 UNTRACKED_ARTIFACT = "code/untracked.txt"
 HISTORY_FILE_NAME = "notebook_history.py"
+NOTEBOOK_SOURCE_TYPE = "NOTEBOOK"  # MLflow's SourceType for a notebook
 # ``git status`` results are reused this long while HEAD and the index are
 # unchanged, so a loop of short fits does not start a subprocess per fit.
 CHANGES_TTL_SECONDS = 2.0
@@ -177,6 +180,10 @@ def code_tags(state: Any, source: Any) -> dict[str, str]:
         if source.path is not None:
             tags[SOURCE_PATH_TAG] = source.path
         tags[SOURCE_KIND_TAG] = source.kind
+        if source.kind == "notebook" and source.path is not None:
+            # MLflow's own tags name the kernel's launcher script otherwise.
+            tags[SOURCE_NAME_TAG] = source.path
+            tags[SOURCE_TYPE_TAG] = NOTEBOOK_SOURCE_TYPE
     if state is not None:
         if state.commit is not None:
             tags[GIT_COMMIT_TAG] = state.commit
