@@ -48,6 +48,32 @@ def test_coef_importance_is_mean_absolute_over_classes() -> None:
     order = np.argsort(-expected, kind="stable")[:3]
     assert data["features"] == [f"x{index}" for index in order]
     assert data["importances"] == pytest.approx(expected[order].tolist())
+    assert data["aggregation"] == "mean |coef_| over 3 classes"
+    assert data["title"] == (
+        "Feature importance (LogisticRegression, mean |coef_| over 3 classes)"
+    )
+
+
+def test_multi_output_coef_importance_says_outputs() -> None:
+    from sklearn.linear_model import Ridge
+
+    X, y = load_wine(return_X_y=True)
+    model = Ridge().fit(X, np.c_[y, y * 2.0])
+
+    _, data = drawn(feature_importance_plot(model, model="my ridge"))
+
+    assert data["aggregation"] == "mean |coef_| over 2 outputs"
+    assert data["model"] == "my ridge"
+
+
+def test_binary_coef_importance_is_the_absolute_coef() -> None:
+    X, y = load_wine(return_X_y=True)
+    model = LogisticRegression().fit(StandardScaler().fit_transform(X), y == 0)
+
+    _, data = drawn(feature_importance_plot(model))
+
+    assert data["aggregation"] == "|coef_|"
+    assert data["importances"][0] == pytest.approx(float(np.abs(model.coef_).max()))
 
 
 def test_pipeline_importances_use_feature_names_out() -> None:
@@ -164,7 +190,7 @@ def test_iteration_curves_plot_draws_one_panel_per_curve() -> None:
 
     png, data = drawn(iteration_curves_plot(curves))
 
-    assert_png(png, 640, 260)
+    assert_png(png, 640, 290)  # 0.3 inch more for the title
     assert_json(data)
     loss, score = data["curves"]
     assert len(loss["value"]) <= _drawing.MAX_POINTS

@@ -94,12 +94,85 @@ def test_calibration_data_equals_sklearn(binary: Any, binary_plots: Any) -> None
     _, data = binary_plots["calibration_curve"]
 
     prob_true, prob_pred = calibration.calibration_curve(
-        y_true, proba[:, 1], n_bins=_plots.CALIBRATION_BINS
+        y_true, proba[:, 1], n_bins=data["n_bins"], strategy=data["strategy"]
     )
     (curve,) = data["curves"]
     assert curve["prob_true"] == pytest.approx(prob_true.tolist())
     assert curve["prob_pred"] == pytest.approx(prob_pred.tolist())
     assert sum(curve["count"]) == y_true.shape[0]
+
+
+def test_a_small_test_set_gets_fewer_quantile_bins(binary: Any) -> None:
+    y_true, y_pred, proba = binary
+    assert y_true.shape[0] < _plots.CALIBRATION_MIN_UNIFORM_ROWS
+
+    _, data = plots_for_classifier(y_true, y_pred, y_score=proba)["calibration_curve"]
+
+    assert data["strategy"] == "quantile"
+    assert data["n_bins"] == y_true.shape[0] // _plots.CALIBRATION_ROWS_PER_BIN
+    (curve,) = data["curves"]
+    # Quantile bins hold about as many rows each: none is a near-empty zig-zag.
+    assert min(curve["count"]) >= _plots.CALIBRATION_ROWS_PER_BIN - 2
+    assert "quantile bins" in data["title"]
+
+
+def test_a_large_test_set_keeps_equal_width_bins() -> None:
+    rng = np.random.RandomState(0)
+    proba = rng.uniform(size=1000)
+    y_true = (rng.uniform(size=1000) < proba).astype(int)
+
+    _, data = plots_for_classifier(y_true, (proba > 0.5).astype(int), y_score=proba)[
+        "calibration_curve"
+    ]
+
+    prob_true, prob_pred = calibration.calibration_curve(
+        y_true, proba, n_bins=_plots.CALIBRATION_BINS
+    )
+    assert (data["strategy"], data["n_bins"]) == ("uniform", _plots.CALIBRATION_BINS)
+    (curve,) = data["curves"]
+    assert curve["prob_true"] == pytest.approx(prob_true.tolist())
+    assert curve["prob_pred"] == pytest.approx(prob_pred.tolist())
+
+
+def test_titles_and_legends_say_what_the_plot_shows(
+    binary: Any, multiclass: Any
+) -> None:
+    y_true, y_pred, proba = binary
+    plots = plots_for_classifier(
+        y_true, y_pred, y_score=proba, dataset="test", model="LogisticRegression"
+    )
+    for name, (_, data) in plots.items():
+        assert data["dataset"] == "test"
+        assert data["model"] == "LogisticRegression"
+        assert "(test data, LogisticRegression" in data["title"], name
+        assert data["x_label"]
+        assert data["y_label"]
+    _, regressor = plots_for_regressor([1.0, 2.0], [1.5, 2.5], dataset="valid")[
+        "residuals"
+    ]
+    assert regressor["title"] == "Residuals (valid data)"
+
+
+def test_calibration_legend_names_each_class_and_the_diagonal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    legends: list[list[str]] = []
+    original = _drawing.draw_legend
+
+    def spy(*args: Any) -> None:
+        legends.append([entry[0] for entry in args[3]])
+        original(*args)
+
+    monkeypatch.setattr(_drawing, "draw_legend", spy)
+    y_true = np.array([0, 1, 2] * 20)
+    multiclass = encode_classification(y_true, y_true, y_score=np.full((60, 3), 1 / 3))
+    binary = encode_classification(y_true % 2, y_true % 2, y_score=np.full(60, 0.5))
+    assert multiclass is not None
+    assert binary is not None
+    _plots.calibration_curve_plot(multiclass)
+    _plots.calibration_curve_plot(binary)
+    assert legends[0] == ["0 vs rest", "1 vs rest", "2 vs rest", "perfectly calibrated"]
+    assert legends[1] == ["1 (positive class)", "perfectly calibrated"]
 
 
 def test_multiclass_curves_are_one_vs_rest(multiclass: Any) -> None:

@@ -28,10 +28,13 @@ if TYPE_CHECKING:
 JsonDict = dict[str, Any]
 Plot = tuple[bytes, JsonDict]
 Corner = Literal["lower right", "lower left", "upper left"]
+LineStyle = Literal["-", "--"]
 
 DPI = 100
 MAX_POINTS = 1000
 MAX_LABEL_LENGTH = 30
+MAX_TITLE_PART_LENGTH = 40
+TITLE_CHARACTER_INCHES = 0.075
 UNIT_TICKS = (0.0, 0.25, 0.5, 0.75, 1.0)
 LEGEND_FONT_SIZE = 7.0
 
@@ -93,11 +96,13 @@ def render_curves(
     diagonal: bool,
     legend_corner: Corner,
     marker: str | None = None,
+    diagonal_label: str | None = None,
 ) -> bytes:
     """Draw curves from their JSON data on one unit-square axes.
 
     The axes, ticks and labels come from a cached frame; only the curves and the
-    legend are drawn per plot.
+    legend are drawn per plot. ``diagonal_label`` names the dashed diagonal in
+    the legend.
     """
     from matplotlib.lines import Line2D
 
@@ -112,7 +117,7 @@ def render_curves(
     def draw(frame: _canvas.Frame) -> _canvas.Pixels:
         pixels = frame.start()
         axes = frame.figure.axes[0]
-        entries = []
+        entries: list[tuple[str, str, str | None, LineStyle]] = []
         for index, curve in enumerate(curves):
             color = f"C{index % 10}"
             line = Line2D(
@@ -124,12 +129,14 @@ def render_curves(
                 linewidth=1.2,
             )
             draw_data(frame, axes, line)
-            entries.append((legend(curve), color, marker))
+            entries.append((legend(curve), color, marker, "-"))
         if diagonal:
             diagonal_line = Line2D(
                 [0, 1], [0, 1], color="gray", linestyle="--", linewidth=1
             )
             draw_data(frame, axes, diagonal_line)
+            if diagonal_label is not None:
+                entries.append((diagonal_label, "gray", None, "--"))
         draw_legend(frame, axes, pixels, entries, legend_corner)
         return pixels
 
@@ -149,10 +156,10 @@ def draw_legend(
     frame: _canvas.Frame,
     axes: Axes,
     pixels: _canvas.Pixels,
-    entries: list[tuple[str, str, str | None]],
+    entries: list[tuple[str, str, str | None, LineStyle]],
     corner: Corner,
 ) -> None:
-    """Draw a legend box of (label, color, marker) entries in a corner of ``axes``.
+    """Draw a legend box of (label, color, marker, line style) entries in a corner.
 
     The labels change with every plot, so they are blended in directly rather than
     laid out as matplotlib ``Text`` artists, the costliest part of a legend.
@@ -168,7 +175,7 @@ def draw_legend(
     text_left = pad + handle + pad
     widest = max(
         _canvas.text_width(label, size=LEGEND_FONT_SIZE, dpi=dpi)
-        for label, _, _ in entries
+        for label, _, _, _ in entries
     )
     width = text_left + widest + pad
     height = 2 * pad + row * len(entries)
@@ -182,7 +189,7 @@ def draw_legend(
     )
     left, top = round(left), round(top)
     _canvas.fill_box(pixels, (left, top, left + width, top + height))
-    for index, (label, color, marker) in enumerate(entries):
+    for index, (label, color, marker, linestyle) in enumerate(entries):
         middle = top + pad + row * (index + 0.5)
         _, y = frame.pixel(0, middle)
         sample = Line2D(
@@ -193,6 +200,7 @@ def draw_legend(
             markevery=[1] if marker else None,
             markersize=3,
             linewidth=1.2,
+            linestyle=linestyle,
             transform=IdentityTransform(),
         )
         frame.draw(sample)
@@ -201,10 +209,54 @@ def draw_legend(
         )
 
 
+def plot_title(
+    kind: str,
+    *,
+    dataset: str | None = None,
+    model: str | None = None,
+    detail: str | None = None,
+) -> str:
+    """Title a plot with what it shows: ``ROC curve (test data, LogisticRegression)``.
+
+    ``dataset`` is the dataset's name (``"training"``, ``"test"``, ...), ``model``
+    the estimator's class name and ``detail`` anything else worth a word.
+    """
+    parts = [f"{dataset} data" if dataset else None, model, detail]
+    shown = ", ".join(short(part, MAX_TITLE_PART_LENGTH) for part in parts if part)
+    return f"{kind} ({shown})" if shown else kind
+
+
+def describe(
+    data: JsonDict,
+    *,
+    title: str,
+    x_label: str | None,
+    y_label: str | None,
+    dataset: str | None,
+    model: str | None,
+) -> JsonDict:
+    """Add what a redrawing needs besides the values: title, axis labels, names."""
+    data.update(
+        title=title, x_label=x_label, y_label=y_label, dataset=dataset, model=model
+    )
+    return data
+
+
+def wrap_title(title: str, width: float) -> str:
+    """Put a title's parenthesis on a second line when it is too wide for ``width``.
+
+    ``width`` is in inches; a 10-point character is about 0.075 inch wide.
+    """
+    if len(title) * TITLE_CHARACTER_INCHES <= width * 0.95:
+        return title
+    return title.replace(" (", "\n(", 1)
+
+
 def single_axes(title: str, xlabel: str, ylabel: str) -> tuple[Figure, Axes]:
     """Make a 5 x 4 inch figure with one titled, labeled axes."""
     figure = new_figure(5.0, 4.0)
     axes = figure.add_subplot()
+    title = wrap_title(title, 5.0)
     # y=1.0: a fixed title position spares matplotlib measuring the axis to place it.
     axes.set_title(title, fontsize=10, y=1.0)
     axes.set_xlabel(xlabel, fontsize=9)
@@ -212,7 +264,8 @@ def single_axes(title: str, xlabel: str, ylabel: str) -> tuple[Figure, Axes]:
     axes.locator_params(nbins=5)  # each tick label is a costly text layout
     axes.tick_params(labelsize=8)
     axes.grid(alpha=0.3)
-    figure.subplots_adjust(left=0.14, right=0.96, bottom=0.13, top=0.92)
+    top = 0.87 if "\n" in title else 0.92
+    figure.subplots_adjust(left=0.14, right=0.96, bottom=0.13, top=top)
     return figure, axes
 
 

@@ -20,11 +20,14 @@ from mltrail.evaluation import _canvas
 from mltrail.evaluation._drawing import (
     JsonDict,
     Plot,
+    describe,
     downsample,
     new_figure,
     numbers,
+    plot_title,
     short,
     to_png,
+    wrap_title,
 )
 
 if TYPE_CHECKING:
@@ -50,8 +53,13 @@ def feature_importance_plot(
     feature_names: Sequence[str] | None = None,
     *,
     max_features: int = MAX_FEATURES,
+    model: str | None = None,
 ) -> Plot | None:
     """Draw the largest feature importances of a fitted estimator.
+
+    A ``coef_`` gives ``|coef_|``; with one row per class (or output) the rows'
+    absolute values are averaged, and the title and the JSON's ``aggregation``
+    say so (``mean |coef_| over 3 classes``).
 
     Parameters
     ----------
@@ -64,6 +72,8 @@ def feature_importance_plot(
         ``x0, x1, ...``.
     max_features : int, default=30
         How many of the largest importances to draw.
+    model : str, default=None
+        The estimator's name for the title; by default its class name.
 
     Returns
     -------
@@ -76,12 +86,12 @@ def feature_importance_plot(
     >>> from mltrail.evaluation._estimator_plots import feature_importance_plot
     >>> model = LinearRegression().fit([[0, 1], [1, 0], [2, 2]], [0, 2, 4])
     >>> png, data = feature_importance_plot(model, ["a", "b"])
-    >>> data["features"], data["source"]
-    (['a', 'b'], 'coef_')
+    >>> data["features"], data["source"], data["aggregation"]
+    (['a', 'b'], 'coef_', '|coef_|')
     """
     steps = getattr(estimator, "steps", None)
     final = steps[-1][1] if isinstance(steps, list) and steps else estimator
-    source = "feature_importances_"
+    source = aggregation = "feature_importances_"
     values = getattr(final, source, None)
     if values is None:
         source = "coef_"
@@ -91,6 +101,12 @@ def feature_importance_plot(
         if hasattr(values, "toarray"):  # sparse coef_ after sparsify()
             values = values.toarray()
         values = np.abs(np.asarray(values, dtype=np.float64))
+        aggregation = "|coef_|"
+        if values.ndim == 2 and values.shape[0] > 1:
+            rows = (
+                "classes" if getattr(final, "classes_", None) is not None else "outputs"
+            )
+            aggregation = f"mean |coef_| over {values.shape[0]} {rows}"
         values = values.mean(axis=0) if values.ndim == 2 else values
     importances = np.asarray(values, dtype=np.float64).ravel()
     n_features = importances.shape[0]
@@ -98,13 +114,24 @@ def feature_importance_plot(
         return None
     names = _feature_names(estimator, final, feature_names, n_features)
     top = np.argsort(-importances, kind="stable")[:max_features]
+    model = model or type(final).__name__
+    title = plot_title("Feature importance", model=model, detail=aggregation)
     json_data: JsonDict = {
         "kind": "feature_importance",
         "source": source,
+        "aggregation": aggregation,
         "n_features": n_features,
         "features": [names[index] for index in top],
         "importances": numbers(importances[top]),
     }
+    describe(
+        json_data,
+        title=title,
+        x_label=aggregation,
+        y_label="Feature",
+        dataset=None,
+        model=model,
+    )
     shown = tuple(short(names[index]) for index in top)[::-1]
     drawn = importances[top][::-1]
     limits = _axis_limits(float(min(drawn.min(), 0.0)), float(drawn.max()))
@@ -120,8 +147,8 @@ def feature_importance_plot(
         return pixels
 
     png = _canvas.render(
-        ("feature_importance", shown, source, limits),
-        lambda: _importance_frame(shown, source, limits),
+        ("feature_importance", shown, title, limits),
+        lambda: _importance_frame(shown, title, limits),
         draw,
     )
     return png, json_data
@@ -146,7 +173,7 @@ def _round_up(value: float) -> float:
 
 
 def _importance_frame(
-    shown: tuple[str, ...], source: str, limits: tuple[float, float]
+    shown: tuple[str, ...], title: str, limits: tuple[float, float]
 ) -> Figure:
     """Draw the empty bar chart: names, value axis, title; the bars come per plot."""
     height = 1.2 + 0.18 * len(shown)
@@ -155,13 +182,15 @@ def _importance_frame(
     axes.set_xlim(*limits)
     axes.set_ylim(-0.6, len(shown) - 0.4)
     axes.set_yticks(range(len(shown)), shown, fontsize=8)
-    axes.set_title(f"Feature importance ({source})", fontsize=10, y=1.0)
-    axes.tick_params(axis="x", labelsize=8)
     widest = max(len(name) for name in shown)
+    left = min(0.6, 0.08 + 0.011 * widest)
+    title = wrap_title(title, 6.0 * (0.96 - left))
+    axes.set_title(title, fontsize=10, y=1.0)
+    axes.tick_params(axis="x", labelsize=8)
     figure.subplots_adjust(
-        left=min(0.6, 0.08 + 0.011 * widest),
+        left=left,
         right=0.96,
-        top=1 - 0.45 / height,
+        top=1 - (0.65 if "\n" in title else 0.45) / height,
         bottom=0.45 / height,
     )
     return figure
@@ -213,8 +242,13 @@ def iteration_curves(estimator: object) -> dict[str, list[float]]:
     return curves
 
 
-def iteration_curves_plot(curves: Mapping[str, Sequence[float]]) -> Plot | None:
-    """One panel per history from :func:`iteration_curves`; ``None`` when empty."""
+def iteration_curves_plot(
+    curves: Mapping[str, Sequence[float]], *, model: str | None = None
+) -> Plot | None:
+    """One panel per history from :func:`iteration_curves`; ``None`` when empty.
+
+    ``model`` names the estimator in the title.
+    """
     if not curves:
         return None
     series: list[JsonDict] = []
@@ -230,10 +264,20 @@ def iteration_curves_plot(curves: Mapping[str, Sequence[float]]) -> Plot | None:
                 "value": numbers(value),
             }
         )
+    title = plot_title("Iteration curves", model=model)
     json_data: JsonDict = {"kind": "iteration_curves", "curves": series}
+    describe(
+        json_data,
+        title=title,
+        x_label="Iteration",
+        y_label=None,
+        dataset=None,
+        model=model,
+    )
     columns = min(len(series), 3)
     rows = math.ceil(len(series) / columns)
-    figure = new_figure(3.2 * columns, 2.6 * rows)
+    figure = new_figure(3.2 * columns, 2.6 * rows + 0.3)
+    figure.suptitle(title, fontsize=10, y=0.995)
     for index, curve in enumerate(series):
         axes = figure.add_subplot(rows, columns, index + 1)
         axes.plot(*drawn[index], linewidth=1.2)
@@ -243,7 +287,12 @@ def iteration_curves_plot(curves: Mapping[str, Sequence[float]]) -> Plot | None:
         axes.tick_params(labelsize=7)
         axes.grid(alpha=0.3)
     figure.subplots_adjust(
-        left=0.12, right=0.96, bottom=0.16, top=0.88, wspace=0.35, hspace=0.6
+        left=0.12,
+        right=0.96,
+        bottom=0.16,
+        top=0.88 - 0.3 / (2.6 * rows + 0.3),
+        wspace=0.35,
+        hspace=0.6,
     )
     return to_png(figure), json_data
 

@@ -34,10 +34,12 @@ from mltrail.evaluation import _canvas
 from mltrail.evaluation._drawing import (
     JsonDict,
     Plot,
+    describe,
     downsample,
     json_label,
     new_figure,
     numbers,
+    plot_title,
     render_curves,
     short,
     single_axes,
@@ -67,6 +69,12 @@ MAX_TICK_LABELED_CLASSES = 20
 MAX_MATRIX_LABEL_LENGTH = 16
 CELL_FONT_SIZE = 8.0
 CALIBRATION_BINS = 10
+# Below this many rows, equal-width bins hold too few rows each to be more than
+# noise: the calibration curve takes quantile bins of about
+# CALIBRATION_ROWS_PER_BIN rows instead (at least MIN_CALIBRATION_BINS).
+CALIBRATION_MIN_UNIFORM_ROWS = 300
+CALIBRATION_ROWS_PER_BIN = 20
+MIN_CALIBRATION_BINS = 2
 
 
 def plots_for_classifier(
@@ -78,6 +86,8 @@ def plots_for_classifier(
     pos_label: object = None,
     sample_weight: npt.ArrayLike | None = None,
     is_probability: bool | None = None,
+    dataset: str | None = None,
+    model: str | None = None,
 ) -> dict[str, Plot]:
     """Draw the classifier plots of one dataset.
 
@@ -85,6 +95,10 @@ def plots_for_classifier(
     ----------
     y_true, y_pred, y_score, classes, pos_label, sample_weight, is_probability
         As for ``classifier_metrics``.
+    dataset : str, default=None
+        The dataset's name (``"training"``, ``"test"``), shown in the titles.
+    model : str, default=None
+        The estimator's name, shown in the titles.
 
     Returns
     -------
@@ -110,7 +124,7 @@ def plots_for_classifier(
     )
     if data is None:
         return {}
-    builders: dict[str, Callable[[Classification], Plot | None]] = {
+    builders: dict[str, Callable[..., Plot | None]] = {
         "confusion_matrix": confusion_matrix_plot,
         "roc_curve": roc_curve_plot,
         "precision_recall_curve": precision_recall_curve_plot,
@@ -118,16 +132,19 @@ def plots_for_classifier(
     }
     plots = {}
     for name, builder in builders.items():
-        plot = builder(data)
+        plot = builder(data, dataset=dataset, model=model)
         if plot is not None:
             plots[name] = plot
     return plots
 
 
-def confusion_matrix_plot(data: Classification) -> Plot | None:
+def confusion_matrix_plot(
+    data: Classification, *, dataset: str | None = None, model: str | None = None
+) -> Plot | None:
     """Draw the counts and the true-class-normalized confusion matrix side by side."""
     if data.n_classes > MAX_MATRIX_CLASSES:
         return None
+    title = plot_title("Confusion matrix", dataset=dataset, model=model)
     counts = data.confusion_matrix()
     row_sums = counts.sum(axis=1, keepdims=True)
     normalized = np.divide(
@@ -141,6 +158,14 @@ def confusion_matrix_plot(data: Classification) -> Plot | None:
         "counts": [numbers(row, as_int=not is_weighted) for row in counts],
         "normalized": [numbers(row) for row in normalized],
     }
+    describe(
+        json_data,
+        title=title,
+        x_label="Predicted label",
+        y_label="True label",
+        dataset=dataset,
+        model=model,
+    )
     names = tuple(short(label, MAX_MATRIX_LABEL_LENGTH) for label in labels)
     panels = ((counts, ".4g"), (normalized, ".2f"))
 
@@ -171,7 +196,9 @@ def confusion_matrix_plot(data: Classification) -> Plot | None:
         return pixels
 
     png = _canvas.render(
-        ("confusion_matrix", names), lambda: _confusion_frame(names), draw
+        ("confusion_matrix", names, title),
+        lambda: _confusion_frame(names, title),
+        draw,
     )
     return png, json_data
 
@@ -200,9 +227,10 @@ def _fill_cells(
             pixels[row_start:row_stop, column_start:column_stop, :3] = rgb[row, column]
 
 
-def _confusion_frame(names: tuple[str, ...]) -> Figure:
+def _confusion_frame(names: tuple[str, ...], title: str) -> Figure:
     """Draw the two empty matrix panels; their cells are painted per plot."""
     figure = new_figure(8.0, 4.0)
+    figure.suptitle(title, fontsize=10, y=0.99)
     is_labeled = len(names) <= MAX_TICK_LABELED_CLASSES
     widest = max(len(name) for name in names) if is_labeled else 0
     is_rotated = len(names) > 4 or widest > 6
@@ -235,13 +263,15 @@ def _confusion_frame(names: tuple[str, ...]) -> Figure:
         left=0.07 + 0.009 * widest,
         right=0.98,
         bottom=0.14 + (0.012 * widest if is_rotated else 0.0),
-        top=0.92,
+        top=0.86,
         wspace=0.08,
     )
     return figure
 
 
-def roc_curve_plot(data: Classification) -> Plot | None:
+def roc_curve_plot(
+    data: Classification, *, dataset: str | None = None, model: str | None = None
+) -> Plot | None:
     """Draw the ROC curve of the positive class, or one per class (one-vs-rest)."""
     curves = []
     for label, fps, tps in _class_curves(data):
@@ -261,13 +291,24 @@ def roc_curve_plot(data: Classification) -> Plot | None:
         )
     if not curves:
         return None
+    title = plot_title("ROC curve", dataset=dataset, model=model)
     json_data: JsonDict = {"kind": "roc_curve", "curves": curves}
+    describe(
+        json_data,
+        title=title,
+        x_label="False positive rate",
+        y_label="True positive rate",
+        dataset=dataset,
+        model=model,
+    )
     png = render_curves(
         curves,
         x="fpr",
         y="tpr",
-        legend=lambda curve: f"{short(curve['label'])} (AUC {curve['auc']:.3f})",
-        title="ROC curve",
+        legend=lambda curve: (
+            f"{_curve_name(data, curve['label'])} (AUC {curve['auc']:.3f})"
+        ),
+        title=title,
         xlabel="False positive rate",
         ylabel="True positive rate",
         diagonal=True,
@@ -276,7 +317,9 @@ def roc_curve_plot(data: Classification) -> Plot | None:
     return png, json_data
 
 
-def precision_recall_curve_plot(data: Classification) -> Plot | None:
+def precision_recall_curve_plot(
+    data: Classification, *, dataset: str | None = None, model: str | None = None
+) -> Plot | None:
     """Draw precision-recall curves, as ``sklearn.metrics.precision_recall_curve``."""
     curves = []
     for label, fps, tps in _class_curves(data):
@@ -296,15 +339,24 @@ def precision_recall_curve_plot(data: Classification) -> Plot | None:
         )
     if not curves:
         return None
+    title = plot_title("Precision-recall curve", dataset=dataset, model=model)
     json_data: JsonDict = {"kind": "precision_recall_curve", "curves": curves}
+    describe(
+        json_data,
+        title=title,
+        x_label="Recall",
+        y_label="Precision",
+        dataset=dataset,
+        model=model,
+    )
     png = render_curves(
         curves,
         x="recall",
         y="precision",
         legend=lambda curve: (
-            f"{short(curve['label'])} (AP {curve['average_precision']:.3f})"
+            f"{_curve_name(data, curve['label'])} (AP {curve['average_precision']:.3f})"
         ),
-        title="Precision-recall curve",
+        title=title,
         xlabel="Recall",
         ylabel="Precision",
         diagonal=False,
@@ -314,16 +366,40 @@ def precision_recall_curve_plot(data: Classification) -> Plot | None:
 
 
 def calibration_curve_plot(
-    data: Classification, n_bins: int = CALIBRATION_BINS
+    data: Classification,
+    n_bins: int | None = None,
+    *,
+    dataset: str | None = None,
+    model: str | None = None,
 ) -> Plot | None:
-    """Draw the reliability diagram, as ``sklearn.calibration.calibration_curve``."""
+    """Draw the reliability diagram, as ``sklearn.calibration.calibration_curve``.
+
+    By default, ``CALIBRATION_BINS`` equal-width bins; below
+    ``CALIBRATION_MIN_UNIFORM_ROWS`` rows, quantile bins of about
+    ``CALIBRATION_ROWS_PER_BIN`` rows each (sklearn's ``strategy="quantile"``),
+    so that a small test set does not draw a zig-zag of near-empty bins. The JSON
+    names the strategy and the number of bins; the legend says which class each
+    curve is for, and what the diagonal means.
+    """
     if data.scores is None or not data.is_probability:
         return None
-    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    n_rows = data.true_codes.shape[0]
+    strategy = "uniform" if n_rows >= CALIBRATION_MIN_UNIFORM_ROWS else "quantile"
+    if n_bins is None:
+        n_bins = CALIBRATION_BINS
+        if strategy == "quantile":
+            n_bins = min(
+                CALIBRATION_BINS,
+                max(MIN_CALIBRATION_BINS, n_rows // CALIBRATION_ROWS_PER_BIN),
+            )
     curves = []
     for index in _curve_classes(data):
         probability = data.scores[:, index]
         is_positive = (data.true_codes == index).astype(np.float64)
+        if strategy == "quantile":
+            edges = np.percentile(probability, np.linspace(0.0, 100.0, n_bins + 1))
+        else:
+            edges = np.linspace(0.0, 1.0, n_bins + 1)
         bins = np.searchsorted(edges[1:-1], probability)
         weight = data.sample_weight
         total = np.bincount(bins, weights=weight, minlength=n_bins)
@@ -345,28 +421,54 @@ def calibration_curve_plot(
                 "count": numbers(total[filled], as_int=weight is None),
             }
         )
+    detail = f"{n_bins} {'equal-width' if strategy == 'uniform' else 'quantile'} bins"
+    title = plot_title("Calibration curve", dataset=dataset, model=model, detail=detail)
     json_data: JsonDict = {
         "kind": "calibration_curve",
         "n_bins": n_bins,
+        "strategy": strategy,
+        "n_rows": int(n_rows),
         "curves": curves,
     }
+    describe(
+        json_data,
+        title=title,
+        x_label="Mean predicted probability in the bin",
+        y_label="Fraction of the bin in the class",
+        dataset=dataset,
+        model=model,
+    )
     png = render_curves(
         curves,
         x="prob_pred",
         y="prob_true",
-        legend=lambda curve: short(curve["label"]),
-        title="Calibration curve",
-        xlabel="Mean predicted probability",
-        ylabel="Fraction of positives",
+        legend=lambda curve: _curve_name(data, curve["label"]),
+        title=title,
+        xlabel="Mean predicted probability in the bin",
+        ylabel="Fraction of the bin in the class",
         diagonal=True,
+        diagonal_label="perfectly calibrated",
         legend_corner="upper left",
         marker="o",
     )
     return png, json_data
 
 
+def _curve_name(data: Classification, label: object) -> str:
+    """Say which class a curve is for: the positive class, or one against the rest."""
+    name = short(label)
+    return (
+        f"{name} (positive class)" if data.positive is not None else f"{name} vs rest"
+    )
+
+
 def plots_for_regressor(
-    y_true: npt.ArrayLike, y_pred: npt.ArrayLike, *, random_state: int = 0
+    y_true: npt.ArrayLike,
+    y_pred: npt.ArrayLike,
+    *,
+    random_state: int = 0,
+    dataset: str | None = None,
+    model: str | None = None,
 ) -> dict[str, Plot]:
     """Draw the regressor plots of one dataset.
 
@@ -381,6 +483,10 @@ def plots_for_regressor(
         The predicted targets.
     random_state : int, default=0
         Seed of the draw of at most ``MAX_SCATTER_POINTS`` points to show.
+    dataset : str, default=None
+        The dataset's name, shown in the titles.
+    model : str, default=None
+        The estimator's name, shown in the titles.
 
     Returns
     -------
@@ -414,9 +520,16 @@ def plots_for_regressor(
         "predicted": numbers(pred),
         "residuals": numbers(residual),
     }
-    figure, axes = single_axes(
-        "Residuals", "Predicted value", "Residual (true - predicted)"
+    title = plot_title("Residuals", dataset=dataset, model=model)
+    describe(
+        residuals,
+        title=title,
+        x_label="Predicted value",
+        y_label="Residual (true - predicted)",
+        dataset=dataset,
+        model=model,
     )
+    figure, axes = single_axes(title, "Predicted value", "Residual (true - predicted)")
     axes.plot(pred, residual, ".", markersize=3, alpha=0.6)
     axes.axhline(0.0, color="gray", linestyle="--", linewidth=1)
     residuals_png = to_png(figure)
@@ -426,7 +539,16 @@ def plots_for_regressor(
         "actual": numbers(true),
         "predicted": numbers(pred),
     }
-    figure, axes = single_axes("Predicted vs actual", "Actual value", "Predicted value")
+    title = plot_title("Predicted vs actual", dataset=dataset, model=model)
+    describe(
+        actual,
+        title=title,
+        x_label="Actual value",
+        y_label="Predicted value",
+        dataset=dataset,
+        model=model,
+    )
+    figure, axes = single_axes(title, "Actual value", "Predicted value")
     axes.plot(true, pred, ".", markersize=3, alpha=0.6)
     low = float(min(true.min(), pred.min()))
     high = float(max(true.max(), pred.max()))

@@ -243,14 +243,20 @@ def _log_predictions(arguments: dict[str, Any], result: Any, run_id: str) -> Non
     import numpy as np
 
     from mltrail.sklearn import _runs
-    from mltrail.sklearn._evaluate import Outputs, log_evaluation, model_kind, suite
+    from mltrail.sklearn._evaluate import (
+        Outputs,
+        log_evaluation,
+        model_kind,
+        model_name,
+        suite,
+    )
 
     y = arguments.get("y")
     kind = model_kind(arguments["estimator"])
     if y is None or kind not in ("classifier", "regressor"):
         return
     method = arguments.get("method", "predict")
-    outputs = Outputs(kind)
+    outputs = Outputs(kind, model=model_name(arguments["estimator"]))
     if kind == "classifier" and method != "predict":
         y_true = np.asarray(y)
         classes = np.unique(y_true)  # cross_val_predict's column order

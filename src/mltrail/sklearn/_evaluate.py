@@ -28,6 +28,7 @@ __all__ = [
     "evaluate",
     "log_evaluation",
     "model_kind",
+    "model_name",
     "suite",
 ]
 
@@ -51,6 +52,8 @@ class Outputs:
     y_score: Any = None
     is_probability: bool | None = None
     classes: Any = None
+    # The estimator's name in plot titles (see ``model_name``).
+    model: str | None = None
 
     def add(self, method: str, output: Any) -> None:
         """Keep the output of ``method`` (a prediction method) if still missing."""
@@ -68,6 +71,17 @@ class Outputs:
                 self.y_score, self.is_probability = output, True
             else:
                 self.y_score, self.is_probability = output, False
+
+
+def model_name(estimator: Any) -> str:
+    """Name an estimator for people: its class, a pipeline by its final step."""
+    best = getattr(estimator, "best_estimator_", None)
+    if best is not None:
+        return model_name(best)
+    steps = getattr(estimator, "steps", None)
+    if isinstance(steps, list) and steps:
+        return f"{type(steps[-1][1]).__name__} pipeline"
+    return type(estimator).__name__
 
 
 def model_kind(estimator: Any) -> str | None:
@@ -265,13 +279,14 @@ def plot_job(outputs: Outputs, y_true: Any, name: str, pos_label: Any) -> Any:
     """
     if y_true is None or outputs.y_pred is None:
         return None
-    y_pred, y_score = outputs.y_pred, outputs.y_score
+    y_pred, y_score, model = outputs.y_pred, outputs.y_score, outputs.model
     if outputs.kind == "regressor":
 
         def regressor_job() -> Any:
             from mltrail.evaluation._plots import plot_artifacts, plots_for_regressor
 
-            return plot_artifacts(plots_for_regressor(y_true, y_pred), dataset=name)
+            plots = plots_for_regressor(y_true, y_pred, dataset=name, model=model)
+            return plot_artifacts(plots, dataset=name)
 
         return regressor_job
     if outputs.kind != "classifier":
@@ -290,6 +305,8 @@ def plot_job(outputs: Outputs, y_true: Any, name: str, pos_label: Any) -> Any:
             classes=classes,
             pos_label=positive,
             is_probability=is_probability if y_score is not None else None,
+            dataset=name,
+            model=model,
         )
         return plot_artifacts(plots, dataset=name)
 
@@ -526,7 +543,7 @@ def evaluate(
             "the labels of X",
             "Pass y, or split X with train_test_split after autolog().",
         )
-    outputs = Outputs(kind)
+    outputs = Outputs(kind, model=model_name(model))
     with _heldout.quiet():
         complete_outputs(model, X, outputs)
     pos_label = _heldout.pos_label()

@@ -318,7 +318,8 @@ def _importance_snapshot(model: Any) -> tuple[Any, list[str] | None]:
                 values = values.toarray()
             n = int(getattr(values, "shape", (len(values),))[-1])
             names = _estimator_plots._feature_names(model, final, None, n)
-            return types.SimpleNamespace(**{attribute: values}), names
+            kept = {attribute: values, "classes_": getattr(final, "classes_", None)}
+            return types.SimpleNamespace(**kept), names
     return None, None
 
 
@@ -332,7 +333,10 @@ def _plot_job(
     config: object,
 ) -> tuple[str, Callable[[], Iterable[tuple[str, bytes]]]]:
     """Return the job drawing the training plots of ``model`` on the worker."""
+    from mltrail.sklearn._evaluate import model_name
+
     pos_label = getattr(config, "pos_label", None)
+    name = model_name(model)
 
     def files() -> list[tuple[str, bytes]]:
         from mltrail.evaluation import _estimator_plots, _plots
@@ -340,16 +344,16 @@ def _plot_job(
         plots = {}
         if X is not None:  # a partial_fit loop has no one training set to plot
             plots = _training_plots(
-                model, X, y, sample_weight, y_pred, y_score, pos_label
+                model, X, y, sample_weight, y_pred, y_score, pos_label, name
             )
         own: dict[str, Any] = {}
         stub, names = _importance_snapshot(model)
         if stub is not None:
-            plot = _estimator_plots.feature_importance_plot(stub, names)
+            plot = _estimator_plots.feature_importance_plot(stub, names, model=name)
             if plot is not None:
                 own["feature_importance"] = plot
         curves = _estimator_plots.iteration_curves_plot(
-            _estimator_plots.iteration_curves(model)
+            _estimator_plots.iteration_curves(model), model=name
         )
         if curves is not None:
             own["iteration_curves"] = curves
@@ -369,6 +373,7 @@ def _training_plots(
     y_pred: Any,
     y_score: Any,
     pos_label: Any,
+    name: str,
 ) -> dict[str, Any]:
     """Classifier or regressor plots on the training set, predicting if needed."""
     from sklearn.base import is_classifier, is_regressor
@@ -394,9 +399,14 @@ def _training_plots(
             pos_label=pos_label,
             sample_weight=sample_weight,
             is_probability=is_probability,
+            dataset=TRAINING_PLOT_PREFIX,
+            model=name,
         )
     if is_regressor(model):
         return _plots.plots_for_regressor(
-            y, model.predict(X) if y_pred is None else y_pred
+            y,
+            model.predict(X) if y_pred is None else y_pred,
+            dataset=TRAINING_PLOT_PREFIX,
+            model=name,
         )
     return {}

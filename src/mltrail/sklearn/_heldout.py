@@ -442,7 +442,12 @@ def _observe(
     import numpy as np
 
     from mltrail.capture._datasets import dataset_digest
-    from mltrail.sklearn._evaluate import TEST_NAME, Outputs, complete_outputs
+    from mltrail.sklearn._evaluate import (
+        TEST_NAME,
+        Outputs,
+        complete_outputs,
+        model_name,
+    )
 
     if model.kind is None:
         return None
@@ -457,7 +462,7 @@ def _observe(
         evaluation = _Evaluation(
             model, digest, name or TEST_NAME, lineage=lineage, y_true=labels
         )
-        evaluation.outputs = Outputs(model.kind)
+        evaluation.outputs = Outputs(model.kind, model=model_name(estimator))
         _start(key, evaluation)
     if output is not None:
         _remember_prediction(output, key)
