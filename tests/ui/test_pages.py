@@ -197,8 +197,13 @@ def test_runs_table_sorts_and_pages(client: TestClient, store: SqlStore) -> None
 
 def test_a_filter_error_is_shown_where_it_is(client: TestClient) -> None:
     response = client.get("/experiments/0?filter=metrics.acc+%3E+0.5+AND+(")
-    assert response.status_code == 400
+    assert response.status_code == 200  # the page itself shows the error
+    as_json = client.get(
+        "/experiments/0?filter=metrics.acc+%3E+0.5+AND+(", headers=JSON
+    )
+    assert as_json.status_code == 400
     data = _embedded(response.text)
+    assert data == as_json.json()
     assert data["error"]["field"] == "filter"
     assert data["error"]["position"] == 23
     assert "<mark> </mark>" in response.text

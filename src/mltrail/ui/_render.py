@@ -220,14 +220,18 @@ def page(
     *,
     status: int = 200,
     json_only: bool = False,
+    json_status_only: bool = False,
 ) -> Response:
     """Answer with ``data`` as JSON, or as the HTML of ``template`` drawn from it.
 
-    ``json_only`` answers JSON whatever the request accepts (a data endpoint).
+    ``json_only`` answers JSON whatever the request accepts (a data endpoint);
+    ``json_status_only`` sends ``status`` with JSON only, and HTML with 200.
     """
     data = jsonable(data)
     if json_only or wants_json(request):
         return _json_response(data, status)
+    if json_status_only:
+        status = 200
     html = (
         _environment()
         .get_template(template)

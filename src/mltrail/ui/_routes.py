@@ -114,7 +114,8 @@ def page_route(
     """Return the route of one page: ``data`` builds it, ``template`` draws it.
 
     A NotFoundError or InvalidValueError becomes an HTML error page (404 or
-    400); a JSON request gets the server's JSON error instead.
+    400); a JSON request gets the server's JSON error instead. ``data`` may set
+    ``http_status`` for its JSON answer (the HTML shows the error in place).
     """
 
     async def endpoint(request: Request) -> Response:
@@ -124,8 +125,11 @@ def page_route(
             if wants_json(request):
                 raise
             return _error_page(request, exc)
-        status = int(built.get("status", 200))
-        return page(request, template, built, status=status)
+        built = dict(built)
+        # A page that shows its own error (a filter that does not parse) answers
+        # 400 as JSON; in a browser it is the page itself, fixed by the next edit.
+        status = int(built.pop("http_status", 200))
+        return page(request, template, built, status=status, json_status_only=True)
 
     endpoint.__name__ = f"page_{template.removesuffix('.html')}"
     return PolicyRoute(path, endpoint, methods=["GET"], policy=policy)

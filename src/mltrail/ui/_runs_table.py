@@ -257,7 +257,7 @@ def runs_table_page(context: PageContext) -> dict[str, Any]:
             name = {"column": "columns"}.get(exc.name, exc.name)
             field = name if name in query else field
         data["error"] = _error(exc, field)
-        data["status"] = 400
+        data["http_status"] = 400
         data["columns"] = [column_json(parse_column(c)) for c in _valid(query)]
         return data
     shown, hidden = (

@@ -45,7 +45,7 @@
   function formatNumber(value) {
     if (value === null || value === undefined) return "–";
     if (typeof value === "string") return value;
-    if (Number.isInteger(value) && Math.abs(value) < 1e15) return String(value);
+    if (Number.isInteger(value) && Math.abs(value) < 1e15) return value.toLocaleString("en-US");
     return Number(value.toPrecision(6)).toString();
   }
 
