@@ -33,25 +33,28 @@ def test_grid_search_on_dask_logs_parent_and_children(
     tracking: str, sqlite_store: SqlStore, tmp_path: Path
 ) -> None:
     pytest.importorskip("distributed")
-    import joblib
+    import joblib  # type: ignore[import-untyped]  # joblib ships no type hints
     from distributed import Client, LocalCluster
     from sklearn.datasets import load_iris
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GridSearchCV
 
     X, y = load_iris(return_X_y=True, as_frame=True)
-    grid = {"C": [0.1, 1.0, 10.0], "fit_intercept": [True, False]}
+    grid: dict[str, list[object]] = {
+        "C": [0.1, 1.0, 10.0],
+        "fit_intercept": [True, False],
+    }
     mltrail.sklearn.autolog()
     try:
         with (
-            LocalCluster(
+            LocalCluster(  # type: ignore[no-untyped-call]  # distributed is untyped
                 n_workers=2,
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=None,
                 local_directory=str(tmp_path / "dask"),
             ) as cluster,
-            Client(cluster),
+            Client(cluster),  # type: ignore[no-untyped-call]
             joblib.parallel_backend("dask"),
         ):
             search = GridSearchCV(LogisticRegression(max_iter=500), grid, cv=3)

@@ -1,0 +1,52 @@
+"""Several workers on one PostgreSQL store under concurrent clients: nothing lost."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from bench._server_harness import run_load
+from mltrail.store._sql import SqlStore
+from tests._stores import ServerDatabase
+from tests.server._live import live_server
+
+pytestmark = [pytest.mark.slow]
+
+
+@pytest.mark.skipif(
+    not os.environ.get("MLTRAIL_TEST_POSTGRES_URL"), reason="needs PostgreSQL"
+)
+def test_workers_on_postgresql_store_every_point(tmp_path: Path) -> None:
+    database = ServerDatabase("postgresql", os.environ["MLTRAIL_TEST_POSTGRES_URL"])
+    try:
+        SqlStore(database.uri, artifact_root="mlflow-artifacts:").close()
+        with live_server(
+            tmp_path / "server",
+            args=["--workers", "3"],
+            backend_store_uri=database.uri,
+        ) as server:
+            totals = run_load(server.url, clients=12, duration=6.0, points_per_batch=50)
+        assert totals["failures"] == 0
+        assert totals["runs"]
+        store = SqlStore(database.uri, artifact_root="mlflow-artifacts:")
+        try:
+            with store._engine.connect() as conn:
+                stored: dict[str, int] = dict(
+                    conn.execute(
+                        sa.text("SELECT run_id, COUNT(*) FROM metrics GROUP BY run_id")
+                    ).all()
+                )
+                statuses: dict[str, str] = dict(
+                    conn.execute(sa.text("SELECT run_id, status FROM runs")).all()
+                )
+        finally:
+            store.close()
+        for run_id, points in totals["runs"]:
+            assert stored.get(run_id) == points, run_id
+            assert statuses[run_id] == "FINISHED"
+        assert sum(stored.values()) >= totals["points"]
+    finally:
+        database.drop()
