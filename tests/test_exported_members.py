@@ -22,6 +22,7 @@ INTERNAL_PACKAGES = {
     "cli",
     "evaluation",
     "server",
+    "serving",
     "store",
     "tracking",
     "ui",

@@ -80,6 +80,12 @@ def hostile(client: TrackingClient, tmp_path: Path) -> list[str]:
         )
         client.set_terminated(run_id)
         run_ids.append(run_id)
+    model = "model" + HOSTILE["title"]
+    client.create_registered_model(
+        model, tags={f"t{v}": v for v in HOSTILE.values()}, description=HOSTILE["link"]
+    )
+    client.create_model_version(model, "s3://bucket/" + HOSTILE["clear"])
+    client.set_registered_model_alias(model, "champion", 1)
     return run_ids
 
 
@@ -110,6 +116,13 @@ def _commands(run_ids: list[str]) -> list[list[str]]:
         ["experiments", "delete", "exp" + HOSTILE["title"]],
         ["gc", "--dry-run"],
         ["experiments", "restore", "exp" + HOSTILE["title"]],
+        ["models", "list"],
+        ["models", "list", "--json"],
+        ["models", "show", "model" + HOSTILE["title"]],
+        ["models", "show", "model" + HOSTILE["title"], "--json"],
+        ["models", "alias", "model" + HOSTILE["title"], "champion", "1"],
+        ["models", "alias", "model" + HOSTILE["title"], "x" + HOSTILE["clear"], "1"],
+        ["models", "show", "nope" + HOSTILE["title"]],
     ]
 
 

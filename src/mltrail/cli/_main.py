@@ -12,6 +12,7 @@ from mltrail._version import __version__
 from mltrail.cli._experiments import experiments
 from mltrail.cli._gc import gc
 from mltrail.cli._hints import message_for
+from mltrail.cli._models import models
 from mltrail.cli._runs import runs
 from mltrail.cli._server import server
 from mltrail.cli._sync import sync
@@ -108,6 +109,7 @@ def cli(ctx: click.Context, tracking_uri: str | None) -> None:
 
 cli.add_command(experiments)
 cli.add_command(gc)
+cli.add_command(models)
 cli.add_command(runs)
 cli.add_command(server)
 cli.add_command(sync)

@@ -25,6 +25,7 @@ __all__ = [
     "describe_source",
     "load_yaml",
     "register_model",
+    "register_with_client",
     "signature_of_mlmodel",
 ]
 
@@ -223,10 +224,21 @@ def register_model(
     [0, 0]
     """
     from mltrail.tracking import TrackingClient
-    from mltrail.tracking._context import get_user
 
     del await_registration_for  # registration is synchronous
-    client = TrackingClient()
+    return register_with_client(TrackingClient(), model_uri, name, tags=tags)
+
+
+def register_with_client(
+    client: TrackingClient,
+    model_uri: str | os.PathLike[str],
+    name: str,
+    *,
+    tags: Mapping[str, object] | None = None,
+) -> ModelVersion:
+    """Register ``model_uri`` as the next version of ``name`` through ``client``."""
+    from mltrail.tracking._context import get_user
+
     source = describe_source(client, os.fspath(model_uri))
     registry = client._registry
     with contextlib.suppress(ConflictError):  # registering a next version

@@ -1,0 +1,362 @@
+"""MLflow's scoring protocol, read safely: Content-Type, JSON formats, CSV, Parquet.
+
+``parse_request`` turns a ``POST /invocations`` body into model input and params,
+as ``mlflow models serve`` does (``dataframe_split``, ``dataframe_records``,
+``instances``, ``inputs``, optional ``params``), with two differences: a missing or
+unknown Content-Type is a 415 (MLflow answers 500 when it is missing), and a value
+that a column's type cannot hold exactly (``1.5`` in an integer column) is a 400
+naming the column instead of a silent truncation.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from mltrail._errors import MltrailError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mltrail.models._signature import Schema
+
+__all__ = [
+    "CONTENT_TYPES",
+    "JSON_FORMATS",
+    "ParsedRequest",
+    "ScoringError",
+    "coerce_columns",
+    "parse_request",
+]
+
+CONTENT_TYPES = ("application/json", "text/csv", "application/vnd.apache.parquet")
+JSON_FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
+_SPLIT_KEYS = frozenset({"columns", "data", "index"})
+_INTEGER_TYPES = frozenset({"integer", "long"})
+_NUMBER_TYPES = _INTEGER_TYPES | {"float", "double"}
+_INTEGER_LIMITS = {"integer": 2**31, "long": 2**63}
+
+
+class ScoringError(MltrailError):
+    """A request the scoring server refuses: an HTTP status, MLflow's code, a message.
+
+    Parameters
+    ----------
+    status : int
+        The HTTP status, such as 400 or 415.
+    error_code : str
+        MLflow's error code, such as ``"BAD_REQUEST"``.
+    message : str
+        What is wrong with the request, naming the value, with a hint.
+    """
+
+    def __init__(self, status: int, error_code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error_code = error_code
+
+
+def _bad(message: str, code: str = "BAD_REQUEST") -> ScoringError:
+    return ScoringError(400, code, message)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedRequest:
+    """A request's model input (a DataFrame or an array) and its params."""
+
+    data: Any
+    params: dict[str, Any] | None = None
+    rows: int = 0
+    columns: list[str] = field(default_factory=list)
+
+
+def _media_type(content_type: str | None) -> str:
+    """Check the Content-Type header as MLflow does, and return its media type."""
+    if not content_type:
+        raise ScoringError(
+            415,
+            "BAD_REQUEST",
+            "The request has no Content-Type header. Send one of "
+            f"{', '.join(CONTENT_TYPES)}, such as 'Content-Type: application/json'.",
+        )
+    media, *parameters = (part.strip() for part in content_type.split(";"))
+    for parameter in parameters:
+        key, _, value = parameter.partition("=")
+        if key.strip().lower() != "charset":
+            raise ScoringError(
+                415,
+                "BAD_REQUEST",
+                f"Unrecognized content type parameters: {key.strip()}. The scoring "
+                "protocol takes 'charset=utf-8' only.",
+            )
+        if value.strip().strip('"').lower() not in ("utf-8", "utf8"):
+            raise ScoringError(
+                415, "BAD_REQUEST", "The scoring server only supports UTF-8."
+            )
+    media = media.lower()
+    if media not in CONTENT_TYPES:
+        raise ScoringError(
+            415,
+            "BAD_REQUEST",
+            f"This predictor only supports the following content types: "
+            f"{list(CONTENT_TYPES)}. Got {content_type!r}.",
+        )
+    return media
+
+
+def _json_body(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise _bad(
+            "Invalid input. Ensure that input is a valid JSON formatted string "
+            "encoded in UTF-8."
+        ) from None
+    if not isinstance(data, dict):
+        raise _bad(
+            "Invalid input. The input must be a JSON dictionary with exactly one of "
+            f"the input fields {set(JSON_FORMATS)}. Received a "
+            f"{'list' if isinstance(data, list) else type(data).__name__}."
+        )
+    return data
+
+
+def _frame_from_split(value: object) -> pd.DataFrame:
+    import pandas as pd
+
+    if not isinstance(value, Mapping) or "data" not in value:
+        raise _bad(
+            "Invalid input. 'dataframe_split' must be an object with 'data' (a list "
+            "of rows) and optional 'columns' and 'index'."
+        )
+    unknown = sorted(set(value) - _SPLIT_KEYS)
+    if unknown:
+        raise _bad(
+            f"Invalid input. 'dataframe_split' has unknown keys {unknown}; it takes "
+            "'columns', 'data' and 'index'."
+        )
+    try:
+        return pd.DataFrame(
+            data=value["data"], columns=value.get("columns"), index=value.get("index")
+        )
+    except (ValueError, TypeError) as exc:
+        raise _bad(f"Invalid input. 'dataframe_split' is not a table: {exc}") from None
+
+
+def _frame_from_records(value: object) -> pd.DataFrame:
+    import pandas as pd
+
+    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+        raise _bad(
+            "Invalid input. 'dataframe_records' must be a list of objects, one per "
+            'row, such as [{"x": 1.0}].'
+        )
+    return pd.DataFrame.from_records(value)
+
+
+def _from_instances(value: object, schema: Schema | None) -> Any:
+    import pandas as pd
+
+    if not isinstance(value, list):
+        raise _bad("Invalid input. 'instances' must be a list of rows.")
+    if value and all(isinstance(v, Mapping) for v in value):
+        return pd.DataFrame.from_records(value)
+    return _array_or_frame(_as_array(value, "instances"), schema, "instances")
+
+
+def _from_inputs(value: object, schema: Schema | None) -> Any:
+    import pandas as pd
+
+    if isinstance(value, Mapping):
+        try:
+            return pd.DataFrame({str(k): v for k, v in value.items()})
+        except (ValueError, TypeError) as exc:
+            raise _bad(
+                f"Invalid input. 'inputs' columns must have equal lengths: {exc}"
+            ) from None
+    if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+        return pd.DataFrame.from_records(value)
+    return _array_or_frame(_as_array(value, "inputs"), schema, "inputs")
+
+
+def _as_array(value: object, key: str) -> Any:
+    import numpy as np
+
+    try:
+        return np.asarray(value)
+    except ValueError:
+        raise _bad(
+            f"Invalid input. The rows of {key!r} must all have the same length."
+        ) from None
+
+
+def _array_or_frame(array: Any, schema: Schema | None, key: str) -> Any:
+    """Name the columns of a list of rows when the signature has names."""
+    import pandas as pd
+
+    if array.dtype == object and array.ndim != 2:
+        raise _bad(f"Invalid input. The rows of {key!r} must all have the same length.")
+    if schema is not None and schema.has_names and not schema.is_tensor_spec:
+        names = schema.names()
+        if array.ndim == 2 and array.shape[1] == len(names):
+            return pd.DataFrame(array.tolist(), columns=names)
+    return array
+
+
+def _parse_json(body: bytes, schema: Schema | None) -> ParsedRequest:
+    data = _json_body(body)
+    present = [key for key in JSON_FORMATS if key in data]
+    if "signature_name" in data:
+        raise _bad("Invalid input. 'signature_name' is not supported.")
+    if len(present) != 1:
+        raise _bad(
+            "Invalid input. The input must be a JSON dictionary with exactly one of "
+            f"the input fields {set(JSON_FORMATS)}. Received dictionary with input "
+            f"fields: {present}."
+        )
+    params = data.get("params")
+    if params is not None and not isinstance(params, Mapping):
+        raise _bad("Invalid input. 'params' must be an object of parameter values.")
+    key = present[0]
+    value = data[key]
+    if key == "dataframe_split":
+        frame: Any = _frame_from_split(value)
+    elif key == "dataframe_records":
+        frame = _frame_from_records(value)
+    elif key == "instances":
+        frame = _from_instances(value, schema)
+    else:
+        frame = _from_inputs(value, schema)
+    return _parsed(frame, dict(params) if params is not None else None)
+
+
+def _parsed(data: Any, params: dict[str, Any] | None) -> ParsedRequest:
+    import pandas as pd
+
+    if isinstance(data, pd.DataFrame):
+        return ParsedRequest(data, params, len(data), [str(c) for c in data.columns])
+    rows = int(data.shape[0]) if getattr(data, "ndim", 0) else 1
+    return ParsedRequest(data, params, rows, [])
+
+
+def _parse_csv(body: bytes, schema: Schema | None) -> ParsedRequest:
+    import pandas as pd
+
+    dtypes: dict[str, str] = {}
+    if schema is not None and schema.has_names and not schema.is_tensor_spec:
+        # Text columns stay text: "007" must not become the number 7.
+        dtypes = {
+            str(spec.name): "str"
+            for spec in schema.inputs
+            if getattr(spec, "type", None) == "string"
+        }
+    try:
+        frame = pd.read_csv(io.BytesIO(body), dtype=dtypes or None)
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise _bad(
+            f"Failed to parse input as a Pandas DataFrame: {type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else 'empty input'}. Send CSV "
+            "with a header row."
+        ) from None
+    return _parsed(frame, None)
+
+
+def _parse_parquet(body: bytes) -> ParsedRequest:
+    import pandas as pd
+
+    try:
+        frame = pd.read_parquet(io.BytesIO(body))
+    except (ValueError, OSError) as exc:
+        raise _bad(
+            f"Failed to parse input as a Pandas DataFrame from Parquet: "
+            f"{type(exc).__name__}. Send a Parquet file written by "
+            "DataFrame.to_parquet()."
+        ) from None
+    return _parsed(frame, None)
+
+
+def parse_request(
+    body: bytes, content_type: str | None, schema: Schema | None
+) -> ParsedRequest:
+    """Return the model input of a ``/invocations`` body, or raise ScoringError."""
+    media = _media_type(content_type)
+    if media == "application/json":
+        parsed = _parse_json(body, schema)
+    elif media == "text/csv":
+        parsed = _parse_csv(body, schema)
+    else:
+        parsed = _parse_parquet(body)
+    if schema is not None:
+        coerce_columns(parsed.data, schema)
+    return parsed
+
+
+def _first_lossy(values: Any) -> tuple[int, object] | None:
+    """Return the position and value of the first number that is not an integer."""
+    import numpy as np
+
+    finite = np.isfinite(values)
+    bad = ~finite | (values != np.floor(np.where(finite, values, 0)))
+    positions = np.flatnonzero(bad)
+    if not len(positions):
+        return None
+    position = int(positions[0])
+    value = values[position]
+    return position, (None if math.isnan(value) else float(value))
+
+
+def _holds_numbers_or_nulls(column: Any) -> bool:
+    return all(
+        value is None
+        or (isinstance(value, int | float) and not isinstance(value, bool))
+        for value in column.tolist()
+    )
+
+
+def coerce_columns(data: Any, schema: Schema) -> None:
+    """Turn float columns that hold whole numbers into the signature's integers.
+
+    JSON has one number type, so ``1.0`` reaches an integer column as a float; it
+    is cast when every value is a whole number in range. Otherwise this raises a
+    400 that names the column, the row and the value: the value would lose
+    information (MLflow truncates ``1.5`` to ``1`` silently).
+    """
+    import pandas as pd
+
+    if not isinstance(data, pd.DataFrame) or schema.is_tensor_spec:
+        return
+    types = {str(spec.name): getattr(spec, "type", None) for spec in schema.inputs}
+    for name in data.columns:
+        kind = types.get(str(name))
+        if kind not in _NUMBER_TYPES:
+            continue
+        column = data[name]
+        if column.dtype == object and _holds_numbers_or_nulls(column):
+            # JSON null in a number column: a missing value, as NaN.
+            column = pd.to_numeric(column).astype("float64")
+            data[name] = column
+        if kind not in _INTEGER_TYPES or column.dtype.kind != "f":
+            continue
+        values = column.to_numpy()
+        lossy = _first_lossy(values)
+        if lossy is not None:
+            position, value = lossy
+            shown = "a missing value" if value is None else repr(value)
+            raise _bad(
+                f"Invalid input. Column {str(name)!r} is {kind!r} in the model "
+                f"signature, but row {position} holds {shown}, which it cannot "
+                "hold exactly. Send whole numbers for this column.",
+                "INVALID_PARAMETER_VALUE",
+            )
+        limit = _INTEGER_LIMITS[str(kind)]
+        if len(values) and (values.max() >= limit or values.min() < -limit):
+            raise _bad(
+                f"Invalid input. Column {str(name)!r} holds a number outside the "
+                f"range of {kind!r}.",
+                "INVALID_PARAMETER_VALUE",
+            )
+        data[name] = values.astype("int64" if kind == "long" else "int32")

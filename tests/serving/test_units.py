@@ -1,0 +1,245 @@
+"""The scoring server's parts on their own: parsing, JSON, profiles, metrics, serve."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mltrail._entities import Dataset, DatasetInput, InputTag, Run, RunInfo, RunInputs
+from mltrail.models._signature import ColSpec, Schema, TensorSpec
+from mltrail.serving import _serve
+from mltrail.serving._app import jsonable
+from mltrail.serving._metrics import ServingMetrics
+from mltrail.serving._model import ServedModel, load_served_model
+from mltrail.serving._parsing import ScoringError, coerce_columns, parse_request
+from mltrail.serving._profile import TrainingProfile, profile_of_run
+from tests.serving.conftest import Trained, scoring_client
+
+JSON = "application/json"
+SCHEMA = Schema((ColSpec("long", "n"), ColSpec("string", "s"), ColSpec("double", "x")))
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "match"),
+    [
+        (
+            b'{"dataframe_split": {"columns": ["a"], "data": [[1, 2]]}}',
+            JSON,
+            "not a table",
+        ),
+        (b'{"inputs": {"a": [1, 2], "b": [1]}}', JSON, "equal lengths"),
+        (b'{"instances": [[1, 2], [1]]}', JSON, "same length"),
+        (b'{"dataframe_split": [1]}', JSON, "must be an object with 'data'"),
+        (b"", "text/csv", "Failed to parse input as a Pandas DataFrame"),
+        (b"not parquet", "application/vnd.apache.parquet", "from Parquet"),
+    ],
+    ids=["split", "inputs", "instances", "split-list", "csv", "parquet"],
+)
+def test_unparsable_bodies_are_400s(body: bytes, content_type: str, match: str) -> None:
+    with pytest.raises(ScoringError, match=match) as error:
+        parse_request(body, content_type, None)
+    assert error.value.status == 400
+
+
+def test_lists_of_rows_get_the_signature_names() -> None:
+    parsed = parse_request(b'{"instances": [[1, "a", 0.5]]}', JSON, SCHEMA)
+    assert list(parsed.data.columns) == ["n", "s", "x"]
+    records = parse_request(b'{"inputs": [{"n": 1, "s": "a", "x": 1}]}', JSON, SCHEMA)
+    assert records.rows == 1
+    scalar = parse_request(b'{"inputs": 3}', JSON, None)
+    assert scalar.rows == 1
+
+
+def test_csv_keeps_text_columns_as_text() -> None:
+    parsed = parse_request(b"n,s,x\n1,007,2.5\n", "text/csv", SCHEMA)
+    assert parsed.data["s"].tolist() == ["007"]
+
+
+def test_integers_out_of_range_are_refused() -> None:
+    frame = pd.DataFrame({"n": [1e19]})
+    with pytest.raises(ScoringError, match="outside the range of 'long'"):
+        coerce_columns(frame, SCHEMA)
+    missing = pd.DataFrame({"n": [None, 1]}, dtype=object)
+    with pytest.raises(ScoringError, match="a missing value"):
+        coerce_columns(missing, SCHEMA)
+    coerce_columns(np.zeros((1, 3)), SCHEMA)  # arrays are left to the signature
+    tensor = Schema((TensorSpec("float64", (-1, 3)),))
+    coerce_columns(pd.DataFrame({"n": [1.5]}), tensor)
+
+
+def test_predictions_become_mlflows_json() -> None:
+    assert jsonable(pd.DataFrame({"a": [1, 2]})) == [{"a": 1}, {"a": 2}]
+    assert jsonable(pd.Series([1.5], name="p")) == [{"p": 1.5}]
+    assert jsonable(np.array([1.0, np.nan, np.inf])) == [1.0, None, None]
+    assert jsonable(np.int64(3)) == 3
+    assert jsonable([1]) == [1]
+
+
+def _run(*inputs: DatasetInput) -> Run:
+    info = RunInfo("a" * 32, "r", "0", "ada", "FINISHED", 1, 2, "uri", "active")
+    return Run(info, inputs=RunInputs(list(inputs)))
+
+
+def _input(profile: str | None, context: str = "train") -> DatasetInput:
+    dataset = Dataset("train", "d", "code", "{}", profile=profile)
+    return DatasetInput(dataset, [InputTag("mlflow.data.context", context)])
+
+
+def test_profiles_come_from_the_training_input_only() -> None:
+    columns = json.dumps(
+        {"columns": [{"name": "0", "null_count": 0, "min": 0, "max": 1}]}
+    )
+    assert profile_of_run(_run()) is None
+    assert profile_of_run(_run(_input(columns, "test"))) is None
+    assert profile_of_run(_run(_input("not json"))) is None
+    assert profile_of_run(_run(_input(json.dumps([1])))) is None
+    profile = profile_of_run(_run(_input(columns)))
+    assert profile is not None
+    found = profile.check(np.array([[0.5], [3.0], [np.nan]]))
+    assert sorted(f.kind for f in found) == ["missing_values", "out_of_range"]
+    assert profile.check(np.array([0.5])) == []
+    assert profile.check("not data") == []
+
+
+def test_a_one_sided_range_is_checked() -> None:
+    profile = TrainingProfile([{"name": "x", "null_count": 0, "min": 0}])
+    found = profile.check(pd.DataFrame({"x": [-1.0, 5.0]}))
+    assert [f.count for f in found] == [1]
+    assert "outside the train range." in found[0].message
+    empty = profile.check(pd.DataFrame({"x": [np.nan]}))
+    assert [f.kind for f in empty] == ["missing_values"]
+
+
+def test_metrics_sum_over_workers(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    metrics = ServingMetrics()
+    assert metrics.multiprocess
+    assert isinstance(metrics.render(), bytes)
+
+
+class _Failing:
+    """A model whose predict fails in ways the server must not leak."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+    def predict(self, data: Any, params: Any = None) -> Any:
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "code"),
+    [
+        (RuntimeError("/srv/secret/path broke"), 500, "INTERNAL_ERROR"),
+        (KeyError("column"), 400, "BAD_REQUEST"),
+        (ValueError(""), 400, "BAD_REQUEST"),
+    ],
+    ids=["unexpected", "key-error", "empty-message"],
+)
+def test_model_failures_never_leak(
+    served_regressor: ServedModel, error: BaseException, status: int, code: str
+) -> None:
+    failing = replace(served_regressor, model=_Failing(error))  # type: ignore[arg-type]  # a stand-in model
+    with scoring_client(failing) as client:
+        response = client.post("/invocations", json={"inputs": [[0.0] * 10]})
+    assert (response.status_code, response.json()["error_code"]) == (status, code)
+    assert "/srv/secret" not in response.text
+
+
+def test_large_requests_predict_off_the_event_loop(
+    served_regressor: ServedModel, regressor: Trained
+) -> None:
+    X = pd.concat([regressor.X_test] * 3, ignore_index=True)
+    with scoring_client(served_regressor) as client:
+        response = client.post(
+            "/invocations",
+            json={"dataframe_split": json.loads(X.to_json(orient="split"))},
+        )
+    assert len(response.json()["predictions"]) == len(X)
+
+
+def test_a_local_model_needs_no_store(regressor: Trained, tmp_path: Path) -> None:
+    import mltrail
+
+    mltrail.sklearn.save_model(
+        regressor.estimator, tmp_path / "m", input_example=regressor.X_test
+    )
+    served = load_served_model(tmp_path / "m")
+    assert (served.profile, served.run_id) == (None, None)
+    assert not (tmp_path / "mltrail.db").exists()
+
+
+def test_a_run_in_another_store_has_no_profile(
+    regressor: Trained, tmp_path: Path
+) -> None:
+    from mltrail import TrackingClient
+
+    client = TrackingClient(regressor.tracking_uri)
+    version = client.get_model_version("diabetes", 1)
+    served = load_served_model(
+        f"runs:/{version.run_id}/model", tracking_uri=regressor.tracking_uri
+    )
+    assert served.profile is not None
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    directory = Path(client.get_run(version.run_id).info.artifact_uri) / "model"
+    moved = load_served_model(directory, tracking_uri=other)
+    assert moved.profile is None
+
+
+def test_serve_runs_uvicorn_with_the_options(
+    regressor: Trained, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    calls: list[tuple[Any, dict[str, Any]]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    options = _serve.ServeOptions(
+        "models:/diabetes@champion", tracking_uri=regressor.tracking_uri, port=5999
+    )
+    _serve.serve(options)
+    _serve.serve(replace(options, workers=3))
+    assert calls[0][1]["port"] == 5999
+    assert calls[1][0] == "mltrail.serving._serve:app_from_environment"
+    assert calls[1][1]["workers"] == 3
+    app = _serve.app_from_environment()
+    assert app.state.scorer.model.version == "diabetes/1"
+
+
+def test_batcher_concatenates_arrays_and_starts_new_batches_when_full() -> None:
+    import asyncio
+
+    from mltrail.serving._batching import MicroBatcher
+
+    sizes: list[int] = []
+
+    async def run() -> list[Any]:
+        batcher = MicroBatcher(
+            lambda data: data * 2,
+            max_batch_size=3,
+            max_delay=0.05,
+            on_batch=sizes.append,
+        )
+        with pytest.raises(RuntimeError, match="start"):
+            await batcher.submit(np.zeros((1, 1)), 1)
+        await batcher.stop()  # not started: nothing to stop
+        batcher.start()
+        batcher.reading = 3
+        results = await asyncio.gather(
+            *(batcher.submit(np.full((2, 1), i), 2) for i in range(3))
+        )
+        await batcher.stop()
+        return list(results)
+
+    results = asyncio.run(run())
+    assert [r.ravel().tolist() for r in results] == [[0, 0], [2, 2], [4, 4]]
+    assert sum(sizes) == 6
+    assert max(sizes) <= 3
