@@ -27,6 +27,7 @@ __all__ = [
     "HOST_TAG",
     "MLTRAIL_PREFIX",
     "MLTRAIL_VERSION_TAG",
+    "MODEL_ARTIFACT_PATH_TAG",
     "NOTE_TAG",
     "PARENT_RUN_ID_TAG",
     "PARTIAL_FIT_CALLS_TAG",
@@ -80,3 +81,5 @@ CROSS_VALIDATION_TAG = MLTRAIL_PREFIX + "cross_validation"
 BEST_CANDIDATE_TAG = MLTRAIL_PREFIX + "best_candidate"
 BEST_CHILD_RUN_ID_TAG = MLTRAIL_PREFIX + "best_child_run_id"
 PARTIAL_FIT_CALLS_TAG = MLTRAIL_PREFIX + "partial_fit_calls"
+# On a logged model: the folder of its source run's artifacts that holds its files.
+MODEL_ARTIFACT_PATH_TAG = MLTRAIL_PREFIX + "artifact_path"

@@ -21,7 +21,7 @@ import mltrail
 from mltrail._errors import InvalidValueError, NotFoundError
 from mltrail._version import __version__
 from mltrail.capture import pinned_requirement, python_version
-from mltrail.models import ColSpec, ModelSignature, Schema, _model
+from mltrail.models import ColSpec, ModelSignature, Schema, _uris
 from mltrail.models._model import (
     read_model_info,
     resolve_model_uri,
@@ -297,7 +297,7 @@ def test_runs_uri_without_model_is_not_found():
 def test_remote_run_artifacts_are_downloaded(estimator, monkeypatch):
     with start_run() as run:
         mltrail.sklearn.log_model(estimator)
-    monkeypatch.setattr(_model, "local_artifact_directory", lambda uri, path: None)
+    monkeypatch.setattr(_uris, "local_artifact_directory", lambda uri, path: None)
     directory = resolve_model_uri(f"runs:/{run.info.run_id}/model")
     assert (directory / "MLmodel").is_file()
     assert Path(run.info.artifact_uri) not in directory.parents

@@ -19,7 +19,7 @@ def _names() -> list[str]:
 def test_register_creates_the_model_and_links_the_run(logged: LoggedModel) -> None:
     version = mltrail.register_model(logged.uri, "wine", tags={"stage": 1})
     assert (version.name, version.version, version.run_id) == ("wine", 1, logged.run_id)
-    assert version.source == f"runs:/{logged.run_id}/model"
+    assert version.source == logged.uri  # models:/<model_id>, as log_model returns
     assert version.tags == {"stage": "1"}
     assert version.user_id
     assert version.signature is not None

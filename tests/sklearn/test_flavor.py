@@ -86,7 +86,7 @@ def test_save_refuses_existing_model(tmp_path, forest):
 def test_log_model_writes_into_active_run(forest):
     with start_run() as run:
         info = mltrail.sklearn.log_model(forest, input_example=X)
-    assert info.model_uri == f"runs:/{run.info.run_id}/model"
+    assert info.model_uri == f"models:/{info.model_id}"
     assert info.run_id == run.info.run_id
     assert info.artifact_path == "model"
     paths = {f.path for f in TrackingClient().list_artifacts(run.info.run_id, "model")}
@@ -105,18 +105,18 @@ def test_log_model_writes_into_active_run(forest):
 
 
 def test_logged_model_loads_from_runs_uri(forest):
-    with start_run():
+    with start_run() as run:
         info = mltrail.sklearn.log_model(forest, "nested/forest/", input_example=X)
-    assert info.model_uri.endswith("/nested/forest")
-    model = mltrail.pyfunc.load_model(info.model_uri)
+    assert info.artifact_path == "nested/forest"
+    model = mltrail.pyfunc.load_model(f"runs:/{run.info.run_id}/nested/forest")
     np.testing.assert_array_equal(model.predict(X), forest.predict(X))
     assert model.metadata.run_id == info.run_id
 
 
 def test_log_model_copies_into_remote_artifacts(forest, monkeypatch):
-    from mltrail.sklearn import _flavor
+    from mltrail.models import _uris
 
-    monkeypatch.setattr(_flavor, "local_artifact_directory", lambda uri, path: None)
+    monkeypatch.setattr(_uris, "local_artifact_directory", lambda uri, path: None)
     with start_run() as run:
         info = mltrail.sklearn.log_model(forest, "copied")
     paths = {f.path for f in TrackingClient().list_artifacts(run.info.run_id, "copied")}

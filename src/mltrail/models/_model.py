@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 from mltrail._errors import InvalidValueError, NotFoundError
 from mltrail._version import __version__
@@ -22,6 +21,7 @@ from mltrail.models._example import make_input_example
 from mltrail.models._mlmodel import MLMODEL_FILE, Model, read_mlmodel, read_text
 from mltrail.models._serialization import dump_model
 from mltrail.models._signature import ModelSignature, infer_signature
+from mltrail.models._uris import local_artifact_directory, resolve_model_uri
 
 __all__ = [
     "MLMODEL_FILE",
@@ -73,6 +73,19 @@ class ModelInfo:
         The mltrail version that saved the model; None if MLflow saved it.
     requirements : list of str, default=[]
         The lines of ``requirements.txt``: the pinned distributions it needs.
+    model_id : str or None, default=None
+        The logged model (``m-<32 hex>``) that ``log_model`` created; its URI is
+        ``models:/<model_id>``.
+    name : str or None, default=None
+        The logged model's name, such as ``"model"``.
+    params : dict, default={}
+        The logged model's params: its run's, and those passed to ``log_model``.
+    tags : dict, default={}
+        The logged model's tags.
+    registered_model_version : int or None, default=None
+        The version ``log_model(registered_model_name=...)`` registered.
+    metadata : dict or None, default=None
+        Free-form metadata written in ``MLmodel``.
 
     Examples
     --------
@@ -95,6 +108,12 @@ class ModelInfo:
     mlflow_version: str | None = None
     mltrail_version: str | None = None
     requirements: list[str] = field(default_factory=list)
+    model_id: str | None = None
+    name: str | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    registered_model_version: int | None = None
+    metadata: dict[str, Any] | None = None
 
     @property
     def serialization_format(self) -> str:
@@ -127,12 +146,16 @@ class ModelInfo:
             result["type_hint_from_example"] = False
         if self.saved_input_example_info is not None:
             result["saved_input_example_info"] = self.saved_input_example_info
+        if self.metadata is not None:
+            result["metadata"] = self.metadata
         if self.mlflow_version is not None:
             result["mlflow_version"] = self.mlflow_version
         if self.mltrail_version is not None:
             result["mltrail_version"] = self.mltrail_version
         if self.model_size_bytes is not None:
             result["model_size_bytes"] = self.model_size_bytes
+        if self.model_id is not None:
+            result["model_id"] = self.model_id
         result["model_uuid"] = self.model_uuid
         if self.run_id is not None:
             result["run_id"] = self.run_id
@@ -212,6 +235,8 @@ def save_model_directory(
     run_id: str | None = None,
     artifact_path: str | None = None,
     model_uri: str | None = None,
+    model_id: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
 ) -> ModelInfo:
     """Write the model directory; see ``mltrail.sklearn.save_model`` for the arguments.
 
@@ -239,6 +264,8 @@ def save_model_directory(
             run_id=run_id,
             artifact_path=artifact_path,
             model_uri=model_uri or str(directory),
+            model_id=model_id,
+            metadata=metadata,
         )
     except BaseException:
         # A half-written model must not look like a model.
@@ -259,6 +286,8 @@ def _write_directory(
     run_id: str | None,
     artifact_path: str | None,
     model_uri: str,
+    model_id: str | None,
+    metadata: Mapping[str, Any] | None,
 ) -> ModelInfo:
     import sklearn
 
@@ -307,7 +336,8 @@ def _write_directory(
     info = ModelInfo(
         model_uri=model_uri,
         flavors=flavors,
-        model_uuid=uuid.uuid4().hex,
+        # As MLflow 3: a logged model's directory carries its id as model_uuid.
+        model_uuid=model_id or uuid.uuid4().hex,
         utc_time_created=str(datetime.now(UTC).replace(tzinfo=None)),
         signature=signature,
         saved_input_example_info=example_info,
@@ -318,6 +348,8 @@ def _write_directory(
         # Model.to_dict leaves the key out when it is unknown.
         mltrail_version=__version__,
         requirements=requirements,
+        model_id=model_id,
+        metadata=dict(metadata) if metadata is not None else None,
     )
     Model.from_dict(info.to_dict()).save(directory / MLMODEL_FILE)
     return info
@@ -386,79 +418,3 @@ def read_model_info(
         mltrail_version=content.get("mltrail_version"),
         requirements=requirements,
     )
-
-
-def local_artifact_directory(artifact_uri: str, artifact_path: str) -> Path | None:
-    """Return where a run-relative path is on disk, or None for remote artifacts.
-
-    Local artifacts are written and read in place, without a copy; the path goes
-    through the store's one resolver, which refuses to leave the run's root.
-    """
-    from mltrail.store._artifacts import local_artifact_path
-
-    scheme = urlparse(artifact_uri).scheme
-    if scheme not in ("", "file") and len(scheme) != 1:  # one letter: a drive
-        return None
-    return local_artifact_path(artifact_uri, artifact_path)
-
-
-def _local_directory(uri: str) -> Path | None:
-    """Return the local directory of a model URI, or None when it is remote."""
-    parsed = urlparse(uri)
-    if parsed.scheme == "file":
-        return Path(unquote(parsed.path))
-    if not parsed.scheme or len(parsed.scheme) == 1:  # one letter is a Windows drive
-        return Path(uri)
-    return None
-
-
-def resolve_model_uri(model_uri: str | os.PathLike[str]) -> Path:
-    """Return a local directory for a model URI: a path, ``file://``, ``runs:/``...
-
-    A ``runs:/<run_id>/<path>`` URI is resolved through the tracking client, which
-    reads the run's artifacts in place when they are local and downloads them
-    otherwise. A ``models:/<name>/<version>`` or ``models:/<name>@<alias>`` URI is
-    resolved through the registry to the source it was registered from.
-    """
-    text = os.fspath(model_uri) if isinstance(model_uri, str | os.PathLike) else None
-    if not isinstance(text, str) or not text:
-        raise InvalidValueError(
-            "model_uri",
-            model_uri,
-            "a non-empty str or path",
-            "For example 'runs:/<run_id>/model', 'models:/<name>@<alias>' or a folder.",
-        )
-    parsed = urlparse(text)
-    if parsed.scheme == "models":
-        from mltrail.registry._uris import registered_model_source
-
-        return resolve_model_uri(registered_model_source(text))
-    if parsed.scheme == "runs":
-        run_id, _, artifact_path = text[len("runs:/") :].lstrip("/").partition("/")
-        if not run_id or not artifact_path:
-            raise InvalidValueError(
-                "model_uri",
-                text,
-                "'runs:/<run_id>/<artifact_path>'",
-                "For example 'runs:/0123456789abcdef0123456789abcdef/model'.",
-            )
-        from mltrail.tracking import TrackingClient
-
-        client = TrackingClient()
-        directory = local_artifact_directory(
-            client.get_run(run_id).info.artifact_uri, artifact_path
-        )
-        if directory is None:
-            return Path(client.download_artifacts(run_id, artifact_path))
-        if not directory.is_dir():
-            raise NotFoundError("model", text, "The run has no artifact there.")
-        return directory
-    local = _local_directory(text)
-    if local is None:
-        raise InvalidValueError(
-            "model_uri",
-            text,
-            "a local directory, a 'file://' URI, 'runs:/<run_id>/<artifact_path>' "
-            "or 'models:/<name>/<version>'",
-        )
-    return local

@@ -311,8 +311,9 @@ def _load_skops(path: Path, trusted: Trusted) -> Any:
     )
 
     names = _trusted_names(trusted)
+    archive = _open_skops(path)
     try:
-        with _open_skops(path) as archive:
+        with archive:
             root = parse(archive)
     except UnsupportedProtocolError as error:
         protocol = error.protocol

@@ -37,7 +37,7 @@ REMOTE_SCHEMES = frozenset({"s3", "gs", "wasbs", "hdfs", "http", "https", "dbfs"
 class ModelSource:
     """What registering a URI records: the source, its run, its signature."""
 
-    __slots__ = ("run_id", "signature", "source", "storage_location")
+    __slots__ = ("model_id", "run_id", "signature", "source", "storage_location")
 
     def __init__(
         self,
@@ -46,11 +46,13 @@ class ModelSource:
         run_id: str | None = None,
         signature: dict[str, str] | None = None,
         storage_location: str | None = None,
+        model_id: str | None = None,
     ) -> None:
         self.source = source
         self.run_id = run_id
         self.signature = signature
         self.storage_location = storage_location
+        self.model_id = model_id
 
 
 def signature_of_mlmodel(content: object) -> dict[str, str] | None:
@@ -94,6 +96,26 @@ def _from_run(client: TrackingClient, model_uri: str) -> ModelSource:
         f"runs:/{run_id}/{path}",
         run_id=run_id,
         signature=signature_of_mlmodel(load_yaml(data)),
+    )
+
+
+def _from_logged_model(
+    client: TrackingClient, model_uri: str, model_id: str
+) -> ModelSource:
+    """Describe ``models:/<model_id>``: a logged model, as ``log_model`` returns."""
+    from mltrail.models._uris import resolve_model_uri
+
+    logged = client._store.get_logged_model(model_id)
+    path = resolve_model_uri(model_uri) / MLMODEL
+    if not path.is_file():
+        raise NotFoundError(
+            "model", model_uri, f"The logged model has no {MLMODEL} file."
+        )
+    return ModelSource(
+        model_uri,
+        run_id=logged.source_run_id,
+        signature=signature_of_mlmodel(load_yaml(path.read_bytes())),
+        model_id=model_id,
     )
 
 
@@ -153,6 +175,11 @@ def describe_source(client: TrackingClient, model_uri: str) -> ModelSource:
     if scheme == "runs":
         return _from_run(client, text)
     if scheme == "models":
+        from mltrail.models._uris import LOGGED_MODEL_ID
+
+        body = text[len("models:/") :].strip("/")
+        if LOGGED_MODEL_ID.fullmatch(body):
+            return _from_logged_model(client, f"models:/{body}", body)
         return _from_registry(client, text)
     if scheme == "file":
         return _from_directory(client, Path(unquote(parsed.path)))
@@ -251,4 +278,5 @@ def register_with_client(
         user_id=get_user(),
         signature=source.signature,
         storage_location=source.storage_location,
+        model_id=source.model_id,
     )

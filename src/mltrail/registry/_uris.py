@@ -23,6 +23,12 @@ MODELS_SCHEME = "models:/"
 MAX_LINKS = 10
 
 
+def _is_logged_model(uri: str) -> bool:
+    from mltrail.models._uris import LOGGED_MODEL_ID
+
+    return LOGGED_MODEL_ID.fullmatch(uri[len(MODELS_SCHEME) :].strip("/")) is not None
+
+
 def registered_version(
     model_uri: str, client: TrackingClient | None = None
 ) -> ModelVersion:
@@ -47,8 +53,8 @@ def registered_model_source(
     for _ in range(MAX_LINKS):
         version = registered_version(uri, client)
         uri = client.get_model_version_download_uri(version.name, version.version)
-        if not uri.startswith(MODELS_SCHEME):
-            return uri
+        if not uri.startswith(MODELS_SCHEME) or _is_logged_model(uri):
+            return uri  # files, or a logged model (models:/<model_id>)
     raise InvalidValueError(
         "model URI",
         model_uri,

@@ -7,15 +7,12 @@ The directory is MLflow's model format, so ``mlflow.pyfunc.load_model`` and
 from __future__ import annotations
 
 import os
-import tempfile
-from collections.abc import Iterable
-from pathlib import Path
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from mltrail.models._loading import load_estimator
 from mltrail.models._model import (
     ModelInfo,
-    local_artifact_directory,
     save_model_directory,
 )
 from mltrail.models._signature import ModelSignature
@@ -33,6 +30,7 @@ def save_model(
     pip_requirements: Iterable[str] | None = None,
     extra_pip_requirements: Iterable[str] = (),
     pyfunc_predict_fn: str = "predict",
+    metadata: Mapping[str, Any] | None = None,
 ) -> ModelInfo:
     """Save a scikit-learn estimator as a model directory in MLflow's format.
 
@@ -62,6 +60,8 @@ def save_model(
         Added to the requirements.
     pyfunc_predict_fn : str, default="predict"
         The method that ``PyFuncModel.predict`` calls, such as ``"predict_proba"``.
+    metadata : mapping or None, default=None
+        Free-form metadata written in ``MLmodel``.
 
     Returns
     -------
@@ -95,13 +95,15 @@ def save_model(
         pip_requirements=pip_requirements,
         extra_pip_requirements=extra_pip_requirements,
         pyfunc_predict_fn=pyfunc_predict_fn,
+        metadata=metadata,
     )
 
 
 def log_model(
     sk_model: Any,
-    artifact_path: str = "model",
+    artifact_path: str | None = None,
     *,
+    name: str | None = None,
     run_id: str | None = None,
     serialization_format: str = "skops",
     signature: ModelSignature | bool | None = None,
@@ -109,18 +111,29 @@ def log_model(
     pip_requirements: Iterable[str] | None = None,
     extra_pip_requirements: Iterable[str] = (),
     pyfunc_predict_fn: str = "predict",
+    metadata: Mapping[str, Any] | None = None,
+    params: Mapping[str, Any] | None = None,
+    tags: Mapping[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
+    registered_model_name: str | None = None,
 ) -> ModelInfo:
-    """Save a scikit-learn estimator into a run's artifacts, at ``artifact_path``.
+    """Log a scikit-learn estimator to a run as a logged model, as MLflow 3 does.
 
-    Without ``run_id``, the model goes to the active run; with no active run, a
-    run is started and left active, as MLflow does.
+    The model gets an id (``m-<32 hex>``) and the URI ``models:/<model_id>``; its
+    files go into the run's artifacts at ``name``, so ``runs:/<run_id>/<name>``
+    loads it too. Without ``run_id``, the model goes to the active run; with no
+    active run, a run is started and left active, as MLflow does.
 
     Parameters
     ----------
     sk_model : estimator
         The scikit-learn estimator, usually fitted.
-    artifact_path : str, default="model"
-        The run-relative directory of the model.
+    artifact_path : str or None, default=None
+        MLflow 2's name for ``name``; either may be given.
+    name : str or None, default=None
+        The model's name and the run-relative folder of its files; ``"model"``
+        when neither this nor ``artifact_path`` is given.
     run_id : str or None, default=None
         The run to log to; None for the active run.
     serialization_format : {"skops", "cloudpickle", "pickle"}, default="skops"
@@ -135,18 +148,32 @@ def log_model(
         As in ``save_model``.
     pyfunc_predict_fn : str, default="predict"
         As in ``save_model``.
+    metadata : mapping or None, default=None
+        As in ``save_model``.
+    params : mapping or None, default=None
+        Params of the logged model, added to its run's params.
+    tags : mapping or None, default=None
+        Tags of the logged model.
+    model_type : str or None, default=None
+        A free-form type of the logged model.
+    step : int, default=0
+        The step at which the run produced the model.
+    registered_model_name : str or None, default=None
+        Register the model as a new version of this registered model.
 
     Returns
     -------
     ModelInfo
-        With ``model_uri`` ``runs:/<run_id>/<artifact_path>`` and ``run_id``.
+        With ``model_id``, ``model_uri`` ``models:/<model_id>``, ``run_id``,
+        ``name`` and, when registered, ``registered_model_version``.
 
     Raises
     ------
     NotFoundError
         If ``run_id`` names no run.
     InvalidValueError
-        If an argument is not one of its values.
+        If an argument is not one of its values, or ``name`` and
+        ``artifact_path`` differ.
 
     Examples
     --------
@@ -155,19 +182,19 @@ def log_model(
     >>> import mltrail
     >>> X, y = load_iris(return_X_y=True)
     >>> with mltrail.start_run() as run:
-    ...     info = mltrail.sklearn.log_model(DecisionTreeClassifier().fit(X, y))
-    >>> info.model_uri == f"runs:/{run.info.run_id}/model"
+    ...     info = mltrail.sklearn.log_model(
+    ...         DecisionTreeClassifier().fit(X, y), name="model"
+    ...     )
+    >>> info.model_uri == f"models:/{info.model_id}"
     True
     >>> mltrail.sklearn.load_model(info.model_uri).predict(X[:2]).tolist()
     [0, 0]
+    >>> mltrail.sklearn.load_model(f"runs:/{run.info.run_id}/model").predict(X[:1])
+    array([0])
     """
-    from mltrail.tracking import TrackingClient, active_run, start_run
+    from mltrail.models._log import check_model_name, log_model_directory
 
-    if run_id is None:
-        run = active_run()
-        run_id = (run if run is not None else start_run()).info.run_id
-    artifact_path = artifact_path.strip("/")
-    client = TrackingClient()
+    model_name = check_model_name(name, artifact_path)
     options: dict[str, Any] = {
         "serialization_format": serialization_format,
         "signature": signature,
@@ -175,24 +202,20 @@ def log_model(
         "pip_requirements": pip_requirements,
         "extra_pip_requirements": extra_pip_requirements,
         "pyfunc_predict_fn": pyfunc_predict_fn,
-        "run_id": run_id,
-        "artifact_path": artifact_path,
-        "model_uri": f"runs:/{run_id}/{artifact_path}",
+        "metadata": metadata,
     }
-    artifact_uri = client.get_run(run_id).info.artifact_uri
-    target = local_artifact_directory(artifact_uri, artifact_path)
-    if target is not None:
-        from mltrail.store._artifacts import publish_directory
-
-        # Saved aside, then renamed into the run: a killed process leaves no half model.
-        return publish_directory(
-            target, lambda local: save_model_directory(sk_model, local, **options)
-        )
-    with tempfile.TemporaryDirectory(prefix="mltrail-model-") as temporary:
-        local = Path(temporary) / "model"
-        info = save_model_directory(sk_model, local, **options)
-        client.log_artifacts(run_id, local, artifact_path)
-    return info
+    return log_model_directory(
+        lambda directory, logged: save_model_directory(
+            sk_model, directory, **options, **logged
+        ),
+        name=model_name,
+        run_id=run_id,
+        params=params,
+        tags=tags,
+        model_type=model_type,
+        step=step,
+        registered_model_name=registered_model_name,
+    )
 
 
 def load_model(

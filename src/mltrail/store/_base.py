@@ -187,8 +187,13 @@ class Store(Protocol):
         model_type: str | None = None,
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
+        artifact_location: str | None = None,
     ) -> LoggedModel:
-        """Create a PENDING logged model; files go to ``.../models/<id>/artifacts``."""
+        """Create a PENDING logged model; files go to ``.../models/<id>/artifacts``.
+
+        ``artifact_location`` names another place for its files, such as the
+        ``model`` folder of its run (stores that cannot record one ignore it).
+        """
         ...
 
     def get_logged_model(

@@ -553,8 +553,12 @@ class RestStore:
         model_type: str | None = None,
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
+        artifact_location: str | None = None,
     ) -> LoggedModel:
-        """Create a PENDING logged model."""
+        """Create a PENDING logged model; the server chooses where its files go.
+
+        MLflow's REST API has no field for ``artifact_location``: it is ignored.
+        """
         body = self._call(
             "POST",
             "/logged-models",

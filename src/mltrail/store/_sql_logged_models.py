@@ -119,6 +119,7 @@ class LoggedModelsMixin(SqlStatements):
         model_type: str | None = None,
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
+        artifact_location: str | None = None,
     ) -> LoggedModel:
         """Create a PENDING logged model and return it.
 
@@ -136,6 +137,8 @@ class LoggedModelsMixin(SqlStatements):
             Its params.
         tags : sequence of RunTag, default=()
             Its tags.
+        artifact_location : str or None, default=None
+            Where its files go; None for ``<experiment>/models/<id>/artifacts``.
 
         Returns
         -------
@@ -164,6 +167,12 @@ class LoggedModelsMixin(SqlStatements):
             check_run_id(source_run_id)
         if model_type is not None and not isinstance(model_type, str):
             raise InvalidValueError("model_type", model_type, "a str or None")
+        if artifact_location is not None and not (
+            isinstance(artifact_location, str) and artifact_location
+        ):
+            raise InvalidValueError(
+                "artifact_location", artifact_location, "a non-empty str or None"
+            )
         model_id = f"m-{uuid.uuid4().hex}"
         param_rows = _key_value_rows(model_id, params, "param")
         tag_rows = _key_value_rows(model_id, tags, "tag")
@@ -184,7 +193,10 @@ class LoggedModelsMixin(SqlStatements):
                 raise InvalidValueError(
                     "experiment", experiment_id, "an active experiment", "Restore it."
                 )
-            location = f"{found.artifact_location}/models/{model_id}/artifacts"
+            location = (
+                artifact_location
+                or f"{found.artifact_location}/models/{model_id}/artifacts"
+            )
             conn.execute(
                 schema.logged_models.insert().values(
                     model_id=model_id,
