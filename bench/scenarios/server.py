@@ -369,6 +369,69 @@ SERVER_LOAD = Scenario(
     timeout=900.0,
 )
 
+_STREAM = """
+import threading
+peak = [0.0]
+done = threading.Event()
+
+
+def watch():
+    while not done.is_set():
+        peak[0] = max(peak[0], tree_rss_mb(process.pid))
+        time.sleep(0.05)
+
+
+baseline = tree_rss_mb(process.pid)
+watcher = threading.Thread(target=watch)
+watcher.start()
+chunk = b"x" * (1 << 20)
+path = "/api/2.0/mlflow-artifacts/artifacts/0/stream/artifacts/big.bin"
+api = Api(url)
+began = time.perf_counter()
+api.connection.putrequest("PUT", path)
+api.connection.putheader("Content-Length", str(SIZE << 20))
+api.connection.putheader("Content-Type", "application/octet-stream")
+api.connection.endheaders()
+for _ in range(SIZE):
+    api.connection.send(chunk)
+answer = api.connection.getresponse()
+answer.read()
+uploaded = time.perf_counter() - began
+api.connection.request("GET", path)
+answer = api.connection.getresponse()
+received = 0
+while data := answer.read(1 << 20):
+    received += len(data)
+elapsed = time.perf_counter() - began
+done.set()
+watcher.join()
+report(
+    peak[0],
+    baseline_mb=baseline,
+    upload_s=uploaded,
+    total_s=elapsed,
+    check=received >> 20,
+)
+"""
+
+SERVER_STREAM = Scenario(
+    name="server_stream",
+    description=(
+        "A SIZE MiB artifact up (PUT) and down (GET) through the artifact proxy to "
+        "a local destination: peak resident memory of the server during the "
+        "transfer (details: idle baseline, seconds)."
+    ),
+    preamble=HARNESS,
+    code={tool: _served(tool, _STREAM) for tool in ("mltrail", "mlflow")},
+    sizes=(1024,),
+    quick_sizes=(128,),
+    size_unit="MiB",
+    unit="MB",
+    target=Target(100.0),
+    max_repeat={"mltrail": 1, "mlflow": 1},
+    timeout=1800.0,
+)
+
 SCENARIOS = [
     SERVER_START,
     SERVER_MEMORY,
@@ -377,5 +440,6 @@ SCENARIOS = [
     SERVER_SEARCH_RUNS,
     SERVER_MLFLOW_CLIENT,
     SERVER_AUTOLOG,
+    SERVER_STREAM,
     SERVER_LOAD,
 ]

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from starlette.testclient import TestClient
 
-from mltrail import InvalidValueError
+from mltrail import ConflictError, InvalidValueError, NotFoundError
 from mltrail.cli._main import cli
 from mltrail.server import ServerSettings, create_app
-from mltrail.server._auth import Accounts, BasicAuthenticator, parse_permission
+from mltrail.server._auth import (
+    PERMISSIONS_TTL,
+    Accounts,
+    BasicAuthenticator,
+    parse_permission,
+)
 from mltrail.store._sql import SqlStore
 
 API = "/api/2.0/mlflow"
@@ -354,3 +360,59 @@ def test_purging_an_experiment_drops_its_grants(sqlite_store: SqlStore) -> None:
     sqlite_store.update_experiment(experiment_id, lifecycle_stage="deleted")
     sqlite_store.purge_experiments([experiment_id])
     assert sqlite_store.get_permission("experiment", experiment_id, "ada") is None
+
+
+def test_run_routes_check_the_run_s_experiment(
+    sqlite_store: SqlStore, tmp_path: Path
+) -> None:
+    client = _client(sqlite_store, tmp_path, default="NO_PERMISSIONS")
+    experiment_id = client.post(
+        f"{API}/experiments/create", json={"name": "private"}, headers=ADMIN
+    ).json()["experiment_id"]
+    run_id = client.post(
+        f"{API}/runs/create", json={"experiment_id": experiment_id}, headers=ADMIN
+    ).json()["run"]["info"]["run_id"]
+    calls = [
+        ("GET", f"{API}/runs/get", {"run_id": run_id}),
+        ("POST", f"{API}/runs/search", {"experiment_ids": [experiment_id]}),
+        ("GET", f"{API}/experiments/get-by-name", {"experiment_name": "private"}),
+        (
+            "GET",
+            f"{API}/metrics/get-history-bulk-interval",
+            {"run_ids": [run_id], "metric_key": "m"},
+        ),
+    ]
+
+    def statuses() -> list[int]:
+        answers = []
+        for method, url, fields in calls:
+            if method == "GET":
+                response = client.get(url, params=fields, headers=ADA)
+            else:
+                response = client.post(url, json=fields, headers=ADA)
+            answers.append(response.status_code)
+        return answers
+
+    assert statuses() == [403, 403, 403, 403]
+    sqlite_store.set_permission("experiment", experiment_id, "ada", "READ")
+    time.sleep(PERMISSIONS_TTL)
+    assert statuses() == [200, 200, 200, 200]
+
+
+def test_store_lists_and_revokes_grants(sqlite_store: SqlStore) -> None:
+    accounts = Accounts(sqlite_store)
+    accounts.create_user("ada", ADA_PASSWORD)
+    accounts.grant("experiment", "0", "ada", "edit")
+    assert [
+        (p.resource_id, p.permission) for p in sqlite_store.list_permissions("ada")
+    ] == [("0", "EDIT")]
+    assert sqlite_store.permissions_of("experiment", [], "ada") == {}
+    sqlite_store.delete_permission("experiment", "0", "ada")
+    with pytest.raises(NotFoundError):
+        sqlite_store.delete_permission("experiment", "0", "ada")
+    with pytest.raises(NotFoundError):
+        sqlite_store.delete_token("ada", "nope")
+    with pytest.raises(ConflictError, match="already exists"):
+        accounts.create_user("ada", ADA_PASSWORD)
+    with pytest.raises(NotFoundError):
+        sqlite_store.get_user("nobody")

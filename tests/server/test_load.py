@@ -1,4 +1,4 @@
-"""Several workers on one PostgreSQL store under concurrent clients: nothing lost."""
+"""Several workers on one PostgreSQL or MySQL store, many clients: nothing lost."""
 
 from __future__ import annotations
 
@@ -10,17 +10,20 @@ import sqlalchemy as sa
 
 from bench._server_harness import run_load
 from mltrail.store._sql import SqlStore
-from tests._stores import ServerDatabase
+from tests._stores import SERVER_VARIABLES, ServerDatabase
 from tests.server._live import live_server
 
 pytestmark = [pytest.mark.slow]
 
 
-@pytest.mark.skipif(
-    not os.environ.get("MLTRAIL_TEST_POSTGRES_URL"), reason="needs PostgreSQL"
-)
-def test_workers_on_postgresql_store_every_point(tmp_path: Path) -> None:
-    database = ServerDatabase("postgresql", os.environ["MLTRAIL_TEST_POSTGRES_URL"])
+@pytest.mark.parametrize("backend", ["postgresql", "mysql"])
+def test_workers_on_one_database_store_every_point(
+    tmp_path: Path, backend: str
+) -> None:
+    variable = SERVER_VARIABLES[backend]
+    if not os.environ.get(variable):
+        pytest.skip(f"needs {variable}")
+    database = ServerDatabase(backend, os.environ[variable])
     try:
         SqlStore(database.uri, artifact_root="mlflow-artifacts:").close()
         with live_server(

@@ -159,3 +159,31 @@ def test_clients_write_straight_to_s3(
         "/api/2.0/mlflow/artifacts/list", params={"run_id": run.info.run_id}
     ).json()
     assert listing["files"] == [{"path": "note.txt", "is_dir": False, "file_size": 6}]
+
+
+def test_s3_errors_become_mltrail_errors(s3: S3ArtifactStore, tmp_path: Path) -> None:
+    from mltrail import StoreError
+
+    with pytest.raises(InvalidValueError, match="s3://bucket/prefix"):
+        s3.write_bytes("/local/path", "a.txt", b"x")
+    with pytest.raises(StoreError, match="S3 refused"):
+        s3.write_bytes("s3://no-such-bucket/runs", "a.txt", b"x")
+    with pytest.raises(StoreError, match="S3 refused"):
+        s3.list("s3://no-such-bucket/runs")
+    with pytest.raises(InvalidValueError, match="non-empty"):
+        s3.delete(RUN, "")
+    with pytest.raises(NotFoundError):
+        s3.log_file(RUN, tmp_path / "missing.txt")
+    with pytest.raises(NotFoundError):
+        s3.log_dir(RUN, tmp_path / "missing")
+    assert s3.download(RUN, "", tmp_path / "empty") == tmp_path / "empty"
+    unreachable = S3ArtifactStore(
+        __import__("boto3").client(
+            "s3",
+            endpoint_url=f"http://127.0.0.1:{free_port()}",
+            region_name="us-east-1",
+        )
+    )
+    unreachable.client.meta.config.retries = {"max_attempts": 1}
+    with pytest.raises(StoreError, match="cannot be reached"):
+        unreachable.read_bytes(RUN, "a.txt")
