@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from starlette.applications import Starlette
 
 import mltrail
+from mltrail.cli._main import cli
 from mltrail.store._artifacts_http import HttpArtifactStore, proxy_location
 from mltrail.store._open import open_store
 from mltrail.store._rest import RestStore
 from mltrail.store._sql import SqlStore
-from tests.server._live import threaded_server
+from tests.server._live import free_port, threaded_server
 
 
 @pytest.fixture
@@ -119,3 +122,44 @@ def test_http_artifact_store_streams_and_deletes(
         store.download(uri, "nothing", tmp_path)
     with pytest.raises(mltrail.InvalidValueError):
         store.write_bytes(uri, "../escape", b"x")
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+def test_fit_returns_and_nothing_is_lost_while_the_server_is_down(
+    sqlite_app: Starlette,
+    sqlite_store: SqlStore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    monkeypatch.setenv("MLTRAIL_SPOOL_DIR", str(tmp_path / "spool"))
+    monkeypatch.setenv("MLTRAIL_HTTP_REQUEST_MAX_RETRIES", "1")
+    monkeypatch.setenv("MLTRAIL_HTTP_REQUEST_BACKOFF_FACTOR", "0.01")
+    port = free_port()
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    with threaded_server(sqlite_app, port=port) as url:
+        mltrail.set_tracking_uri(url)
+        run = mltrail.start_run(run_name="outage")
+    mltrail.sklearn.autolog()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = LogisticRegression(max_iter=300).fit(X, y)
+            for step in range(100):
+                mltrail.log_metric("loss", 1 / (step + 1), step=step)
+            mltrail.end_run()
+    finally:
+        mltrail.sklearn.autolog(disable=True)
+    assert any(issubclass(w.category, mltrail.MltrailWarning) for w in caught)
+    assert model.predict(X[:1]).shape == (1,)
+    assert sqlite_store.get_metric_history(run.info.run_id, "loss") == []
+    with threaded_server(sqlite_app, port=port):
+        result = CliRunner().invoke(cli, ["--tracking-uri", url, "sync"])
+    assert result.exit_code == 0, result.output
+    stored = sqlite_store.get_run(run.info.run_id)
+    assert len(sqlite_store.get_metric_history(run.info.run_id, "loss")) == 100
+    assert stored.info.status == "FINISHED"
+    assert "training_accuracy_score" in stored.data.metrics

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import threading
+import time
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -59,6 +60,8 @@ MLTRAIL_API = "/api/2.0/mltrail"
 MLFLOW_LIMITS = {"metrics": 1000, "params": 100, "tags": 100, "total": 1000}
 MLTRAIL_BATCH_ITEMS = 100_000
 HISTORY_PAGE = 25_000
+# Seconds after a failed write during which later writes go straight to the spool.
+RETRY_SPOOL_AFTER = 5.0
 
 
 def _metric_json(metric: Metric) -> dict[str, Any]:
@@ -91,6 +94,7 @@ class RestStore:
         self._spooled = False
         self._spool_lock = threading.Lock()
         self._warned = False
+        self._down_until = 0.0
         self._heartbeats = True
         self._infos: dict[str, RunInfo] = {}
 
@@ -125,6 +129,11 @@ class RestStore:
         Returns True when it was sent, False when it was spooled.
         """
         with self._spool_lock:
+            if self._spooled and time.monotonic() < self._down_until:
+                # The server was unreachable moments ago: keep this write in order
+                # behind the others at once, instead of waiting for the retries.
+                self._spool.append(method, API + path, fields)
+                return False
             try:
                 if self._spooled:
                     self._send_spool_locked()
@@ -133,6 +142,7 @@ class RestStore:
             except ServerUnavailableError as error:
                 self._spool.append(method, API + path, fields)
                 self._spooled = True
+                self._down_until = time.monotonic() + RETRY_SPOOL_AFTER
                 if not self._warned:
                     self._warned = True
                     warnings.warn(

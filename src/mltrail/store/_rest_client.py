@@ -104,6 +104,25 @@ def _environment(*names: str) -> str | None:
     return None
 
 
+def _number_setting(name: str, default: Any, kind: type) -> Any:
+    """Return a non-negative number from the environment (or MLflow's name)."""
+    text = _environment(name, name.replace("MLTRAIL_", "MLFLOW_", 1))
+    if text is None:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise InvalidValueError(
+            f"environment variable {name}",
+            text,
+            "a non-negative number",
+            f"Unset it to use the default, {default}.",
+        )
+    return value
+
+
 def _auth_header() -> str | None:
     username = _environment("MLTRAIL_TRACKING_USERNAME", "MLFLOW_TRACKING_USERNAME")
     password = _environment("MLTRAIL_TRACKING_PASSWORD", "MLFLOW_TRACKING_PASSWORD")
@@ -130,23 +149,35 @@ class RestClient:
     ----------
     base_url : str
         The server, such as ``http://127.0.0.1:5000``.
-    retries : int, default=5
-        How many times a failed call is retried.
-    backoff : float, default=0.5
-        The first wait between retries in seconds; it doubles each time.
+    retries : int or None, default=None
+        How many times a failed call is retried; by default
+        ``MLTRAIL_HTTP_REQUEST_MAX_RETRIES`` (or MLflow's name), else 5.
+    backoff : float or None, default=None
+        The first wait between retries in seconds, doubling each time; by default
+        ``MLTRAIL_HTTP_REQUEST_BACKOFF_FACTOR`` (or MLflow's name), else 0.5.
     """
 
     def __init__(
         self,
         base_url: str,
         *,
-        retries: int = DEFAULT_RETRIES,
-        backoff: float = DEFAULT_BACKOFF,
+        retries: int | None = None,
+        backoff: float | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.safe_url = _safe_url(self.base_url)
-        self.retries = retries
-        self.backoff = backoff
+        self.retries = (
+            _number_setting("MLTRAIL_HTTP_REQUEST_MAX_RETRIES", DEFAULT_RETRIES, int)
+            if retries is None
+            else retries
+        )
+        self.backoff = (
+            _number_setting(
+                "MLTRAIL_HTTP_REQUEST_BACKOFF_FACTOR", DEFAULT_BACKOFF, float
+            )
+            if backoff is None
+            else backoff
+        )
         options: dict[str, Any] = {"maxsize": POOL_SIZE, "block": False}
         if _environment(
             "MLTRAIL_TRACKING_INSECURE_TLS", "MLFLOW_TRACKING_INSECURE_TLS"
