@@ -163,3 +163,14 @@ def test_fit_returns_and_nothing_is_lost_while_the_server_is_down(
     assert len(sqlite_store.get_metric_history(run.info.run_id, "loss")) == 100
     assert stored.info.status == "FINISHED"
     assert "training_accuracy_score" in stored.data.metrics
+
+
+def test_http_store_deletes_a_run_s_files(server_url: str) -> None:
+    store = HttpArtifactStore(server_url)
+    uri = "mlflow-artifacts:/0/gone/artifacts"
+    store.write_bytes(uri, "a/b.txt", b"x")
+    store.delete_run_artifacts(uri)
+    store.delete_run_artifacts(uri)  # nothing left is fine
+    assert store.list(uri) == []
+    with pytest.raises(mltrail.InvalidValueError):
+        store.delete_run_artifacts("mlflow-artifacts:/")

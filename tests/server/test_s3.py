@@ -187,3 +187,14 @@ def test_s3_errors_become_mltrail_errors(s3: S3ArtifactStore, tmp_path: Path) ->
     unreachable.client.meta.config.retries = {"max_attempts": 1}
     with pytest.raises(StoreError, match="cannot be reached"):
         unreachable.read_bytes(RUN, "a.txt")
+
+
+def test_delete_run_artifacts_removes_the_prefix(s3: S3ArtifactStore) -> None:
+    s3.write_bytes(RUN, "a/b.txt", b"x")
+    s3.write_bytes(f"s3://{BUCKET}/runs/1/other/artifacts", "keep.txt", b"y")
+    s3.delete_run_artifacts(RUN)
+    s3.delete_run_artifacts(RUN)  # nothing left is fine
+    assert s3.list(RUN) == []
+    assert [f.path for f in s3.list(f"s3://{BUCKET}/runs/1/other/artifacts")] == [
+        "keep.txt"
+    ]

@@ -267,6 +267,17 @@ class HttpArtifactStore:
         response = client.request("DELETE", self._url(relative))
         client.json_of(response, "DELETE", self._url(relative))
 
+    def delete_run_artifacts(self, artifact_uri: str) -> None:
+        """Delete every file of the run through the proxy; none there is fine."""
+        client, relative = self._target(artifact_uri, None)
+        if not relative:
+            raise InvalidValueError(
+                "artifact URI", artifact_uri, "a run's URI below the proxy root"
+            )
+        response = client.request("DELETE", self._url(relative))
+        if response.status != 404:
+            client.json_of(response, "DELETE", self._url(relative))
+
 
 def _chunks_of(file: object) -> Iterator[bytes]:
     read = file.read  # type: ignore[attr-defined]  # a binary file object

@@ -315,6 +315,19 @@ class S3ArtifactStore:
         except Exception as error:
             raise self._errors(error, path) from error
 
+    def delete_run_artifacts(self, artifact_uri: str) -> None:
+        """Delete every object under the run's prefix; none there is fine."""
+        bucket, key = _location(artifact_uri, None)
+        try:
+            keys = [item["Key"] for item in self._keys(bucket, key + "/")]
+            for start in range(0, len(keys), 1000):
+                batch = keys[start : start + 1000]
+                self.client.delete_objects(
+                    Bucket=bucket, Delete={"Objects": [{"Key": k} for k in batch]}
+                )
+        except Exception as error:
+            raise self._errors(error, key) from error
+
 
 def _relative(root: str, key: str) -> str:
     relative = key[len(root) :].lstrip("/") if root else key
