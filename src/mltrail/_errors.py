@@ -135,11 +135,14 @@ class FilterSyntaxError(InvalidValueError):
         self.expected = expected
         self.text = text
         self.position = position
-        pointer = " " * (position + 4) + "^"
+        # Text that cannot be printed (a lone surrogate) is shown escaped.
+        before = text[:position].encode("utf-8", "backslashreplace").decode()
+        shown = text.encode("utf-8", "backslashreplace").decode()
+        pointer = " " * (len(before) + 4) + "^"
         MltrailError.__init__(
             self,
             f"invalid filter at position {position}: expected {expected}.\n"
-            f"    {text}\n{pointer}",
+            f"    {shown}\n{pointer}",
         )
 
 

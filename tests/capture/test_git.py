@@ -136,6 +136,14 @@ def test_first_remote_without_origin(repo: Path) -> None:
     assert state.remote_url == "https://example.com/up.git"
 
 
+def test_remote_url_loses_query_token(repo: Path) -> None:
+    url = "https://gitlab.example.com/team/app.git?private_token=glpat-SECRET"
+    git(repo, "remote", "add", "origin", url)
+    state = git_state(repo, changes=False)
+    assert state is not None
+    assert state.remote_url == "https://gitlab.example.com/team/app.git"
+
+
 def test_no_remote_is_none(repo: Path) -> None:
     state = git_state(repo, changes=False)
     assert state is not None
@@ -151,8 +159,38 @@ def test_no_remote_is_none(repo: Path) -> None:
         ("http://host/x.git", "http://host/x.git"),
         ("git@github.com:o/r.git", "git@github.com:o/r.git"),
         ("/srv/git/r.git", "/srv/git/r.git"),
+        (
+            "https://gitlab.com/o/r.git?private_token=glpat-SECRET",
+            "https://gitlab.com/o/r.git",
+        ),
+        ("https://host/r.git?a=1&access_token=SECRET#frag", "https://host/r.git"),
+        ("https://host/r.git#SECRET", "https://host/r.git"),
+        ("https://oauth2:SECRET@gitlab.com/o/r.git?x=1", "https://gitlab.com/o/r.git"),
+        ("HTTPS://u:SECRET@Host/r.git", "https://Host/r.git"),
+        ("ghp_SECRET@github.com:o/r.git", "github.com:o/r.git"),
+        ("ada:SECRET@host:team/r.git", "host:team/r.git"),
+        ("git@host:r.git?token=SECRET", "git@host:r.git"),
+        ("file:///srv/git/r.git", "file:///srv/git/r.git"),
+        ("C:/repos/r.git", "C:/repos/r.git"),
     ],
-    ids=["https-user-token", "https-token", "ssh-password", "plain", "scp", "path"],
+    ids=[
+        "https-user-token",
+        "https-token",
+        "ssh-password",
+        "plain",
+        "scp",
+        "path",
+        "query-token",
+        "query-and-fragment",
+        "fragment",
+        "userinfo-and-query",
+        "upper-case-scheme",
+        "scp-token-user",
+        "scp-password",
+        "scp-query",
+        "file",
+        "windows-drive",
+    ],
 )
 def test_strip_credentials(url: str, expected: str) -> None:
     assert strip_credentials(url) == expected

@@ -355,7 +355,11 @@ def test_flush_all_reports_errors(sqlite_store: SqlStore) -> None:
     assert buffer.stopping
 
 
-def test_forked_child_starts_empty(sqlite_store: SqlStore) -> None:
+def test_forked_child_starts_empty(
+    sqlite_store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The parent's thread must not write the point before the check below.
+    monkeypatch.setenv("MLTRAIL_FLUSH_INTERVAL", "600")
     buffer = buffer_for(sqlite_store)
     buffer.add(_new_run(sqlite_store), "m", 1.0, 0, None)
     with warnings.catch_warnings():

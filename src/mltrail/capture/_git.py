@@ -17,6 +17,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+# "user@host:path" (scp syntax): a host, then ':' not followed by '//'.
+_SCP_REMOTE = re.compile(
+    r"^(?:(?P<user>[^@/:]+(?::[^@/]*)?)@)?(?P<host>[^@/:]+):(?P<path>(?!//).*)$"
+)
+
 __all__ = ["GitChanges", "GitState", "git_changes", "git_state", "git_user_name"]
 
 MAX_DIFF_BYTES = 1_000_000
@@ -277,12 +282,22 @@ def git_user_name(
 
 
 def strip_credentials(url: str) -> str:
-    """Remove the user name and password from a remote URL that has a scheme."""
+    """Remove every place a remote URL can carry a secret.
+
+    The user name and password (a token is often the user name), the whole query
+    (``?private_token=...``, ``?access_token=...``) and the fragment go; an scp-like
+    remote (``user@host:path``) keeps only the conventional ``git@``.
+    """
     parts = urlsplit(url)
-    if not parts.scheme or "@" not in parts.netloc:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    if "://" in url and parts.scheme != "file":
+        host = parts.netloc.rsplit("@", 1)[-1]
+        return urlunsplit((parts.scheme, host, parts.path, "", ""))
+    scp = _SCP_REMOTE.match(url)
+    if scp is not None:
+        user, host, path = scp.group("user", "host", "path")
+        path = path.split("?", 1)[0].split("#", 1)[0]
+        return f"{'git@' if user == 'git' else ''}{host}:{path}"
+    return url
 
 
 def _find_repository(start: Path) -> _Repository | None:

@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 #: Every revision this code knows, oldest first; the last one is the head.
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005")
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 MAX_KEY_LENGTH = 1000
 MAX_NAME_LENGTH = 500

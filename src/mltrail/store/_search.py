@@ -18,6 +18,7 @@ on params, tags, latest metrics and datasets).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -205,6 +206,7 @@ class _Parser:
     """Recursive descent over the tokens of one filter."""
 
     def __init__(self, text: str, grammar: _Grammar) -> None:
+        _check_text(text)
         self.text = text
         self.grammar = grammar
         self.tokens = tokenize(text)
@@ -241,13 +243,13 @@ class _Parser:
         items = [self.and_expr()]
         while self.accept("OR"):
             items.append(self.and_expr())
-        return items[0] if len(items) == 1 else Or(tuple(items))
+        return items[0] if len(items) == 1 else Or(_flatten(items, Or))
 
     def and_expr(self) -> Node:
         items = [self.not_expr()]
         while self.accept("AND"):
             items.append(self.not_expr())
-        return items[0] if len(items) == 1 else And(tuple(items))
+        return items[0] if len(items) == 1 else And(_flatten(items, And))
 
     def not_expr(self) -> Node:
         if self.current.kind == "lparen" or (
@@ -359,8 +361,11 @@ class _Parser:
         token = self.current
         if token.kind != "number":
             raise self.error("a number")
+        value = float(token.text)
+        if not math.isfinite(value):
+            raise self.error("a number within the range of a 64-bit float")
         self.advance()
-        return float(token.text)
+        return value
 
     def string(self) -> str:
         token = self.current
@@ -381,6 +386,23 @@ class _Parser:
             raise self.error("',' or ')'")
         self.advance()
         return values
+
+
+def _flatten(items: list[Node], kind: type[And] | type[Or]) -> tuple[Node, ...]:
+    """Merge nested ANDs into one AND (ORs into one OR): (a AND b) AND c."""
+    flat: list[Node] = []
+    for item in items:
+        flat.extend(item.items if isinstance(item, kind) else (item,))
+    return tuple(flat)
+
+
+def _check_text(text: str) -> None:
+    """Refuse text the database cannot receive: NUL and lone surrogates."""
+    for position, character in enumerate(text):
+        if character == "\x00" or "\ud800" <= character <= "\udfff":
+            raise FilterSyntaxError(
+                text, position, "text without NUL characters or lone surrogates"
+            )
 
 
 def _entity_names(grammar: _Grammar) -> str:

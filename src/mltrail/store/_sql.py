@@ -8,11 +8,13 @@ of driver errors), compiled statements, experiments, runs, logging, inputs and s
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 import time
 import weakref
 from typing import Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -22,6 +24,7 @@ from sqlalchemy.pool import NullPool
 
 from mltrail._errors import (
     InvalidValueError,
+    MltrailError,
     StoreError,
 )
 from mltrail.store import _schema as schema
@@ -73,6 +76,61 @@ def _forget_connections_after_fork() -> None:
 os.register_at_fork(after_in_child=_forget_connections_after_fork)
 
 
+def _read_only_reason(path: str) -> str | None:
+    """Why a SQLite file cannot be written here, or None if it can."""
+    folder = os.path.dirname(path)
+    try:
+        flags = os.statvfs(folder).f_flag
+    except OSError:  # the folder is checked, and made, by _sql_url
+        return None
+    if flags & os.ST_RDONLY:
+        return "read-only media"
+    if not os.path.exists(path):
+        return None
+    if not os.access(path, os.W_OK):
+        return "the file is not writable"
+    if not os.access(folder, os.W_OK):
+        return "its folder is not writable"
+    return None
+
+
+def _read_only_url(url: sa.URL) -> tuple[sa.URL, str | None]:
+    """Open an existing SQLite file that cannot be written read-only, and say why.
+
+    On read-only media SQLite cannot make the WAL's shared-memory file, so the file
+    is opened as immutable (nothing can change it there); otherwise read-only.
+    """
+    path = url.database or ""
+    reason = _read_only_reason(path)
+    if reason is None or not os.path.exists(path):
+        return url, None
+    mode = "immutable=1" if reason == "read-only media" else "mode=ro"
+    target = f"file:{quote(path)}?{mode}"
+    return sa.URL.create("sqlite", database=target, query={"uri": "true"}), reason
+
+
+def _folder_error(uri: str, path: str, error: OSError) -> MltrailError:
+    """Explain why the folder of a SQLite file could not be made."""
+    if isinstance(error, FileExistsError | NotADirectoryError):
+        return InvalidValueError(
+            "tracking URI",
+            uri,
+            "a path whose folders are folders, not files",
+            f"{error.filename!r} is a file; choose another path for the database.",
+        )
+    if error.errno == errno.ENAMETOOLONG:
+        return InvalidValueError(
+            "tracking URI",
+            uri,
+            "a path whose names fit the file system",
+            "Use a shorter path for the database.",
+        )
+    return StoreError(
+        f"cannot create the folder of the database {path!r}: {error.strerror}. "
+        "Choose a folder you can write to (the media may be read-only or full)."
+    )
+
+
 def _sql_url(uri: str) -> sa.URL:
     """Return the SQLAlchemy URL for ``uri``, choosing the driver mltrail ships with."""
     scheme, sep, rest = uri.partition("://")
@@ -95,7 +153,10 @@ def _sql_url(uri: str) -> sa.URL:
                 "use a file such as 'sqlite:///mltrail.db'.",
             )
         path = os.path.abspath(path)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+        except OSError as error:
+            raise _folder_error(uri, path, error) from error
         return sa.URL.create("sqlite", database=path)
     url = sa.make_url(f"{driver}://{rest}")
     if driver == "mysql+pymysql" and "charset" not in url.query:
@@ -183,6 +244,11 @@ class SqlStore(
                 "Use, for example, 30.",
             )
         self.heartbeat_timeout = heartbeat_timeout
+        #: Why this store was opened read-only (a SQLite file on read-only media or
+        #: without write permission), or None for a writable store.
+        self.read_only: str | None = None
+        if url.get_backend_name() == "sqlite":
+            url, self.read_only = _read_only_url(url)
         self._engine = self._create_engine(url)
         self._dialect = self._engine.dialect.name
         # SQLite: each thread keeps one connection (closed with the store, or when
@@ -215,6 +281,8 @@ class SqlStore(
             connect_args={"check_same_thread": False, "timeout": 30.0},
         )
 
+        read_only = self.read_only is not None
+
         @event.listens_for(engine, "connect")
         def _configure(dbapi_connection: Any, _record: Any) -> None:
             # Autocommit mode at the driver level: mltrail emits BEGIN itself, so
@@ -222,6 +290,10 @@ class SqlStore(
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            if read_only:  # nothing may be written, not even the journal mode
+                cursor.execute("PRAGMA case_sensitive_like = ON")
+                cursor.close()
+                return
             for attempt in range(LOCK_RETRIES + 1):
                 try:
                     cursor.execute("PRAGMA journal_mode = WAL")
@@ -251,6 +323,14 @@ class SqlStore(
         if revision == schema.HEAD_REVISION:
             return
         self._check_known(revision)
+        if self.read_only is not None:
+            raise StoreError(
+                f"the database at {self._safe_uri()} is read-only "
+                f"({self.read_only}) and its schema (revision {revision!r}) is "
+                f"older than this mltrail's ({schema.HEAD_REVISION!r}). Open it once "
+                "from a writable place to upgrade it, or read it with the mltrail "
+                "version that wrote it."
+            )
         self._migrate()
 
     def _read_revision(self) -> str | None:

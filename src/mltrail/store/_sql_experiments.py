@@ -34,6 +34,7 @@ from mltrail.store._sql_statements import (
 )
 from mltrail.store._sql_transactions import _RetryError
 from mltrail.store._values import (
+    check_encodable,
     check_experiment_id,
     check_key,
     check_max_results,
@@ -267,6 +268,7 @@ class ExperimentsMixin(SqlStatements):
             raise InvalidValueError(
                 "experiment name", name, "a str", "Use a name such as 'iris'."
             )
+        check_encodable("experiment name", name)
         found = self._read(
             lambda conn: self._load_experiments(conn, schema.experiments.c.name == name)
         )

@@ -19,6 +19,7 @@ from mltrail.store._sql_statements import (
 )
 from mltrail.store._values import (
     check_dataset_input,
+    check_items,
     check_run_id,
 )
 
@@ -58,6 +59,7 @@ class InputsMixin(SqlStatements):
         >>> store.close()
         """
         check_run_id(run_id)
+        datasets = list(check_items("datasets", datasets, "DatasetInput"))
         for item in datasets:
             check_dataset_input(item)
         if not datasets:

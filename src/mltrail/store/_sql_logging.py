@@ -15,6 +15,7 @@ from mltrail._entities import (
 )
 from mltrail._errors import (
     ConflictError,
+    InvalidValueError,
     NotFoundError,
 )
 from mltrail.store import _schema as schema
@@ -26,6 +27,7 @@ from mltrail.store._sql_statements import (
 )
 from mltrail.store._values import (
     MetricRow,
+    check_items,
     check_key,
     check_run_id,
     decode_metric_value,
@@ -324,7 +326,15 @@ def _to_batch(batches: Sequence[tuple[str, Sequence[Metric]]]) -> _MetricBatch:
     rows: list[MetricRow] = []
     keys: dict[str, str] = {}
     run_ids: set[str] = set()
-    for run_id, points in batches:
+    for pair in check_items("metric batches", batches, "(run_id, metrics) pairs"):
+        if not isinstance(pair, tuple | list) or len(pair) != 2:
+            raise InvalidValueError(
+                "metric batch",
+                pair,
+                "a (run_id, metrics) pair",
+                "Pass [(run.info.run_id, [Metric(...)])].",
+            )
+        run_id, points = pair
         run_ids.add(check_run_id(run_id))
         rows.extend(to_metric_rows(run_id, points, keys))
     # Sorted ids make concurrent writers lock rows in one order (no deadlocks).

@@ -5,6 +5,7 @@ A read first marks KILLED the RUNNING runs whose heartbeat stopped.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,6 +17,7 @@ from mltrail._entities import (
     PagedList,
     Run,
     RunData,
+    RunInfo,
     RunInputs,
     RunStatus,
     ViewType,
@@ -35,6 +37,7 @@ from mltrail.store._sql_statements import (
 )
 from mltrail.store._values import (
     check_experiment_id,
+    check_items,
     check_max_results,
     check_view_type,
     decode_metric_value,
@@ -100,7 +103,8 @@ class RunSearchMixin(InputsMixin):
         """
         if isinstance(experiment_ids, str):
             experiment_ids = [experiment_ids]
-        numbers_ = [check_experiment_id(i) for i in experiment_ids]
+        ids = check_items("experiment_ids", experiment_ids, "experiment ids")
+        numbers_ = [check_experiment_id(i) for i in ids]
         stages = check_view_type(view_type)
         limit = check_max_results(max_results)
         where = search.compile_run_filter(filter_string)
@@ -164,12 +168,21 @@ class RunSearchMixin(InputsMixin):
         self._load_inputs(conn, ids, inputs)
         return [
             Run(
-                _run_info(row),
+                self._current_info(row),
                 RunData(metrics[row.run_id], params[row.run_id], tags[row.run_id]),
                 RunInputs(inputs[row.run_id]),
             )
             for row in rows
         ]
+
+    def _current_info(self, row: Row[Any] | _RunRow) -> RunInfo:
+        """Return the run's info; a read-only store shows an expired run KILLED."""
+        info = _run_info(row)
+        if self.read_only is not None and self._is_stale(row):
+            return dataclasses.replace(
+                info, status=RunStatus.KILLED.value, end_time=row.heartbeat_time
+            )
+        return info
 
     def _is_stale(self, row: Row[Any] | _RunRow) -> bool:
         if row.status != RunStatus.RUNNING.value or row.heartbeat_time is None:
@@ -178,6 +191,8 @@ class RunSearchMixin(InputsMixin):
 
     def _expire_heartbeats(self) -> None:
         """Mark RUNNING runs whose heartbeat is stale as KILLED (one cheap SELECT)."""
+        if self.read_only is not None:
+            return  # nothing can be written; _current_info shows them KILLED
         runs = schema.runs
         cutoff = _now() - int(self.heartbeat_timeout * 1000)
         stale = sa.and_(

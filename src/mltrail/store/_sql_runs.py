@@ -228,7 +228,7 @@ class RunsMixin(LoggingMixin, RunSearchMixin):
             row = self._fetch_run(conn, run_id)
             if row is None:
                 return None
-            if self._is_stale(row):
+            if self._is_stale(row) and self.read_only is None:
                 return True
             return self._runs_from_rows(conn, [row])[0]
 

@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 
 from mltrail._errors import (
-    ConflictError,
+    InvalidValueError,
     MltrailError,
     StoreError,
 )
+from mltrail.store._sql_errors import translate_driver_error
 from mltrail.store._values import (
     MetricRow,
 )
@@ -135,6 +136,7 @@ class SqlBase:
     uri: str
     artifact_root: str
     heartbeat_timeout: float
+    read_only: str | None
     _engine: Engine
     _dialect: str
     # SQLite: one connection per thread; the server databases use the pool.
@@ -145,6 +147,12 @@ class SqlBase:
 
     def _run(self, work: Callable[[Connection], T], *, write: bool) -> T:
         """Run ``work`` in one transaction; retry while another writer holds a lock."""
+        if write and self.read_only is not None:
+            raise StoreError(
+                f"the database at {self._safe_uri()} was opened read-only "
+                f"({self.read_only}): reading works, writing does not. Log to a "
+                "writable store, or copy the file somewhere writable."
+            )
         delay = 0.01
         for attempt in range(LOCK_RETRIES + 1):
             try:
@@ -163,6 +171,15 @@ class SqlBase:
             except DBAPIError as exc:
                 if attempt == LOCK_RETRIES or not _is_retryable(exc):
                     raise self._translate(exc) from exc
+            except (OverflowError, UnicodeEncodeError) as exc:
+                # The driver refused a value while binding it; the checks before a
+                # write name the value, this is the net under them.
+                raise InvalidValueError(
+                    "value",
+                    str(exc),
+                    "an int that fits in 64 bits, or text without lone surrogates",
+                    "Check the numbers and text passed to this call.",
+                ) from exc
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
         raise AssertionError("unreachable")  # pragma: no cover
@@ -248,15 +265,7 @@ class SqlBase:
         return self._run(work, write=False)
 
     def _translate(self, exc: DBAPIError) -> MltrailError:
-        if isinstance(exc, IntegrityError):
-            return ConflictError(
-                f"the write conflicts with stored data: {exc.orig}. "
-                "Check ids and names."
-            )
-        return StoreError(
-            f"the database at {self._safe_uri()} failed: {exc.orig}. "
-            "Check that it is running and reachable."
-        )
+        return translate_driver_error(exc, self._safe_uri())
 
     def _safe_uri(self) -> str:
         return self._engine.url.render_as_string(hide_password=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from mltrail._entities import (
@@ -34,6 +34,7 @@ from mltrail.store._schema import (
 )
 
 MAX_VALUE_LENGTH = 1024 * 1024
+MAX_RUN_ID_LENGTH = 255
 MAX_RESULTS_LIMIT = 50_000
 MAX_INT64 = 2**63 - 1
 MIN_INT64 = -(2**63)
@@ -129,7 +130,25 @@ def check_run_id(run_id: object) -> str:
         raise InvalidValueError(
             "run_id", run_id, "a non-empty str", "Use run.info.run_id."
         )
+    if not run_id.isascii() or len(run_id) > MAX_RUN_ID_LENGTH:
+        raise InvalidValueError(
+            "run_id",
+            run_id,
+            f"an id of at most {MAX_RUN_ID_LENGTH} ASCII characters",
+            "Use run.info.run_id.",
+        )
     return run_id
+
+
+def check_items(name: str, items: object, item: str) -> Iterable[Any]:
+    """Return ``items`` if it is a collection (not a str, bytes or mapping)."""
+    if isinstance(items, str | bytes | bytearray | Mapping) or not isinstance(
+        items, Iterable
+    ):
+        raise InvalidValueError(
+            name, items, f"a list of {item}", "Pass a list, or omit the argument."
+        )
+    return items
 
 
 def check_experiment_id(experiment_id: object) -> int:
@@ -203,7 +222,7 @@ def to_metric_rows(
     append = rows.append
     hashes: dict[str, str] = {}
     hint = "Pass steps and timestamps (in ms) as ints."
-    for metric in metrics:
+    for metric in check_items("metrics", metrics, "Metric"):
         if type(metric) is not Metric and not isinstance(metric, Metric):
             raise InvalidValueError(
                 "metric", metric, "a Metric", "Build it with Metric(key, value, ...)."
@@ -223,7 +242,7 @@ def to_metric_rows(
         if type(step) is not int or not MIN_INT64 <= step <= MAX_INT64:
             step = check_int(f"step of metric {key!r}", step, hint)
         timestamp = metric.timestamp
-        if type(timestamp) is not int:
+        if type(timestamp) is not int or not MIN_INT64 <= timestamp <= MAX_INT64:
             timestamp = check_int(f"timestamp of metric {key!r}", timestamp, hint)
         append((run_id, key_hash, value, kind, timestamp, step))
     return rows
@@ -231,7 +250,7 @@ def to_metric_rows(
 
 def to_param_rows(run_id: str, params: Iterable[Param]) -> dict[str, dict[str, Any]]:
     rows: dict[str, dict[str, Any]] = {}
-    for param in params:
+    for param in check_items("params", params, "Param"):
         if not isinstance(param, Param):
             raise InvalidValueError(
                 "param", param, "a Param", "Build it with Param(key, value)."
@@ -258,7 +277,7 @@ def to_param_rows(run_id: str, params: Iterable[Param]) -> dict[str, dict[str, A
 
 def to_tag_rows(tags: Iterable[RunTag]) -> list[dict[str, Any]]:
     rows: dict[str, dict[str, Any]] = {}
-    for tag in tags:
+    for tag in check_items("tags", tags, "RunTag"):
         if not isinstance(tag, RunTag):
             raise InvalidValueError(
                 "tag", tag, "a RunTag", "Build it with RunTag(key, value)."

@@ -12,7 +12,7 @@ from mltrail._entities import (
 )
 from mltrail._errors import InvalidValueError
 from mltrail.tracking import _pending
-from mltrail.tracking._client_base import ClientBase
+from mltrail.tracking._client_base import ClientBase, to_str
 
 if TYPE_CHECKING:
     from mltrail.store._base import ArtifactStore
@@ -136,6 +136,7 @@ class ArtifactsMixin(ClientBase):
         >>> [f.path for f in client.list_artifacts(run_id)]
         ['summary.txt']
         """
+        to_str("text", text, "Pass text; write bytes with log_artifact from a file.")
         store, uri = self._artifacts(run_id)
         store.write_bytes(uri, artifact_file, text.encode("utf-8"))
 
@@ -167,6 +168,7 @@ class ArtifactsMixin(ClientBase):
         """
         import json
 
+        to_str("artifact_file", artifact_file, "Use a file path such as 'meta.json'.")
         store, uri = self._artifacts(run_id)
         try:
             if artifact_file.lower().endswith(_YAML_SUFFIXES):
@@ -223,6 +225,7 @@ class ArtifactsMixin(ClientBase):
                 "a matplotlib Figure",
                 "Pass the Figure (fig from fig, ax = plt.subplots()), not an Axes.",
             )
+        to_str("artifact_file", artifact_file, "Use a file path such as 'roc.png'.")
         suffix = PurePosixPath(artifact_file).suffix.lstrip(".").lower()
         data = io.BytesIO()
         try:

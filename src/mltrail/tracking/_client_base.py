@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from mltrail._entities import (
     RunStatus,
@@ -16,7 +17,15 @@ from mltrail.tracking._buffer import existing_buffer
 if TYPE_CHECKING:
     from mltrail.store._base import Store
 
-__all__ = ["ClientBase", "now_ms", "to_status", "to_view_type"]
+__all__ = [
+    "ClientBase",
+    "now_ms",
+    "to_mapping",
+    "to_names",
+    "to_status",
+    "to_str",
+    "to_view_type",
+]
 
 # MLflow's integer codes for view types, accepted for compatibility.
 _VIEW_TYPE_CODES = {1: ViewType.ACTIVE_ONLY, 2: ViewType.DELETED_ONLY, 3: ViewType.ALL}
@@ -41,6 +50,41 @@ def to_view_type(value: ViewType | str | int) -> ViewType:
         "one of 'ACTIVE_ONLY', 'DELETED_ONLY', 'ALL'",
         "Pass mltrail.ViewType.ALL to include deleted items.",
     )
+
+
+def to_mapping(
+    name: str, value: object, example: str, *, optional: bool = True
+) -> Mapping[Any, object]:
+    """Return ``value`` if it is a mapping (None is empty if optional), else raise."""
+    if value is None and optional:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidValueError(
+            name, value, "a mapping of names to values, such as a dict", example
+        )
+    return value
+
+
+def to_names(name: str, value: object) -> list[str]:
+    """Return a list of str from one str or an iterable of them (None: empty)."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]  # one name, not its letters
+    if isinstance(value, bytes | bytearray | Mapping) or not isinstance(
+        value, Iterable
+    ):
+        raise InvalidValueError(
+            name, value, "a str or a list of str", f"Pass {name}=['...']."
+        )
+    return [item if isinstance(item, str) else str(item) for item in value]
+
+
+def to_str(name: str, value: object, hint: str) -> str:
+    """Return ``value`` if it is a str, else raise."""
+    if not isinstance(value, str):
+        raise InvalidValueError(name, value, "a str", hint)
+    return value
 
 
 def to_status(value: RunStatus | str) -> RunStatus:

@@ -11,7 +11,12 @@ from mltrail._entities import (
     RunTag,
     ViewType,
 )
-from mltrail.tracking._client_base import ClientBase, to_view_type
+from mltrail.tracking._client_base import (
+    ClientBase,
+    to_mapping,
+    to_names,
+    to_view_type,
+)
 
 
 class ExperimentsMixin(ClientBase):
@@ -52,7 +57,10 @@ class ExperimentsMixin(ClientBase):
         >>> client.get_experiment(experiment_id).tags
         {'team': 'risk'}
         """
-        tag_list = [RunTag(key, str(value)) for key, value in (tags or {}).items()]
+        tag_list = [
+            RunTag(key, str(value))
+            for key, value in to_mapping("tags", tags, "Pass {'team': 'risk'}.").items()
+        ]
         return self._store.create_experiment(
             name, artifact_location=artifact_location, tags=tag_list
         )
@@ -142,7 +150,7 @@ class ExperimentsMixin(ClientBase):
             view_type=to_view_type(view_type),
             max_results=max_results,
             filter_string=filter_string or "",
-            order_by=tuple(order_by or ()),
+            order_by=to_names("order_by", order_by),
             page_token=page_token,
         )
 

@@ -10,6 +10,7 @@ from mltrail._entities import (
     Param,
     RunTag,
 )
+from mltrail.store._values import check_items
 from mltrail.tracking._buffer import check_metric
 from mltrail.tracking._client_base import ClientBase
 
@@ -180,7 +181,10 @@ class LoggingMixin(ClientBase):
         {'acc': 0.9}
         """
         self._store.log_batch(
-            run_id, metrics=list(metrics), params=list(params), tags=list(tags)
+            run_id,
+            metrics=list(check_items("metrics", metrics, "Metric")),
+            params=list(check_items("params", params, "Param")),
+            tags=list(check_items("tags", tags, "RunTag")),
         )
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
@@ -232,4 +236,6 @@ class LoggingMixin(ClientBase):
         >>> client.get_run(run_id).inputs.dataset_inputs[0].dataset.name
         'train'
         """
-        self._store.log_inputs(run_id, list(datasets))
+        self._store.log_inputs(
+            run_id, list(check_items("datasets", datasets, "DatasetInput"))
+        )

@@ -15,7 +15,14 @@ from mltrail._entities import (
 from mltrail._system_tags import RUN_NAME_TAG, USER_TAG
 from mltrail.tracking import _heartbeat, _pending
 from mltrail.tracking._buffer import MetricBuffer, existing_buffer
-from mltrail.tracking._client_base import ClientBase, now_ms, to_status, to_view_type
+from mltrail.tracking._client_base import (
+    ClientBase,
+    now_ms,
+    to_mapping,
+    to_names,
+    to_status,
+    to_view_type,
+)
 from mltrail.tracking._context import (
     generate_run_name,
     get_user,
@@ -66,7 +73,10 @@ class RunsMixin(ClientBase):
         >>> run.info.run_name, run.info.status
         ('baseline', 'RUNNING')
         """
-        tag_values = {key: str(value) for key, value in (tags or {}).items()}
+        tag_values = {
+            key: str(value)
+            for key, value in to_mapping("tags", tags, "Pass {'team': 'risk'}.").items()
+        }
         name = run_name or tag_values.get(RUN_NAME_TAG) or generate_run_name()
         tag_values[RUN_NAME_TAG] = name
         now = now_ms()
@@ -272,10 +282,10 @@ class RunsMixin(ClientBase):
         """
         self._flush_pending()
         return self._store.search_runs(
-            [str(experiment_id) for experiment_id in experiment_ids],
+            to_names("experiment_ids", experiment_ids),
             filter_string=filter_string,
             view_type=to_view_type(run_view_type),
             max_results=max_results,
-            order_by=tuple(order_by or ()),
+            order_by=to_names("order_by", order_by),
             page_token=page_token,
         )

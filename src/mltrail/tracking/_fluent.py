@@ -16,7 +16,7 @@ from mltrail._errors import InvalidValueError
 from mltrail.tracking import _pending
 from mltrail.tracking._buffer import buffer_for, check_metric, flush_all
 from mltrail.tracking._client import TrackingClient
-from mltrail.tracking._client_base import now_ms
+from mltrail.tracking._client_base import now_ms, to_mapping
 from mltrail.tracking._runs import (
     ActiveRun,
     _stack,
@@ -250,8 +250,9 @@ def log_params(params: Mapping[str, object], *, run_id: str | None = None) -> No
     >>> sorted(mltrail.get_run(run.info.run_id).data.params.items())
     [('C', '1.0'), ('penalty', 'None')]
     """
+    items = to_mapping("params", params, "Pass {'C': 1.0}.", optional=False).items()
     client, target = _target(run_id)
-    client.log_batch(target, params=[Param(k, str(v)) for k, v in params.items()])
+    client.log_batch(target, params=[Param(k, str(v)) for k, v in items])
 
 
 def set_tag(key: str, value: object, *, run_id: str | None = None) -> None:
@@ -296,8 +297,9 @@ def set_tags(tags: Mapping[str, object], *, run_id: str | None = None) -> None:
     >>> mltrail.get_run(run.info.run_id).data.tags["ticket"]
     'ML-1234'
     """
+    items = to_mapping("tags", tags, "Pass {'team': 'risk'}.", optional=False).items()
     client, target = _target(run_id)
-    client.log_batch(target, tags=[RunTag(k, str(v)) for k, v in tags.items()])
+    client.log_batch(target, tags=[RunTag(k, str(v)) for k, v in items])
 
 
 def delete_tag(key: str, *, run_id: str | None = None) -> None:

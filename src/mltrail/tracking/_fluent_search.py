@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Literal, overload
 from mltrail._entities import PagedList, Run, ViewType
 from mltrail._errors import InvalidValueError
 from mltrail.tracking._client import TrackingClient
+from mltrail.tracking._client_base import to_names
 from mltrail.tracking._runs import (
     active_experiment_id,
     current_client,
@@ -137,6 +138,8 @@ def _experiment_ids(
     experiment_ids: Sequence[str] | None,
     experiment_names: Sequence[str] | None,
 ) -> list[str]:
+    experiment_ids = to_names("experiment_ids", experiment_ids)
+    experiment_names = to_names("experiment_names", experiment_names)
     if experiment_ids and experiment_names:
         raise InvalidValueError(
             "search_runs arguments",
@@ -166,7 +169,12 @@ def _search_all(
     token = page_token
     while True:
         page = client.search_runs(
-            ids, filter_string, run_view_type, max_results - len(found), order_by, token
+            ids,
+            filter_string,
+            run_view_type,
+            max_results - len(found),
+            to_names("order_by", order_by),
+            token,
         )
         found.extend(page)
         token = page.token

@@ -38,7 +38,7 @@ from mltrail._system_tags import (
 from mltrail.tracking import _heartbeat, _pending
 from mltrail.tracking._buffer import MetricBuffer, buffer_for, flush_all
 from mltrail.tracking._client import TrackingClient
-from mltrail.tracking._client_base import now_ms, to_status
+from mltrail.tracking._client_base import now_ms, to_mapping, to_status
 from mltrail.tracking._context import system_tags
 from mltrail.tracking._exit import at_exit
 
@@ -397,7 +397,10 @@ def start_run(
     client = current_client()
     if run_id is None:
         run_id = _run_id_from_environment()
-    tag_values = {key: str(value) for key, value in (tags or {}).items()}
+    tag_values = {
+        key: str(value)
+        for key, value in to_mapping("tags", tags, "Pass {'team': 'risk'}.").items()
+    }
     if description is not None:
         tag_values[NOTE_TAG] = description
     if run_id is not None:
