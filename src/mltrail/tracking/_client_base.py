@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ClientBase",
     "now_ms",
+    "to_items",
     "to_mapping",
     "to_names",
     "to_status",
@@ -78,6 +79,17 @@ def to_names(name: str, value: object) -> list[str]:
             name, value, "a str or a list of str", f"Pass {name}=['...']."
         )
     return [item if isinstance(item, str) else str(item) for item in value]
+
+
+def to_items(name: str, value: object, item: str) -> list[Any]:
+    """Return a list from a collection of ``item`` (not a str, bytes or mapping)."""
+    if isinstance(value, str | bytes | bytearray | Mapping) or not isinstance(
+        value, Iterable
+    ):
+        raise InvalidValueError(
+            name, value, f"a list of {item}", "Pass a list, or omit the argument."
+        )
+    return list(value)
 
 
 def to_str(name: str, value: object, hint: str) -> str:

@@ -10,9 +10,8 @@ from mltrail._entities import (
     Param,
     RunTag,
 )
-from mltrail.store._values import check_items
 from mltrail.tracking._buffer import check_metric
-from mltrail.tracking._client_base import ClientBase
+from mltrail.tracking._client_base import ClientBase, to_items
 
 
 class LoggingMixin(ClientBase):
@@ -182,9 +181,9 @@ class LoggingMixin(ClientBase):
         """
         self._store.log_batch(
             run_id,
-            metrics=list(check_items("metrics", metrics, "Metric")),
-            params=list(check_items("params", params, "Param")),
-            tags=list(check_items("tags", tags, "RunTag")),
+            metrics=to_items("metrics", metrics, "Metric"),
+            params=to_items("params", params, "Param"),
+            tags=to_items("tags", tags, "RunTag"),
         )
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
@@ -236,6 +235,4 @@ class LoggingMixin(ClientBase):
         >>> client.get_run(run_id).inputs.dataset_inputs[0].dataset.name
         'train'
         """
-        self._store.log_inputs(
-            run_id, list(check_items("datasets", datasets, "DatasetInput"))
-        )
+        self._store.log_inputs(run_id, to_items("datasets", datasets, "DatasetInput"))
