@@ -113,7 +113,8 @@ class TablePage:
 class RunKeys:
     """The keys seen in a sample of recent runs, with their run and value counts.
 
-    Each mapping goes from a key to ``(runs that have it, distinct values)``;
+    Each mapping goes from a key to ``(runs that have it, distinct values)``, the
+    distinct values counted up to 2 (1: the same everywhere, 2: they differ);
     ``sample_size`` is the number of runs the sample held.
     """
 

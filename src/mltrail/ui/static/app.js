@@ -411,7 +411,10 @@
     if (count && count.getAttribute("data-count-url")) {
       fetch(count.getAttribute("data-count-url"), { credentials: "same-origin", headers: { "Accept": "application/json" } })
         .then(function (response) { return response.json(); })
-        .then(function (data) { count.textContent = data.count + " matching run" + (data.count === 1 ? "" : "s"); })
+        .then(function (data) {
+          var noun = count.getAttribute("data-noun") || "run";
+          count.textContent = data.count.toLocaleString("en-US") + " " + noun + (data.count === 1 ? "" : "s");
+        })
         .catch(function () { count.textContent = ""; });
     }
     var columnsFilter = document.getElementById("columns-filter");
