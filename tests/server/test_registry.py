@@ -751,3 +751,23 @@ def test_a_store_without_a_registry_is_unavailable(client: TestClient) -> None:
     client.app.state.services.store = object()  # type: ignore[attr-defined]  # a store of runs only
     response = client.get(f"{MODELS}/search")
     _error(response, 503, "TEMPORARILY_UNAVAILABLE")
+
+
+def test_a_logged_model_source_points_at_its_location(
+    client: TestClient, store: SqlStore
+) -> None:
+    run = store.create_run("0", user_id="ada", start_time=1, run_name="r")
+    logged = store.create_logged_model("0", name="model", source_run_id=run.info.run_id)
+    _create(client)
+    version = _version(client, source=f"models:/{logged.model_id}")
+    assert (version["source"], version["run_id"]) == (
+        f"models:/{logged.model_id}",
+        run.info.run_id,
+    )
+    assert "signature" not in version  # no files uploaded yet
+    body = _ok(
+        client.get(
+            f"{VERSIONS}/get-download-uri", params={"name": "wine", "version": "1"}
+        )
+    )
+    assert body["artifact_uri"] == logged.artifact_location

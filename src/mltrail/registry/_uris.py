@@ -52,6 +52,10 @@ def registered_model_source(
     uri = model_uri
     for _ in range(MAX_LINKS):
         version = registered_version(uri, client)
+        if _is_logged_model(version.source):
+            # The server may point at the logged model's files (mlflow-artifacts:/),
+            # which only MLflow's client reads; the loader finds them by id.
+            return version.source
         uri = client.get_model_version_download_uri(version.name, version.version)
         if not uri.startswith(MODELS_SCHEME) or _is_logged_model(uri):
             return uri  # files, or a logged model (models:/<model_id>)

@@ -105,10 +105,13 @@ def _from_run_uri(
 
 
 def _from_registry_uri(services: ServerContext, source: str) -> ModelSource:
+    from mltrail.models._uris import LOGGED_MODEL_ID
     from mltrail.registry._uris import MODELS_SCHEME
 
     registry = cast("RegistryStore", services.store)
     body = source[len(MODELS_SCHEME) :]
+    if LOGGED_MODEL_ID.fullmatch(body.strip("/")):
+        return _from_logged_model(services, source, body.strip("/"))
     name, at, alias = body.partition("@")
     if at:
         version = registry.get_model_version_by_alias(name, alias)
@@ -126,6 +129,26 @@ def _from_registry_uri(services: ServerContext, source: str) -> ModelSource:
         f"models:/{version.name}/{version.version}",
         run_id=version.run_id or None,
         signature=version.signature,
+        storage_location=location,
+    )
+
+
+def _from_logged_model(
+    services: ServerContext, source: str, model_id: str
+) -> ModelSource:
+    """Describe ``models:/<model_id>`` (MLflow 3's logged model) as MLflow does."""
+    logged = services.store.get_logged_model(model_id)
+    location = logged.artifact_location
+    try:
+        signature = _read_signature(services, location, "", source)
+    except (NotFoundError, InvalidValueError):
+        signature = (
+            None  # files elsewhere, or not uploaded: the version still points there
+        )
+    return ModelSource(
+        source,
+        run_id=logged.source_run_id or None,
+        signature=signature,
         storage_location=location,
     )
 

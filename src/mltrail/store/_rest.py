@@ -38,6 +38,7 @@ from mltrail.store._rest_client import (
     ServerUnavailableError,
     rest_client,
 )
+from mltrail.store._rest_registry import RestRegistryMixin
 from mltrail.store._rest_spool import Spool, SpooledRequest
 from mltrail.store._rest_wire import (
     dataset_input_to_json,
@@ -68,7 +69,7 @@ def _metric_json(metric: Metric) -> dict[str, Any]:
     return metric_to_json(metric)
 
 
-class RestStore:
+class RestStore(RestRegistryMixin):
     """Runs on a tracking server, through MLflow's REST API.
 
     Parameters
