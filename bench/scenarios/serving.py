@@ -55,8 +55,11 @@ def start(extra=()):
         command = [sys.executable, "-m", "mlflow", "models", "serve", "-m",
                    "models:/wine@champion", "--port", str(port),
                    "--env-manager", "local"]
+    # mlflow models serve runs `uvicorn` by name: the venv's bin must be on PATH.
+    env = dict(os.environ)
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=env,
                                stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}/ping"
     while True:
