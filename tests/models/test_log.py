@@ -188,3 +188,11 @@ def test_mlmodel_keeps_metadata(tmp_path, estimator):
     mltrail.sklearn.save_model(estimator, tmp_path / "m", metadata={"owner": "ml"})
     content = yaml.safe_load((tmp_path / "m" / "MLmodel").read_text())
     assert content["metadata"] == {"owner": "ml"}
+
+
+def test_log_model_without_a_run_starts_one(estimator):
+    info = mltrail.sklearn.log_model(estimator)
+    active = mltrail.active_run()
+    assert active is not None
+    assert info.run_id == active.info.run_id
+    mltrail.end_run()

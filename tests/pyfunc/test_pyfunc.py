@@ -418,3 +418,11 @@ def test_pickle_of_a_missing_module_names_it(tmp_path, forest):
     )
     with pytest.raises(InvalidValueError, match=r"installed; got 'sklearn\.nowhere_"):
         mltrail.pyfunc.load_model(tmp_path / "m", trusted=True)
+
+
+def test_rows_of_a_plain_list_are_counted(tmp_path, forest):
+    mltrail.sklearn.save_model(forest, tmp_path / "m")  # no signature: data as given
+    model = mltrail.pyfunc.load_model(tmp_path / "m")
+    rows = X.iloc[:3].to_numpy().tolist()
+    with pytest.warns(UserWarning, match="feature names"):
+        assert len(model.predict(rows)) == 3

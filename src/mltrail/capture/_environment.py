@@ -235,6 +235,7 @@ def requirements_for(
     serialization_format: str = "skops",
     is_pandas: bool = False,
     extra: Iterable[str] = (),
+    base: Iterable[str] = BASE_DISTRIBUTIONS,
 ) -> list[str]:
     """Return the pinned distributions a fitted estimator needs to load and predict.
 
@@ -256,6 +257,9 @@ def requirements_for(
         Adds ``pandas``.
     extra : iterable of str, default=()
         More distribution names to pin.
+    base : iterable of str, default=BASE_DISTRIBUTIONS
+        The distributions every such model needs (scikit-learn, numpy, scipy);
+        ``()`` for a model that is not a scikit-learn estimator.
 
     Returns
     -------
@@ -272,7 +276,7 @@ def requirements_for(
     >>> any(line.startswith("scikit-learn==") for line in requirements)
     True
     """
-    names = set(BASE_DISTRIBUTIONS) | set(extra)
+    names = set(base) | set(extra)
     if is_pandas:
         names.add("pandas")
     if serialization_format in FORMAT_DISTRIBUTIONS:

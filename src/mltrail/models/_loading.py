@@ -20,6 +20,7 @@ from mltrail.models._serialization import load_model_file
 
 __all__ = [
     "PyFuncModel",
+    "file_inside",
     "load_estimator",
     "load_estimator_directory",
     "load_pyfunc",
@@ -61,15 +62,17 @@ def _model_file(directory: Path, model: Model, model_uri: str) -> Path:
         raise InvalidValueError(
             "the sklearn flavor's pickled_model", name, "the model file's name"
         )
-    path = (directory / name).resolve()
-    if directory.resolve() not in path.parents:
-        raise InvalidValueError(
-            "the sklearn flavor's pickled_model",
-            name,
-            "a file name inside the model directory",
-        )
+    path = file_inside(directory, name, "the sklearn flavor's pickled_model")
     if not path.is_file():
         raise NotFoundError("model file", str(path))
+    return path
+
+
+def file_inside(directory: Path, name: str, what: str) -> Path:
+    """Return the model file ``name`` names, refusing one outside ``directory``."""
+    path = (directory / name).resolve()
+    if directory.resolve() not in path.parents:
+        raise InvalidValueError(what, name, "a file name inside the model directory")
     return path
 
 
@@ -118,6 +121,15 @@ class PyFuncModel:
         self._model_uri = model_uri
         pyfunc_flavor = metadata.flavors.get("python_function", {})
         self._predict_fn = str(pyfunc_flavor.get("predict_fn") or "predict")
+        self._context: Any = None  # a PythonModel's context, when it is one
+
+    @classmethod
+    def _of_python_model(
+        cls, python_model: Any, context: Any, metadata: Model, model_uri: str
+    ) -> PyFuncModel:
+        model = cls(python_model, metadata, model_uri)
+        model._context = context
+        return model
 
     @property
     def metadata(self) -> Model:
@@ -145,6 +157,39 @@ class PyFuncModel:
         >>> PyFuncModel(DummyClassifier(), Model()).get_raw_model()
         DummyClassifier()
         """
+        return self._estimator
+
+    def unwrap_python_model(self) -> Any:
+        """Return the ``PythonModel`` of a custom model, as MLflow does.
+
+        Returns
+        -------
+        PythonModel
+            The loaded custom model.
+
+        Raises
+        ------
+        InvalidValueError
+            If the model is a scikit-learn model: use ``get_raw_model``.
+
+        Examples
+        --------
+        >>> import mltrail
+        >>> class Echo(mltrail.pyfunc.PythonModel):
+        ...     def predict(self, context, model_input, params=None):
+        ...         return model_input
+        >>> _ = mltrail.pyfunc.save_model("echo", python_model=Echo())
+        >>> loaded = mltrail.pyfunc.load_model("echo", trusted=True)
+        >>> type(loaded.unwrap_python_model()).__name__
+        'Echo'
+        """
+        if self._context is None:
+            raise InvalidValueError(
+                "model",
+                self._model_uri or type(self._estimator).__name__,
+                "a custom PythonModel",
+                "It is a scikit-learn model: use get_raw_model().",
+            )
         return self._estimator
 
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
@@ -193,7 +238,7 @@ class PyFuncModel:
         >>> model.predict([{"x": 2.0}, {"x": 3.0}]).round(3).tolist()  # records
         [2.0, 3.0]
         """
-        if params:
+        if params and self._context is None:
             raise InvalidValueError(
                 "params",
                 params,
@@ -203,6 +248,10 @@ class PyFuncModel:
         signature = self._metadata.signature
         if signature is not None and signature.inputs is not None:
             data = enforce_schema(data, signature.inputs)
+        if self._context is not None:
+            from mltrail.pyfunc._python_model import predict_with
+
+            return predict_with(self._estimator, self._context, data, params)
         data = _one_column_as_1d(data, self._estimator)
         result = getattr(self._estimator, self._predict_fn)(data)
         _check_rows(data, result, self._model_uri)
@@ -270,12 +319,20 @@ def load_pyfunc_directory(
     model_uri = model_uri or str(directory)
     model = read_model(directory, model_uri)
     pyfunc_flavor = model.flavors.get("python_function")
-    if pyfunc_flavor is None or pyfunc_flavor.get("loader_module") != "mlflow.sklearn":
+    loader = pyfunc_flavor.get("loader_module") if pyfunc_flavor else None
+    if pyfunc_flavor is not None and loader == "mlflow.pyfunc.model":
+        from mltrail.pyfunc._python_model import load_python_model
+
+        python_model, context = load_python_model(
+            directory, pyfunc_flavor, trusted, model_uri
+        )
+        return PyFuncModel._of_python_model(python_model, context, model, model_uri)
+    if loader != "mlflow.sklearn":
         raise InvalidValueError(
             f"the python_function flavor of model {model_uri!r}",
             pyfunc_flavor,
-            "one with loader_module 'mlflow.sklearn'",
-            "mltrail loads scikit-learn models only.",
+            "one with loader_module 'mlflow.sklearn' or 'mlflow.pyfunc.model'",
+            "mltrail loads scikit-learn models and custom PythonModels.",
         )
     path = _model_file(directory, model, model_uri)
     estimator = load_model_file(path, _serialization_format(model), trusted)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +19,7 @@ from mltrail._errors import InvalidValueError, NotFoundError
 from mltrail._version import __version__
 from mltrail.models._example import make_input_example
 from mltrail.models._mlmodel import MLMODEL_FILE, Model, read_mlmodel, read_text
-from mltrail.models._serialization import dump_model
+from mltrail.models._serialization import MODEL_FILES, dump_model
 from mltrail.models._signature import ModelSignature, infer_signature
 from mltrail.models._uris import local_artifact_directory, resolve_model_uri
 
@@ -30,6 +30,7 @@ __all__ = [
     "read_model_info",
     "resolve_model_uri",
     "save_model_directory",
+    "write_model_files",
 ]
 
 LOADER_MODULE = "mlflow.sklearn"
@@ -249,54 +250,127 @@ def save_model_directory(
             pyfunc_predict_fn,
             f"one of {', '.join(PREDICT_FUNCTIONS)}",
         )
-    directory = Path(path)
-    _prepare_directory(directory)
-    try:
-        return _write_directory(
-            estimator,
-            directory,
-            serialization_format=serialization_format,
-            signature=signature,
-            input_example=input_example,
-            pip_requirements=pip_requirements,
-            extra_pip_requirements=extra_pip_requirements,
-            pyfunc_predict_fn=pyfunc_predict_fn,
-            run_id=run_id,
-            artifact_path=artifact_path,
-            model_uri=model_uri or str(directory),
-            model_id=model_id,
-            metadata=metadata,
-        )
-    except BaseException:
-        # A half-written model must not look like a model.
-        shutil.rmtree(directory, ignore_errors=True)
-        raise
+    if signature is None and input_example is not None:
+        signature = _infer_from_example(estimator, input_example, pyfunc_predict_fn)
+
+    def write_flavors(directory: Path) -> dict[str, dict[str, Any]]:
+        import sklearn
+
+        from mltrail.capture import python_version
+
+        model_file, skops_types = dump_model(estimator, directory, serialization_format)
+        flavors: dict[str, dict[str, Any]] = {}
+        if hasattr(estimator, pyfunc_predict_fn):
+            flavors["python_function"] = {
+                "loader_module": LOADER_MODULE,
+                "model_path": model_file,
+                "predict_fn": pyfunc_predict_fn,
+                "python_version": python_version(),
+            }
+        flavors["sklearn"] = {
+            "code": None,
+            "pickled_model": model_file,
+            "serialization_format": serialization_format,
+            "sklearn_version": sklearn.__version__,
+            "skops_trusted_types": skops_types or None,
+        }
+        return flavors
+
+    return write_model_files(
+        estimator,
+        Path(path),
+        write_flavors,
+        model_file=MODEL_FILES.get(serialization_format, ""),
+        serialization_format=serialization_format,
+        signature=signature,
+        input_example=input_example,
+        pip_requirements=pip_requirements,
+        extra_pip_requirements=extra_pip_requirements,
+        metadata=metadata,
+        run_id=run_id,
+        artifact_path=artifact_path,
+        model_uri=model_uri,
+        model_id=model_id,
+    )
 
 
-def _write_directory(
-    estimator: Any,
+def write_model_files(
+    obj: Any,
     directory: Path,
+    write_flavors: Callable[[Path], dict[str, dict[str, Any]]],
     *,
-    serialization_format: str,
+    model_file: str,
+    serialization_format: str = "cloudpickle",
+    base_requirements: Iterable[str] | None = None,
     signature: ModelSignature | bool | None,
     input_example: Any,
     pip_requirements: Iterable[str] | None,
     extra_pip_requirements: Iterable[str],
-    pyfunc_predict_fn: str,
+    metadata: Mapping[str, Any] | None,
+    run_id: str | None,
+    artifact_path: str | None,
+    model_uri: str | None,
+    model_id: str | None,
+) -> ModelInfo:
+    """Write a model directory: the flavors' files, example, environment, MLmodel.
+
+    ``write_flavors(directory)`` writes the serialized model and returns the
+    flavors; this writes the rest. The directory must be new or empty; a failure
+    removes what was written, so a half-written model never looks like one.
+    """
+    _prepare_directory(directory)
+    try:
+        return _write_files(
+            obj,
+            directory,
+            write_flavors,
+            model_file=model_file,
+            serialization_format=serialization_format,
+            base_requirements=base_requirements,
+            signature=signature,
+            input_example=input_example,
+            pip_requirements=pip_requirements,
+            extra_pip_requirements=extra_pip_requirements,
+            metadata=metadata,
+            run_id=run_id,
+            artifact_path=artifact_path,
+            model_uri=model_uri or str(directory),
+            model_id=model_id,
+        )
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+
+
+def _write_files(
+    obj: Any,
+    directory: Path,
+    write_flavors: Callable[[Path], dict[str, dict[str, Any]]],
+    *,
+    model_file: str,
+    serialization_format: str,
+    base_requirements: Iterable[str] | None,
+    signature: ModelSignature | bool | None,
+    input_example: Any,
+    pip_requirements: Iterable[str] | None,
+    extra_pip_requirements: Iterable[str],
+    metadata: Mapping[str, Any] | None,
     run_id: str | None,
     artifact_path: str | None,
     model_uri: str,
     model_id: str | None,
-    metadata: Mapping[str, Any] | None,
 ) -> ModelInfo:
-    import sklearn
-
     from mltrail.capture import python_version, requirements_for
 
-    model_file, skops_types = dump_model(estimator, directory, serialization_format)
-    size = (directory / model_file).stat().st_size
+    flavors = write_flavors(directory)
+    if "python_function" in flavors:
+        flavors["python_function"] = {
+            "env": {"conda": "conda.yaml", "virtualenv": "python_env.yaml"},
+            **flavors["python_function"],
+            "python_version": python_version(),
+        }
+    size = (directory / model_file).stat().st_size if model_file else 0
     example_info = None
-    is_pandas = _is_pandas(input_example)
     if input_example is not None:
         example = make_input_example(input_example)
         example.save(directory)
@@ -304,42 +378,28 @@ def _write_directory(
         for name in ("artifact_path", "serving_input_path"):
             size += (directory / example.info[name]).stat().st_size
         if signature is None:
-            signature = _infer_from_example(estimator, input_example, pyfunc_predict_fn)
-    if not isinstance(signature, ModelSignature):
-        signature = None
-
+            signature = infer_signature(input_example)
     if pip_requirements is not None:
         requirements = [str(line) for line in pip_requirements]
     else:
+        options: dict[str, Any] = {}
+        if base_requirements is not None:
+            options["base"] = base_requirements
         requirements = requirements_for(
-            estimator, serialization_format=serialization_format, is_pandas=is_pandas
+            obj,
+            serialization_format=serialization_format,
+            is_pandas=_is_pandas(input_example),
+            **options,
         )
     requirements += [str(line) for line in extra_pip_requirements]
     _write_environment(directory, requirements, python_version())
-
-    flavors: dict[str, dict[str, Any]] = {}
-    if hasattr(estimator, pyfunc_predict_fn):
-        flavors["python_function"] = {
-            "env": {"conda": "conda.yaml", "virtualenv": "python_env.yaml"},
-            "loader_module": LOADER_MODULE,
-            "model_path": model_file,
-            "predict_fn": pyfunc_predict_fn,
-            "python_version": python_version(),
-        }
-    flavors["sklearn"] = {
-        "code": None,
-        "pickled_model": model_file,
-        "serialization_format": serialization_format,
-        "sklearn_version": sklearn.__version__,
-        "skops_trusted_types": skops_types or None,
-    }
     info = ModelInfo(
         model_uri=model_uri,
         flavors=flavors,
         # As MLflow 3: a logged model's directory carries its id as model_uuid.
         model_uuid=model_id or uuid.uuid4().hex,
         utc_time_created=str(datetime.now(UTC).replace(tzinfo=None)),
-        signature=signature,
+        signature=signature if isinstance(signature, ModelSignature) else None,
         saved_input_example_info=example_info,
         run_id=run_id,
         artifact_path=artifact_path,

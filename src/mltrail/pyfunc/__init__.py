@@ -1,17 +1,30 @@
 """Load a saved model as a ``PyFuncModel`` whose ``predict`` enforces the signature.
 
 Named after ``mlflow.pyfunc``: ``mltrail.pyfunc.load_model(uri).predict(X)`` works on
-models written by mltrail and by ``mlflow.sklearn``.
+models written by mltrail and by ``mlflow.sklearn``, and on custom ``PythonModel``
+subclasses saved with ``save_model`` or ``log_model`` (which are code, so they
+load only with ``trusted=True``).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from mltrail.models._loading import PyFuncModel, load_pyfunc
+from mltrail.models._model import ModelInfo
+from mltrail.models._signature import ModelSignature
+from mltrail.pyfunc._python_model import PythonModel, PythonModelContext
 
-__all__ = ["PyFuncModel", "load_model"]
+__all__ = [
+    "PyFuncModel",
+    "PythonModel",
+    "PythonModelContext",
+    "load_model",
+    "log_model",
+    "save_model",
+]
 
 
 def load_model(
@@ -19,7 +32,9 @@ def load_model(
 ) -> PyFuncModel:
     """Load a scikit-learn model as a ``PyFuncModel`` that enforces its signature.
 
-    skops files load without running code: trust is decided from the type names
+    A custom ``PythonModel`` is code (a cloudpickle file): it loads only with
+    ``trusted=True``. skops files load without running code: trust is decided from
+    the type names
     alone, never by importing them. The types skops trusts load by default, and so
     do scikit-learn's tree models, whose node and feature indices are checked
     first; any other type must be listed in ``trusted``. Pickle and cloudpickle
@@ -64,3 +79,194 @@ def load_model(
     [0, 0, 0]
     """
     return load_pyfunc(model_uri, trusted)
+
+
+def save_model(
+    path: str | os.PathLike[str],
+    python_model: Any = None,
+    *,
+    artifacts: Mapping[str, str] | None = None,
+    signature: ModelSignature | bool | None = None,
+    input_example: Any = None,
+    pip_requirements: Iterable[str] | None = None,
+    extra_pip_requirements: Iterable[str] = (),
+    metadata: Mapping[str, Any] | None = None,
+    model_config: Mapping[str, Any] | None = None,
+) -> ModelInfo:
+    """Save a custom ``PythonModel`` (or a function) as a model directory.
+
+    The directory is MLflow's: ``python_model.pkl`` (cloudpickle), the artifacts
+    under ``artifacts/``, ``MLmodel`` with loader module ``mlflow.pyfunc.model``,
+    and the environment files. Loading it runs its code, so ``load_model`` needs
+    ``trusted=True``.
+
+    Parameters
+    ----------
+    path : str or path
+        A directory that does not exist yet (or is empty).
+    python_model : PythonModel or callable
+        The model: a ``PythonModel`` subclass instance, or a function of the
+        input.
+    artifacts : mapping of str to str or None, default=None
+        Files or folders the model needs, by name: local paths, ``file://`` or
+        ``runs:/`` URIs. They are copied in; ``context.artifacts`` gives their
+        paths at load time.
+    signature : ModelSignature or bool or None, default=None
+        None infers the input schema from ``input_example``; False writes none.
+    input_example : DataFrame, ndarray or None, default=None
+        Data like the model's input; its first 5 rows are saved.
+    pip_requirements : iterable of str or None, default=None
+        Replaces the inferred requirements.
+    extra_pip_requirements : iterable of str, default=()
+        Added to the requirements.
+    metadata : mapping or None, default=None
+        Free-form metadata written in ``MLmodel``.
+    model_config : mapping or None, default=None
+        Configuration given to the model as ``context.model_config``.
+
+    Returns
+    -------
+    ModelInfo
+        What the ``MLmodel`` file says.
+
+    Raises
+    ------
+    InvalidValueError
+        If ``python_model`` is neither a ``PythonModel`` nor a function, an
+        artifact name or URI is malformed, or ``path`` holds files already.
+    NotFoundError
+        If an artifact does not exist.
+
+    Examples
+    --------
+    >>> import mltrail
+    >>> class Doubler(mltrail.pyfunc.PythonModel):
+    ...     def predict(self, context, model_input, params=None):
+    ...         return model_input * 2
+    >>> info = mltrail.pyfunc.save_model("doubler", python_model=Doubler())
+    >>> info.flavors["python_function"]["loader_module"]
+    'mlflow.pyfunc.model'
+    """
+    from pathlib import Path
+
+    from mltrail.pyfunc._python_model import save_python_model
+
+    return save_python_model(
+        python_model,
+        Path(path),
+        artifacts=artifacts,
+        signature=signature,
+        input_example=input_example,
+        pip_requirements=pip_requirements,
+        extra_pip_requirements=extra_pip_requirements,
+        metadata=metadata,
+        model_config=model_config,
+    )
+
+
+def log_model(
+    artifact_path: str | None = None,
+    python_model: Any = None,
+    *,
+    name: str | None = None,
+    run_id: str | None = None,
+    artifacts: Mapping[str, str] | None = None,
+    signature: ModelSignature | bool | None = None,
+    input_example: Any = None,
+    pip_requirements: Iterable[str] | None = None,
+    extra_pip_requirements: Iterable[str] = (),
+    metadata: Mapping[str, Any] | None = None,
+    model_config: Mapping[str, Any] | None = None,
+    params: Mapping[str, Any] | None = None,
+    tags: Mapping[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
+    registered_model_name: str | None = None,
+) -> ModelInfo:
+    """Log a custom ``PythonModel`` to a run as a logged model, as MLflow 3 does.
+
+    Parameters
+    ----------
+    artifact_path : str or None, default=None
+        MLflow 2's name for ``name``; either may be given.
+    python_model : PythonModel or callable
+        As in ``save_model``.
+    name : str or None, default=None
+        The model's name and the run-relative folder of its files; ``"model"``
+        when neither this nor ``artifact_path`` is given.
+    run_id : str or None, default=None
+        The run to log to; None for the active run (one is started if needed).
+    artifacts : mapping of str to str or None, default=None
+        As in ``save_model``.
+    signature : ModelSignature or bool or None, default=None
+        As in ``save_model``.
+    input_example : DataFrame, ndarray or None, default=None
+        As in ``save_model``.
+    pip_requirements : iterable of str or None, default=None
+        As in ``save_model``.
+    extra_pip_requirements : iterable of str, default=()
+        As in ``save_model``.
+    metadata : mapping or None, default=None
+        As in ``save_model``.
+    model_config : mapping or None, default=None
+        As in ``save_model``.
+    params : mapping or None, default=None
+        Params of the logged model, added to its run's params.
+    tags : mapping or None, default=None
+        Tags of the logged model.
+    model_type : str or None, default=None
+        A free-form type of the logged model.
+    step : int, default=0
+        The step at which the run produced the model.
+    registered_model_name : str or None, default=None
+        Register the model as a new version of this registered model.
+
+    Returns
+    -------
+    ModelInfo
+        With ``model_id`` and ``model_uri`` ``models:/<model_id>``.
+
+    Raises
+    ------
+    InvalidValueError
+        As in ``save_model``, or if ``name`` and ``artifact_path`` differ.
+
+    Examples
+    --------
+    >>> import mltrail
+    >>> class Constant(mltrail.pyfunc.PythonModel):
+    ...     def predict(self, context, model_input, params=None):
+    ...         return [42] * len(model_input)
+    >>> with mltrail.start_run():
+    ...     info = mltrail.pyfunc.log_model(name="answer", python_model=Constant())
+    >>> mltrail.pyfunc.load_model(info.model_uri, trusted=True).predict([[0], [1]])
+    [42, 42]
+    """
+    from mltrail.models._log import check_model_name, log_model_directory
+    from mltrail.pyfunc._python_model import save_python_model
+
+    def write(directory: Any, logged: dict[str, Any]) -> ModelInfo:
+        info: ModelInfo = save_python_model(
+            python_model,
+            directory,
+            artifacts=artifacts,
+            signature=signature,
+            input_example=input_example,
+            pip_requirements=pip_requirements,
+            extra_pip_requirements=extra_pip_requirements,
+            metadata=metadata,
+            model_config=model_config,
+            **logged,
+        )
+        return info
+
+    return log_model_directory(
+        write,
+        name=check_model_name(name, artifact_path),
+        run_id=run_id,
+        params=params,
+        tags=tags,
+        model_type=model_type,
+        step=step,
+        registered_model_name=registered_model_name,
+    )
