@@ -264,11 +264,31 @@ def test_sort_group_columns_and_differences_live_in_the_url(
     )
 
 
-def test_pages_load_more_rows_in_place(page: Page, site: Site) -> None:
-    visit(page, site, experiment(site) + "?nested=0&max_results=25")
-    expect(page.locator("#runs-table tbody tr.run")).to_have_count(12)
-    visit(page, site, "/experiments/0")  # Default: nothing; paging is below
-    expect(page.locator("#runs-table tbody tr.empty")).to_have_count(1)
+def test_scrolling_loads_the_next_pages_in_place(page: Page, site: Site) -> None:
+    experiment_id = site.store.create_experiment("many")
+    for index in range(60):
+        site.store.create_run(
+            experiment_id, user_id="ada", start_time=index, run_name=f"run-{index:02d}"
+        )
+    pages: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            pages.append(request.url) if "page_token" in request.url else None
+        ),
+    )
+    visit(page, site, f"/experiments/{experiment_id}?max_results=25")
+    rows = page.locator("#runs-table tbody tr.run")
+    expect(page.locator("#run-count")).to_have_text("60 runs")
+    for _ in range(50):  # until the last page is in
+        if not page.locator("#next-page").count():
+            break
+        page.locator("#next-page").scroll_into_view_if_needed()
+        page.wait_for_timeout(100)
+    expect(rows).to_have_count(60)
+    assert len(pages) == 2  # two more pages of 25, then the last 10
+    names = rows.locator("th.name a").all_inner_texts()
+    assert names == [f"run-{index:02d}" for index in range(59, -1, -1)]
 
 
 def test_keyboard_moves_selects_and_opens(page: Page, site: Site) -> None:

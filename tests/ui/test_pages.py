@@ -562,4 +562,5 @@ def test_tabs_of_an_autologged_pipeline(client: TestClient, store: SqlStore) -> 
         "sepal width (cm)",
     ]
     assert "mltrail.pyfunc.load_model" in models[0]["snippets"]["load"]
+    assert models[0]["snippets"]["serve"].startswith("mltrail models serve -m runs:/")
     assert models[0]["files"]["input_example.json"]

@@ -277,7 +277,10 @@ def _model(files: RunFiles, directory: str, run_id: str) -> dict[str, Any] | Non
                 f'model = mlflow.pyfunc.load_model("{uri}")\n'
                 "predictions = model.predict(X)"
             ),
-            "serve": f"mlflow models serve -m {uri} --env-manager local --port 5001",
+            "serve": f"mltrail models serve -m {uri} --port 5001",
+            "serve_mlflow": (
+                f"mlflow models serve -m {uri} --env-manager local --port 5001"
+            ),
         },
     }
 
