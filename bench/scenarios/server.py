@@ -9,6 +9,7 @@ pasted before each snippet.
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 from bench._model import Scenario, Target
@@ -193,7 +194,7 @@ SERVER_SEARCH_RUNS = Scenario(
         "The `search_runs` scenario through the server: the same SIZE runs, filter, "
         "order and page of 1,000, with each tool's own client against its server."
     ),
-    preamble=SEARCH_RUNS.preamble + HARNESS,
+    preamble=textwrap.dedent(SEARCH_RUNS.preamble) + HARNESS,
     setup=SEARCH_RUNS.setup,
     code={
         "mltrail": _served(
