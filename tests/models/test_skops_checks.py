@@ -23,10 +23,12 @@ from sklearn.ensemble import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
+from sklearn.neighbors import KernelDensity, KNeighborsClassifier, NearestNeighbors
 from sklearn.neural_network import MLPClassifier
 from sklearn.tree import DecisionTreeClassifier
 
 from mltrail._errors import InvalidValueError
+from mltrail.models import UntrustedModelError
 from mltrail.models._serialization import load_model_file
 from tests.models._crafted import craft, find, set_json, walk
 
@@ -472,3 +474,168 @@ def test_mlp_optimizer_without_state_loads(tmp_path):
 
     path = craft(tmp_path / "model.skops", mlp, drop_state)
     assert not vars(_load(path)._optimizer)
+
+
+NEIGHBORS = {
+    "kd tree": lambda: KNeighborsClassifier(leaf_size=5).fit(X, y),
+    "ball tree": lambda: KNeighborsClassifier(algorithm="ball_tree", leaf_size=5).fit(
+        X, y
+    ),
+    "kernel density": lambda: KernelDensity().fit(X, sample_weight=np.ones(len(X))),
+    "manhattan": lambda: NearestNeighbors(
+        metric="manhattan", algorithm="kd_tree", leaf_size=3
+    ).fit(X),
+    "weighted minkowski": lambda: NearestNeighbors(
+        metric="minkowski",
+        p=3,
+        metric_params={"w": np.arange(1.0, 5.0)},
+        algorithm="ball_tree",
+    ).fit(X),
+}
+
+
+@pytest.mark.parametrize("make", NEIGHBORS.values(), ids=NEIGHBORS.keys())
+def test_neighbor_models_load_by_default_and_answer_the_same(tmp_path, make):
+    model = make()
+    loaded = _load(craft(tmp_path / "model.skops", model))
+    if hasattr(model, "kneighbors"):
+        np.testing.assert_array_equal(
+            loaded.kneighbors(X[:7])[1], model.kneighbors(X[:7])[1]
+        )
+    else:
+        np.testing.assert_allclose(loaded.score_samples(X), model.score_samples(X))
+
+
+def _neighbors(leaf_size: int = 5, **params: Any) -> KNeighborsClassifier:
+    return KNeighborsClassifier(leaf_size=leaf_size, **params).fit(X, y)
+
+
+def _edit_tree(model: Any, change: Callable[[list[Any]], None]) -> Any:
+    """Change the state of a fitted KDTree or BallTree (scikit-learn checks nothing)."""
+    state = list(model._tree.__getstate__())
+    change(state)
+    model._tree.__setstate__(tuple(state))
+    return model
+
+
+def _far_index(state: list[Any]) -> None:
+    state[1] = state[1].copy()
+    state[1][0] = 1_000_000
+
+
+def _end_past_the_data(state: list[Any]) -> None:
+    state[2] = state[2].copy()
+    state[2]["idx_end"][-1] = len(state[0]) + 50
+
+
+def _overlapping_children(state: list[Any]) -> None:
+    state[2] = state[2].copy()
+    state[2]["idx_start"][2] -= 3  # the right child takes rows of the left one
+
+
+def _inner_node_at_the_bottom(state: list[Any]) -> None:
+    state[2] = state[2].copy()
+    state[2]["is_leaf"][-1] = 0  # its children would be past the node array
+
+
+def _more_nodes_than_stored(state: list[Any]) -> None:
+    state[6] = state[6] + 4
+
+
+def _short_weights(state: list[Any]) -> None:
+    state[12] = np.ones(3)
+
+
+NEIGHBOR_CORRUPTIONS = {
+    "index past the data": (_far_index, "a permutation of the data rows"),
+    "node end past the data": (_end_past_the_data, "node ranges out of order"),
+    "children overlapping": (_overlapping_children, "node ranges out of order"),
+    "inner node at the bottom": (_inner_node_at_the_bottom, "node ranges out of"),
+    "more nodes than stored": (_more_nodes_than_stored, "n_nodes"),
+    "weights of another length": (_short_weights, "150 weights"),
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    NEIGHBOR_CORRUPTIONS.values(),
+    ids=NEIGHBOR_CORRUPTIONS.keys(),
+)
+def test_crafted_neighbor_trees_are_refused(tmp_path, change, message):
+    path = craft(tmp_path / "model.skops", _edit_tree(_neighbors(), change))
+    with pytest.raises(InvalidValueError, match=message):
+        _load(path)
+
+
+def test_neighbor_tree_state_must_have_thirteen_values(tmp_path):
+    def drop_one(schema):
+        tree = find(schema, __loader__="ObjectNode", __class__="KDTree")
+        del tree["content"]["content"][5]
+
+    path = craft(tmp_path / "model.skops", _neighbors(), drop_one)
+    with pytest.raises(InvalidValueError, match="13 values"):
+        _load(path)
+
+
+def test_a_mahalanobis_metric_needs_the_callers_trust(tmp_path):
+    model = NearestNeighbors(
+        metric="mahalanobis",
+        metric_params={"VI": np.eye(4)},
+        algorithm="ball_tree",
+    ).fit(X)
+    path = craft(tmp_path / "model.skops", model)
+    with pytest.raises(UntrustedModelError, match="MahalanobisDistance64"):
+        _load(path)
+
+
+def test_a_tree_with_a_metric_named_by_the_caller_is_still_refused(tmp_path):
+    model = NearestNeighbors(
+        metric="mahalanobis", metric_params={"VI": np.eye(4)}, algorithm="ball_tree"
+    ).fit(X)
+    path = craft(tmp_path / "model.skops", model)
+    metric = "sklearn.metrics._dist_metrics.MahalanobisDistance64"
+    with pytest.raises(InvalidValueError, match="a distance metric without matrices"):
+        _load(path, trusted=[metric])
+
+
+def _minkowski(weights: np.ndarray) -> NearestNeighbors:
+    model = NearestNeighbors(
+        metric="minkowski", p=3, metric_params={"w": np.ones(4)}, algorithm="ball_tree"
+    ).fit(X)
+    metric = model._tree.__getstate__()[11]
+    metric.__setstate__((3.0, weights, np.zeros((0, 0))))
+    return model
+
+
+def test_minkowski_weights_must_cover_the_columns(tmp_path):
+    path = craft(tmp_path / "model.skops", _minkowski(np.ones(2)))
+    with pytest.raises(InvalidValueError, match="2 weights"):
+        _load(path)
+
+
+def test_a_metric_alone_is_checked_too(tmp_path):
+    holder = LogisticRegression(max_iter=500).fit(X, y)
+    holder.metric = _minkowski(np.ones(4))._tree.__getstate__()[11]
+
+    def bad_p(schema):
+        metric = find(schema, __loader__="ObjectNode", __class__="MinkowskiDistance64")
+        set_json(metric["content"]["content"][0], 0.5)
+
+    path = craft(tmp_path / "model.skops", holder, bad_p)
+    with pytest.raises(InvalidValueError, match="a number >= 1"):
+        _load(path)
+    holder_ok = craft(tmp_path / "ok.skops", holder)
+    assert _load(holder_ok).metric.__class__.__name__ == "MinkowskiDistance64"
+
+
+def test_a_metric_state_of_another_shape_is_refused(tmp_path):
+    holder = LogisticRegression(max_iter=500).fit(X, y)
+    holder.metric = _minkowski(np.ones(4))._tree.__getstate__()[11]
+
+    def two_values(schema):
+        metric = find(schema, __loader__="ObjectNode", __class__="MinkowskiDistance64")
+        del metric["content"]["content"][2]
+
+    path = craft(tmp_path / "model.skops", holder, two_values)
+    with pytest.raises(InvalidValueError, match=r"\(p, vec, mat\)"):
+        _load(path)

@@ -66,6 +66,14 @@ ADDED: dict[str, frozenset[str]] = {
         {
             # HistGradientBoosting's trees; node and feature indices are checked.
             "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+            # The neighbor search trees of KNN and KernelDensity: every index is
+            # checked, and their distance metric is one without weight arrays.
+            "sklearn.neighbors._kd_tree.KDTree",
+            "sklearn.neighbors._ball_tree.BallTree",
+            *(
+                f"sklearn.metrics._dist_metrics.{name}Distance64"
+                for name in ("Euclidean", "Manhattan", "Chebyshev", "Minkowski")
+            ),
             # The optimizer an MLP keeps for partial_fit: numbers and arrays.
             "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
             "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",

@@ -12,6 +12,10 @@ anything that native code would follow out of bounds:
   boosting model's trees per stage no more than its raw predictions' columns.
 - ``TreePredictor`` (HistGradientBoosting): the same for its nodes; categorical
   splits only when the caller trusts the type by name.
+- ``KDTree`` and ``BallTree`` (nearest neighbors, KernelDensity): the index array a
+  permutation of the rows, each inner node's rows split exactly between its two
+  children, bounds and weights shaped by the nodes and the data; their distance
+  metric one whose weights, if any, match the data's columns.
 - ``numpy.dtype``: read from an ``.npy`` header, so never an object dtype.
 - MLP optimizers: numbers and arrays only.
 """
@@ -336,6 +340,97 @@ def _n_features(node: Node, owner: Node) -> int:
     return _integer(node, value, f"_n_features of {owner.name}", minimum=1)
 
 
+_METRICS = frozenset(
+    f"sklearn.metrics._dist_metrics.{name}Distance64"
+    for name in ("Euclidean", "Manhattan", "Chebyshev", "Minkowski")
+)
+# BinaryTree.__getstate__: data, idx_array, node_data, node_bounds, leaf_size,
+# n_levels, n_nodes, n_trims, n_leaves, n_splits, n_calls, dist_metric, weights.
+_TREE_STATE_LENGTH = 13
+_BOUNDS_ROWS = {
+    "sklearn.neighbors._kd_tree.KDTree": 2,  # lower and upper corners
+    "sklearn.neighbors._ball_tree.BallTree": 1,  # centroids
+}
+
+
+def _check_binary_tree(node: Node, trusted_by_name: bool) -> None:
+    import numpy as np
+
+    content = node.parts["content"]
+    items = content.parts.get("content") if content is not None else None
+    if not isinstance(items, list) or len(items) != _TREE_STATE_LENGTH:
+        raise CraftedStateError(node, "a state of another shape", "13 values")
+    metric = items[11]
+    if metric.full_name not in _METRICS:
+        raise CraftedStateError(
+            node, f"a {metric.full_name}", "a distance metric without matrices"
+        )
+    data = _array(node, _literal(items[0]), "data", 2)
+    n_samples, n_features = data.shape
+    index = _array(node, _literal(items[1]), "idx_array", 1)
+    if index.dtype.kind not in "iu" or not np.array_equal(
+        np.sort(index), np.arange(n_samples)
+    ):
+        raise CraftedStateError(node, "idx_array", "a permutation of the data rows")
+    nodes_array = _array(node, _literal(items[2]), "node_data", 1)
+    count = _integer(node, _literal(items[6]), "n_nodes", minimum=1)
+    bounds = _array(node, _literal(items[3]), "node_bounds", 3)
+    if len(nodes_array) != count or bounds.shape != (
+        _BOUNDS_ROWS[node.full_name],
+        count,
+        n_features,
+    ):
+        raise CraftedStateError(
+            node, f"n_nodes {count}", "as many as the node data and bounds hold"
+        )
+    start = _field(node, nodes_array, "idx_start")
+    end = _field(node, nodes_array, "idx_end")
+    inner = np.flatnonzero(_field(node, nodes_array, "is_leaf") == 0)
+    left, right = 2 * inner + 1, 2 * inner + 2
+    ok = (
+        start[0] == 0
+        and end[0] == n_samples
+        and bool(np.all((start >= 0) & (start <= end) & (end <= n_samples)))
+        and bool(np.all(right < count))
+    )
+    if ok and len(inner):
+        ok = (
+            bool(np.all(start[left] == start[inner]))
+            and bool(np.all(end[left] == start[right]))
+            and bool(np.all(end[right] == end[inner]))
+        )
+    if not ok:
+        raise CraftedStateError(
+            node,
+            "node ranges out of order",
+            "each inner node's rows split between its two children",
+        )
+    weights = _literal(items[12])
+    if weights is not None and getattr(weights, "shape", None) != (n_samples,):
+        raise CraftedStateError(node, "sample weights", f"{n_samples} weights")
+    _check_metric(metric, n_features)
+
+
+def _check_metric(node: Node, n_features: int | None) -> None:
+    """Check that a metric's weights (Minkowski's ``w``) cover the data's columns."""
+    content = node.parts["content"]
+    state = _literal(content) if content is not None else None
+    if not isinstance(state, tuple | list) or len(state) != 3:
+        raise CraftedStateError(node, "a state of another shape", "(p, vec, mat)")
+    p, vec, _ = state
+    if not isinstance(p, float | int) or not p >= 1:
+        raise CraftedStateError(node, f"p {p!r}", "a number >= 1")
+    vec = _array(node, vec, "vec", 1)
+    weighted = node.name == "MinkowskiDistance64" and len(vec) > 0
+    if weighted and n_features is not None and len(vec) != n_features:
+        raise CraftedStateError(node, f"{len(vec)} weights", f"{n_features}")
+
+
+def _check_metric_alone(node: Node, trusted_by_name: bool) -> None:
+    # Inside a search tree, the tree's check knows the data's columns as well.
+    _check_metric(node, None)
+
+
 def _literal_or_none(node: Node | None) -> Any:
     """``None`` for a missing or null attribute, else the node itself."""
     if node is None or (node.loader == "JsonNode" and node.parts["literal"] == "null"):
@@ -357,6 +452,8 @@ def _check_numbers_and_arrays(node: Node, trusted_by_name: bool) -> None:
 
 _CHECKS: dict[tuple[str, str], Callable[[Node, bool], None]] = {
     ("TreeNode", TREE): _check_tree,
+    **{("ObjectNode", name): _check_binary_tree for name in _BOUNDS_ROWS},
+    **{("ObjectNode", name): _check_metric_alone for name in _METRICS},
     ("ObjectNode", TREE_PREDICTOR): _check_tree_predictor,
     ("DTypeNode", "numpy.dtype"): _check_dtype,
     (

@@ -36,7 +36,7 @@ def load_model(
     ``trusted=True``. skops files load without running code: trust is decided from
     the type names
     alone, never by importing them. The types skops trusts load by default, and so
-    do scikit-learn's tree models, whose node and feature indices are checked
+    do scikit-learn's tree and nearest-neighbor models, whose indices are checked
     first; any other type must be listed in ``trusted``. Pickle and cloudpickle
     files load only with ``trusted=True``.
 
