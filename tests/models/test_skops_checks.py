@@ -639,3 +639,34 @@ def test_a_metric_state_of_another_shape_is_refused(tmp_path):
     path = craft(tmp_path / "model.skops", holder, two_values)
     with pytest.raises(InvalidValueError, match=r"\(p, vec, mat\)"):
         _load(path)
+
+
+@pytest.mark.parametrize("method", ["sigmoid", "isotonic", "temperature"])
+def test_calibrated_classifiers_load_by_default(tmp_path, method):
+    from sklearn.calibration import CalibratedClassifierCV
+
+    model = CalibratedClassifierCV(
+        LogisticRegression(max_iter=1000), cv=3, method=method
+    ).fit(X, y)
+    loaded = _load(craft(tmp_path / "model.skops", model))
+    np.testing.assert_allclose(loaded.predict_proba(X), model.predict_proba(X))
+
+
+def test_a_calibrated_classifier_with_more_attributes_is_refused(tmp_path):
+    from sklearn.calibration import CalibratedClassifierCV
+
+    model = CalibratedClassifierCV(LogisticRegression(max_iter=1000), cv=3).fit(X, y)
+    model.calibrated_classifiers_[0].hook = "x"
+    path = craft(tmp_path / "model.skops", model)
+    with pytest.raises(InvalidValueError, match="a method name"):
+        _load(path)
+
+
+def test_a_sigmoid_calibration_holds_numbers_only(tmp_path):
+    from sklearn.calibration import CalibratedClassifierCV
+
+    model = CalibratedClassifierCV(LogisticRegression(max_iter=1000), cv=3).fit(X, y)
+    model.calibrated_classifiers_[0].calibrators[0].a_ = LogisticRegression()
+    path = craft(tmp_path / "model.skops", model)
+    with pytest.raises(InvalidValueError, match="numbers and arrays"):
+        _load(path)

@@ -74,6 +74,11 @@ ADDED: dict[str, frozenset[str]] = {
                 f"sklearn.metrics._dist_metrics.{name}Distance64"
                 for name in ("Euclidean", "Manhattan", "Chebyshev", "Minkowski")
             ),
+            # CalibratedClassifierCV's fitted parts: an estimator with calibrators,
+            # and calibrations that are numbers (pure Python and numpy code).
+            "sklearn.calibration._CalibratedClassifier",
+            "sklearn.calibration._SigmoidCalibration",
+            "sklearn.calibration._TemperatureScaling",
             # The optimizer an MLP keeps for partial_fit: numbers and arrays.
             "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
             "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",

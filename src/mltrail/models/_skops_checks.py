@@ -17,7 +17,8 @@ anything that native code would follow out of bounds:
   children, bounds and weights shaped by the nodes and the data; their distance
   metric one whose weights, if any, match the data's columns.
 - ``numpy.dtype``: read from an ``.npy`` header, so never an object dtype.
-- MLP optimizers: numbers and arrays only.
+- MLP optimizers and calibrations: numbers and arrays only; a calibrated
+  classifier: its four attributes, the method a string.
 """
 
 from __future__ import annotations
@@ -450,6 +451,21 @@ def _check_numbers_and_arrays(node: Node, trusted_by_name: bool) -> None:
         _literal(content)
 
 
+_CALIBRATED_ATTRIBUTES = frozenset({"estimator", "calibrators", "classes", "method"})
+
+
+def _check_calibrated_classifier(node: Node, trusted_by_name: bool) -> None:
+    attributes = _attributes(node)
+    method = _literal(attributes.get("method"))
+    if not set(attributes) <= _CALIBRATED_ATTRIBUTES or not isinstance(method, str):
+        raise CraftedStateError(
+            node,
+            f"attributes {sorted(attributes)}",
+            "estimator, calibrators, classes and a method name",
+        )
+    _literal(attributes.get("classes"))
+
+
 _CHECKS: dict[tuple[str, str], Callable[[Node, bool], None]] = {
     ("TreeNode", TREE): _check_tree,
     **{("ObjectNode", name): _check_binary_tree for name in _BOUNDS_ROWS},
@@ -464,6 +480,18 @@ _CHECKS: dict[tuple[str, str], Callable[[Node, bool], None]] = {
         "ObjectNode",
         "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
     ): _check_numbers_and_arrays,
+    (
+        "ObjectNode",
+        "sklearn.calibration._SigmoidCalibration",
+    ): _check_numbers_and_arrays,
+    (
+        "ObjectNode",
+        "sklearn.calibration._TemperatureScaling",
+    ): _check_numbers_and_arrays,
+    (
+        "ObjectNode",
+        "sklearn.calibration._CalibratedClassifier",
+    ): _check_calibrated_classifier,
 }
 
 
