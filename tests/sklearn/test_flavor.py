@@ -16,7 +16,7 @@ from sklearn.preprocessing import StandardScaler
 import mltrail
 from mltrail._errors import InvalidValueError, NotFoundError
 from mltrail._version import __version__
-from mltrail.models import ModelInfo, UntrustedModelError
+from mltrail.models import ModelInfo, UntrustedModelError, _uris
 from mltrail.tracking import TrackingClient, active_run, end_run, start_run
 from tests.models._mlflow import import_mlflow
 
@@ -228,3 +228,20 @@ def test_mlflow_requirement_check_is_satisfied(tmp_path, forest):
 def test_model_file_path_is_relative(tmp_path, forest):
     info = mltrail.sklearn.save_model(forest, tmp_path / "m")
     assert Path(info.flavors["python_function"]["model_path"]).name == "model.skops"
+
+
+@pytest.mark.mlflow
+def test_skops_trusted_types_reach_mlflows_loader(tmp_path):
+    from tests.models.test_serialization import Doubler
+
+    mlflow = import_mlflow()
+    pipeline = make_pipeline(Doubler(), StandardScaler()).fit(X)
+    doubler = f"{Doubler.__module__}.Doubler"
+    with start_run():
+        info = mltrail.sklearn.log_model(
+            pipeline, name="m", skops_trusted_types=["x.Y"], await_registration_for=0
+        )
+    assert info.flavors["sklearn"]["skops_trusted_types"] == [doubler, "x.Y"]
+    directory = _uris.resolve_model_uri(info.model_uri)
+    loaded = mlflow.sklearn.load_model(str(directory))
+    np.testing.assert_allclose(loaded.transform(X), pipeline.transform(X))

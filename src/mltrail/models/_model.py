@@ -238,6 +238,7 @@ def save_model_directory(
     model_uri: str | None = None,
     model_id: str | None = None,
     metadata: Mapping[str, Any] | None = None,
+    skops_trusted_types: Iterable[str] | None = None,
 ) -> ModelInfo:
     """Write the model directory; see ``mltrail.sklearn.save_model`` for the arguments.
 
@@ -272,7 +273,11 @@ def save_model_directory(
             "pickled_model": model_file,
             "serialization_format": serialization_format,
             "sklearn_version": sklearn.__version__,
-            "skops_trusted_types": skops_types or None,
+            # For MLflow's loader, which trusts this list; mltrail's never reads it.
+            "skops_trusted_types": sorted(
+                {*(skops_types or ()), *(skops_trusted_types or ())}
+            )
+            or None,
         }
         return flavors
 

@@ -31,6 +31,7 @@ def save_model(
     extra_pip_requirements: Iterable[str] = (),
     pyfunc_predict_fn: str = "predict",
     metadata: Mapping[str, Any] | None = None,
+    skops_trusted_types: Iterable[str] | None = None,
 ) -> ModelInfo:
     """Save a scikit-learn estimator as a model directory in MLflow's format.
 
@@ -62,6 +63,10 @@ def save_model(
         The method that ``PyFuncModel.predict`` calls, such as ``"predict_proba"``.
     metadata : mapping or None, default=None
         Free-form metadata written in ``MLmodel``.
+    skops_trusted_types : iterable of str or None, default=None
+        Added to ``MLmodel``'s ``skops_trusted_types``, the list MLflow's loader
+        trusts (the types skops does not trust are always listed). mltrail's
+        loader never reads it: pass ``trusted=`` to ``load_model`` instead.
 
     Returns
     -------
@@ -96,6 +101,7 @@ def save_model(
         extra_pip_requirements=extra_pip_requirements,
         pyfunc_predict_fn=pyfunc_predict_fn,
         metadata=metadata,
+        skops_trusted_types=skops_trusted_types,
     )
 
 
@@ -117,6 +123,8 @@ def log_model(
     model_type: str | None = None,
     step: int = 0,
     registered_model_name: str | None = None,
+    skops_trusted_types: Iterable[str] | None = None,
+    await_registration_for: int = 300,
 ) -> ModelInfo:
     """Log a scikit-learn estimator to a run as a logged model, as MLflow 3 does.
 
@@ -160,6 +168,10 @@ def log_model(
         The step at which the run produced the model.
     registered_model_name : str or None, default=None
         Register the model as a new version of this registered model.
+    skops_trusted_types : iterable of str or None, default=None
+        As in ``save_model``.
+    await_registration_for : int, default=300
+        Accepted for MLflow's callers; registration is immediate.
 
     Returns
     -------
@@ -203,7 +215,9 @@ def log_model(
         "extra_pip_requirements": extra_pip_requirements,
         "pyfunc_predict_fn": pyfunc_predict_fn,
         "metadata": metadata,
+        "skops_trusted_types": skops_trusted_types,
     }
+    del await_registration_for  # registration is synchronous
     return log_model_directory(
         lambda directory, logged: save_model_directory(
             sk_model, directory, **options, **logged
