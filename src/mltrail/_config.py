@@ -53,10 +53,14 @@ def get_tracking_uri() -> str:
     return DEFAULT_TRACKING_URI
 
 
-def get_artifact_root() -> str:
-    """Return ``MLTRAIL_ARTIFACT_ROOT``, else the absolute ``./mltrail-artifacts``."""
-    value = os.environ.get("MLTRAIL_ARTIFACT_ROOT")
-    return value if value else os.path.abspath(DEFAULT_ARTIFACT_ROOT)
+def get_artifact_root() -> str | None:
+    """Return ``MLTRAIL_ARTIFACT_ROOT`` if it is set, else None.
+
+    None leaves the choice to the store: ``mltrail-artifacts`` beside a SQLite file,
+    or the root recorded in a PostgreSQL or MySQL database when it was created; so
+    the place never depends on the directory a process happens to run in.
+    """
+    return os.environ.get("MLTRAIL_ARTIFACT_ROOT") or None
 
 
 def get_float_setting(variable: str) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -97,13 +98,29 @@ class _Group(click.Group):
         "or a tracking server's http(s)://host:port [default: sqlite:///mltrail.db]"
     ),
 )
+@click.option(
+    "--artifact-root",
+    envvar="MLTRAIL_ARTIFACT_ROOT",
+    show_envvar=True,
+    metavar="PATH",
+    help=(
+        "Where experiments created without a location keep their runs' files "
+        "[default: the store's own: mltrail-artifacts beside a SQLite file; for "
+        "PostgreSQL and MySQL, the root recorded when the database was created]"
+    ),
+)
 @click.version_option(__version__, "--version", prog_name="mltrail")
 @click.pass_context
-def cli(ctx: click.Context, tracking_uri: str | None) -> None:
+def cli(
+    ctx: click.Context, tracking_uri: str | None, artifact_root: str | None
+) -> None:
     """Look at experiments and runs, clean them up, and serve them.
 
     Every listing prints a table for people, or JSON for scripts with --json.
     """
+    if artifact_root:
+        # The whole process (client, store, server) reads the setting from there.
+        os.environ["MLTRAIL_ARTIFACT_ROOT"] = artifact_root
     ctx.obj = Context(tracking_uri or None)
 
 

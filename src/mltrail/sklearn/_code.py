@@ -299,18 +299,19 @@ def _log_changes(
     files = []
     if changes.diff:
         files.append((DIFF_ARTIFACT, changes.diff.encode("utf-8", "surrogateescape")))
-    untracked = _outside_artifact_root(root, changes.untracked_files)
+    artifacts = _background.client_of(run_id)._store.artifact_root
+    untracked = _outside_artifact_root(root, changes.untracked_files, artifacts)
     if untracked:
         text = "\n".join(untracked) + "\n"
         files.append((UNTRACKED_ARTIFACT, text.encode("utf-8", "surrogateescape")))
     return files
 
 
-def _outside_artifact_root(root: str, names: Iterable[str]) -> list[str]:
+def _outside_artifact_root(
+    root: str, names: Iterable[str], artifact_root: str
+) -> list[str]:
     """Leave out the files mltrail itself wrote: the code copies of earlier runs."""
-    from mltrail._config import get_artifact_root
-
-    artifacts = Path(get_artifact_root()).resolve()
+    artifacts = Path(artifact_root).resolve()
     return [
         name
         for name in names

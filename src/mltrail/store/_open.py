@@ -52,8 +52,10 @@ def open_store(uri: str, *, artifact_root: str | None = None) -> Store:
         directory), ``postgresql://...``, ``mysql://...``, or a tracking server
         ``http(s)://host:port`` (a ``RestStore``).
     artifact_root : str or None, default=None
-        Where new experiments keep artifacts; by default ``MLTRAIL_ARTIFACT_ROOT``,
-        else ``./mltrail-artifacts``.
+        Where experiments created without a location keep their runs' files; by
+        default ``MLTRAIL_ARTIFACT_ROOT``, else the store's own: ``mltrail-artifacts``
+        beside a SQLite file, or the root recorded in a PostgreSQL or MySQL database
+        when it was created.
 
     Returns
     -------
@@ -90,7 +92,7 @@ def open_store(uri: str, *, artifact_root: str | None = None) -> Store:
         )
     uri = _resolve(uri)
     root = artifact_root if artifact_root is not None else get_artifact_root()
-    key = (uri, root)
+    key = (uri, root or "")
     store = _stores.get(key)
     if store is not None:
         return store

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 
+from mltrail._config import DEFAULT_ARTIFACT_ROOT
 from mltrail._errors import (
     InvalidValueError,
     MltrailError,
@@ -74,6 +75,17 @@ def _forget_connections_after_fork() -> None:
 
 
 os.register_at_fork(after_in_child=_forget_connections_after_fork)
+
+
+def _default_artifact_root(url: sa.URL) -> str:
+    """Return where a store keeps files when nobody chose: beside a SQLite file.
+
+    A server database records its root when created (see ``SqlStore``); this is
+    only the root that its first migration records, for lack of a setting.
+    """
+    if url.get_backend_name() == "sqlite" and url.database:
+        return os.path.join(os.path.dirname(url.database), DEFAULT_ARTIFACT_ROOT)
+    return os.path.abspath(DEFAULT_ARTIFACT_ROOT)
 
 
 def _read_only_reason(path: str) -> str | None:
@@ -193,8 +205,13 @@ class SqlStore(
     uri : str
         ``sqlite:///path.db``, ``postgresql://user@host/db`` or
         ``mysql://user@host/db``.
-    artifact_root : str
-        Where new experiments keep their artifacts, as ``<artifact_root>/<id>``.
+    artifact_root : str or None, default=None
+        Where experiments created without a location keep their runs' files, as
+        ``<artifact_root>/<experiment_id>``. None: ``MLTRAIL_ARTIFACT_ROOT``, else the
+        store's own setting: ``mltrail-artifacts`` beside a SQLite file, and for
+        PostgreSQL and MySQL the root recorded when the database was created (the
+        Default experiment's folder's parent). It never depends on the working
+        directory of whoever opens the store.
     heartbeat_timeout : float or None, default=None
         Seconds without a heartbeat after which a RUNNING run counts as KILLED; by
         default ``MLTRAIL_HEARTBEAT_TIMEOUT``, else 30.
@@ -219,11 +236,17 @@ class SqlStore(
         self,
         uri: str,
         *,
-        artifact_root: str,
+        artifact_root: str | None = None,
         heartbeat_timeout: float | None = None,
     ) -> None:
         url = _sql_url(uri)
         self.uri = uri
+        if artifact_root is None:
+            artifact_root = os.environ.get("MLTRAIL_ARTIFACT_ROOT") or None
+        # Chosen by the store (see _recorded_root) when nobody chose.
+        self._chosen_root = artifact_root is not None
+        if artifact_root is None:
+            artifact_root = _default_artifact_root(url)
         self.artifact_root = artifact_root.rstrip("/") or artifact_root
         if heartbeat_timeout is None:
             text = os.environ.get("MLTRAIL_HEARTBEAT_TIMEOUT", "")
@@ -266,7 +289,26 @@ class SqlStore(
             self._engine.dispose()
             raise
         self._build_statements()
+        if not self._chosen_root and self._dialect != "sqlite":
+            self.artifact_root = self._recorded_root() or self.artifact_root
         _open_stores.add(self)
+
+    def _recorded_root(self) -> str | None:
+        """Return the root a server database recorded at creation, if it can tell.
+
+        The first migration puts the Default experiment in ``<root>/0``.
+        """
+        experiments = schema.experiments
+        location = self._read(
+            lambda conn: conn.execute(
+                sa.select(experiments.c.artifact_location).where(
+                    experiments.c.experiment_id == 0
+                )
+            ).scalar()
+        )
+        if isinstance(location, str) and location.endswith("/0"):
+            return location[: -len("/0")] or "/"
+        return None
 
     # Connections.
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlparse
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
@@ -91,6 +93,9 @@ class ExperimentsMixin(SqlStatements):
         )
         if artifact_location is not None:
             check_str("artifact_location", artifact_location, 10_000, "Use a path.")
+            if len(urlparse(artifact_location).scheme) <= 1:  # a path, or C:\...
+                # A relative folder means the same folder to every later process.
+                artifact_location = os.path.abspath(artifact_location)
         tag_rows = to_tag_rows(tags)
         experiments = schema.experiments
 
