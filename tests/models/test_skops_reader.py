@@ -192,6 +192,19 @@ def test_a_file_that_is_not_a_zip_gets_a_clear_error(tmp_path):
         _load(path)
 
 
+def test_the_error_for_a_file_that_is_not_a_zip_is_not_wrapped_again(tmp_path):
+    # Wrapped in a second InvalidValueError, its message was cut at 200
+    # characters, and the cut fell at another place for a longer tmp path.
+    folder = tmp_path.joinpath(*["a-rather-long-folder-name"] * 8)
+    folder.mkdir(parents=True)
+    path = folder / "model.skops"
+    path.write_bytes(pickle.dumps(LogisticRegression()))
+    with pytest.raises(InvalidValueError) as caught:
+        _load(path)
+    assert str(caught.value).count(" must be ") == 1
+    assert caught.value.value == "a pickle"
+
+
 def test_mlmodel_saying_skops_over_a_pickle_file_gets_a_clear_error(tmp_path):
     model = LogisticRegression(max_iter=500).fit(X, y)
     mltrail.sklearn.save_model(model, tmp_path / "m", serialization_format="pickle")
