@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from mltrail.cli import cli
 from mltrail.server._settings import ServerSettings
-from tests.server._live import free_port, stop, wait_until_healthy
+from tests.server._live import free_port, start, stop, wait_until_healthy
 
 
 @pytest.fixture
@@ -89,13 +89,12 @@ def test_a_real_process_serves_the_pages(tmp_path: Path) -> None:
     port = free_port()
     log = tmp_path / "ui.log"
     with log.open("wb") as out:
-        process = subprocess.Popen(
+        process = start(
             [sys.executable, "-m", "mltrail.cli", "ui", "--port", str(port)],
             cwd=tmp_path,
             stdout=out,
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -1,9 +1,12 @@
-"""Real ``mltrail server`` processes on 127.0.0.1, on free ports, always stopped."""
+"""Real ``mltrail server`` processes on 127.0.0.1, on free ports, always stopped.
+
+They start guarded (``tests._processes``): a server never outlives the test process,
+even one killed before its fixtures are torn down.
+"""
 
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -14,6 +17,18 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests._processes import start, stop
+
+__all__ = [
+    "LiveServer",
+    "free_port",
+    "live_server",
+    "start",
+    "stop",
+    "threaded_server",
+    "wait_until_healthy",
+]
 
 STARTUP_TIMEOUT = 60.0
 
@@ -56,18 +71,6 @@ def wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) ->
     )
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """Stop the server and its workers: SIGINT to the group, then SIGKILL."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGINT)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=15)
-
-
 @contextmanager
 def live_server(
     directory: Path,
@@ -101,13 +104,12 @@ def live_server(
     }
     environment.update(env or {})
     with log.open("wb") as output:
-        process = subprocess.Popen(
+        process = start(
             command,
             cwd=directory,
             env=environment,
             stdout=output,
             stderr=subprocess.STDOUT,
-            start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from mltrail import TrackingClient
 from mltrail.cli import cli
-from tests.server._live import free_port, stop
+from tests.server._live import free_port, start, stop
 from tests.serving.conftest import Trained
 
 
@@ -198,7 +198,7 @@ def test_serve_answers_mlflows_client_and_curl(
     from tests.models._mlflow import import_mlflow
 
     port = free_port()
-    process = subprocess.Popen(
+    process = start(
         [
             sys.executable,
             "-m",
@@ -219,7 +219,6 @@ def test_serve_answers_mlflows_client_and_curl(
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:
