@@ -166,6 +166,7 @@ def autolog(
     ('500', 'FINISHED')
     >>> mltrail.sklearn.autolog(disable=True)
     """
+    from mltrail import _worker
     from mltrail.sklearn import (
         _code,
         _heldout,
@@ -234,3 +235,10 @@ def autolog(
         log_partial_fit=log_partial_fit,
     )
     _patch.patch_all()
+    _worker.start(
+        _worker.modules_needed(
+            log_models=log_models,
+            serialization_format=serialization_format,
+            log_plots=log_plots,
+        )
+    )

@@ -5,6 +5,10 @@ must stay off the calling thread. A job returns ``(artifact path, bytes)`` pairs
 the worker writes to the run's artifacts through the client that was current when
 the job was submitted; a job may also log tags itself. ``wait(run_id)`` makes a run's
 jobs durable and is what the end of a run calls.
+
+A job may also be a ``mltrail._worker.Task``: the helper process does it (see
+``mltrail._worker.TaskBoard``), and the worker thread does it only when the helper
+cannot. The end of an autologged run waits for the run's tasks.
 """
 
 from __future__ import annotations
@@ -18,9 +22,18 @@ from typing import TYPE_CHECKING, Any
 from mltrail.tracking import _pending
 
 if TYPE_CHECKING:
+    from mltrail._worker import RunArtifacts, Task, TaskBoard
     from mltrail.evaluation._render import PlotRenderer
 
-__all__ = ["client_of", "renderer", "submit", "wait", "wait_for_object"]
+__all__ = [
+    "board",
+    "client_of",
+    "renderer",
+    "run_artifacts",
+    "submit",
+    "wait",
+    "wait_for_object",
+]
 
 Job = Callable[[], Iterable[tuple[str, bytes]]]
 
@@ -32,6 +45,7 @@ START_DELAY = 0.5
 
 _lock = threading.RLock()
 _renderer: PlotRenderer | None = None
+_board: TaskBoard | None = None
 # The client each run's files go to, remembered at submit time: the tracking URI or
 # working directory may change before the worker runs the job.
 _clients: dict[str, Any] = {}
@@ -53,6 +67,15 @@ def client_of(run_id: str) -> Any:
     return client
 
 
+def run_artifacts(run_id: str) -> RunArtifacts:
+    """Return where the files of ``run_id`` go, for a task of the helper process."""
+    from mltrail._worker import RunArtifacts
+
+    client = client_of(run_id)
+    _, uri = client._artifacts(run_id)
+    return RunArtifacts(uri, client._store.artifact_root, client._tracking_uri)
+
+
 def _write(run_id: str, path: str, data: bytes) -> None:
     store, uri = client_of(run_id)._artifacts(run_id)
     store.write_bytes(uri, path, data)
@@ -70,24 +93,61 @@ def renderer() -> PlotRenderer:
     return _renderer
 
 
-def submit(run_id: str, job: Job, *, name: str, reads: Any = None) -> None:
+def board() -> TaskBoard:
+    """Return the process-wide board of the tasks given to the helper process."""
+    global _board
+    if _board is None:
+        from mltrail._worker import TaskBoard
+
+        with _lock:
+            if _board is None:
+                _board = TaskBoard(_submit_local, _wait_local)
+    return _board
+
+
+def submit(
+    run_id: str,
+    job: Job | Task,
+    *,
+    name: str,
+    reads: Any = None,
+    after_tasks: bool = False,
+) -> None:
     """Queue ``job`` for ``run_id`` on the background worker.
 
     ``reads`` is an estimator the job reads: a later fit of it waits for the job.
-    Every read or end of the run in this process waits for the job too.
+    A ``Task`` goes to the helper process at once (its arguments are snapshots
+    already, so ``reads`` does not apply). ``after_tasks`` holds the job back until
+    the run's tasks are done. Every read or end of the run in this process waits
+    for the job too.
     """
-
-    def pending_job() -> Iterable[tuple[str, bytes]]:
-        with _pending.working():
-            return list(job())
+    from mltrail._worker import Task
 
     client_of(run_id)
     _pending.register(_wait_pending)
+    if isinstance(job, Task):
+        board().submit(job)
+        return
     if reads is not None:
         # An estimator that refuses weak references cannot be tracked.
         with contextlib.suppress(TypeError):
             _objects[reads] = run_id
+    if after_tasks:
+        board().after_tasks(run_id, job, name)
+    else:
+        _submit_local(run_id, job, name)
+
+
+def _submit_local(run_id: str, job: Job, name: str) -> None:
+    def pending_job() -> Iterable[tuple[str, bytes]]:
+        with _pending.working():
+            return list(job())
+
     renderer().submit(run_id, pending_job, name=name)
+
+
+def _wait_local(run_id: str | None, timeout: float | None) -> bool:
+    return renderer().wait(run_id, timeout=timeout)
 
 
 def _wait_pending(run_id: str | None) -> None:
@@ -100,8 +160,10 @@ def wait_for_object(estimator: Any) -> None:
         run_id = _objects.pop(estimator, None)
     except TypeError:  # pragma: no cover - an estimator that refuses weakrefs
         return
-    if run_id is not None:
-        wait(run_id)
+    if run_id is not None and _renderer is not None:
+        # Only this thread's jobs read the estimator; the helper's tasks read a
+        # snapshot, so a new fit never waits for the helper.
+        _renderer.wait(run_id)
 
 
 def wait(run_id: str | None = None, timeout: float | None = None) -> bool:
@@ -109,9 +171,9 @@ def wait(run_id: str | None = None, timeout: float | None = None) -> bool:
 
     A failed job becomes one ``MltrailWarning``. Returns False on timeout.
     """
-    if _renderer is None:
+    if _renderer is None and _board is None:
         return True
-    is_done = _renderer.wait(run_id, timeout=timeout)
+    is_done = board().wait(run_id, timeout=timeout)
     if is_done and run_id is not None:
         _clients.pop(run_id, None)
     return is_done

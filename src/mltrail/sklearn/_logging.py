@@ -22,18 +22,21 @@ from mltrail._system_tags import (
 from mltrail._version import __version__
 
 if TYPE_CHECKING:
+    from mltrail._worker import RunArtifacts
     from mltrail.sklearn._session import AutologSettings
 
 __all__ = [
     "FitCall",
     "FitLog",
     "log_model",
+    "model_files",
     "packages_text",
     "record_estimator",
     "version_tags",
 ]
 
 PACKAGES_ARTIFACT = "environment/packages.txt"
+MODEL_ARTIFACT = "model"
 CV_RESULTS_ARTIFACT = "cv_results.csv"
 
 
@@ -176,8 +179,10 @@ class FitLog:
         """Queue the model, ``cv_results.csv`` and the package list for the worker.
 
         The worker saves a snapshot of the estimator and a copy of the example rows,
-        so later changes to the user's objects cannot reach what this fit logs.
+        so later changes to the user's objects cannot reach what this fit logs. The
+        job is a ``Task``: the helper process does it when there is one.
         """
+        from mltrail._worker import Task
         from mltrail.sklearn import _background, _search, _snapshot, _training
 
         model = example = None
@@ -186,17 +191,15 @@ class FitLog:
             if self.X is not None:
                 example = copy.deepcopy(_training.head(self.X))
         cv_results = _search.cv_results_csv(self.estimator) if self.is_search else None
-        run_id, config = self.run_id, self.config
-
-        def job() -> list[tuple[str, bytes]]:
-            files = [(PACKAGES_ARTIFACT, packages_text().encode())]
-            if cv_results is not None:
-                files.append((CV_RESULTS_ARTIFACT, cv_results.encode()))
-            if model is not None:
-                log_model(run_id, config, model, example)
-            return files
-
-        _background.submit(run_id, job, name="model", reads=self.estimator)
+        artifacts = _background.run_artifacts(self.run_id)
+        task = Task(
+            self.run_id,
+            artifacts,
+            model_files,
+            (self.run_id, artifacts, self.config, model, example, cv_results),
+            name="model",
+        )
+        _background.submit(self.run_id, task, name="model")
 
     def _add_metrics(self) -> None:
         from mltrail.sklearn import _training
@@ -289,26 +292,59 @@ def record_estimator(
     return problems
 
 
+def model_files(
+    run_id: str,
+    artifacts: RunArtifacts,
+    config: AutologSettings,
+    model: Any,
+    example: Any,
+    cv_results: str | None,
+) -> list[tuple[str, bytes]]:
+    """Save the model; return the package list and ``cv_results.csv`` to write.
+
+    A background task, run by the helper process or the background thread.
+    """
+    files = [(PACKAGES_ARTIFACT, packages_text().encode())]
+    if cv_results is not None:
+        files.append((CV_RESULTS_ARTIFACT, cv_results.encode()))
+    if model is not None:
+        log_model(run_id, config, model, example, artifacts=artifacts)
+    return files
+
+
 def log_model(
     run_id: str,
     config: AutologSettings,
     model: Any,
     example: Any,
-    artifact_path: str = "model",
+    artifact_path: str = MODEL_ARTIFACT,
+    *,
+    artifacts: RunArtifacts | None = None,
 ) -> None:
-    """Save ``model`` with its signature and input example under ``artifact_path``."""
-    from mltrail.sklearn import _runs
+    """Save ``model`` with its signature and input example under ``artifact_path``.
+
+    ``artifacts`` is where the run's files go; by default where its jobs write.
+    """
+    from mltrail._worker._model import save_model_to_artifacts
+
+    if artifacts is None:
+        from mltrail.sklearn import _background
+
+        artifacts = _background.run_artifacts(run_id)
 
     signature: Any = False
     if config.log_model_signatures and example is not None:
         from mltrail.models import infer_signature
 
         signature = infer_signature(example, _output_for_signature(model, example))
-    _runs.log_model(
-        run_id,
+    save_model_to_artifacts(
         model,
+        artifacts,
+        artifact_path,
         serialization_format=config.serialization_format,
         signature=signature,
         input_example=example if config.log_input_examples else None,
+        run_id=run_id,
         artifact_path=artifact_path,
+        model_uri=f"runs:/{run_id}/{artifact_path}",
     )

@@ -1,0 +1,186 @@
+"""The tasks a process handed to its helper, per run, and the work that waits on them.
+
+``TaskBoard`` sits beside the process's own background thread (its ``submit_local``
+queues a job there). A task goes to the helper at once; nothing on the background
+thread blocks on the helper, so a later ``fit`` that waits for the jobs reading its
+estimator never waits for the helper. When the helper answers:
+
+- ``done``: nothing more to do;
+- ``failed``: a job that raises the helper's exception is queued, so the failure
+  becomes the same warning as a failure of a local job;
+- ``local`` (no helper, dead, or it could not load the task): the task is queued
+  on the background thread, which does it here.
+
+``after_tasks(run_id, job)`` queues ``job`` (the end of an autologged run) once the
+run's tasks are answered, so a run is never ``FINISHED`` before its model is
+written. ``wait(run_id)`` blocks until all of that is done; renderings (a plot's PNG
+drawn from its durable JSON) are waited for only when asked.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterable
+
+from mltrail._worker import _helper
+from mltrail._worker._helper import Ticket
+from mltrail._worker._tasks import Task, run_task
+
+__all__ = ["TaskBoard"]
+
+_BOARDS: weakref.WeakSet[TaskBoard] = weakref.WeakSet()
+
+Job = Callable[[], Iterable[tuple[str, bytes]]]
+SubmitLocal = Callable[[str, Job, str], None]
+LocalWait = Callable[[str | None, float | None], bool]
+
+
+def _local_job(task: Task) -> Job:
+    def job() -> list[tuple[str, bytes]]:
+        run_task(task)
+        return []
+
+    return job
+
+
+def _raising_job(error: BaseException) -> Job:
+    def job() -> list[tuple[str, bytes]]:
+        raise error
+
+    return job
+
+
+class TaskBoard:
+    """Hand tasks to the helper and keep the local background thread in step.
+
+    Parameters
+    ----------
+    submit_local : callable
+        ``submit_local(run_id, job, name)`` queues a job on this process's
+        background thread.
+    wait_local : callable
+        ``wait_local(run_id, timeout)`` blocks until that thread has done the jobs
+        of ``run_id`` (None: of every run); returns False on timeout.
+    """
+
+    def __init__(self, submit_local: SubmitLocal, wait_local: LocalWait) -> None:
+        self._submit_local = submit_local
+        self._wait_local = wait_local
+        self._reset()
+        _BOARDS.add(self)
+
+    def _reset(self) -> None:
+        self._lock = threading.Lock()
+        self._open: dict[str, set[Ticket]] = {}
+        self._renderings: dict[str, set[Ticket]] = {}
+        self._deferred: dict[str, list[tuple[Job, str]]] = {}
+        # Runs whose follow-up jobs are being queued right now, outside the lock.
+        self._handing: dict[str, int] = {}
+
+    def submit(self, task: Task) -> None:
+        """Give ``task`` to the helper, or queue it locally when there is none."""
+        helper = _helper.current()
+        if helper is None:
+            self._submit_local(task.run_id, _local_job(task), task.name)
+            return
+        ticket = helper.submit(task)
+        board = self._renderings if task.is_rendering else self._open
+        with self._lock:
+            board.setdefault(task.run_id, set()).add(ticket)
+        ticket.on_resolved(self._resolved)
+
+    def after_tasks(self, run_id: str, job: Job, name: str) -> None:
+        """Queue ``job`` locally once the run's tasks (not renderings) are answered."""
+        with self._lock:
+            if self._open.get(run_id):
+                self._deferred.setdefault(run_id, []).append((job, name))
+                return
+        self._submit_local(run_id, job, name)
+
+    def _resolved(self, ticket: Ticket) -> None:
+        task = ticket.task
+        run_id = task.run_id
+        follow_ups: list[tuple[Job, str]] = []
+        if ticket.outcome == "local":
+            follow_ups.append((_local_job(task), task.name))
+        elif ticket.outcome == "failed" and ticket.error is not None:
+            follow_ups.append((_raising_job(ticket.error), task.name))
+        with self._lock:
+            board = self._renderings if task.is_rendering else self._open
+            tickets = board.get(run_id, set())
+            tickets.discard(ticket)
+            if not tickets:
+                board.pop(run_id, None)
+                if not task.is_rendering:
+                    follow_ups.extend(self._deferred.pop(run_id, []))
+            self._handing[run_id] = self._handing.get(run_id, 0) + 1
+        try:
+            for job, name in follow_ups:
+                self._submit_local(run_id, job, name)
+        finally:
+            with self._lock:
+                self._handing[run_id] -= 1
+                if not self._handing[run_id]:
+                    del self._handing[run_id]
+
+    def _unfinished(self, run_id: str | None, renderings: bool) -> list[Ticket] | None:
+        """Return the run's unanswered tickets; None when nothing of it is pending."""
+        with self._lock:
+            boards = [self._open, self._renderings] if renderings else [self._open]
+            tickets = [
+                ticket
+                for board in boards
+                for run, run_tickets in board.items()
+                if run_id is None or run == run_id
+                for ticket in run_tickets
+            ]
+            is_handing = any(
+                run_id is None or run == run_id for run in self._handing
+            ) or any(run_id is None or run == run_id for run in self._deferred)
+        return tickets if tickets or is_handing else None
+
+    def wait(
+        self,
+        run_id: str | None = None,
+        *,
+        renderings: bool = True,
+        timeout: float | None = None,
+    ) -> bool:
+        """Block until the tasks of ``run_id`` (None: all runs) and follow-ups are done.
+
+        Returns False when ``timeout`` seconds passed first.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+
+        def remaining() -> float | None:
+            return None if deadline is None else max(0.0, deadline - time.monotonic())
+
+        while True:
+            tickets = self._unfinished(run_id, renderings)
+            if tickets is None:
+                # Follow-ups are queued before a task stops counting as pending, so
+                # this wait covers every job that the answers brought.
+                if not self._wait_local(run_id, remaining()):
+                    return False
+                if self._unfinished(run_id, renderings) is None:
+                    return True
+                continue
+            if not tickets:  # follow-ups are being queued right now
+                time.sleep(0.001)
+            for ticket in tickets:
+                if not ticket.resolved.wait(remaining()):
+                    return False
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+
+
+def _reset_after_fork() -> None:
+    """Forget the parent's tasks in a forked child: it has no helper."""
+    for board in list(_BOARDS):
+        board._reset()
+
+
+os.register_at_fork(after_in_child=_reset_after_fork)

@@ -1,0 +1,197 @@
+"""The helper process's side: import what tasks need early, run tasks, answer each.
+
+The process that starts the helper writes frames to its standard input and reads
+answers from its standard output (see ``_protocol``). The helper answers each task
+``done``, ``failed`` (with the exception) or ``refused`` (it could not even load
+the task, which then runs in the asking process). It ends when its input ends or
+its parent is gone, after finishing every task it has read: a plot's PNG still gets
+drawn when the script that logged it has exited.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import importlib
+import os
+import pickle
+import queue
+import select
+import signal
+import sys
+import threading
+import time
+import warnings
+from collections.abc import Callable, Sequence
+
+from mltrail import _config
+from mltrail._worker._protocol import (
+    PICKLE_PROTOCOL,
+    ProtocolError,
+    loads_task,
+    read_frame,
+    write_frame,
+    write_message,
+)
+from mltrail._worker._tasks import Task, run_task
+
+__all__ = ["BOOTSTRAP", "main", "serve"]
+
+# What the helper's interpreter runs: the parent's sys.path first, so that the
+# helper imports the same mltrail, and the user's own modules, as the parent.
+BOOTSTRAP = (
+    "import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
+    "from mltrail._worker._main import main; main()"
+)
+PARENT_CHECK_INTERVAL = 0.5
+# Below the user's process: the helper's work must not slow the user's own code
+# down, and whenever the user's process waits for it, it has the CPU to itself.
+NICENESS = 0
+
+Frame = list[bytearray]
+# Put in the inbox by the watchdog: an empty frame, which no reader ever queues.
+_PARENT_GONE: Frame = []
+
+
+def main() -> None:
+    """Serve the parent whose process id is ``sys.argv[2]``, then exit."""
+    parent_pid = int(sys.argv[2])
+    input_fd, output_fd = os.dup(0), os.dup(1)
+    # Whatever a library prints must not reach the parent's pipe.
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is meant for the parent
+    with contextlib.suppress(OSError):
+        os.nice(NICENESS)
+    warnings.simplefilter("ignore")  # nobody could see them
+    serve(input_fd, output_fd, is_parent_alive=lambda: os.getppid() == parent_pid)
+    # Skip the interpreter's teardown: everything is written, nothing is left.
+    os._exit(0)
+
+
+def serve(
+    input_fd: int,
+    output_fd: int,
+    *,
+    is_parent_alive: Callable[[], bool] | None = None,
+) -> None:
+    """Run the tasks read from ``input_fd`` until it ends or the parent is gone."""
+    inbox: queue.SimpleQueue[Frame | None] = queue.SimpleQueue()
+    threading.Thread(
+        target=_read, args=(input_fd, inbox), name="mltrail-helper-reader", daemon=True
+    ).start()
+    if is_parent_alive is not None:
+        threading.Thread(
+            target=_watch,
+            args=(is_parent_alive, inbox),
+            name="mltrail-helper-watchdog",
+            daemon=True,
+        ).start()
+    # Imports run between tasks, on this thread: importing on two threads at once
+    # can hand one of them a partially initialized module (scikit-learn's modules
+    # import each other), and a task is never kept waiting for more than one.
+    imports: collections.deque[str] = collections.deque()
+    is_parent_gone = False
+    while True:
+        try:
+            if is_parent_gone:
+                # Finish what the parent wrote before it died: what the reader has
+                # queued, and what is still in the pipe.
+                frame = inbox.get(timeout=PARENT_CHECK_INTERVAL)
+            elif imports:
+                frame = inbox.get_nowait()
+            else:
+                frame = inbox.get()
+        except queue.Empty:
+            if is_parent_gone and not _is_readable(input_fd):
+                return
+            if imports:
+                _import(imports.popleft())
+            continue
+        if frame is _PARENT_GONE:
+            is_parent_gone = True
+        elif frame is None or not _handle(frame, output_fd, imports):
+            return
+
+
+def _read(input_fd: int, inbox: queue.SimpleQueue[Frame | None]) -> None:
+    while True:
+        try:
+            frame = read_frame(input_fd)
+        except (OSError, ProtocolError):
+            frame = None  # the parent died in the middle of a frame
+        inbox.put(frame)
+        if frame is None:
+            return
+
+
+def _watch(
+    is_parent_alive: Callable[[], bool], inbox: queue.SimpleQueue[Frame | None]
+) -> None:
+    # The pipe may outlive the parent when a child of the parent holds it open.
+    while is_parent_alive():
+        time.sleep(PARENT_CHECK_INTERVAL)
+    inbox.put(_PARENT_GONE)
+
+
+def _is_readable(fd: int) -> bool:
+    """Whether reading ``fd`` would not block: data, or the end of the file."""
+    readable, _, _ = select.select([fd], [], [], 0)
+    return bool(readable)
+
+
+def _handle(frame: Frame, output_fd: int, imports: collections.deque[str]) -> bool:
+    """Act on one frame; False when the parent said it is done."""
+    message = pickle.loads(frame[0])  # noqa: S301 - the parent's own pipe
+    kind = message[0]
+    if kind == "task":
+        _run(message[1], frame[1:], output_fd)
+    elif kind == "warm":
+        imports.extend(name for name in message[1] if name not in sys.modules)
+    return bool(kind != "exit")
+
+
+def _import(name: str) -> None:
+    """Import what coming tasks need while the parent is still busy; never fail."""
+    with contextlib.suppress(Exception):
+        importlib.import_module(name)
+
+
+def _run(task_id: int, parts: Sequence[bytearray], output_fd: int) -> None:
+    try:
+        task = loads_task(parts)
+        if not isinstance(task, Task):
+            raise TypeError(f"not a task: {type(task).__name__}")
+    except Exception as exc:  # any loading failure: the parent runs it instead
+        _answer(output_fd, ("refused", task_id, f"{type(exc).__name__}: {exc}"))
+        return
+    if task.artifacts.tracking_uri is not None:
+        # The server whose artifact proxy the run's files go through, if any.
+        _config.set_tracking_uri(task.artifacts.tracking_uri)
+    try:
+        run_task(task)
+    except Exception as exc:  # reported to the parent, which warns as for its own
+        _answer_failure(output_fd, task_id, exc)
+    else:
+        _answer(output_fd, ("done", task_id))
+
+
+def _answer_failure(output_fd: int, task_id: int, exc: Exception) -> None:
+    try:
+        exception = pickle.dumps(exc, protocol=PICKLE_PROTOCOL)
+        pickle.loads(exception)  # noqa: S301 - checks it can be rebuilt
+    except Exception:  # an exception that cannot travel: send its text
+        exception = pickle.dumps(
+            RuntimeError(f"{type(exc).__name__}: {exc}"), protocol=PICKLE_PROTOCOL
+        )
+    with contextlib.suppress(OSError):
+        write_frame(
+            output_fd,
+            [pickle.dumps(("failed", task_id), protocol=PICKLE_PROTOCOL), exception],
+        )
+
+
+def _answer(output_fd: int, message: tuple[object, ...]) -> None:
+    with contextlib.suppress(OSError):  # the parent is gone; the work is done anyway
+        write_message(output_fd, message)

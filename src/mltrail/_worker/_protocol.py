@@ -1,0 +1,131 @@
+"""The wire format between a process and its helper: frames of byte parts on a pipe.
+
+A frame is a count of parts, the length of each part, then the parts themselves.
+Part 0 is a small pickled message (a tuple whose first item names it); a task adds
+its own pickle as part 1 and the out-of-band buffers of that pickle (the arrays of a
+model, never copied on the sending side) as the parts after it. Keeping the task in
+a part of its own lets the helper refuse one task it cannot load (a class only the
+sending process knows) and still read the next frame.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import struct
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = [
+    "ProtocolError",
+    "dumps_task",
+    "loads_task",
+    "read_frame",
+    "read_message",
+    "write_frame",
+    "write_message",
+]
+
+_COUNT = struct.Struct("!I")
+_LENGTH = struct.Struct("!Q")
+MAX_PARTS = 1 << 20
+PICKLE_PROTOCOL = 5
+
+Part = bytes | bytearray | memoryview
+
+
+class ProtocolError(Exception):
+    """A frame ended early or is malformed: the other side died mid-write."""
+
+
+def _write_all(fd: int, data: Part) -> None:
+    view = memoryview(data).cast("B")
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _read_exactly(fd: int, size: int) -> bytearray | None:
+    """Read ``size`` bytes; None at a clean end of file before the first byte."""
+    buffer = bytearray(size)
+    view = memoryview(buffer)
+    done = 0
+    while done < size:
+        count = os.readv(fd, [view[done:]])
+        if count == 0:
+            if done == 0:
+                return None
+            raise ProtocolError(f"frame cut after {done} of {size} bytes")
+        done += count
+    return buffer
+
+
+def write_frame(fd: int, parts: Sequence[Part]) -> None:
+    """Write one frame of ``parts`` to the file descriptor ``fd``."""
+    sizes = [memoryview(part).nbytes for part in parts]
+    header = _COUNT.pack(len(parts)) + b"".join(_LENGTH.pack(size) for size in sizes)
+    _write_all(fd, header)
+    for part in parts:
+        _write_all(fd, part)
+
+
+def read_frame(fd: int) -> list[bytearray] | None:
+    """Read one frame from ``fd``; None when the writer closed its end cleanly."""
+    head = _read_exactly(fd, _COUNT.size)
+    if head is None:
+        return None
+    (count,) = _COUNT.unpack(head)
+    if not 0 < count <= MAX_PARTS:
+        raise ProtocolError(f"a frame of {count} parts")
+    lengths = _read_exactly(fd, _LENGTH.size * count)
+    if lengths is None:
+        raise ProtocolError("frame cut after its part count")
+    parts = []
+    for index in range(count):
+        (size,) = _LENGTH.unpack_from(lengths, index * _LENGTH.size)
+        part = _read_exactly(fd, size) if size else bytearray()
+        if part is None:
+            raise ProtocolError(f"frame cut before part {index}")
+        parts.append(part)
+    return parts
+
+
+def write_message(fd: int, message: tuple[Any, ...]) -> None:
+    """Write a frame holding only a small message."""
+    write_frame(fd, [pickle.dumps(message, protocol=PICKLE_PROTOCOL)])
+
+
+def read_message(fd: int) -> tuple[Any, ...] | None:
+    """Read a frame holding only a small message; None at end of file."""
+    parts = read_frame(fd)
+    if parts is None:
+        return None
+    message = pickle.loads(parts[0])  # noqa: S301 - our own helper's pipe
+    if not isinstance(message, tuple) or not message:
+        raise ProtocolError(f"not a message: {message!r}")
+    return message
+
+
+def dumps_task(task: object) -> list[Part]:
+    """Pickle ``task`` into parts: its pickle, then its buffers, uncopied.
+
+    cloudpickle is used when installed, so that a class or function defined in the
+    user's script travels by value; else the standard pickle.
+    """
+    buffers: list[pickle.PickleBuffer] = []
+    try:
+        import cloudpickle
+    except ImportError:
+        main = pickle.dumps(
+            task, protocol=PICKLE_PROTOCOL, buffer_callback=buffers.append
+        )
+    else:
+        main = cloudpickle.dumps(
+            task, protocol=PICKLE_PROTOCOL, buffer_callback=buffers.append
+        )
+    return [main, *(buffer.raw() for buffer in buffers)]
+
+
+def loads_task(parts: Sequence[Part]) -> Any:
+    """Rebuild a task from the parts ``dumps_task`` made."""
+    return pickle.loads(parts[0], buffers=parts[1:])  # noqa: S301 - our own pipe

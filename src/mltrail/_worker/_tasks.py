@@ -1,0 +1,79 @@
+"""A task: work that the helper process can do as well as the process that asked.
+
+A task names a module-level function, its arguments, and where the run's files go
+(``RunArtifacts``, as the asking process sees them). The function returns
+``(run-relative path, bytes)`` pairs, or writes bigger things (a model directory)
+itself; ``run_task`` writes the pairs. Running a task twice is harmless: files are
+replaced atomically, so a task that the helper finished just before it died can
+run again in the asking process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mltrail.store._base import ArtifactStore
+
+__all__ = ["RunArtifacts", "Task", "modules_needed", "run_task"]
+
+Files = Iterable[tuple[str, bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class RunArtifacts:
+    """Where a run's files go, as the process that logs the run sees it.
+
+    ``uri`` is the run's artifact URI, ``root`` the tracking store's artifact root
+    (local paths are checked from it down) and ``tracking_uri`` the server whose
+    artifact proxy serves ``mlflow-artifacts:`` URIs.
+    """
+
+    uri: str
+    root: str | None = None
+    tracking_uri: str | None = None
+
+    def store(self) -> ArtifactStore:
+        """Return the artifact store of the run."""
+        from mltrail.store._artifacts import open_artifact_store
+
+        return open_artifact_store(self.uri, root=self.root)
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """One piece of a run's background work, described so that it can be pickled.
+
+    ``function(*args)`` does the work; ``is_rendering`` marks a picture drawn from
+    data that is durable already (a plot's PNG from its JSON), which may be written
+    after the run ends. ``name`` is what a failure warning calls it.
+    """
+
+    run_id: str
+    artifacts: RunArtifacts
+    function: Callable[..., Files]
+    args: tuple[Any, ...] = ()
+    name: str = "background task"
+    is_rendering: bool = False
+
+
+def run_task(task: Task) -> None:
+    """Do the task here and write the files it returns to the run's artifacts."""
+    files = list(task.function(*task.args))
+    if files:
+        store = task.artifacts.store()
+        for path, data in files:
+            store.write_bytes(task.artifacts.uri, path, data)
+
+
+def modules_needed(
+    *, log_models: bool, serialization_format: str, log_plots: bool
+) -> list[str]:
+    """Name the modules that autologging's tasks will import, slowest first."""
+    modules = ["mltrail.sklearn._logging", "mltrail._worker._model"]
+    if log_models:
+        modules += ["mltrail.models._model", "mltrail.capture._environment"]
+        modules.append("skops.io" if serialization_format == "skops" else "sklearn")
+    return modules

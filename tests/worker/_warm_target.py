@@ -1,0 +1,1 @@
+"""A module that a helper test asks the helper loop to import."""

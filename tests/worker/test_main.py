@@ -1,0 +1,218 @@
+"""The helper's loop, run here on pipes: tasks in, one answer per task out."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mltrail._worker._main import serve
+from mltrail._worker._protocol import (
+    dumps_task,
+    read_frame,
+    read_message,
+    write_frame,
+    write_message,
+)
+from mltrail._worker._tasks import RunArtifacts, Task
+from tests.worker._tasks import fail, files
+
+
+class Loop:
+    """A helper loop in a thread, with the pipe ends of its parent.
+
+    ``shutdown`` closes every end only after the loop's reader thread has seen the
+    end of its input: a file descriptor closed under a blocked reader would be
+    reused by the next test's pipe, and the stale reader would steal its frames.
+    """
+
+    def __init__(self, *, is_parent_alive: Any = None) -> None:
+        self.input_fd, self.to_loop = os.pipe()
+        self.from_loop, self.output_fd = os.pipe()
+        self.open = {self.input_fd, self.to_loop, self.from_loop, self.output_fd}
+        self.thread = threading.Thread(
+            target=serve,
+            args=(self.input_fd, self.output_fd),
+            kwargs={"is_parent_alive": is_parent_alive},
+            daemon=True,
+        )
+        self.thread.start()
+
+    def send(self, task_id: int, task: object) -> None:
+        header = pickle.dumps(("task", task_id))
+        write_frame(self.to_loop, [header, *dumps_task(task)])
+
+    def answer(self) -> tuple[Any, ...]:
+        frame = read_frame(self.from_loop)
+        assert frame is not None
+        message = pickle.loads(frame[0])  # noqa: S301 - our own pipe
+        if message[0] == "failed":
+            return (*message, pickle.loads(frame[1]))  # noqa: S301
+        return tuple(message)
+
+    def close(self, fd: int) -> None:
+        if fd in self.open:
+            self.open.discard(fd)
+            os.close(fd)
+
+    def join(self) -> None:
+        self.thread.join(timeout=30)
+        assert not self.thread.is_alive()
+
+    def shutdown(self) -> None:
+        self.close(self.to_loop)
+        self.join()
+        for _ in range(600):
+            names = {thread.name for thread in threading.enumerate()}
+            if "mltrail-helper-reader" not in names:
+                break
+            threading.Event().wait(0.05)
+        for fd in list(self.open):
+            self.close(fd)
+
+
+@pytest.fixture
+def loop() -> Iterator[Loop]:
+    started = Loop()
+    yield started
+    started.shutdown()
+
+
+def _task(root: Path, function: Any, *args: Any) -> Task:
+    return Task("run", RunArtifacts(str(root)), function, args, name="test task")
+
+
+def test_task_is_done_and_its_files_written(loop: Loop, tmp_path: Path) -> None:
+    loop.send(1, _task(tmp_path, files, {"plots/a.png": b"png"}))
+    assert loop.answer() == ("done", 1)
+    assert (tmp_path / "plots" / "a.png").read_bytes() == b"png"
+
+
+def test_failed_task_sends_its_exception(loop: Loop, tmp_path: Path) -> None:
+    loop.send(2, _task(tmp_path, fail, "no space left"))
+    kind, task_id, error = loop.answer()
+    assert (kind, task_id) == ("failed", 2)
+    assert isinstance(error, OSError)
+    assert str(error) == "no space left"
+
+
+def test_exception_that_cannot_travel_is_sent_as_text(
+    loop: Loop, tmp_path: Path
+) -> None:
+    loop.send(3, _task(tmp_path, fail, "unpicklable"))
+    kind, task_id, error = loop.answer()
+    assert (kind, task_id) == ("failed", 3)
+    assert isinstance(error, RuntimeError)
+    assert str(error) == "Unpicklable: cannot travel"
+
+
+def test_task_that_cannot_be_loaded_is_refused(loop: Loop) -> None:
+    header = pickle.dumps(("task", 4))
+    write_frame(loop.to_loop, [header, b"not a pickle"])
+    kind, task_id, reason = loop.answer()
+    assert (kind, task_id) == ("refused", 4)
+    assert "UnpicklingError" in reason
+
+
+def test_object_that_is_not_a_task_is_refused(loop: Loop) -> None:
+    loop.send(5, {"not": "a task"})
+    kind, task_id, reason = loop.answer()
+    assert (kind, task_id) == ("refused", 5)
+    assert reason == "TypeError: not a task: dict"
+
+
+def test_warm_imports_the_modules_named(loop: Loop) -> None:
+    name = "tests.worker._warm_target"
+    sys.modules.pop(name, None)
+    write_message(loop.to_loop, ("warm", ["no.such.module", name]))
+    loop.send(6, _task(Path("."), files, {}))
+    assert loop.answer() == ("done", 6)  # tasks first, imports when idle
+    for _ in range(600):
+        if name in sys.modules:
+            break
+        threading.Event().wait(0.05)
+    assert name in sys.modules
+
+
+def test_tasks_sent_before_the_end_are_all_done(loop: Loop, tmp_path: Path) -> None:
+    for task_id in range(5):
+        loop.send(task_id, _task(tmp_path, files, {f"f{task_id}.txt": b"x"}))
+    loop.close(loop.to_loop)  # the parent exits right after sending
+    answers = [read_message(loop.from_loop) for _ in range(5)]
+    loop.join()
+    assert answers == [("done", task_id) for task_id in range(5)]
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        f"f{task_id}.txt" for task_id in range(5)
+    ]
+
+
+def test_exit_message_ends_the_loop(loop: Loop) -> None:
+    write_message(loop.to_loop, ("exit",))
+    loop.join()
+
+
+def test_frame_cut_by_a_dying_parent_ends_the_loop(loop: Loop) -> None:
+    os.write(loop.to_loop, (1).to_bytes(4, "big") + (99).to_bytes(8, "big") + b"ab")
+    loop.close(loop.to_loop)
+    loop.join()
+    loop.close(loop.output_fd)
+    assert read_frame(loop.from_loop) is None
+
+
+def test_gone_parent_ends_the_loop_although_the_pipe_stays_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mltrail._worker import _main
+
+    monkeypatch.setattr(_main, "PARENT_CHECK_INTERVAL", 0.01)
+    is_alive = threading.Event()
+    is_alive.set()
+    loop = Loop(is_parent_alive=is_alive.is_set)
+    try:
+        loop.send(1, _task(tmp_path, files, {"a.txt": b"a"}))
+        assert loop.answer() == ("done", 1)
+        is_alive.clear()
+        loop.join()
+    finally:
+        loop.shutdown()
+
+
+def test_tasks_in_the_pipe_of_a_dead_parent_are_all_done(tmp_path: Path) -> None:
+    input_fd, to_loop = os.pipe()
+    from_loop, output_fd = os.pipe()
+    try:
+        for task_id in range(3):  # written, then the parent died
+            header = pickle.dumps(("task", task_id))
+            task = _task(tmp_path, files, {f"f{task_id}.txt": b"x"})
+            write_frame(to_loop, [header, *dumps_task(task)])
+        # The pipe stays open (a child of the parent holds it): only the watchdog
+        # can tell that the parent is gone, and it tells at once.
+        serve(input_fd, output_fd, is_parent_alive=lambda: False)
+        assert [read_message(from_loop) for _ in range(3)] == [
+            ("done", task_id) for task_id in range(3)
+        ]
+    finally:
+        os.close(to_loop)
+        deadline = threading.Event()
+        for _ in range(600):
+            names = {thread.name for thread in threading.enumerate()}
+            if "mltrail-helper-reader" not in names:
+                break
+            deadline.wait(0.05)
+        for fd in (input_fd, from_loop, output_fd):
+            os.close(fd)
+
+
+def test_answers_to_a_gone_parent_are_dropped(loop: Loop, tmp_path: Path) -> None:
+    loop.close(loop.from_loop)  # nobody reads the answers any more
+    loop.send(1, _task(tmp_path, files, {"a.txt": b"a"}))
+    loop.send(2, _task(tmp_path, fail, "no space left"))
+    loop.close(loop.to_loop)
+    loop.join()
+    assert (tmp_path / "a.txt").read_bytes() == b"a"
