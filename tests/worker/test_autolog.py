@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,25 @@ def test_helper_saves_the_model_of_a_fit(
     assert (ticket.task.name, ticket.outcome, ticket.reason) == ("model", "done", None)
 
 
+def test_model_saved_by_the_helper_is_a_ready_logged_model(
+    autolog: _helper.Helper,
+) -> None:
+    X_train, _, y_train, _ = _wine()
+    RandomForestClassifier(n_estimators=5, random_state=0).fit(X_train, y_train)
+    run = mltrail.last_active_run()
+    assert run is not None
+    client = TrackingClient()
+    model_info = mltrail.models.Model.load(f"runs:/{run.info.run_id}/model")
+    assert model_info.model_id is not None
+    logged = client._store.get_logged_model(model_info.model_id)
+    assert (logged.name, logged.status, logged.source_run_id) == (
+        "model",
+        "READY",
+        run.info.run_id,
+    )
+    assert logged.params["n_estimators"] == "5"
+
+
 def test_fit_returns_while_the_helper_is_still_busy(
     autolog: _helper.Helper, tmp_path: Path
 ) -> None:
@@ -107,6 +127,11 @@ def test_killing_the_helper_mid_run_leaves_a_complete_run(
         forest = RandomForestClassifier(n_estimators=10, random_state=0)
         forest.fit(X_train, y_train)
         forest.predict(X_test)
+        # The model's task reaches the helper (held back, then sent): kill then.
+        deadline = time.monotonic() + 120
+        while not any(ticket.task.name == "model" for ticket in tickets):
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
         os.kill(autolog.pid, signal.SIGKILL)
     client = TrackingClient()
     stored = client.get_run(run.info.run_id)

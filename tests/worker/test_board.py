@@ -113,29 +113,131 @@ def test_task_the_helper_gives_back_is_done_here(
     assert local.done == ["blocker", "pid"]
 
 
+def _ending(ended: list[str], run: str) -> Job:
+    def end() -> list[tuple[str, bytes]]:
+        ended.append(run)
+        return []
+
+    return end
+
+
 def test_job_after_tasks_waits_for_the_run_s_tasks(
-    helper: _helper.Helper, board: TaskBoard, local: Local, tmp_path: Path
+    helper: _helper.Helper, board: TaskBoard, tmp_path: Path
 ) -> None:
+    ended: list[str] = []
     board.submit(_blocker(tmp_path))
-    board.after_tasks("run", list, "end of run")
-    board.after_tasks("other run", list, "end of other run")
-    assert local.done == ["end of other run"]
+    board.after_tasks("run", _ending(ended, "run"), "end of run")
+    board.after_tasks("other run", _ending(ended, "other run"), "end of other run")
+    assert ended == ["other run"]
     assert not board.wait("run", timeout=0.05)
     (tmp_path / "go").touch()
     assert board.wait("run", timeout=TIMEOUT)
-    assert local.done == ["end of other run", "end of run"]
+    assert ended == ["other run", "run"]
 
 
 def test_job_after_tasks_does_not_wait_for_renderings(
-    helper: _helper.Helper, board: TaskBoard, local: Local, tmp_path: Path
+    helper: _helper.Helper, board: TaskBoard, tmp_path: Path
 ) -> None:
+    ended: list[str] = []
     board.submit(_blocker(tmp_path, is_rendering=True))
-    board.after_tasks("run", list, "end of run")
-    assert local.done == ["end of run"]
+    board.after_tasks("run", _ending(ended, "run"), "end of run")
+    assert ended == ["run"]
     assert board.wait("run", renderings=False, timeout=TIMEOUT)
     assert not board.wait("run", timeout=0.05)
     (tmp_path / "go").touch()
     assert board.wait(timeout=TIMEOUT)
+
+
+def test_finish_runs_here_after_the_helper_did_the_task(
+    helper: _helper.Helper, board: TaskBoard, local: Local, tmp_path: Path
+) -> None:
+    finished: list[BaseException | None] = []
+    board.submit(_pid_task(tmp_path), finish=finished.append)
+    assert board.wait("run", timeout=TIMEOUT)
+    assert finished == [None]
+    assert local.done == ["pid"]  # the finishing job
+    assert int((tmp_path / "pid.pid").read_text()) == helper.pid
+
+
+def test_finish_gets_the_failure_of_the_helper(
+    helper: _helper.Helper, board: TaskBoard, local: Local, tmp_path: Path
+) -> None:
+    finished: list[BaseException | None] = []
+    task = Task("run", RunArtifacts(str(tmp_path)), fail, ("disk full",), name="m")
+    board.submit(task, finish=finished.append)
+    assert board.wait("run", timeout=TIMEOUT)
+    (error,) = finished
+    assert isinstance(error, OSError)
+    assert [name for name, _ in local.failed] == ["m"]
+
+
+@pytest.mark.parametrize("message", ["disk full", None], ids=["fails", "succeeds"])
+def test_finish_follows_a_task_done_here(
+    board: TaskBoard,
+    local: Local,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    message: str | None,
+) -> None:
+    monkeypatch.setattr(_helper, "_helper", None)
+    finished: list[BaseException | None] = []
+    task = (
+        _pid_task(tmp_path)
+        if message is None
+        else Task("run", RunArtifacts(str(tmp_path)), fail, (message,), name="pid")
+    )
+    board.submit(task, finish=finished.append)
+    assert board.wait("run", timeout=TIMEOUT)
+    if message is None:
+        assert finished == [None]
+        assert local.done == ["pid"]
+    else:
+        assert isinstance(finished[0], OSError)
+        assert [name for name, _ in local.failed] == ["pid"]
+
+
+def test_job_after_tasks_waits_for_tasks_submitted_before_its_turn(
+    helper: _helper.Helper, tmp_path: Path
+) -> None:
+    class Queue:
+        """A background thread that runs jobs when told, in order."""
+
+        def __init__(self) -> None:
+            self.jobs: list[tuple[str, Job]] = []
+            self.done: list[str] = []
+
+        def submit(self, run_id: str, job: Job, name: str) -> None:
+            self.jobs.append((name, job))
+
+        def run(self) -> None:
+            while self.jobs:
+                name, job = self.jobs.pop(0)
+                list(job())
+                self.done.append(name)
+
+    queue = Queue()
+    board = TaskBoard(queue.submit, lambda run_id, timeout: True)
+    ended: list[bool] = []
+
+    def model() -> list[tuple[str, bytes]]:  # submits the run's task when it runs
+        board.submit(_blocker(tmp_path))
+        return []
+
+    def end() -> list[tuple[str, bytes]]:
+        ended.append(True)
+        return []
+
+    queue.submit("run", model, "model")
+    board.after_tasks("run", end, "end")
+    queue.run()
+    assert (queue.done, ended) == (["model", "end"], [])  # its turn came: it waited
+    (tmp_path / "go").touch()
+    for _ in range(int(TIMEOUT * 100)):  # the answer queues the end
+        if queue.jobs:
+            break
+        threading.Event().wait(0.01)
+    queue.run()
+    assert (queue.done, ended) == (["model", "end", "end"], [True])
 
 
 def test_wait_for_every_run(

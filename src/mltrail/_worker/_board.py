@@ -11,10 +11,16 @@ estimator never waits for the helper. When the helper answers:
 - ``local`` (no helper, dead, or it could not load the task): the task is queued
   on the background thread, which does it here.
 
-``after_tasks(run_id, job)`` queues ``job`` (the end of an autologged run) once the
-run's tasks are answered, so a run is never ``FINISHED`` before its model is
-written. ``wait(run_id)`` blocks until all of that is done; renderings (a plot's PNG
-drawn from its durable JSON) are waited for only when asked.
+A task may come with ``finish(error)``, which the background thread runs once
+the task is done, wherever (``error`` is None on success): the bookkeeping that
+only the asking process can do, such as marking a logged model READY.
+
+``after_tasks(run_id, job)`` runs ``job`` (the end of an autologged run) on the
+background thread once the run's tasks are answered and finished, so a run is
+never ``FINISHED`` before its model is written. It looks when the job's turn
+comes, so it also waits for tasks that earlier jobs of the run submit.
+``wait(run_id)`` blocks until all of that is done; renderings (a plot's PNG drawn
+from its durable JSON) are waited for only when asked.
 """
 
 from __future__ import annotations
@@ -34,21 +40,29 @@ __all__ = ["TaskBoard"]
 _BOARDS: weakref.WeakSet[TaskBoard] = weakref.WeakSet()
 
 Job = Callable[[], Iterable[tuple[str, bytes]]]
+Finish = Callable[[BaseException | None], object]
 SubmitLocal = Callable[[str, Job, str], None]
 LocalWait = Callable[[str | None, float | None], bool]
 
 
-def _local_job(task: Task) -> Job:
+def _follow_up(ticket: Ticket, finish: Finish | None) -> Job | None:
+    """Return the job that completes an answered task here, if one is needed."""
+    task, error = ticket.task, ticket.error
+    if ticket.outcome == "done" and finish is None:
+        return None
+
     def job() -> list[tuple[str, bytes]]:
-        run_task(task)
+        failure = error if ticket.outcome == "failed" else None
+        if ticket.outcome == "local":
+            try:
+                run_task(task)
+            except BaseException as exc:
+                failure = exc
+        if finish is not None:
+            finish(failure)
+        if failure is not None:
+            raise failure
         return []
-
-    return job
-
-
-def _raising_job(error: BaseException) -> Job:
-    def job() -> list[tuple[str, bytes]]:
-        raise error
 
     return job
 
@@ -80,34 +94,36 @@ class TaskBoard:
         # Runs whose follow-up jobs are being queued right now, outside the lock.
         self._handing: dict[str, int] = {}
 
-    def submit(self, task: Task) -> None:
+    def submit(self, task: Task, *, finish: Finish | None = None) -> None:
         """Give ``task`` to the helper, or queue it locally when there is none."""
         helper = _helper.current()
+        ticket = Ticket(task) if helper is None else helper.submit(task)
         if helper is None:
-            self._submit_local(task.run_id, _local_job(task), task.name)
-            return
-        ticket = helper.submit(task)
+            ticket.resolve("local", reason="no helper")
         board = self._renderings if task.is_rendering else self._open
         with self._lock:
             board.setdefault(task.run_id, set()).add(ticket)
-        ticket.on_resolved(self._resolved)
+        ticket.on_resolved(lambda answered: self._resolved(answered, finish))
 
     def after_tasks(self, run_id: str, job: Job, name: str) -> None:
-        """Queue ``job`` locally once the run's tasks (not renderings) are answered."""
-        with self._lock:
-            if self._open.get(run_id):
-                self._deferred.setdefault(run_id, []).append((job, name))
-                return
-        self._submit_local(run_id, job, name)
+        """Run ``job`` locally once the run's tasks (not renderings) are finished."""
 
-    def _resolved(self, ticket: Ticket) -> None:
+        def gate() -> Iterable[tuple[str, bytes]]:
+            with self._lock:
+                if self._open.get(run_id):
+                    self._deferred.setdefault(run_id, []).append((job, name))
+                    return []
+            return job()
+
+        self._submit_local(run_id, gate, name)
+
+    def _resolved(self, ticket: Ticket, finish: Finish | None) -> None:
         task = ticket.task
         run_id = task.run_id
         follow_ups: list[tuple[Job, str]] = []
-        if ticket.outcome == "local":
-            follow_ups.append((_local_job(task), task.name))
-        elif ticket.outcome == "failed" and ticket.error is not None:
-            follow_ups.append((_raising_job(ticket.error), task.name))
+        job = _follow_up(ticket, finish)
+        if job is not None:
+            follow_ups.append((job, task.name))
         with self._lock:
             board = self._renderings if task.is_rendering else self._open
             tickets = board.get(run_id, set())

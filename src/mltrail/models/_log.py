@@ -11,13 +11,20 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mltrail._errors import InvalidValueError
 from mltrail.models._model import ModelInfo
 
-__all__ = ["check_model_name", "log_model_directory"]
+__all__ = [
+    "LoggedModelStart",
+    "check_model_name",
+    "finish_logged_model",
+    "log_model_directory",
+    "start_logged_model",
+]
 
 Writer = Callable[[Path, dict[str, Any]], ModelInfo]
 
@@ -41,6 +48,102 @@ def check_model_name(name: str | None, artifact_path: str | None) -> str:
     return chosen.strip("/")
 
 
+@dataclass(frozen=True, slots=True)
+class LoggedModelStart:
+    """A logged model created PENDING for a run, whose files are still to be written.
+
+    ``options`` are the keyword arguments for ``save_model_directory`` that the
+    logged model decides (``run_id``, ``artifact_path``, ``model_uri``,
+    ``model_id``); ``target`` is the model's local directory, or None when the
+    run's artifacts are remote.
+    """
+
+    model_id: str
+    run_id: str
+    name: str
+    params: dict[str, str]
+    tags: dict[str, str]
+    target: Path | None
+    options: dict[str, Any]
+
+
+def start_logged_model(
+    *,
+    name: str,
+    run_id: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    tags: Mapping[str, Any] | None = None,
+    model_type: str | None = None,
+    client: Any = None,
+) -> LoggedModelStart:
+    """Create the logged model (PENDING) of a model about to be written to a run.
+
+    Without ``run_id`` the active run is used, or one is started and left active,
+    as MLflow does; ``client`` is the run's ``TrackingClient`` (the current one by
+    default). Finish it with ``finish_logged_model`` once the files are written.
+    """
+    from mltrail._entities import Param, RunTag
+    from mltrail._system_tags import MODEL_ARTIFACT_PATH_TAG
+    from mltrail.models._uris import local_artifact_directory
+    from mltrail.tracking import TrackingClient, active_run, start_run
+
+    if run_id is None:
+        run = active_run()
+        run_id = (run if run is not None else start_run()).info.run_id
+    client = TrackingClient() if client is None else client
+    run_data = client.get_run(run_id)
+    artifact_uri = run_data.info.artifact_uri
+    # The run's params, then the caller's, as MLflow 3 gives a logged model.
+    model_params = {
+        **run_data.data.params,
+        **{k: str(v) for k, v in (params or {}).items()},
+    }
+    model_tags = {str(k): str(v) for k, v in (tags or {}).items()}
+    model_tags[MODEL_ARTIFACT_PATH_TAG] = name
+    target = local_artifact_directory(artifact_uri, name)
+    logged = client._store.create_logged_model(
+        run_data.info.experiment_id,
+        name=name,
+        source_run_id=run_id,
+        model_type=model_type,
+        params=[Param(key, value) for key, value in model_params.items()],
+        tags=[RunTag(key, value) for key, value in model_tags.items()],
+        artifact_location=str(target) if target is not None else None,
+    )
+    options: dict[str, Any] = {
+        "run_id": run_id,
+        "artifact_path": name,
+        "model_uri": f"models:/{logged.model_id}",
+        "model_id": logged.model_id,
+    }
+    return LoggedModelStart(
+        logged.model_id, run_id, name, model_params, model_tags, target, options
+    )
+
+
+def finish_logged_model(
+    start: LoggedModelStart,
+    *,
+    step: int = 0,
+    is_failed: bool = False,
+    client: Any = None,
+) -> None:
+    """Mark the logged model READY, as an output of its run, or FAILED."""
+    from mltrail._entities import LoggedModelStatus
+    from mltrail.tracking import TrackingClient
+
+    store = (TrackingClient() if client is None else client)._store
+    if is_failed:
+        store.finalize_logged_model(
+            start.model_id,
+            LoggedModelStatus.FAILED.value,
+            status_message="Writing the model's files failed.",
+        )
+        return
+    store.log_model_outputs(start.run_id, [(start.model_id, step)])
+    store.finalize_logged_model(start.model_id, LoggedModelStatus.READY.value)
+
+
 def log_model_directory(
     write: Writer,
     *,
@@ -59,58 +162,36 @@ def log_model_directory(
     ``model_id``. Without ``run_id`` the active run is used, or one is started
     and left active, as MLflow does.
     """
-    from mltrail._entities import LoggedModelStatus, Param, RunTag
-    from mltrail._system_tags import MODEL_ARTIFACT_PATH_TAG
-    from mltrail.models._uris import local_artifact_directory
-    from mltrail.tracking import TrackingClient, active_run, start_run
+    from mltrail.tracking import TrackingClient
 
-    if run_id is None:
-        run = active_run()
-        run_id = (run if run is not None else start_run()).info.run_id
     client = TrackingClient()
-    run_data = client.get_run(run_id)
-    artifact_uri = run_data.info.artifact_uri
-    # The run's params, then the caller's, as MLflow 3 gives a logged model.
-    model_params = {
-        **run_data.data.params,
-        **{k: str(v) for k, v in (params or {}).items()},
-    }
-    model_tags = {str(k): str(v) for k, v in (tags or {}).items()}
-    model_tags[MODEL_ARTIFACT_PATH_TAG] = name
-    target = local_artifact_directory(artifact_uri, name)
-    store = client._store
-    logged = store.create_logged_model(
-        run_data.info.experiment_id,
+    start = start_logged_model(
         name=name,
-        source_run_id=run_id,
+        run_id=run_id,
+        params=params,
+        tags=tags,
         model_type=model_type,
-        params=[Param(key, value) for key, value in model_params.items()],
-        tags=[RunTag(key, value) for key, value in model_tags.items()],
-        artifact_location=str(target) if target is not None else None,
+        client=client,
     )
-    options: dict[str, Any] = {
-        "run_id": run_id,
-        "artifact_path": name,
-        "model_uri": f"models:/{logged.model_id}",
-        "model_id": logged.model_id,
-    }
     try:
-        info = _write(client, write, options, run_id=run_id, name=name, target=target)
-    except BaseException:
-        store.finalize_logged_model(
-            logged.model_id,
-            LoggedModelStatus.FAILED.value,
-            status_message="Writing the model's files failed.",
+        info = _write(
+            client,
+            write,
+            start.options,
+            run_id=start.run_id,
+            name=name,
+            target=start.target,
         )
+    except BaseException:
+        finish_logged_model(start, is_failed=True, client=client)
         raise
-    store.log_model_outputs(run_id, [(logged.model_id, step)])
-    store.finalize_logged_model(logged.model_id, LoggedModelStatus.READY.value)
+    finish_logged_model(start, step=step, client=client)
     version = None
     if registered_model_name is not None:
         from mltrail.registry import register_model
 
         version = register_model(info.model_uri, registered_model_name).version
-    return _with_logged_model(info, name, model_params, model_tags, version)
+    return _with_logged_model(info, name, start.params, start.tags, version)
 
 
 def _write(

@@ -112,21 +112,22 @@ def submit(
     name: str,
     reads: Any = None,
     after_tasks: bool = False,
+    finish: Callable[[BaseException | None], object] | None = None,
 ) -> None:
     """Queue ``job`` for ``run_id`` on the background worker.
 
     ``reads`` is an estimator the job reads: a later fit of it waits for the job.
     A ``Task`` goes to the helper process at once (its arguments are snapshots
-    already, so ``reads`` does not apply). ``after_tasks`` holds the job back until
-    the run's tasks are done. Every read or end of the run in this process waits
-    for the job too.
+    already, so ``reads`` does not apply), and ``finish(error)`` runs here once it
+    is done. ``after_tasks`` holds the job back until the run's tasks are done.
+    Every read or end of the run in this process waits for the job too.
     """
     from mltrail._worker import Task
 
     client_of(run_id)
     _pending.register(_wait_pending)
     if isinstance(job, Task):
-        board().submit(job)
+        board().submit(job, finish=finish)
         return
     if reads is not None:
         # An estimator that refuses weak references cannot be tracked.

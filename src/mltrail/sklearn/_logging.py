@@ -176,13 +176,14 @@ class FitLog:
         _heldout.on_fit_end(self.estimator, self.run_id, self.X, self.y)
 
     def _queue_files(self) -> None:
-        """Queue the model, ``cv_results.csv`` and the package list for the worker.
+        """Queue the model, ``cv_results.csv`` and the package list.
 
-        The worker saves a snapshot of the estimator and a copy of the example rows,
-        so later changes to the user's objects cannot reach what this fit logs. The
-        job is a ``Task``: the helper process does it when there is one.
+        They are written from a snapshot of the estimator and a copy of the
+        example rows, so later changes to the user's objects cannot reach what
+        this fit logs. The background thread creates the model's logged model,
+        the helper process writes the files (``model_files``), and the background
+        thread marks the logged model READY.
         """
-        from mltrail._worker import Task
         from mltrail.sklearn import _background, _search, _snapshot, _training
 
         model = example = None
@@ -191,15 +192,14 @@ class FitLog:
             if self.X is not None:
                 example = copy.deepcopy(_training.head(self.X))
         cv_results = _search.cv_results_csv(self.estimator) if self.is_search else None
-        artifacts = _background.run_artifacts(self.run_id)
-        task = Task(
-            self.run_id,
-            artifacts,
-            model_files,
-            (self.run_id, artifacts, self.config, model, example, cv_results),
-            name="model",
-        )
-        _background.submit(self.run_id, task, name="model")
+        run_id, config = self.run_id, self.config
+        artifacts = _background.run_artifacts(run_id)
+
+        def job() -> list[tuple[str, bytes]]:
+            _queue_model_task(run_id, config, artifacts, model, example, cv_results)
+            return []
+
+        _background.submit(run_id, job, name="model")
 
     def _add_metrics(self) -> None:
         from mltrail.sklearn import _training
@@ -292,24 +292,80 @@ def record_estimator(
     return problems
 
 
-def model_files(
+def _queue_model_task(
     run_id: str,
-    artifacts: RunArtifacts,
     config: AutologSettings,
+    artifacts: RunArtifacts,
     model: Any,
     example: Any,
     cv_results: str | None,
+) -> None:
+    """On the background thread: create the logged model, then give the files away."""
+    from mltrail._worker import Task
+    from mltrail.models._log import finish_logged_model, start_logged_model
+    from mltrail.sklearn import _background
+
+    client = _background.client_of(run_id)
+    start = None
+    if model is not None:
+        start = start_logged_model(name=MODEL_ARTIFACT, run_id=run_id, client=client)
+
+    def finish(error: BaseException | None) -> None:
+        if start is not None:
+            finish_logged_model(start, is_failed=error is not None, client=client)
+
+    options = {} if start is None else start.options
+    task = Task(
+        run_id,
+        artifacts,
+        model_files,
+        (config, artifacts, model, example, cv_results, options),
+        name="model",
+    )
+    _background.submit(run_id, task, name="model", finish=finish)
+
+
+def model_files(
+    config: AutologSettings,
+    artifacts: RunArtifacts,
+    model: Any,
+    example: Any,
+    cv_results: str | None,
+    options: dict[str, Any],
 ) -> list[tuple[str, bytes]]:
     """Save the model; return the package list and ``cv_results.csv`` to write.
 
-    A background task, run by the helper process or the background thread.
+    A task, run by the helper process or the background thread. ``options`` are
+    those of the model's logged model (see ``start_logged_model``).
     """
+    from mltrail._worker._model import save_model_to_artifacts
+
     files = [(PACKAGES_ARTIFACT, packages_text().encode())]
     if cv_results is not None:
         files.append((CV_RESULTS_ARTIFACT, cv_results.encode()))
     if model is not None:
-        log_model(run_id, config, model, example, artifacts=artifacts)
+        save_model_to_artifacts(
+            model,
+            artifacts,
+            MODEL_ARTIFACT,
+            **_model_options(config, model, example),
+            **options,
+        )
     return files
+
+
+def _model_options(config: AutologSettings, model: Any, example: Any) -> dict[str, Any]:
+    """Return the signature, example and format options of a model's directory."""
+    signature: Any = False
+    if config.log_model_signatures and example is not None:
+        from mltrail.models import infer_signature
+
+        signature = infer_signature(example, _output_for_signature(model, example))
+    return {
+        "serialization_format": config.serialization_format,
+        "signature": signature,
+        "input_example": example if config.log_input_examples else None,
+    }
 
 
 def log_model(
@@ -318,33 +374,13 @@ def log_model(
     model: Any,
     example: Any,
     artifact_path: str = MODEL_ARTIFACT,
-    *,
-    artifacts: RunArtifacts | None = None,
 ) -> None:
-    """Save ``model`` with its signature and input example under ``artifact_path``.
+    """Log ``model`` with its signature and input example under ``artifact_path``."""
+    from mltrail.sklearn import _runs
 
-    ``artifacts`` is where the run's files go; by default where its jobs write.
-    """
-    from mltrail._worker._model import save_model_to_artifacts
-
-    if artifacts is None:
-        from mltrail.sklearn import _background
-
-        artifacts = _background.run_artifacts(run_id)
-
-    signature: Any = False
-    if config.log_model_signatures and example is not None:
-        from mltrail.models import infer_signature
-
-        signature = infer_signature(example, _output_for_signature(model, example))
-    save_model_to_artifacts(
+    _runs.log_model(
+        run_id,
         model,
-        artifacts,
-        artifact_path,
-        serialization_format=config.serialization_format,
-        signature=signature,
-        input_example=example if config.log_input_examples else None,
-        run_id=run_id,
         artifact_path=artifact_path,
-        model_uri=f"runs:/{run_id}/{artifact_path}",
+        **_model_options(config, model, example),
     )

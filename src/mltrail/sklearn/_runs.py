@@ -18,6 +18,7 @@ __all__ = [
     "end_run_later",
     "log_batch",
     "log_child_runs",
+    "log_model",
     "start_run",
 ]
 
@@ -89,6 +90,28 @@ def log_batch(
         metrics=[Metric(k, v, now, 0) for k, v in (metrics or {}).items()],
         params=[Param(k, v) for k, v in (params or {}).items()],
         tags=[RunTag(k, v) for k, v in (tags or {}).items()],
+    )
+
+
+def log_model(
+    run_id: str,
+    model: Any,
+    *,
+    serialization_format: str,
+    signature: Any,
+    input_example: Any,
+    artifact_path: str = "model",
+) -> None:
+    """Save the estimator under the run's ``artifact_path`` (``model/``) directory."""
+    from mltrail.sklearn._flavor import log_model as flavor_log_model
+
+    flavor_log_model(
+        model,
+        artifact_path,
+        run_id=run_id,
+        serialization_format=serialization_format,
+        signature=signature,
+        input_example=input_example,
     )
 
 
