@@ -93,3 +93,8 @@ def test_feature_importance_and_curves_keep_their_extras() -> None:
     assert curves is not None
     assert curves["curves"][0]["average_precision"] is None
     assert curves["curves"][0]["x"] == [0.0, 1.0]
+
+
+def test_a_matrix_row_that_is_not_a_list_is_refused() -> None:
+    data = {"kind": "confusion_matrix", "labels": [0, 1], "counts": [[1, 2], "x"]}
+    assert clean_plot(data) is None

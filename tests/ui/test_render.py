@@ -119,3 +119,11 @@ def test_script_json_cannot_close_its_script_tag() -> None:
     assert "<" not in text
     assert "&" not in text
     assert json.loads(text) == value
+
+
+def test_the_ui_needs_a_sql_store() -> None:
+    from mltrail._errors import InvalidValueError
+    from mltrail.ui._store import ui_store
+
+    with pytest.raises(InvalidValueError, match="a SQL store"):
+        ui_store(object())  # type: ignore[arg-type]  # any store without the reads

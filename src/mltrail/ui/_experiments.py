@@ -28,9 +28,7 @@ VIEWS = {
 
 
 def view_type(text: str) -> ViewType:
-    """Return the view of a ``view`` query parameter (``active`` by default)."""
-    if text == "":
-        return ViewType.ACTIVE_ONLY
+    """Return the view that a ``view`` query parameter names."""
     if text not in VIEWS:
         raise InvalidValueError(
             "view", text, "one of " + ", ".join(VIEWS), "Leave it out for active."
