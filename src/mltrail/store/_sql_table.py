@@ -100,7 +100,8 @@ class _KeyFirstJoin(Join):
 
     Walking the ``key_hash, value`` index of ``latest_metrics`` in order and
     stopping after one page beats SQLite's own choice (every run of the
-    experiment, then a sort) when the experiment holds many of the key's rows.
+    experiment, then a sort) when the experiment holds many of the key's rows;
+    reading the parent-tag index first beats probing every run as a parent.
     See: https://www.sqlite.org/optoverview.html#manual_control_of_query_plans_using_cross_join
     """
 
@@ -300,11 +301,6 @@ class RunsTableMixin(RunSearchMixin):
             runs.c.lifecycle_stage.in_(stages),
             search.compile_run_filter(filter_string),
         )
-        where = matching
-        if parent_run_id is not None:
-            where = sa.and_(where, _children_of(parent_run_id))
-        elif nested:
-            where = sa.and_(where, _is_top_level(numbers, stages, filter_string))
         first = sort if group is None else TableSort(group, descending=False)
         joins: list[tuple[sa.FromClause, sa.ColumnElement[bool]]] = []
         then: list[Term] = []
@@ -325,6 +321,20 @@ class RunsTableMixin(RunSearchMixin):
             key_first = first.column.entity == "metric" and self._is_key_dense(
                 conn, numbers, stages, first.column.key
             )
+            where = matching
+            if parent_run_id is not None:
+                where = sa.and_(where, _children_of(parent_run_id))
+            elif nested:
+                # A page walking an index stops early: probing each row it meets
+                # is cheap. A page that sorts every run would probe them all: the
+                # child runs are then listed once instead.
+                walks_index = key_first or first.column == DEFAULT_SORT.column
+                where = sa.and_(
+                    where,
+                    _is_top_level(
+                        numbers, stages, filter_string, correlated=walks_index
+                    ),
+                )
             segments = [
                 replace(s, terms=(*s.terms, *then, *ties))
                 for s in _segments(first, key_first=key_first)
@@ -670,9 +680,17 @@ def _children_of(parent_run_id: str) -> sa.ColumnElement[bool]:
 
 
 def _is_top_level(
-    numbers: Sequence[int], stages: Sequence[str], filter_string: str
+    numbers: Sequence[int],
+    stages: Sequence[str],
+    filter_string: str,
+    *,
+    correlated: bool,
 ) -> sa.ColumnElement[bool]:
-    """Not the child of a run that is itself a matching row of these experiments."""
+    """Not the child of a run that is itself a matching row of these experiments.
+
+    ``correlated`` probes each row's parent tag; otherwise the database lists the
+    child runs of matching parents once (through the parent-tag index).
+    """
     runs = schema.runs
     tags = schema.tags.alias("parent_tag")
     parent = runs.alias("parent_run")
@@ -680,17 +698,26 @@ def _is_top_level(
     on_parent = sql_util.ClauseAdapter(parent).traverse(
         search.compile_run_filter(filter_string)
     )
-    return ~sa.exists(
-        sa.select(sa.literal(1))
-        .select_from(tags.join(parent, parent.c.run_id == tags.c.value))
+    # Listed once, the children come from the partial index of parent tags (a
+    # few rows), not from a probe of every run as a parent.
+    source: sa.FromClause = (
+        tags.join(parent, parent.c.run_id == tags.c.value)
+        if correlated
+        else _KeyFirstJoin(tags, parent, parent.c.run_id == tags.c.value)
+    )
+    children = (
+        sa.select(tags.c.run_id)
+        .select_from(source)
         .where(
-            tags.c.run_id == runs.c.run_id,
             tags.c.key_hash == _PARENT_KEY,
             parent.c.experiment_id.in_(numbers),
             parent.c.lifecycle_stage.in_(stages),
             on_parent,
         )
     )
+    if correlated:
+        return ~sa.exists(children.where(tags.c.run_id == runs.c.run_id))
+    return runs.c.run_id.not_in(children)
 
 
 def _read_segment(
