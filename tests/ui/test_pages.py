@@ -106,13 +106,21 @@ def test_pages_link_only_scripts_and_styles_of_the_package(
     client: TestClient, logged_run: str
 ) -> None:
     html = client.get(f"/runs/{logged_run}/metrics").text
-    sources = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', html)
+    sources = re.findall(r'<script[^>]+src="([^"]+)"', html)
+    sources += re.findall(r'<link rel="stylesheet" href="([^"]+)"', html)
     assert sources
     assert all(source.startswith("/static/") for source in sources)
     assert "<script>" not in html
     assert "style=" not in html
     for source in sources:
         assert client.get(source).status_code == 200, source
+    preloads = re.findall(r'<link rel="preload" as="fetch"[^>]+href="([^"]+)"', html)
+    assert preloads == [
+        f"/history?run_ids={logged_run}&amp;key=loss&amp;x=step&amp;points=1000"
+    ]
+    assert (
+        client.get(preloads[0].replace("&amp;", "&")).json()["runs"][0]["total"] == 30
+    )
 
 
 def test_static_assets_fit_the_size_budget() -> None:

@@ -107,21 +107,39 @@
     return Math.max(200, Math.min(4000, Math.round((this.plot.clientWidth || 600) * 1.5)));
   };
 
+  // The URL the page preloaded for this chart's first view (run page, steps), if any.
+  HistoryChart.prototype.preloaded = function (state) {
+    if (this.range || state.x !== "step" || this.runs.length !== 1 || this.usedPreload) return null;
+    var links = document.querySelectorAll("link[rel=preload][data-history-key]");
+    for (var i = 0; i < links.length; i++) {
+      if (links[i].getAttribute("data-history-key") === this.key) {
+        this.usedPreload = true;
+        return links[i].href;
+      }
+    }
+    return null;
+  };
+
   HistoryChart.prototype.load = function () {
     var self = this;
     var state = historyControls(this.controls);
-    var query = new URLSearchParams();
-    query.set("run_ids", this.runs.map(function (run) { return run.run_id; }).join(","));
-    query.set("key", this.key);
-    query.set("x", state.x === "step" ? "step" : "timestamp");
-    query.set("points", String(this.points()));
-    if (this.range) {
-      query.set("start", String(Math.floor(this.range[0])));
-      query.set("end", String(Math.ceil(this.range[1])));
+    var url = this.preloaded(state);
+    if (!url) {
+      var query = new URLSearchParams();
+      query.set("run_ids", this.runs.map(function (run) { return run.run_id; }).join(","));
+      query.set("key", this.key);
+      query.set("x", state.x === "step" ? "step" : "timestamp");
+      query.set("points", String(this.points()));
+      if (this.range) {
+        query.set("start", String(Math.floor(this.range[0])));
+        query.set("end", String(Math.ceil(this.range[1])));
+      }
+      url = "/history?" + query.toString();
     }
     if (this.status) this.status.textContent = "Loading…";
     var started = performance.now();
-    return fetch("/history?" + query.toString(), { credentials: "same-origin", headers: { Accept: "application/json" } })
+    // The same mode and credentials as the preload, so that the browser reuses it.
+    return fetch(url, { credentials: "same-origin", mode: "cors" })
       .then(function (response) {
         if (!response.ok) throw new Error("HTTP " + response.status);
         return response.json();
