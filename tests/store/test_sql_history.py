@@ -120,14 +120,21 @@ def test_an_unknown_run_is_not_found(store: SqlStore) -> None:
     with pytest.raises(NotFoundError):
         store.sample_metric_history("0" * 32, "loss")
     with pytest.raises(NotFoundError):
-        store.metric_history_lengths("0" * 32)
+        store.metric_keys_with_history("0" * 32)
 
 
-def test_history_lengths_count_each_metric(store: SqlStore) -> None:
+def test_keys_with_history_leave_single_points_out(store: SqlStore) -> None:
     run_id = _history(store, [(step, 1.0) for step in range(5)])
-    store.log_batch(run_id, metrics=[Metric("acc", 0.9, 0, 0)])
-    assert store.metric_history_lengths(run_id) == {"acc": 1, "loss": 5}
-    assert store.metric_history_lengths(_history(store, [])) == {}
+    store.log_batch(
+        run_id,
+        metrics=[
+            Metric("acc", 0.9, 0, 0),
+            Metric("same_step", 0.1, 5, 0),
+            Metric("same_step", 0.2, 6, 0),
+        ],
+    )
+    assert store.metric_keys_with_history(run_id) == ["loss", "same_step"]
+    assert store.metric_keys_with_history(_history(store, [])) == []
 
 
 @pytest.mark.parametrize(

@@ -371,11 +371,11 @@ def test_params_without_pipeline_have_no_origin(
 def test_metrics_page_counts_each_history(client: TestClient, logged_run: str) -> None:
     page = client.get(f"/runs/{logged_run}/metrics", headers=JSON).json()
     metrics = {
-        m["key"]: (group["kind"], m["history_length"])
+        m["key"]: (group["kind"], m["has_history"])
         for group in page["metric_groups"]
         for m in group["metrics"]
     }
-    assert metrics == {"loss": ("other", 30), "test_accuracy": ("held_out", 1)}
+    assert metrics == {"loss": ("other", True), "test_accuracy": ("held_out", False)}
     html = client.get(f"/runs/{logged_run}/metrics").text
     assert 'data-key="loss"' in html
     assert 'data-key="test_accuracy"' not in html  # one point: no chart

@@ -191,8 +191,12 @@ class HistoryMixin(SqlStatements):
 
         return self._read(work)
 
-    def metric_history_lengths(self, run_id: str) -> dict[str, int]:
-        """Return how many points each metric of a run holds.
+    def metric_keys_with_history(self, run_id: str) -> list[str]:
+        """Return the keys of a run's metrics that hold more than one point.
+
+        A chart needs a history; counting each history's points would read every
+        point (a million for a long one), while this reads at most two index
+        entries per key.
 
         Parameters
         ----------
@@ -201,9 +205,9 @@ class HistoryMixin(SqlStatements):
 
         Returns
         -------
-        dict of str to int
-            Metric key to number of logged points; empty for a run without
-            metrics.
+        list of str
+            The keys, sorted; a point logged twice at the same step and time
+            counts once.
 
         Raises
         ------
@@ -217,32 +221,35 @@ class HistoryMixin(SqlStatements):
         >>> store = SqlStore("sqlite:///mltrail.db", artifact_root="mltrail-artifacts")
         >>> run = store.create_run("0", user_id="ada", start_time=0, run_name="a")
         >>> store.log_batch(run.info.run_id, metrics=[
-        ...     Metric("loss", 0.5, 0, step) for step in range(3)])
-        >>> store.metric_history_lengths(run.info.run_id)
-        {'loss': 3}
+        ...     Metric("loss", 0.5, 0, step) for step in range(3)] + [
+        ...     Metric("acc", 0.9, 0, 0)])
+        >>> store.metric_keys_with_history(run.info.run_id)
+        ['loss']
         >>> store.close()
         """
         check_run_id(run_id)
         metrics = schema.metrics
         latest = schema.latest_metrics
-        counts = (
-            sa.select(metrics.c.key_hash, sa.func.count().label("points"))
-            .where(metrics.c.run_id == run_id)
-            .group_by(metrics.c.key_hash)
-            .subquery("counts")
+        # Another point than the latest one: the history has at least two.
+        other = sa.exists().where(
+            metrics.c.run_id == latest.c.run_id,
+            metrics.c.key_hash == latest.c.key_hash,
+            sa.or_(
+                metrics.c.step != latest.c.step,
+                metrics.c.timestamp != latest.c.timestamp,
+            ),
         )
         query = (
-            sa.select(latest.c.key, counts.c.points)
-            .join(counts, counts.c.key_hash == latest.c.key_hash)
-            .where(latest.c.run_id == run_id)
+            sa.select(latest.c.key)
+            .where(latest.c.run_id == run_id, other)
             .order_by(latest.c.key)
         )
 
-        def work(conn: Connection) -> dict[str, int]:
-            found = {key: int(points) for key, points in conn.execute(query)}
-            if not found:
+        def work(conn: Connection) -> list[str]:
+            keys = [key for (key,) in conn.execute(query)]
+            if not keys:
                 self._check_run_exists(conn, run_id)
-            return found
+            return keys
 
         return self._read(work)
 

@@ -64,11 +64,11 @@ def compare_page(context: PageContext) -> dict[str, Any]:
         experiment_id: store.get_experiment(experiment_id).name
         for experiment_id in {run.info.experiment_id for run in runs}
     }
-    lengths = [store.metric_history_lengths(run.info.run_id) for run in runs]
+    histories = [set(store.metric_keys_with_history(run.info.run_id)) for run in runs]
     metrics = _rows([run.data.metrics for run in runs], diff_only)
     for row in metrics:
         _extremes(row)
-        row["history_lengths"] = [found.get(row["key"], 0) for found in lengths]
+        row["has_history"] = any(row["key"] in found for found in histories)
     return {
         "runs": [
             {

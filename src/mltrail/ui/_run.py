@@ -207,18 +207,20 @@ def _group_title(group: Mapping[str, Any]) -> str:
 
 
 def metrics_page(context: PageContext) -> dict[str, Any]:
-    """Return the metrics grouped by dataset, each with its history's length."""
+    """Return the metrics grouped by dataset; those with a history get a chart."""
     run, _, data = run_header(context, "metrics")
     tags = run.data.tags
     datasets = [dataset_summary(item) for item in run.inputs.dataset_inputs]
-    lengths = ui_store(context.services.store).metric_history_lengths(run.info.run_id)
+    histories = set(
+        ui_store(context.services.store).metric_keys_with_history(run.info.run_id)
+    )
     data["metric_groups"] = [
         {
             "name": group["name"],
             "kind": group["kind"],
             "title": _group_title(group),
             "metrics": [
-                {"key": key, "value": value, "history_length": lengths.get(key, 1)}
+                {"key": key, "value": value, "has_history": key in histories}
                 for key, value in group["metrics"].items()
             ],
         }

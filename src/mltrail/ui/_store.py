@@ -80,8 +80,8 @@ class UiStore(Store, Protocol):
         """Return a metric's history in at most ``max_points`` ranges."""
         ...
 
-    def metric_history_lengths(self, run_id: str) -> dict[str, int]:
-        """Return how many points each metric of a run has."""
+    def metric_keys_with_history(self, run_id: str) -> list[str]:
+        """Return the keys of a run's metrics that hold more than one point."""
         ...
 
 
@@ -91,7 +91,7 @@ _METHODS = (
     "sample_run_keys",
     "experiment_run_stats",
     "sample_metric_history",
-    "metric_history_lengths",
+    "metric_keys_with_history",
 )
 
 
