@@ -145,6 +145,7 @@
         return response.json();
       })
       .then(function (data) {
+        self.figure.setAttribute("data-fetched-ms", String(Math.round(performance.now() - started)));
         self.response = data;
         self.draw();
         self.figure.setAttribute("data-drawn-ms", String(Math.round(performance.now() - started)));
@@ -313,8 +314,14 @@
         charts[figures.indexOf(entry.target)].load();
       });
     }, { rootMargin: "200px" }) : null;
+    var preloaded = {};
+    document.querySelectorAll("link[rel=preload][data-history-key]").forEach(function (link) {
+      preloaded[link.getAttribute("data-history-key")] = true;
+    });
     figures.forEach(function (figure, index) {
-      if (observer) observer.observe(figure); else charts[index].load();
+      // Charts whose data the page preloaded draw at once; the others when seen.
+      if (observer && !preloaded[charts[index].key]) observer.observe(figure);
+      else charts[index].load();
     });
     watchControls(form, function () { return charts.filter(function (chart) { return chart.response; }); });
     document.addEventListener("mltrail:theme", function () { charts.forEach(function (chart) { chart.draw(); }); });
