@@ -47,6 +47,22 @@ def test_list_and_show(classifier: Trained) -> None:
     assert [m["name"] for m in json.loads(listed)] == ["churn"]
 
 
+def test_show_finds_the_versions_of_a_name_with_quotes_and_backslashes(
+    classifier: Trained,
+) -> None:
+    version = TrackingClient(classifier.tracking_uri).get_model_version("churn", 1)
+    name = "it's a \\' name"
+    code, _, err = _invoke(
+        classifier, "register", f"runs:/{version.run_id}/model", name
+    )
+    assert code == 0, err
+    code, out, err = _invoke(classifier, "show", name, "--json")
+    assert code == 0, err
+    shown = json.loads(out)
+    assert shown["registered_model"]["name"] == name
+    assert [v["version"] for v in shown["versions"]] == [1]
+
+
 def test_register_and_move_aliases(classifier: Trained) -> None:
     client = TrackingClient(classifier.tracking_uri)
     version = client.get_model_version("churn", 1)

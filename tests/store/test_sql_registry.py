@@ -690,3 +690,22 @@ def test_grants_follow_a_rename_and_go_with_a_delete(store: SqlStore) -> None:
     assert _grants(store) == [("red", "MANAGE")]
     store.delete_registered_model("red")
     assert _grants(store) == []
+
+
+@pytest.mark.parametrize(
+    "name", ["it's", "back\\slash", "\\'", "''", "a\\\\'b", "%_ wild"], ids=repr
+)
+def test_filter_literal_finds_exactly_the_name(store: SqlStore, name: str) -> None:
+    from mltrail.store._registry_values import filter_literal
+
+    store.create_registered_model(name)
+    store.create_registered_model(name + "x")
+    store.create_model_version(name, SOURCE)
+    found = store.search_registered_models(
+        filter_string=f"name = {filter_literal(name)}"
+    )
+    assert [m.name for m in found] == [name]
+    versions = store.search_model_versions(
+        filter_string=f"name = {filter_literal(name)}"
+    )
+    assert [(v.name, v.version) for v in versions] == [(name, 1)]

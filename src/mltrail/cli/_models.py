@@ -76,10 +76,11 @@ def list_models(obj: Context, filter_string: str, as_json: bool) -> None:
 
 
 def _all_versions(obj: Context, name: str) -> list[ModelVersion]:
-    quoted = name.replace("'", "''")
+    from mltrail.store._registry_values import filter_literal
+
     return list(
         obj.client.search_model_versions(
-            f"name = '{quoted}'", order_by=["version_number DESC"]
+            f"name = {filter_literal(name)}", order_by=["version_number DESC"]
         )
     )
 

@@ -26,6 +26,7 @@ __all__ = [
     "check_registry_stage",
     "check_tag",
     "check_version",
+    "filter_literal",
     "is_reserved_alias",
 ]
 
@@ -36,6 +37,15 @@ MAX_VERSION = 2**31 - 1
 ALIAS_PATTERN = re.compile(r"^[\w\-]+$")
 VERSION_ALIAS_PATTERN = re.compile(r"^[vV]\d+$")
 LATEST_ALIAS = "latest"
+
+
+def filter_literal(text: str) -> str:
+    """Return ``text`` as a quoted string of the search grammar, for filters.
+
+    Quotes are doubled and backslashes escaped, so any model name or run id reads
+    back as itself: ``name = {filter_literal(name)}`` finds exactly that model.
+    """
+    return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 def check_model_name(name: object, what: str = "registered model name") -> str:
