@@ -692,6 +692,18 @@ def test_grants_follow_a_rename_and_go_with_a_delete(store: SqlStore) -> None:
     assert _grants(store) == []
 
 
+def test_version_runs_are_read_in_one_call(store: SqlStore) -> None:
+    kept = store.create_run("0", user_id="ada", start_time=1, run_name="kept")
+    gone = store.create_run("0", user_id="ada", start_time=2, run_name="gone")
+    store.update_run_info(gone.info.run_id, lifecycle_stage="deleted")
+    ids = [kept.info.run_id, gone.info.run_id, "f" * 32, "", kept.info.run_id]
+    runs = store.get_version_runs(ids)
+    assert sorted(runs) == sorted([kept.info.run_id, gone.info.run_id])
+    assert runs[kept.info.run_id].run_name == "kept"
+    assert runs[gone.info.run_id].lifecycle_stage == "deleted"
+    assert store.get_version_runs([]) == {}
+
+
 @pytest.mark.parametrize(
     "name", ["it's", "back\\slash", "\\'", "''", "a\\\\'b", "%_ wild"], ids=repr
 )

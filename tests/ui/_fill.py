@@ -2,7 +2,8 @@
 
 A classifier, a regressor, a ``GridSearchCV`` with child runs, a ``partial_fit``
 loop, a pipeline with a ``ColumnTransformer``, a long metric history and a run of
-hostile names, in one experiment per kind of work.
+hostile names, in one experiment per kind of work; the classifier and the pipeline
+are registered as two versions of one model, whose ``champion`` alias moved.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class FilledStore:
     incremental: str = ""
     pipeline: str = ""
     long_history: str = ""
+    model: str = ""
 
 
 def fill_store(tracking_uri: str) -> FilledStore:
@@ -109,5 +111,11 @@ def fill_store(tracking_uri: str) -> FilledStore:
             ],
         )
     filled.long_history = run.info.run_id
+    filled.model = "wine-forest"
+    for source in (filled.classifier, filled.pipeline):
+        mltrail.register_model(f"runs:/{source}/model", filled.model)
+    client.set_registered_model_alias(filled.model, "champion", 1)
+    client.set_registered_model_alias(filled.model, "challenger", 1)
+    client.set_registered_model_alias(filled.model, "champion", 2)
     del pd
     return filled

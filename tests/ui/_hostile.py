@@ -73,3 +73,31 @@ def log_hostile_run(directory: Path) -> str:
             (names / f"{i}{safe}.txt").write_text(payload)
         mltrail.log_artifacts(str(names), "names")
     return run_id
+
+
+def register_hostile_model(
+    model_run_id: str, hostile_run_id: str, name: str = PAYLOADS[1]
+) -> str:
+    """Register a model under a hostile name, description and tags; return its name.
+
+    Version 1 is ``model_run_id``'s model; version 2 claims the hostile run as its
+    source, so its pages show that run's name. ``champion`` moves from 1 to 2.
+    """
+    name = name.replace("/", "_").replace(":", "_")  # a name has neither
+    client = mltrail.TrackingClient()
+    client.create_registered_model(
+        name,
+        tags={f"t{i}{payload}": payload for i, payload in enumerate(PAYLOADS)},
+        description=PAYLOADS[3],
+    )
+    mltrail.register_model(f"runs:/{model_run_id}/model", name)
+    client.create_model_version(
+        name,
+        f"runs:/{model_run_id}/model",
+        run_id=hostile_run_id,
+        description=PAYLOADS[0],
+        tags={PAYLOADS[2]: PAYLOADS[4]},
+    )
+    client.set_registered_model_alias(name, "champion", 1)
+    client.set_registered_model_alias(name, "champion", 2)
+    return name

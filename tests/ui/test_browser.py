@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -33,7 +34,7 @@ from mltrail.store._sql import SqlStore
 from mltrail.tracking import _pending
 from tests.server._live import free_port
 from tests.ui._fill import FilledStore, fill_store
-from tests.ui._hostile import PAYLOADS, log_hostile_run
+from tests.ui._hostile import PAYLOADS, log_hostile_run, register_hostile_model
 
 pytestmark = pytest.mark.slow
 
@@ -60,6 +61,7 @@ class Site:
     runs: FilledStore
     hostile: str
     directory: Path
+    hostile_model: str
 
     def run(self, name: str) -> str:
         return str(getattr(self.runs, name))
@@ -79,6 +81,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         mltrail.set_experiment("hostile")
         hostile = log_hostile_run(directory)
         _pending.wait()
+        hostile_model = register_hostile_model(runs.classifier, hostile)
     finally:
         mltrail.sklearn.autolog(disable=True)
         for key, value in saved.items():
@@ -99,7 +102,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
     assert server.started, "the UI server did not start"
-    yield Site(f"http://127.0.0.1:{port}", store, runs, hostile, directory)
+    yield Site(
+        f"http://127.0.0.1:{port}", store, runs, hostile, directory, hostile_model
+    )
     server.should_exit = True
     thread.join(timeout=15)
     store.close()
@@ -472,6 +477,62 @@ def test_model_signature_and_snippets(page: Page, site: Site) -> None:
     expect(page.locator(".snippet").first).to_contain_text(f"runs:/{run_id}/model")
 
 
+# --- the model registry -----------------------------------------------------------
+
+
+def test_models_list_and_model_page(page: Page, site: Site) -> None:
+    visit(page, site, "/")
+    page.locator("nav.sections").get_by_role("link", name="Models").click()
+    page.wait_for_url(re.compile(r"/models$"))
+    row = page.locator("tr[data-name='wine-forest']")
+    expect(row.locator("td.num")).to_have_text("v2")
+    expect(row).to_contain_text("@champion → v2")
+    expect(row).to_contain_text("@challenger → v1")
+    row.get_by_role("link", name="wine-forest", exact=True).click()
+    page.wait_for_url(re.compile(r"/models/wine-forest$"))
+    expect(page.locator("h1")).to_have_text("wine-forest")
+    versions = page.locator("table.versions > tbody > tr")
+    expect(versions).to_have_count(2)
+    expect(versions.nth(0).locator(":scope > th")).to_have_text("v2")
+    expect(versions.nth(0)).to_contain_text("@champion")
+    expect(versions.nth(1)).to_contain_text("@challenger")
+    expect(
+        versions.nth(1).get_by_role("link", name="forest", exact=True)
+    ).to_have_attribute("href", f"/runs/{site.run('classifier')}")
+    versions.nth(0).locator("details summary").click()
+    expect(versions.nth(0).locator("details table").first).to_contain_text("region")
+    aliases = page.locator("table.aliases tbody tr")
+    expect(aliases).to_have_count(2)
+    expect(page.locator("tr[data-alias='champion']").first).to_contain_text("v2")
+    history = page.locator("table.alias-history tbody tr")
+    expect(history).to_have_count(3)
+    expect(history.nth(0)).to_contain_text("moved from v1 to v2")
+    expect(history.nth(2)).to_contain_text("set to v1")
+    expect(page.locator(".snippet").first).to_contain_text(
+        "models:/wine-forest@challenger"
+    )
+    page.locator("tr[data-alias='champion']").first.get_by_role("link").click()
+    assert page.url.endswith("#version-2")
+    versions.nth(0).get_by_role("link", name="pipeline", exact=True).click()
+    page.wait_for_url(re.compile(f"/runs/{site.run('pipeline')}$"))
+    registered = page.locator(".run-heading .registered")
+    expect(registered).to_contain_text("wine-forest v2")
+    registered.get_by_role("link", name="wine-forest v2").click()
+    page.wait_for_url(re.compile(r"/models/wine-forest#version-2$"))
+    expect(page.locator("h1")).to_have_text("wine-forest")
+
+
+def test_models_search_keeps_its_query_in_the_url(page: Page, site: Site) -> None:
+    visit(page, site, "/models")
+    page.get_by_label("Search").fill("FOREST")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url(re.compile(r"filter=FOREST"))
+    expect(page.locator("table.models tbody tr")).to_have_count(1)
+    page.get_by_label("Search").fill("name =")
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator("#filter-error")).to_contain_text("position 6")
+
+
 def test_artifact_browser_previews_and_moves_with_keys(page: Page, site: Site) -> None:
     run_id = site.run("search")
     visit(page, site, f"/runs/{run_id}/artifacts")
@@ -528,6 +589,8 @@ def test_hostile_corpus_fires_no_script(page: Page, site: Site) -> None:
         f"/runs/{run_id}/artifacts?path=table.csv",
         f"/runs/{run_id}/artifacts?path=names",
         f"/compare?run_ids={run_id},{site.run('classifier')}",
+        "/models",
+        f"/models/{quote(site.hostile_model, safe='')}",
     ]
     for path in paths:
         visit(page, site, path)

@@ -39,6 +39,7 @@ ROUTE_PROVIDERS: tuple[str, ...] = (
     "mltrail.server._logged_models:routes",
     "mltrail.server._users:routes",
     "mltrail.server._registry:routes",
+    "mltrail.ui._models:routes",
     "mltrail.ui._routes:routes",
 )
 

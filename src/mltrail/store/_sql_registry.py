@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
-from mltrail._entities import PagedList
+from mltrail._entities import PagedList, RunInfo
 from mltrail._errors import ConflictError, InvalidValueError, NotFoundError
 from mltrail._registry_entities import (
     AliasChange,
@@ -45,7 +45,7 @@ from mltrail.store._sql_registry_search import (
     compile_version_filter,
     compile_version_order,
 )
-from mltrail.store._sql_statements import SqlStatements, _now
+from mltrail.store._sql_statements import RUN_COLUMNS, SqlStatements, _now, _run_info
 from mltrail.store._sql_transactions import _RetryError
 
 __all__ = ["RegistryMixin"]
@@ -956,6 +956,24 @@ class RegistryMixin(SqlStatements):
             return self._versions_of(
                 conn, [self._version_row(conn, model_id, name, int(number))]
             )[0]
+
+        return self._read(work)
+
+    def get_version_runs(self, run_ids: Sequence[str]) -> dict[str, RunInfo]:
+        """Return the runs that versions come from, by id, in one query.
+
+        Ids of runs that do not exist (purged, or in another store) are left out;
+        deleted runs are returned with their lifecycle stage.
+        """
+        ids = sorted({run_id for run_id in run_ids if run_id})
+        if not ids:
+            return {}
+
+        def work(conn: Connection) -> dict[str, RunInfo]:
+            rows = conn.execute(
+                sa.select(*RUN_COLUMNS).where(schema.runs.c.run_id.in_(ids))
+            ).all()
+            return {row.run_id: _run_info(row) for row in rows}
 
         return self._read(work)
 

@@ -53,6 +53,7 @@ __all__ = [
     "plots_page",
     "preview_kind",
     "read_json",
+    "schema_rows",
 ]
 
 MAX_TEXT_PREVIEW = 512 * 1024
@@ -199,7 +200,7 @@ def pipeline_page(context: PageContext) -> dict[str, Any]:
     return data
 
 
-def _schema(text: object) -> list[dict[str, Any]] | None:
+def schema_rows(text: object) -> list[dict[str, Any]] | None:
     """Parse one side of an MLmodel signature (a JSON string of column specs)."""
     if not isinstance(text, str):
         return None
@@ -263,8 +264,8 @@ def _model(files: RunFiles, directory: str, run_id: str) -> dict[str, Any] | Non
             "python_version"
         ),
         "model_size_bytes": meta.get("model_size_bytes"),
-        "inputs": _schema(signature.get("inputs")),
-        "outputs": _schema(signature.get("outputs")),
+        "inputs": schema_rows(signature.get("inputs")),
+        "outputs": schema_rows(signature.get("outputs")),
         "files": texts,
         "snippets": {
             "load": (

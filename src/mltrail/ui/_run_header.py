@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from mltrail._entities import Experiment, Run
 from mltrail._system_tags import PARENT_RUN_ID_TAG
+from mltrail.ui._registry import versions_of_run
 
 if TYPE_CHECKING:
     from mltrail.ui._routes import PageContext
@@ -67,5 +68,7 @@ def run_header(
             {"name": name, "label": label, "path": suffix, "count": counts.get(name)}
             for name, label, suffix in TABS
         ],
+        # The registered versions of the run's models, for links to the registry.
+        "registered": versions_of_run(context, info.run_id),
     }
     return run, experiment, header
