@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mltrail.cli import cli
+from mltrail.cli import _ui, cli
 from mltrail.server._settings import ServerSettings
 from tests.server._live import free_port, start, stop, wait_until_healthy
 
@@ -31,7 +31,7 @@ def test_defaults_are_the_local_store_and_artifacts(
     assert result.exit_code == 0, result.output
     settings = served[0]
     assert settings.backend_store_uri == "sqlite:///mltrail.db"
-    assert settings.artifacts_destination == "./mltrail-artifacts"
+    assert settings.artifacts_destination == str(tmp_path / "mltrail-artifacts")
     assert settings.default_artifact_root == str(tmp_path / "mltrail-artifacts")
     assert (settings.host, settings.port) == ("127.0.0.1", 5000)
     assert "http://127.0.0.1:5000" in result.output
@@ -49,6 +49,43 @@ def test_tracking_uri_and_artifact_root_of_the_library_apply(
     assert settings.backend_store_uri == "sqlite:///other.db"
     assert settings.artifacts_destination == str(tmp_path / "elsewhere")
     assert settings.port == 5055
+
+
+def test_artifacts_default_to_beside_the_sqlite_file(
+    served: list[ServerSettings], tmp_path: Path
+) -> None:
+    result = CliRunner().invoke(
+        cli, ["ui", "--backend-store-uri", "sqlite:///sub/x.db"]
+    )
+    assert result.exit_code == 0, result.output
+    assert served[0].artifacts_destination == str(
+        tmp_path / "sub" / "mltrail-artifacts"
+    )
+
+
+@pytest.mark.parametrize(
+    ("root", "expected"),
+    [
+        ("mlflow-artifacts:", None),
+        ("s3://bucket/runs", None),
+        ("/srv/artifacts", "/srv/artifacts"),
+        ("C:\\runs", "C:\\runs"),
+    ],
+)
+def test_only_a_local_store_root_becomes_the_destination(
+    monkeypatch: pytest.MonkeyPatch, root: str, expected: str | None
+) -> None:
+    class Store:
+        artifact_root = root
+
+        def __init__(self, uri: str) -> None:
+            self.uri = uri
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr("mltrail.store._sql.SqlStore", Store)
+    assert _ui._store_artifact_root("postgresql://db") == expected
 
 
 def test_server_options_work_and_win(served: list[ServerSettings]) -> None:

@@ -20,13 +20,27 @@ from mltrail.cli._server import _split, server
 __all__ = ["ui"]
 
 
+def _store_artifact_root(uri: str) -> str | None:
+    """Return the artifact root the store uses for ``uri``, if it is a local folder."""
+    from mltrail.store._sql import SqlStore
+
+    store = SqlStore(uri)
+    try:
+        root = store.artifact_root
+    finally:
+        store.close()
+    scheme = root.partition(":")[0]
+    return None if ":" in root and len(scheme) > 1 else root
+
+
 def _options() -> list[click.Parameter]:
     """``mltrail server``'s options, with the help of those whose default differs."""
     helps = {
         "backend_store_uri": "Where runs are stored [default: the --tracking-uri "
         "of mltrail, else sqlite:///mltrail.db]",
         "artifacts_destination": "Where artifacts are: a directory or "
-        "s3://bucket/prefix [default: MLTRAIL_ARTIFACT_ROOT, else ./mltrail-artifacts]",
+        "s3://bucket/prefix [default: where the library writes them: "
+        "MLTRAIL_ARTIFACT_ROOT, else mltrail-artifacts beside a SQLite file]",
         "default_artifact_root": "Artifact location of experiments created in the "
         "UI [default: the artifacts destination, so the library writes there]",
     }
@@ -44,8 +58,8 @@ def _ui(ctx: click.Context, /, **options: Any) -> None:
     """Show your runs in the browser: mltrail's web UI, on http://127.0.0.1:5000.
 
     It serves the store that mltrail writes by default in this directory
-    (sqlite:///mltrail.db and ./mltrail-artifacts), or the one --tracking-uri
-    names. Every option of `mltrail server` works here too.
+    (sqlite:///mltrail.db, artifacts in mltrail-artifacts beside it), or the one
+    --tracking-uri names. Every option of `mltrail server` works here too.
     """
     from mltrail.server._serve import serve
     from mltrail.server._settings import ServerSettings
@@ -53,11 +67,18 @@ def _ui(ctx: click.Context, /, **options: Any) -> None:
     tracking_uri = getattr(ctx.obj, "tracking_uri", None)
     if options["backend_store_uri"] is None and tracking_uri:
         options["backend_store_uri"] = tracking_uri
-    if options["artifacts_destination"] is None:
-        options["artifacts_destination"] = os.environ.get("MLTRAIL_ARTIFACT_ROOT")
     for name in ("allowed_hosts", "cors_allowed_origins"):
         options[name] = _split(options[name])
     settings = ServerSettings.from_environment(**options)
+    if options["artifacts_destination"] is None and not os.environ.get(
+        "MLTRAIL_ARTIFACTS_DESTINATION"
+    ):
+        # Where the library writes this store's artifacts (the store decides:
+        # MLTRAIL_ARTIFACT_ROOT, else beside a SQLite file, else the recorded root).
+        options["artifacts_destination"] = _store_artifact_root(
+            settings.backend_store_uri
+        )
+        settings = ServerSettings.from_environment(**options)
     if settings.default_artifact_root is None and "://" not in (
         settings.artifacts_destination
     ):
