@@ -206,3 +206,98 @@ def test_mysql_disk_full_has_its_hint() -> None:
 
 def test_unknown_errors_get_no_hint() -> None:
     assert classify(ValueError("x")) is None
+
+
+# Files a process may not write: opened read-only, with the reason.
+
+
+@pytest.fixture
+def written_store(tmp_path: Path) -> str:
+    uri = f"sqlite:///{tmp_path / 'kept.db'}"
+    store = SqlStore(uri, artifact_root="a")
+    run = store.create_run("0", user_id="u", start_time=0, run_name="kept")
+    store.log_batch(run.info.run_id, params=[Param("p", "v")])
+    store.close()
+    return uri
+
+
+def _not_writable(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Make ``os.access`` say the file (or folder) called ``name`` is not writable.
+
+    The test runs as root, for whom permissions never refuse; the store asks
+    ``os.access`` as it would for any user.
+    """
+    real = os.access
+
+    def access(path: str | os.PathLike[str], mode: int, **kwargs: object) -> bool:
+        if mode == os.W_OK and os.fspath(path).endswith(name):
+            return False
+        return real(path, mode)
+
+    monkeypatch.setattr(os, "access", access)
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [("kept.db", "the file is not writable"), ("", "its folder is not writable")],
+    ids=["file", "folder"],
+)
+def test_store_without_write_permission_opens_read_only(
+    written_store: str, monkeypatch: pytest.MonkeyPatch, name: str, reason: str
+) -> None:
+    if not name:
+        name = os.path.dirname(written_store.removeprefix("sqlite:///"))
+    _not_writable(monkeypatch, name)
+    store = SqlStore(written_store, artifact_root="a")
+    assert store.read_only == reason
+    [run] = store.search_runs(["0"])
+    assert run.data.params == {"p": "v"}
+    with pytest.raises(StoreError, match=f"opened read-only \\({reason}\\)"):
+        store.log_batch(run.info.run_id, params=[Param("q", "w")])
+    store.close()
+
+
+def test_read_only_store_of_older_schema_says_to_upgrade(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    path = tmp_path / "old.db"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        config = Config()
+        config.set_main_option("script_location", "mltrail.store:migrations")
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+    engine.dispose()
+    _not_writable(monkeypatch, "old.db")
+    with pytest.raises(StoreError, match=r"read-only .* older than this mltrail"):
+        SqlStore(f"sqlite:///{path}", artifact_root="a")
+
+
+@pytest.mark.parametrize(
+    ("parent", "match"),
+    [("file.txt/sub", "is a file"), ("x" * 300, "names fit the file system")],
+    ids=["file", "too-long"],
+)
+def test_bad_sqlite_folder_is_invalid(tmp_path: Path, parent: str, match: str) -> None:
+    (tmp_path / "file.txt").write_text("not a folder")
+    with pytest.raises(InvalidValueError, match=match):
+        SqlStore(f"sqlite:///{tmp_path / parent / 'mltrail.db'}", artifact_root="a")
+
+
+def test_folder_that_cannot_be_made_is_a_store_error() -> None:
+    from mltrail.store._sql import _folder_error
+
+    error = _folder_error("sqlite:////x/y.db", "/x/y.db", PermissionError(13, "denied"))
+    assert isinstance(error, StoreError)
+    assert "cannot create the folder" in str(error)
+
+
+def test_sqlite_overflow_is_out_of_range(sqlite_store: SqlStore) -> None:
+    error = _driver_error(
+        sqlite_store.uri,
+        "SELECT SUM(x) FROM (SELECT 9223372036854775807 AS x UNION ALL SELECT 1)",
+    )
+    assert classify(error.orig) == "out_of_range"  # type: ignore[arg-type]  # set

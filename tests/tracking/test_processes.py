@@ -323,3 +323,67 @@ def test_resumed_run_is_not_taken_for_dead(fluent_store: str) -> None:
     with mltrail.start_run(run_id=run_id):
         assert store.get_run(run_id).info.status == "RUNNING"
     assert store.get_run(run_id).info.status == "FINISHED"
+
+
+# The exit hooks themselves, in this process (the children above run them for real).
+
+
+def test_at_exit_registers_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    import atexit
+    import multiprocessing
+    from multiprocessing import util
+
+    from mltrail.tracking import _exit
+
+    registered: list[object] = []
+    finalizers: list[object] = []
+    monkeypatch.setattr(atexit, "register", registered.append)
+    monkeypatch.setattr(_exit, "_registered", set())
+    monkeypatch.setattr(_exit, "_finalizers", {})
+
+    def callback() -> None:
+        pass
+
+    _exit.at_exit(callback)
+    assert (registered, finalizers) == ([callback], [])  # not a child process
+    monkeypatch.setattr(multiprocessing, "parent_process", lambda: object())
+    monkeypatch.setattr(
+        util, "Finalize", lambda owner, fn, exitpriority: finalizers.append(fn)
+    )
+    _exit.at_exit(callback)
+    _exit.at_exit(callback)
+    assert (registered, finalizers) == ([callback], [callback])
+
+
+def test_exit_flush_warns_about_points_it_could_not_write(
+    sqlite_store: SqlStore,
+) -> None:
+    from mltrail._errors import MltrailWarning
+    from mltrail.tracking import _buffer
+
+    buffer = _buffer.buffer_for(sqlite_store)
+    run_id = _new_run(sqlite_store)
+    buffer.add(run_id, "m", 1.0, 0, None)
+    sqlite_store.update_run_info(run_id, lifecycle_stage="deleted")
+    with pytest.warns(MltrailWarning, match="mltrail at exit: run"):
+        _buffer._flush_at_exit()
+    assert len(buffer) == 0
+
+
+def test_exit_warns_about_runs_it_could_not_end(
+    fluent_store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mltrail
+    from mltrail._errors import MltrailWarning, StoreError
+    from mltrail.tracking import _runs
+
+    run = mltrail.start_run()
+    client = run._client
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise StoreError("the database is gone.")
+
+    monkeypatch.setattr(client, "set_terminated", refuse)
+    with pytest.warns(MltrailWarning, match="could not be ended: the database"):
+        _runs._end_runs_at_exit()
+    _runs._stack.set(())

@@ -221,25 +221,6 @@ class LocalArtifactStore:
         """
         return self._resolve(self._locate(artifact_uri), _user_parts(path))
 
-    def staging_directory(self, artifact_uri: str) -> Path:
-        """Return the run's staging folder: on the run's disk, outside its files.
-
-        Parameters
-        ----------
-        artifact_uri : str
-            The run's artifact URI.
-
-        Returns
-        -------
-        pathlib.Path
-            A folder (created if needed) where files can be prepared, then renamed
-            into the run with ``os.replace``.
-        """
-        staging = self._staging(self._locate(artifact_uri))
-        with _file_errors(None):
-            staging.mkdir(parents=True, exist_ok=True)
-        return staging
-
     def log_file(
         self, artifact_uri: str, local_path: Path, artifact_path: str | None = None
     ) -> None:
@@ -713,15 +694,12 @@ def open_artifact_store(
     )
 
 
-def _current_root() -> str | None:
-    """Return the artifact root of the store at the current tracking URI, if any."""
+def _current_root() -> str:
+    """Return the artifact root of the store at the current tracking URI."""
     from mltrail._config import get_tracking_uri
     from mltrail.store._open import open_store
 
-    try:
-        return open_store(get_tracking_uri()).artifact_root
-    except InvalidValueError:  # a tracking URI without a local store
-        return None
+    return open_store(get_tracking_uri()).artifact_root
 
 
 def local_artifact_path(
