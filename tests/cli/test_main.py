@@ -20,7 +20,10 @@ def _commands(
     group: click.Group, prefix: tuple[str, ...] = ()
 ) -> list[tuple[str, ...]]:
     found = [prefix]
-    for name, command in group.commands.items():
+    context = click.Context(group)
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
+        assert command is not None, name
         if isinstance(command, click.Group):
             found.extend(_commands(command, (*prefix, name)))
         else:
@@ -40,7 +43,9 @@ def test_every_command_has_help(runner: CliRunner, path: tuple[str, ...]) -> Non
     command: click.Command = cli
     for name in path:
         assert isinstance(command, click.Group)
-        command = command.commands[name]
+        found = command.get_command(click.Context(command), name)
+        assert found is not None
+        command = found
     assert command.help
     assert all(p.help for p in command.params if isinstance(p, click.Option))
 
@@ -118,3 +123,24 @@ def test_help_loads_no_database_or_web_library() -> None:
     loaded = set(json.loads(result.stdout.replace("'", '"')))
     heavy = {"sqlalchemy", "starlette", "uvicorn", "sklearn", "numpy", "pandas"}
     assert loaded & heavy == set()
+
+
+def test_a_command_loads_only_its_own_module() -> None:
+    # `mltrail server` starts without importing the other commands (rich tables,
+    # the tracking client): their modules load when they run.
+    script = (
+        "import sys\n"
+        "from mltrail.cli import cli\n"
+        "try:\n"
+        "    cli(['server', '--help'], prog_name='mltrail')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('mltrail', 'rich'))))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    loaded = set(json.loads(result.stdout.splitlines()[-1].replace("'", '"')))
+    assert "mltrail.cli._server" in loaded
+    others = {"mltrail.cli._runs", "mltrail.cli._experiments", "mltrail.tracking"}
+    assert loaded & (others | {"rich"}) == set()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -10,20 +11,25 @@ import click
 
 from mltrail._errors import MltrailError
 from mltrail._version import __version__
-from mltrail.cli._experiments import experiments
-from mltrail.cli._gc import gc
-from mltrail.cli._hints import message_for
-from mltrail.cli._models import models
-from mltrail.cli._runs import runs
-from mltrail.cli._server import server
-from mltrail.cli._sync import sync
-from mltrail.cli._ui import ui
-from mltrail.cli._users import users
 
 if TYPE_CHECKING:
     from mltrail.tracking import TrackingClient
 
 __all__ = ["Context", "cli", "main"]
+
+#: Each command's name and where it is defined: a command's module (and rich, the
+#: tracking API, the server...) is imported only when that command runs or its help
+#: is asked for, so `mltrail server` starts without loading the other commands.
+COMMANDS = {
+    "experiments": "mltrail.cli._experiments:experiments",
+    "gc": "mltrail.cli._gc:gc",
+    "models": "mltrail.cli._models:models",
+    "runs": "mltrail.cli._runs:runs",
+    "server": "mltrail.cli._server:server",
+    "sync": "mltrail.cli._sync:sync",
+    "ui": "mltrail.cli._ui:ui",
+    "users": "mltrail.cli._users:users",
+}
 
 
 class Context:
@@ -76,12 +82,28 @@ class Context:
 
 
 class _Group(click.Group):
-    """A group that turns every ``MltrailError`` into ``Error: <message>``, exit 1."""
+    """The root group: commands imported on first use, and the error boundary.
+
+    The boundary turns every ``MltrailError`` into ``Error: <message>``, exit 1.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = self.commands.get(cmd_name)
+        if command is None and cmd_name in COMMANDS:
+            module, _, name = COMMANDS[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module), name)
+            self.commands[cmd_name] = command
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except MltrailError as exc:
+            from mltrail.cli._hints import message_for
+
             # ClickException prints "Error: <message>" to stderr and exits with 1.
             obj = ctx.obj if isinstance(ctx.obj, Context) else None
             raise click.ClickException(message_for(exc, obj)) from exc
@@ -123,15 +145,6 @@ def cli(
         os.environ["MLTRAIL_ARTIFACT_ROOT"] = artifact_root
     ctx.obj = Context(tracking_uri or None)
 
-
-cli.add_command(experiments)
-cli.add_command(gc)
-cli.add_command(models)
-cli.add_command(runs)
-cli.add_command(server)
-cli.add_command(sync)
-cli.add_command(users)
-cli.add_command(ui)
 
 
 def main() -> None:
