@@ -217,7 +217,11 @@ def create_then_hang(self, table, **kw):
         time.sleep(120)
 
 impl.DefaultImpl.create_table = create_then_hang
+from mltrail.store import _sqlite_schema
 from mltrail.store._sql import SqlStore
+
+# SQLite: take Alembic's path, not the snapshot's (one statement at a time).
+_sqlite_schema.SNAPSHOT_PATH = _sqlite_schema.SNAPSHOT_PATH.with_name("none.sql")
 SqlStore(sys.argv[1], artifact_root="root")
 """
 

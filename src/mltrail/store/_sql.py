@@ -39,6 +39,7 @@ from mltrail.store._sql_runs import RunsMixin
 from mltrail.store._sql_table import RunsTableMixin
 from mltrail.store._sql_transactions import LOCK_RETRIES, _Raw, _ThreadConnections
 from mltrail.store._sql_users import UsersMixin
+from mltrail.store._sqlite_schema import create_from_snapshot, migrate_with_alembic
 
 __all__ = ["SqlStore"]
 
@@ -409,13 +410,11 @@ class SqlStore(
             )
 
     def _migrate(self) -> None:
-        """Run Alembic under a lock, so concurrent first opens migrate once."""
-        from alembic import command
-        from alembic.config import Config
+        """Run Alembic under a lock, so concurrent first opens migrate once.
 
-        config = Config()
-        config.set_main_option("script_location", "mltrail.store:migrations")
-        config.attributes["artifact_root"] = self.artifact_root
+        An empty SQLite file gets the head schema from a snapshot instead, without
+        importing Alembic (see ``_sqlite_schema``).
+        """
         try:
             with self._engine.connect() as conn:
                 self._lock_migrations(conn)
@@ -428,9 +427,12 @@ class SqlStore(
                         else None
                     )
                     self._check_known(revision)
-                    if revision != schema.HEAD_REVISION:
-                        config.attributes["connection"] = conn
-                        command.upgrade(config, "head")
+                    if revision != schema.HEAD_REVISION and not (
+                        revision is None
+                        and self._dialect == "sqlite"
+                        and create_from_snapshot(conn, self.artifact_root)
+                    ):
+                        migrate_with_alembic(conn, self.artifact_root)
                     conn.commit()
                 finally:
                     self._unlock_migrations(conn)
