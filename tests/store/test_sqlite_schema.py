@@ -39,8 +39,8 @@ def test_snapshot_is_the_schema_the_migrations_make(tmp_path: Path) -> None:
     migrated = _schema_and_default(_migrated_by_alembic(tmp_path / "alembic.db"))
     SqlStore(f"sqlite:///{tmp_path / 'snapshot.db'}", artifact_root="root").close()
     created = _schema_and_default(sa.create_engine(f"sqlite:///{tmp_path}/snapshot.db"))
-    # On a difference, a migration changed the schema: write the snapshot again with
-    # `python -c "from mltrail.store._sqlite_schema import write_snapshot; write_snapshot()"`.
+    # On a difference, a migration changed the schema: write the snapshot again
+    # with `mltrail.store._sqlite_schema.write_snapshot()`.
     assert created == migrated
     assert migrated[1] == (0, "Default", "root/0", "active")
 

@@ -146,7 +146,6 @@ def cli(
     ctx.obj = Context(tracking_uri or None)
 
 
-
 def main() -> None:
     """Run the ``mltrail`` command line (the console script's entry point).
 
