@@ -13,6 +13,10 @@ import pytest
 
 PUBLIC_PACKAGES = [
     "mltrail",
+    "mltrail.client",
+    "mltrail.data",
+    "mltrail.entities",
+    "mltrail.exceptions",
     "mltrail.sklearn",
     "mltrail.models",
     "mltrail.pyfunc",

@@ -10,6 +10,10 @@ import mltrail
 
 PUBLIC_PACKAGES = [
     "mltrail",
+    "mltrail.client",
+    "mltrail.data",
+    "mltrail.entities",
+    "mltrail.exceptions",
     "mltrail.sklearn",
     "mltrail.models",
     "mltrail.pyfunc",
@@ -24,7 +28,6 @@ INTERNAL_PACKAGES = {
     "server",
     "serving",
     "store",
-    "tracking",
     "ui",
 }
 

@@ -11,7 +11,17 @@ import typing as _typing
 from mltrail._version import __version__
 
 if _typing.TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from mltrail import models, pyfunc, registry, sklearn
+    from mltrail import (
+        client,
+        data,
+        entities,
+        exceptions,
+        models,
+        pyfunc,
+        registry,
+        sklearn,
+        tracking,
+    )
     from mltrail._entities import (
         Dataset,
         DatasetInput,
@@ -54,6 +64,7 @@ if _typing.TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from mltrail.sklearn._evaluate import evaluate
     from mltrail.tracking import (
         ActiveRun,
+        MlflowClient,
         TrackingClient,
         active_run,
         create_experiment,
@@ -62,21 +73,26 @@ if _typing.TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         delete_tag,
         end_run,
         flush,
+        get_artifact_uri,
         get_experiment,
         get_experiment_by_name,
+        get_logged_model,
         get_run,
         get_tracking_uri,
         last_active_run,
+        last_logged_model,
         log_artifact,
         log_artifacts,
         log_dict,
         log_figure,
+        log_input,
         log_metric,
         log_metrics,
         log_param,
         log_params,
         log_text,
         search_experiments,
+        search_logged_models,
         search_runs,
         set_experiment,
         set_experiment_tag,
@@ -123,6 +139,7 @@ _ERRORS = [
 ]
 _TRACKING = [
     "ActiveRun",
+    "MlflowClient",
     "TrackingClient",
     "active_run",
     "create_experiment",
@@ -131,21 +148,26 @@ _TRACKING = [
     "delete_tag",
     "end_run",
     "flush",
+    "get_artifact_uri",
     "get_experiment",
     "get_experiment_by_name",
+    "get_logged_model",
     "get_run",
     "get_tracking_uri",
     "last_active_run",
+    "last_logged_model",
     "log_artifact",
     "log_artifacts",
     "log_dict",
     "log_figure",
+    "log_input",
     "log_metric",
     "log_metrics",
     "log_param",
     "log_params",
     "log_text",
     "search_experiments",
+    "search_logged_models",
     "search_runs",
     "set_experiment",
     "set_experiment_tag",
@@ -162,7 +184,17 @@ _REGISTRY_ENTITIES = [
     "RegisteredModel",
 ]
 _REGISTRY = ["register_model"]
-_SUBMODULES = ("models", "pyfunc", "registry", "sklearn")
+_SUBMODULES = (
+    "client",
+    "data",
+    "entities",
+    "exceptions",
+    "models",
+    "pyfunc",
+    "registry",
+    "sklearn",
+    "tracking",
+)
 _EVALUATION = ["evaluate"]
 
 _LOCATIONS: dict[str, str] = {
@@ -190,6 +222,7 @@ __all__ = [
     "LoggedModelMetric",
     "LoggedModelStatus",
     "Metric",
+    "MlflowClient",
     "MltrailDeprecationWarning",
     "MltrailError",
     "MltrailWarning",
@@ -211,22 +244,30 @@ __all__ = [
     "ViewType",
     "__version__",
     "active_run",
+    "client",
     "create_experiment",
+    "data",
     "delete_experiment",
     "delete_run",
     "delete_tag",
     "end_run",
+    "entities",
     "evaluate",
+    "exceptions",
     "flush",
+    "get_artifact_uri",
     "get_experiment",
     "get_experiment_by_name",
+    "get_logged_model",
     "get_run",
     "get_tracking_uri",
     "last_active_run",
+    "last_logged_model",
     "log_artifact",
     "log_artifacts",
     "log_dict",
     "log_figure",
+    "log_input",
     "log_metric",
     "log_metrics",
     "log_param",
@@ -237,6 +278,7 @@ __all__ = [
     "register_model",
     "registry",
     "search_experiments",
+    "search_logged_models",
     "search_runs",
     "set_experiment",
     "set_experiment_tag",
@@ -245,6 +287,7 @@ __all__ = [
     "set_tracking_uri",
     "sklearn",
     "start_run",
+    "tracking",
 ]
 
 

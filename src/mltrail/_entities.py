@@ -406,6 +406,11 @@ class Run:
     data: RunData = field(default_factory=RunData)
     inputs: RunInputs = field(default_factory=RunInputs)
 
+    @property
+    def _info(self) -> RunInfo:
+        """``info`` under the private name that MLflow's own examples read."""
+        return self.info
+
 
 @dataclass(frozen=True, slots=True)
 class FileInfo:
@@ -548,6 +553,31 @@ class LoggedModel:
     def model_uri(self) -> str:
         """The URI that loads it: ``models:/<model_id>``."""
         return f"models:/{self.model_id}"
+
+    def to_dictionary(self) -> dict[str, object]:
+        """Return its fields as a dict, metrics as dicts, as MLflow's method does.
+
+        Returns
+        -------
+        dict
+            One key per field; ``metrics`` is a list of dicts with the model id.
+
+        Examples
+        --------
+        >>> from mltrail import LoggedModel
+        >>> LoggedModel("m-" + "a" * 32, "0", "model", "uri", 1, 1).to_dictionary()[
+        ...     "status"]
+        'PENDING'
+        """
+        from dataclasses import asdict
+
+        values = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        values["tags"] = dict(self.tags)
+        values["params"] = dict(self.params)
+        values["metrics"] = [
+            {**asdict(metric), "model_id": self.model_id} for metric in self.metrics
+        ]
+        return values
 
 
 class PagedList(list[T], Generic[T]):

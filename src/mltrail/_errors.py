@@ -14,6 +14,8 @@ Every error derives from one base, grouped by what the caller can do about it::
 
 Each exception builds its message from the data it keeps, so every raise fits on one
 line, and every message names the offending value, the expected value and a hint.
+Each also carries MLflow's ``error_code`` for its kind, so code written against
+``mlflow.exceptions.MlflowException`` (``mltrail.exceptions``) reads ours unchanged.
 """
 
 from __future__ import annotations
@@ -37,17 +39,43 @@ class MltrailError(Exception):
     ----------
     message : str
         The whole message: what went wrong, the value, and a hint.
+    error_code : str or None, default=None
+        MLflow's code for the error, such as ``"INVALID_PARAMETER_VALUE"``; None
+        keeps the class's own (``"INTERNAL_ERROR"`` here).
 
     Examples
     --------
     >>> from mltrail import MltrailError, NotFoundError
     >>> issubclass(NotFoundError, MltrailError)
     True
+    >>> NotFoundError("run", "abc").get_error_code()
+    'RESOURCE_DOES_NOT_EXIST'
     """
 
-    def __init__(self, message: str) -> None:
+    # MLflow's name for what went wrong (``databricks_pb2.ErrorCode``), per class.
+    error_code: str = "INTERNAL_ERROR"
+
+    def __init__(self, message: str, error_code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        if error_code is not None:
+            self.error_code = error_code
+
+    def get_error_code(self) -> str:
+        """Return MLflow's code for this error, as ``MlflowException`` does.
+
+        Returns
+        -------
+        str
+            Such as ``"RESOURCE_DOES_NOT_EXIST"`` or ``"INVALID_PARAMETER_VALUE"``.
+
+        Examples
+        --------
+        >>> from mltrail import MltrailError
+        >>> MltrailError("boom").get_error_code()
+        'INTERNAL_ERROR'
+        """
+        return self.error_code
 
 
 class NotFoundError(MltrailError):
@@ -68,6 +96,8 @@ class NotFoundError(MltrailError):
     >>> str(NotFoundError("run", "abc"))
     "run 'abc' does not exist."
     """
+
+    error_code = "RESOURCE_DOES_NOT_EXIST"
 
     def __init__(self, kind: str, key: str, hint: str = "") -> None:
         self.kind = kind
@@ -96,6 +126,8 @@ class InvalidValueError(MltrailError, ValueError):
     >>> str(InvalidValueError("metric key", "", "a non-empty str", "Use 'val/loss'."))
     "metric key must be a non-empty str; got ''. Use 'val/loss'."
     """
+
+    error_code = "INVALID_PARAMETER_VALUE"
 
     def __init__(self, name: str, value: object, expected: str, hint: str = "") -> None:
         self.name = name
@@ -153,6 +185,8 @@ class ConflictError(MltrailError):
     ----------
     message : str
         What conflicts with what, and a hint.
+    error_code : str or None, default=None
+        MLflow's code for the error; None for ``"INVALID_PARAMETER_VALUE"``.
 
     Examples
     --------
@@ -160,6 +194,9 @@ class ConflictError(MltrailError):
     >>> isinstance(ConflictError("param 'C' is 1.0, cannot become 2.0."), Exception)
     True
     """
+
+    # As MLflow's server answers a changed param or an existing name.
+    error_code = "INVALID_PARAMETER_VALUE"
 
 
 class StoreError(MltrailError):
@@ -169,6 +206,8 @@ class StoreError(MltrailError):
     ----------
     message : str
         What failed, and a hint.
+    error_code : str or None, default=None
+        MLflow's code for the error; None for ``"INTERNAL_ERROR"``.
 
     Examples
     --------

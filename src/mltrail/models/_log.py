@@ -86,6 +86,7 @@ def start_logged_model(
     from mltrail._system_tags import MODEL_ARTIFACT_PATH_TAG
     from mltrail.models._uris import local_artifact_directory
     from mltrail.tracking import TrackingClient, active_run, start_run
+    from mltrail.tracking._fluent_models import remember_logged_model
 
     if run_id is None:
         run = active_run()
@@ -110,6 +111,7 @@ def start_logged_model(
         tags=[RunTag(key, value) for key, value in model_tags.items()],
         artifact_location=str(target) if target is not None else None,
     )
+    remember_logged_model(logged.model_id)  # for mltrail.last_logged_model()
     options: dict[str, Any] = {
         "run_id": run_id,
         "artifact_path": name,

@@ -1,5 +1,8 @@
 """Tracking: the fluent API on the active run, and ``TrackingClient`` for explicit ids.
 
+``MlflowClient`` is ``TrackingClient`` with MLflow's client signatures, for scripts
+that import it from ``mlflow.tracking``.
+
 Nothing heavy is imported here: the store (SQLAlchemy), pandas, PyYAML and matplotlib
 load inside the functions that need them.
 """
@@ -32,7 +35,15 @@ from mltrail.tracking._fluent_experiments import (
     search_experiments,
     set_experiment_tag,
 )
+from mltrail.tracking._fluent_models import (
+    get_artifact_uri,
+    get_logged_model,
+    last_logged_model,
+    log_input,
+    search_logged_models,
+)
 from mltrail.tracking._fluent_search import search_runs
+from mltrail.tracking._mlflow_client import MlflowClient
 from mltrail.tracking._runs import (
     ActiveRun,
     active_run,
@@ -46,6 +57,7 @@ from mltrail.tracking._runs import (
 
 __all__ = [
     "ActiveRun",
+    "MlflowClient",
     "TrackingClient",
     "active_run",
     "create_experiment",
@@ -54,21 +66,26 @@ __all__ = [
     "delete_tag",
     "end_run",
     "flush",
+    "get_artifact_uri",
     "get_experiment",
     "get_experiment_by_name",
+    "get_logged_model",
     "get_run",
     "get_tracking_uri",
     "last_active_run",
+    "last_logged_model",
     "log_artifact",
     "log_artifacts",
     "log_dict",
     "log_figure",
+    "log_input",
     "log_metric",
     "log_metrics",
     "log_param",
     "log_params",
     "log_text",
     "search_experiments",
+    "search_logged_models",
     "search_runs",
     "set_experiment",
     "set_experiment_tag",

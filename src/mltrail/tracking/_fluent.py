@@ -10,6 +10,7 @@ modules.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from mltrail._entities import Param, RunTag
 from mltrail._errors import InvalidValueError
@@ -59,6 +60,8 @@ def log_metric(
     timestamp: int | None = None,
     synchronous: bool = False,
     run_id: str | None = None,
+    model_id: str | None = None,
+    dataset: Any = None,
 ) -> None:
     """Log one point of a metric to the active run.
 
@@ -80,6 +83,13 @@ def log_metric(
         Write the point before returning, raising any store error.
     run_id : str or None, default=None
         Log to this run instead of the active one.
+    model_id : str or None, default=None
+        Also record the point as a metric of this logged model (``m-...``), as
+        MLflow 3 does; the model becomes an input of the run unless it is one of
+        the run's models already.
+    dataset : PandasDataset or NumpyDataset or None, default=None
+        The dataset the metric was computed on (``mltrail.data``): recorded with
+        the model's point, and as an input of the run.
 
     Raises
     ------
@@ -98,13 +108,13 @@ def log_metric(
     >>> mltrail.get_run(run.info.run_id).data.metrics
     {'loss': 0.3333333333333333}
     """
-    if run_id is None and not synchronous:
+    if run_id is None and not synchronous and model_id is None and dataset is None:
         stack = _stack.get()
         run = stack[-1] if stack else start_run()
         run._buffer.add(run._run_id, key, value, step, timestamp)
         return
     log_metrics({key: value}, step, timestamp=timestamp, synchronous=synchronous,
-                run_id=run_id)  # fmt: skip
+                run_id=run_id, model_id=model_id, dataset=dataset)  # fmt: skip
 
 
 def log_metrics(
@@ -114,6 +124,8 @@ def log_metrics(
     timestamp: int | None = None,
     synchronous: bool = False,
     run_id: str | None = None,
+    model_id: str | None = None,
+    dataset: Any = None,
 ) -> None:
     """Log several metrics at one step and time; all are checked before any is kept.
 
@@ -129,6 +141,13 @@ def log_metrics(
         Write the points before returning, raising any store error.
     run_id : str or None, default=None
         Log to this run instead of the active one.
+    model_id : str or None, default=None
+        Also record the points as metrics of this logged model (``m-...``), as
+        MLflow 3 does; the model becomes an input of the run unless it is one of
+        the run's models already.
+    dataset : PandasDataset or NumpyDataset or None, default=None
+        The dataset the metrics were computed on (``mltrail.data``): recorded with
+        the model's points, and as an input of the run.
 
     Raises
     ------
@@ -163,9 +182,13 @@ def log_metrics(
             buffer.check_run(target)  # an unknown run fails here, not at a flush
     if synchronous:
         client.log_batch(target, metrics=points)
-        return
-    for point in points:
-        buffer.add(target, point.key, point.value, point.step, point.timestamp)
+    else:
+        for point in points:
+            buffer.add(target, point.key, point.value, point.step, point.timestamp)
+    if model_id is not None or dataset is not None:
+        from mltrail.tracking._fluent_models import link_metrics
+
+        link_metrics(client, target, points, model_id=model_id, dataset=dataset)
 
 
 def flush() -> None:

@@ -540,6 +540,12 @@ def _end_runs_at_exit() -> None:
             warnings.warn(f"mltrail at exit: {problem}", MltrailWarning, stacklevel=1)
 
 
+# The logged model this process created last (``mltrail.last_logged_model``). MLflow
+# keeps it per thread; autolog creates models on its own thread, so here it is one
+# value for the process, under the key "model_id".
+last_logged_model_id: dict[str, str] = {}
+
+
 def reset() -> None:
     """Forget clients, open runs, the active experiment and this context's stack."""
     global _active_experiment
@@ -548,6 +554,7 @@ def reset() -> None:
     _active_experiment = None
     _stack.set(())
     _last_run.set(None)
+    last_logged_model_id.clear()
 
 
 def _reset_after_fork() -> None:
