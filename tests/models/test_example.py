@@ -65,9 +65,41 @@ def test_array_example_is_nested_list_with_inputs_serving():
     assert example.info["type"] == "ndarray"
 
 
-def test_sparse_example_is_dense_rows():
+def test_sparse_example_is_mlflow_csr_arrays_and_dense_serving_rows():
     matrix = scipy.sparse.csr_matrix(np.eye(7))
-    assert make_input_example(matrix).example[0] == [1.0, 0, 0, 0, 0, 0, 0]
+
+    example = make_input_example(matrix)
+
+    assert example.example == {
+        "data": [1.0] * 5,
+        "indices": [0, 1, 2, 3, 4],
+        "indptr": [0, 1, 2, 3, 4, 5],
+        "shape": [5, 7],
+    }
+    assert example.serving["inputs"][0] == [1.0, 0, 0, 0, 0, 0, 0]
+    assert example.info["type"] == "sparse_matrix_csr"
+
+
+@pytest.mark.parametrize(
+    ("make", "kind"),
+    [
+        (scipy.sparse.csr_matrix, "csr"),
+        (scipy.sparse.csc_matrix, "csc"),
+        (scipy.sparse.coo_matrix, "csr"),
+        (scipy.sparse.csr_array, "csr"),
+    ],
+    ids=["csr", "csc", "coo", "csr_array"],
+)
+def test_sparse_example_reads_back_equal(tmp_path, make, kind):
+    matrix = make(np.arange(40, dtype=np.float64).reshape(8, 5) % 3)
+    example = make_input_example(matrix)
+    example.save(tmp_path)
+
+    loaded = load_input_example(tmp_path, example.info)
+
+    assert example.info["type"] == f"sparse_matrix_{kind}"
+    assert loaded.format == kind
+    np.testing.assert_array_equal(loaded.toarray(), matrix.toarray()[:5])
 
 
 def test_list_example_keeps_first_rows():

@@ -61,6 +61,69 @@ def test_long_param_values_are_not_truncated(
     assert _only_run(list_runs).data.params["class_weight"] == str(many)
 
 
+# 100,000 words: the vocabulary's str is 1.4 million characters, past the store's
+# 1 MiB limit on a param value (#9 §2).
+WORDS = [f"word{i:06d}" for i in range(100_000)]
+DOCUMENTS = [" ".join(WORDS[i::50][:30]) for i in range(60)]
+
+
+def _sparse_inputs() -> dict[str, tuple[Any, Any]]:
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    X, y = load_iris(return_X_y=True)
+    tfidf = TfidfVectorizer().fit_transform(DOCUMENTS)
+    return {
+        "csr_matrix": (sparse.csr_matrix(X), y),
+        "csc_matrix": (sparse.csc_matrix(X), y),
+        "tfidf": (tfidf, np.arange(len(DOCUMENTS)) % 2),
+    }
+
+
+@pytest.mark.parametrize("kind", ["csr_matrix", "csc_matrix", "tfidf"])
+def test_fit_on_sparse_X_logs_the_model(
+    autolog: None, list_runs: ListRuns, kind: str
+) -> None:
+    X, y = _sparse_inputs()[kind]
+    model = LogisticRegression(max_iter=500).fit(X, y)
+
+    model_dir = _model_dir(_only_run(list_runs))
+    info = read_model_info(model_dir)
+    assert info.signature is not None
+    assert info.signature.inputs is not None
+    assert info.signature.inputs.to_dict() == [
+        {
+            "type": "tensor",
+            "tensor-spec": {"dtype": "float64", "shape": [-1, X.shape[1]]},
+        }
+    ]
+    assert info.saved_input_example_info is not None
+    assert info.saved_input_example_info["type"] == f"sparse_matrix_{X.format}"
+    example = mltrail.models.Model.load(model_dir).load_input_example(model_dir)
+    np.testing.assert_array_equal(example.toarray(), X[:5].toarray())
+    loaded = mltrail.pyfunc.load_model(str(model_dir))
+    np.testing.assert_array_equal(loaded.predict(example), model.predict(X[:5]))
+
+
+@pytest.mark.slow
+def test_mlflow_reads_the_sparse_example_and_predicts(
+    autolog: None, list_runs: ListRuns
+) -> None:
+    from tests.models._mlflow import import_mlflow
+
+    X, y = _sparse_inputs()["tfidf"]
+    model = LogisticRegression().fit(X, y)
+    model_dir = _model_dir(_only_run(list_runs))
+
+    mlflow = import_mlflow()
+    example = mlflow.models.Model.load(str(model_dir)).load_input_example(
+        str(model_dir)
+    )
+    loaded = mlflow.pyfunc.load_model(str(model_dir))
+    np.testing.assert_array_equal(example.toarray(), X[:5].toarray())
+    np.testing.assert_array_equal(loaded.predict(example), model.predict(X[:5]))
+
+
 def test_classifier_metrics_equal_sklearn(autolog: None, list_runs: ListRuns) -> None:
     X, y = load_iris(return_X_y=True)
     model = LogisticRegression(max_iter=1000).fit(X, y)

@@ -106,8 +106,8 @@ def make_input_example(X: Any, rows: int = EXAMPLE_ROWS) -> InputExample:
             },
         )
     if hasattr(X, "tocsr") and hasattr(X, "shape"):
-        X = X.tocsr()[:rows].toarray()
-    elif isinstance(X, list | tuple):
+        return _sparse_example(X, rows)
+    if isinstance(X, list | tuple):
         X = np.asarray(X[:rows])
     if not isinstance(X, np.ndarray) or X.ndim == 0:
         raise InvalidValueError(
@@ -127,8 +127,36 @@ def make_input_example(X: Any, rows: int = EXAMPLE_ROWS) -> InputExample:
     )
 
 
+def _sparse_example(X: Any, rows: int) -> InputExample:
+    """Build MLflow's example of a sparse matrix: its CSR (or CSC) arrays.
+
+    ``serving_input_example.json`` holds the same rows dense, as MLflow writes it.
+    """
+    kind = "csc" if getattr(X, "format", None) == "csc" else "csr"
+    try:
+        head = X[:rows]
+    except TypeError:  # COO and DIA matrices cannot be sliced
+        head = X.tocsr()[:rows]
+    head = head.tocsc() if kind == "csc" else head.tocsr()
+    example = {
+        "data": _to_json_list(head.data.tolist()),
+        "indices": head.indices.tolist(),
+        "indptr": head.indptr.tolist(),
+        "shape": list(head.shape),
+    }
+    return InputExample(
+        example,
+        {"inputs": _to_json_list(head.toarray().tolist())},
+        {
+            "artifact_path": EXAMPLE_FILE,
+            "serving_input_path": SERVING_EXAMPLE_FILE,
+            "type": f"sparse_matrix_{kind}",
+        },
+    )
+
+
 def load_input_example(directory: Path, info: dict[str, Any]) -> Any:
-    """Read a saved example back as a DataFrame (``dataframe``) or an array."""
+    """Read a saved example back as a DataFrame, a sparse matrix or an array."""
     import numpy as np
     import pandas as pd
 
@@ -137,4 +165,14 @@ def load_input_example(directory: Path, info: dict[str, Any]) -> Any:
         if isinstance(example, dict) and "data" in example:
             return pd.DataFrame(example["data"], columns=example.get("columns"))
         return pd.DataFrame(example)
+    if info.get("type") in ("sparse_matrix_csr", "sparse_matrix_csc"):
+        from scipy import sparse
+
+        matrix = (
+            sparse.csc_matrix
+            if info["type"] == "sparse_matrix_csc"
+            else (sparse.csr_matrix)
+        )
+        arrays = (example["data"], example["indices"], example["indptr"])
+        return matrix(arrays, shape=tuple(example["shape"]))
     return np.asarray(example)

@@ -88,7 +88,8 @@ def _output_for_signature(model: Any, example: Any) -> Any:
         and classes.shape[0] > 0
         and hasattr(model, "predict")
     ):
-        return classes[np.zeros(len(example), dtype=np.intp)]
+        rows = example.shape[0] if hasattr(example, "shape") else len(example)
+        return classes[np.zeros(rows, dtype=np.intp)]
     if hasattr(model, "predict"):
         return model.predict(example)
     if hasattr(model, "transform"):
