@@ -67,6 +67,55 @@ WORDS = [f"word{i:06d}" for i in range(100_000)]
 DOCUMENTS = [" ".join(WORDS[i::50][:30]) for i in range(60)]
 
 
+def _artifact_text(run: Run, path: str) -> str:
+    root = Path(run.info.artifact_uri.removeprefix("file://"))
+    return (root / path).read_text()
+
+
+@pytest.mark.slow  # saving a 100,000-word vocabulary takes seconds
+def test_oversized_param_is_an_artifact_and_the_rest_is_logged(
+    autolog: None, list_runs: ListRuns
+) -> None:
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    y = np.arange(len(DOCUMENTS)) % 2
+    model = make_pipeline(CountVectorizer(vocabulary=WORDS), LogisticRegression())
+    model.fit(DOCUMENTS, y)
+
+    run = _only_run(list_runs)
+    path = "params/countvectorizer__vocabulary.txt"
+    expected = {key: str(value) for key, value in model.get_params(deep=True).items()}
+    assert run.data.params.pop("countvectorizer__vocabulary") == (
+        f"({len(str(WORDS)):,} characters, logged whole as artifact {path})"
+    )
+    del expected["countvectorizer__vocabulary"]
+    assert run.data.params == expected
+    assert _artifact_text(run, path) == str(WORDS)
+    assert "training_accuracy_score" in run.data.metrics
+    assert run.data.tags["estimator_name"] == "Pipeline"
+    assert (_model_dir(run) / "MLmodel").is_file()
+
+
+@pytest.mark.slow  # saving a 100,000-word vocabulary takes seconds
+def test_oversized_param_of_a_preprocessing_step_is_an_artifact(
+    autolog: None, list_runs: ListRuns
+) -> None:
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    y = np.arange(len(DOCUMENTS)) % 2
+    with mltrail.start_run() as active:
+        X = CountVectorizer(vocabulary=WORDS).fit_transform(DOCUMENTS)
+        LogisticRegression().fit(X, y)
+
+    run = mltrail.get_run(active.info.run_id)
+    path = "params/countvectorizer__vocabulary.txt"
+    assert run.data.params["countvectorizer__vocabulary"] == (
+        f"({len(str(WORDS)):,} characters, logged whole as artifact {path})"
+    )
+    assert run.data.params["C"] == "1.0"
+    assert _artifact_text(run, path) == str(WORDS)
+
+
 def _sparse_inputs() -> dict[str, tuple[Any, Any]]:
     from scipy import sparse
     from sklearn.feature_extraction.text import TfidfVectorizer

@@ -44,6 +44,21 @@ def test_fluent_rejects_bad_input(fluent_store: str, call: object, match: str) -
     assert stored.data.metrics == {}
 
 
+def test_oversized_param_names_its_key_and_the_artifact_calls(
+    fluent_store: str,
+) -> None:
+    vocabulary = str([f"word{i:06d}" for i in range(100_000)])  # 1.4 M characters
+
+    with mltrail.start_run() as run:
+        with pytest.raises(
+            InvalidValueError, match=r"param 'vocabulary'.*log_text\(\).*log_dict\(\)"
+        ):
+            mltrail.log_param("vocabulary", vocabulary)
+        mltrail.log_param("C", 1.0)
+
+    assert mltrail.get_run(run.info.run_id).data.params == {"C": "1.0"}
+
+
 def test_figure_needs_a_file_name(fluent_store: str) -> None:
     from matplotlib.figure import Figure
 

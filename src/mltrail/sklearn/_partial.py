@@ -172,7 +172,7 @@ def _start(
     estimator: Any, config: Any, active: str | None, problems: list[str]
 ) -> _Loop:
     """Start the loop's run (or adopt the active one) and log params and tags."""
-    from mltrail._entities import Param, RunTag
+    from mltrail._entities import RunTag
     from mltrail.sklearn import _background, _code, _logging, _runs, _session, _training
 
     tags = {
@@ -194,7 +194,7 @@ def _start(
     client.log_batch(loop.run_id, tags=[RunTag(k, v) for k, v in tags.items()])
     _register_hooks()
     try:
-        client.log_batch(loop.run_id, params=[Param(k, v) for k, v in params.items()])
+        client.log_batch(loop.run_id, params=_runs.params_that_fit(loop.run_id, params))
     except Exception as exc:  # a user's run may hold other values already
         problems.append(f"params: {type(exc).__name__}: {exc}")
     problems.extend(_code.on_run_start(loop.run_id, config))

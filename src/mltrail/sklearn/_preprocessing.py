@@ -293,8 +293,8 @@ def _step_name(base: str, taken: set[str]) -> str:
 
 def _record(run_id: str, step: _Step, config: AutologSettings) -> None:
     """Write one transformer's params, tag, entry and fitted object to a run."""
-    from mltrail._entities import Param, RunTag
-    from mltrail.sklearn import _background
+    from mltrail._entities import RunTag
+    from mltrail.sklearn import _background, _runs
 
     with _lock:
         entries = _run_entries.setdefault(run_id, [])
@@ -321,7 +321,9 @@ def _record(run_id: str, step: _Step, config: AutologSettings) -> None:
     client = _background.client_of(run_id)
     client.log_batch(
         run_id,
-        params=[Param(f"{name}__{key}", value) for key, value in step.params.items()],
+        params=_runs.params_that_fit(
+            run_id, {f"{name}__{key}": value for key, value in step.params.items()}
+        ),
         tags=[RunTag(PREPROCESSING_TAG, summary)],
     )
     transformer = step.ref()

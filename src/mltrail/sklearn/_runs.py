@@ -6,11 +6,15 @@ runs; everything else goes through a ``TrackingClient`` by run id, in batches.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mltrail._system_tags import PARENT_RUN_ID_TAG
+
+if TYPE_CHECKING:
+    from mltrail._entities import Param
 
 __all__ = [
     "active_run_id",
@@ -19,8 +23,13 @@ __all__ = [
     "log_batch",
     "log_child_runs",
     "log_model",
+    "params_that_fit",
     "start_run",
 ]
+
+# Oversized param values are written whole under this folder of the run.
+PARAMS_ARTIFACT_DIR = "params"
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
 
 
 def _client() -> Any:
@@ -82,15 +91,40 @@ def log_batch(
     tags: Mapping[str, str] | None = None,
 ) -> None:
     """Write params, metrics and tags in one call."""
-    from mltrail._entities import Metric, Param, RunTag
+    from mltrail._entities import Metric, RunTag
 
     now = int(time.time() * 1000)
     _client().log_batch(
         run_id,
         metrics=[Metric(k, v, now, 0) for k, v in (metrics or {}).items()],
-        params=[Param(k, v) for k, v in (params or {}).items()],
+        params=params_that_fit(run_id, params or {}),
         tags=[RunTag(k, v) for k, v in (tags or {}).items()],
     )
+
+
+def params_that_fit(run_id: str, params: Mapping[str, str]) -> list[Param]:
+    """Return ``params`` as the store takes them; oversized values become artifacts.
+
+    A value longer than the store's limit (1 MiB, a ``CountVectorizer``'s large
+    ``vocabulary``) would make the store reject the whole batch. It is written whole
+    to ``params/<key>.txt`` instead, and the param's value names that file.
+    """
+    from mltrail._entities import Param
+    from mltrail.store._values import MAX_VALUE_LENGTH
+
+    result = []
+    files = []
+    for key, value in params.items():
+        if len(value) > MAX_VALUE_LENGTH:
+            path = f"{PARAMS_ARTIFACT_DIR}/{_UNSAFE_NAME.sub('_', key)}.txt"
+            files.append((path, value.encode("utf-8", "backslashreplace")))
+            value = f"({len(value):,} characters, logged whole as artifact {path})"
+        result.append(Param(key, value))
+    if files:
+        from mltrail.sklearn import _background
+
+        _background.submit(run_id, lambda: files, name="oversized params")
+    return result
 
 
 def log_model(
@@ -123,7 +157,7 @@ def log_child_runs(
     best_row: Any,
 ) -> list[str]:
     """Create one finished child run per search candidate; return their ids."""
-    from mltrail._entities import Metric, Param
+    from mltrail._entities import Metric
 
     client = _client()
     parent = client.get_run(parent_run_id)
@@ -145,7 +179,7 @@ def log_child_runs(
         client.log_batch(
             child_id,
             metrics=[Metric(k, v, now, 0) for k, v in metrics.items()],
-            params=[Param(k, v) for k, v in params.items()],
+            params=params_that_fit(child_id, params),
         )
         client.set_terminated(child_id, status="FINISHED", end_time=now)
         child_ids.append(child_id)

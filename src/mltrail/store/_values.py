@@ -101,7 +101,7 @@ def check_value(name: str, value: object) -> str:
             name,
             short(value),
             f"at most {MAX_VALUE_LENGTH:,} characters long (got {len(value):,})",
-            "Log long text as an artifact with log_text().",
+            "Log long text as an artifact with log_text(), or a dict with log_dict().",
         )
     check_encodable(name, value)
     return value
