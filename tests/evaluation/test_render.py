@@ -6,6 +6,7 @@ import os
 import queue
 import threading
 import time
+import warnings
 from typing import Any
 
 import pytest
@@ -111,6 +112,23 @@ def test_failing_write_becomes_a_warning() -> None:
 
     with pytest.warns(MltrailWarning, match="disk full"):
         renderer.wait(timeout=30)
+
+
+def test_failing_job_never_raises_from_wait_under_error_filter(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def refuse(run_id, path, data):
+        raise OSError("disk full")
+
+    renderer = PlotRenderer(refuse)
+    renderer.submit("run", lambda: [("plots/a.png", b"")])
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert renderer.wait(timeout=30)
+
+    (record,) = caplog.records
+    assert "disk full" in record.getMessage()
 
 
 def test_job_name_defaults_to_the_function_name() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -227,6 +228,32 @@ def test_failure_to_start_the_run_warns_and_still_cross_validates(
     with pytest.warns(MltrailWarning, match="store down"):
         scores = cross_val_score(_classifier(), X, y, cv=3)
     assert len(scores) == 3
+
+
+def test_failed_cross_validation_raises_the_users_error_under_error_filter(
+    heldout: None,
+    wine: tuple[Any, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from mltrail.sklearn import _runs
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise OSError("store down")
+
+    monkeypatch.setattr(_runs, "end_run", broken)
+    X, y = wine
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+            cross_val_score(_classifier(), X, y[:10], cv=3)
+
+    messages = [record.getMessage() for record in caplog.records]
+    assert any(
+        "(your call raised; its error propagates): OSError: store down" in message
+        for message in messages
+    )
+    assert not any("succeeded" in message for message in messages)
 
 
 def test_failure_to_log_params_warns_and_logs_the_metrics(

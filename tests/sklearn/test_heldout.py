@@ -121,9 +121,10 @@ def test_configure_rejects_a_bad_name(wine: tuple[Any, Any]) -> None:
         _heldout.configure(eval_names={"bad name": wine[0]})
 
 
-def test_failure_in_a_hook_warns_and_keeps_the_result(
-    heldout: None, wine: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _model_with_a_broken_suite(
+    wine: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> tuple[Any, Any]:
+    """Return a fitted model and its test set; logging held-out metrics fails."""
     X, y = wine
     X_train, X_test, y_train, _ = train_test_split(X, y, random_state=0)
     model = _classifier()
@@ -133,9 +134,33 @@ def test_failure_in_a_hook_warns_and_keeps_the_result(
         raise RuntimeError("no suite today")
 
     monkeypatch.setattr(_evaluate, "suite", broken)
+    return model, X_test
+
+
+def test_failure_in_a_hook_warns_and_keeps_the_result(
+    heldout: None, wine: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model, X_test = _model_with_a_broken_suite(wine, monkeypatch)
     with pytest.warns(MltrailWarning, match="no suite today"):
         predicted = model.predict(X_test)
     assert predicted.tolist() == model.predict(X_test).tolist()
+
+
+def test_failure_in_a_hook_never_raises_under_error_filter(
+    heldout: None,
+    wine: tuple[Any, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    model, X_test = _model_with_a_broken_suite(wine, monkeypatch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        predicted = model.predict(X_test)
+
+    assert predicted.tolist() == model.predict(X_test).tolist()
+    (record,) = caplog.records
+    assert "could not log a held-out evaluation" in record.getMessage()
+    assert "no suite today" in record.getMessage()
 
 
 def test_silent_autolog_swallows_hook_failures(

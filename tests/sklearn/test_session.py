@@ -284,6 +284,89 @@ def test_failure_while_recording_a_failed_fit_keeps_the_users_error(
     tracking.end_run()
 
 
+def test_failed_fit_warning_says_the_fit_raised(
+    autolog: None, iris: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("store is down")
+
+    monkeypatch.setattr(_runs, "log_batch", broken)
+    with (
+        pytest.warns(MltrailWarning) as caught,
+        pytest.raises(ValueError, match="bad data"),
+    ):
+        Broken().fit(*iris)
+
+    (warning,) = caught
+    message = str(warning.message)
+    assert "the fit itself raised ValueError, which propagates" in message
+    assert "succeeded" not in message
+    assert "store is down" in message
+    assert warning.filename == __file__
+
+
+def test_autolog_trouble_never_escapes_a_fit_under_error_filter(
+    autolog: None,
+    iris: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    list_runs: ListRuns,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("store is down")
+
+    monkeypatch.setattr(_runs, "log_batch", broken)
+    model = DecisionTreeClassifier()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = model.fit(*iris)
+
+    assert result is model
+    assert hasattr(model, "tree_")
+    (run,) = list_runs()
+    assert run.info.status == "FINISHED"
+    (record,) = caplog.records
+    assert "(the fit itself succeeded): " in record.getMessage()
+    assert "store is down" in record.getMessage()
+
+
+@pytest.mark.parametrize("broken_step", ["log_batch", "start_run"])
+def test_failed_fit_raises_the_users_error_under_error_filter(
+    autolog: None,
+    iris: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    broken_step: str,
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("store is down")
+
+    monkeypatch.setattr(_runs, broken_step, broken)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="bad data in row 3") as raised:
+            Broken().fit(*iris)
+
+    assert type(raised.value) is ValueError
+    (record,) = caplog.records
+    message = record.getMessage()
+    assert "the fit itself raised ValueError, which propagates" in message
+    assert "store is down" in message
+
+
+def test_failed_fit_without_autolog_trouble_raises_under_error_filter(
+    autolog: None, iris: Any, list_runs: ListRuns, caplog: pytest.LogCaptureFixture
+) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="bad data in row 3"):
+            Broken().fit(*iris)
+
+    (run,) = list_runs()
+    assert run.info.status == "FAILED"
+    assert caplog.records == []
+
+
 def test_disabled_autolog_logs_nothing(iris: Any, list_runs: ListRuns) -> None:
     autolog()
     autolog(disable=True)

@@ -22,11 +22,10 @@ import os
 import queue
 import threading
 import time
-import warnings
 import weakref
 from collections.abc import Callable, Iterable
 
-from mltrail._errors import MltrailWarning
+from mltrail import _warnings
 
 Job = Callable[[], Iterable[tuple[str, bytes]]]
 Write = Callable[[str, str, bytes], None]
@@ -166,7 +165,7 @@ class PlotRenderer:
                 self._waiters -= 1
             failures = self._take_failures(run_id)
         for message in failures:
-            warnings.warn(message, MltrailWarning, stacklevel=2)
+            _warnings.warn(message, stacklevel=2)
         return is_done
 
     def _is_idle(self, run_id: str | None) -> bool:

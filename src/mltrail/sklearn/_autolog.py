@@ -91,7 +91,9 @@ def autolog(
     from the parent by ``mlflow.mltrail.best_child_run_id``.
 
     Failures of autologging itself warn once per fit (``MltrailWarning``), never
-    change what ``fit`` returns, and never mark the run ``FAILED``.
+    change what ``fit`` returns or raises, and never mark the run ``FAILED``. Where
+    the warning filters turn warnings into errors (``python -W error``, pytest's
+    ``filterwarnings = error``), the message goes to the ``mltrail`` logger instead.
 
     Parameters
     ----------

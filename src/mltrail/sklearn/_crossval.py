@@ -71,7 +71,7 @@ def call(
     try:
         target = _target_run(name, arguments)
     except Exception as exc:  # autolog must never break the user's call
-        _heldout._warn(exc)
+        _heldout._warn(exc, "your call runs untracked")
         return function(*args, **kwargs)
     if target is None:
         return _run_quietly(function, args, kwargs, [])
@@ -81,7 +81,7 @@ def call(
         result = _run_quietly(function, args, kwargs, captured)
     except BaseException:
         if is_owned:
-            _end(run_id, "FAILED")
+            _end(run_id, "FAILED", "your call raised; its error propagates")
         raise
     try:
         with _heldout.quiet():
@@ -159,17 +159,17 @@ def _target_run(name: str, arguments: dict[str, Any]) -> tuple[str, bool] | None
         {CROSS_VALIDATION_TAG: name},
     )
     if problems:
-        _heldout._warn(RuntimeError("; ".join(problems)))
+        _heldout._warn(RuntimeError("; ".join(problems)), "your call goes on")
     return run_id, is_owned
 
 
-def _end(run_id: str, status: str) -> None:
+def _end(run_id: str, status: str, outcome: str = "your call itself succeeded") -> None:
     from mltrail.sklearn import _runs
 
     try:
         _runs.end_run(run_id, status)
     except Exception as exc:  # autolog must never break the user's call
-        _heldout._warn(exc)
+        _heldout._warn(exc, outcome)
 
 
 def scorer_name(scoring: Any) -> str:

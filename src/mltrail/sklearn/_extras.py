@@ -14,12 +14,11 @@ import json
 import tempfile
 import time
 import types
-import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from mltrail._errors import MltrailWarning
+from mltrail import _warnings
 from mltrail._system_tags import PIPELINE_TAG
 
 __all__ = [
@@ -228,11 +227,10 @@ class _Split:
 
 def _warn_leakage(run_id: str, shared: int) -> None:
     if shared:
-        warnings.warn(
+        _warnings.warn(
             f"{shared} rows of the test set also appear, identical, in the training "
             f"set of run {run_id!r}: its test metrics are optimistic. Drop duplicate "
             "rows before train_test_split.",
-            MltrailWarning,
             stacklevel=LEAKAGE_STACKLEVEL,
         )
 

@@ -35,7 +35,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from mltrail._errors import MltrailWarning
+from mltrail import _warnings
 from mltrail.sklearn import _session
 from mltrail.sklearn import _splits as _split_records
 
@@ -198,13 +198,13 @@ def quiet() -> Iterator[None]:
         busy.reset(token)
 
 
-def _warn(exc: BaseException) -> None:
+def _warn(exc: BaseException, outcome: str = "your call itself succeeded") -> None:
+    """Warn that logging failed; ``outcome`` says what became of the user's call."""
     config = _session.settings
     if config is None or not config.silent:
-        warnings.warn(
-            "mltrail could not log a held-out evaluation (your call itself "
-            f"succeeded): {type(exc).__name__}: {exc}",
-            MltrailWarning,
+        _warnings.warn(
+            f"mltrail could not log a held-out evaluation ({outcome}): "
+            f"{type(exc).__name__}: {exc}",
             stacklevel=_WARN_STACKLEVEL,
         )
 

@@ -28,12 +28,11 @@ import functools
 import hashlib
 import json
 import threading
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mltrail._errors import MltrailWarning
+from mltrail import _warnings
 from mltrail._system_tags import AUTOLOGGING_TAG, PARTIAL_FIT_CALLS_TAG
 
 __all__ = [
@@ -82,10 +81,9 @@ _loop: _Loop | None = None
 
 def _warn(problems: list[str], config: Any) -> None:
     if problems and not getattr(config, "silent", False):
-        warnings.warn(
+        _warnings.warn(
             "mltrail autologging failed to log part of this partial_fit loop (the "
             "calls themselves succeeded): " + "; ".join(problems),
-            MltrailWarning,
             stacklevel=_WARN_STACKLEVEL,
         )
 

@@ -12,14 +12,13 @@ import sys
 import threading
 import time
 import traceback
-import warnings
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
-from mltrail._errors import MltrailWarning
+from mltrail import _warnings
 from mltrail._system_tags import (
     AUTOLOGGING_TAG,
     ERROR_MESSAGE_TAG,
@@ -146,15 +145,27 @@ def warn_problems(problems: list[str], config: AutologSettings) -> None:
 
 
 def _warn(
-    problems: list[str], config: AutologSettings, stacklevel: int = _WARN_STACKLEVEL
+    problems: list[str],
+    config: AutologSettings,
+    stacklevel: int = _WARN_STACKLEVEL,
+    *,
+    error: BaseException | None = None,
 ) -> None:
-    if problems and not config.silent:
-        warnings.warn(
-            "mltrail autologging failed to log part of this fit (the fit itself "
-            "succeeded): " + "; ".join(problems),
-            MltrailWarning,
-            stacklevel=stacklevel,
-        )
+    """Warn once about ``problems``; ``error`` is the exception the fit raised, if any.
+
+    The warning never raises, whatever the warning filters: see ``mltrail._warnings``.
+    """
+    if not problems or config.silent:
+        return
+    if error is None:
+        outcome = "the fit itself succeeded"
+    else:
+        outcome = f"the fit itself raised {type(error).__name__}, which propagates"
+    _warnings.warn(
+        f"mltrail autologging failed to log part of this fit ({outcome}): "
+        + "; ".join(problems),
+        stacklevel=stacklevel,
+    )
 
 
 def error_tags(exc: BaseException) -> dict[str, str]:
@@ -257,7 +268,11 @@ class _TopLevelFit:
         except Exception as exc:  # autolog must never break the user's fit
             self.problems.append(_problem("starting the run", exc))
         if self.run_id is None:
-            result = self.function(self.estimator, *self.args, **self.kwargs)
+            try:
+                result = self.function(self.estimator, *self.args, **self.kwargs)
+            except BaseException as exc:
+                _warn(self.problems, self.config, error=exc)
+                raise
             _warn(self.problems, self.config)
             return result
         start = time.perf_counter()
@@ -316,7 +331,7 @@ class _TopLevelFit:
         except Exception as log_exc:  # autolog must never hide the user's error
             self.problems.append(_problem("recording the failure", log_exc))
         self._end("KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")
-        _warn(self.problems, self.config)
+        _warn(self.problems, self.config, _WARN_STACKLEVEL + 1, error=exc)
 
     def _end(self, status: str) -> None:
         from mltrail.sklearn import _runs
