@@ -130,3 +130,50 @@ def test_auth_server_works_with_both_clients(
             mlflow.set_tracking_uri("")
         monkeypatch.setenv("MLTRAIL_TRACKING_URI", server.url)
         assert mltrail.get_run(run.info.run_id).data.metrics == {"m": 1.0}
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> list[ServerSettings]:
+    """Capture the settings ``mltrail server`` would serve, instead of serving."""
+    captured: list[ServerSettings] = []
+    monkeypatch.setattr("mltrail.server._serve.serve", captured.append)
+    return captured
+
+
+@pytest.mark.parametrize(
+    ("arguments", "environment", "expected"),
+    [
+        ([], {}, "mltrail-artifacts"),
+        (["--backend-store-uri", "sqlite:///sub/x.db"], {}, "sub/mltrail-artifacts"),
+        (["--backend-store-uri", "postgresql://db/x"], {}, "mltrail-artifacts"),
+        ([], {"MLTRAIL_ARTIFACT_ROOT": "{tmp}/library"}, "library"),
+        ([], {"MLTRAIL_ARTIFACT_ROOT": "s3://bucket/runs"}, "mltrail-artifacts"),
+        ([], {"MLTRAIL_ARTIFACTS_DESTINATION": "{tmp}/given"}, "given"),
+        (["--artifacts-destination", "{tmp}/given"], {}, "given"),
+    ],
+    ids=[
+        "default store",
+        "beside a sqlite file",
+        "server database",
+        "library root",
+        "library root not local",
+        "environment",
+        "option",
+    ],
+)
+def test_artifacts_default_to_where_the_library_writes_them(
+    served: list[ServerSettings],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    arguments: list[str],
+    environment: dict[str, str],
+    expected: str,
+) -> None:
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value.format(tmp=tmp_path))
+    arguments = [argument.format(tmp=tmp_path) for argument in arguments]
+    result = CliRunner().invoke(cli, ["server", *arguments])
+    assert result.exit_code == 0, result.output
+    assert served[0].artifacts_destination == str(tmp_path / expected)
+    # The store is not opened first: a new database gets the proxy as its root.
+    assert not (tmp_path / "mltrail.db").exists()

@@ -2,15 +2,51 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
+
 import click
 
-__all__ = ["server"]
+__all__ = ["default_artifacts_destination", "is_local_folder", "server"]
+
+#: Help shared with ``mltrail ui``: the default both commands give artifacts.
+ARTIFACTS_DEFAULT = (
+    "where the library writes this store's artifacts: MLTRAIL_ARTIFACT_ROOT, else "
+    "mltrail-artifacts beside a SQLite file, else ./mltrail-artifacts"
+)
 
 
 def _split(value: str | None) -> tuple[str, ...] | None:
     if value is None:
         return None
     return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def is_local_folder(root: str) -> bool:
+    """Whether an artifact root is a folder of this machine, not ``s3://`` and such.
+
+    A one-letter scheme is a Windows drive letter (``C:``).
+    """
+    scheme, colon, _ = root.partition(":")
+    return not colon or len(scheme) == 1
+
+
+def default_artifacts_destination(backend_store_uri: str) -> str:
+    """Return where the library writes a store's artifacts, without opening it.
+
+    ``MLTRAIL_ARTIFACT_ROOT`` when it is a local folder, else ``mltrail-artifacts``
+    beside a SQLite file (``./mltrail-artifacts`` for ``sqlite:///mltrail.db``), else
+    ``./mltrail-artifacts``. Opening the store here would create a new database
+    with that folder as its root, where the server's clients need the proxy's.
+    """
+    root = os.environ.get("MLTRAIL_ARTIFACT_ROOT")
+    if root and is_local_folder(root):
+        return root
+    prefix = "sqlite:///"
+    if backend_store_uri.startswith(prefix):
+        path = os.path.abspath(backend_store_uri[len(prefix) :])
+        return os.path.join(os.path.dirname(path), "mltrail-artifacts")
+    return os.path.abspath("mltrail-artifacts")
 
 
 @click.command()
@@ -24,7 +60,7 @@ def _split(value: str | None) -> tuple[str, ...] | None:
     "--artifacts-destination",
     metavar="URI",
     help="Where the artifact proxy keeps files: a directory or s3://bucket/prefix "
-    "[default: ./mltrail-artifacts; env: MLTRAIL_ARTIFACTS_DESTINATION]",
+    f"[default: {ARTIFACTS_DEFAULT}; env: MLTRAIL_ARTIFACTS_DESTINATION]",
 )
 @click.option(
     "--default-artifact-root",
@@ -115,4 +151,9 @@ def server(
         no_auth=no_auth,
         default_permission=default_permission,
     )
+    if artifacts_destination is None and not os.environ.get(
+        "MLTRAIL_ARTIFACTS_DESTINATION"
+    ):
+        destination = default_artifacts_destination(settings.backend_store_uri)
+        settings = dataclasses.replace(settings, artifacts_destination=destination)
     serve(settings)

@@ -15,13 +15,24 @@ from typing import Any
 
 import click
 
-from mltrail.cli._server import _split, server
+from mltrail.cli._server import (
+    _split,
+    default_artifacts_destination,
+    is_local_folder,
+    server,
+)
 
 __all__ = ["ui"]
 
 
 def _store_artifact_root(uri: str) -> str | None:
-    """Return the artifact root the store uses for ``uri``, if it is a local folder."""
+    """Return the artifact root the store uses for ``uri``, if it is a local folder.
+
+    As ``mltrail server``'s default, except that a PostgreSQL or MySQL store is
+    opened to read the root it recorded when it was created.
+    """
+    if os.environ.get("MLTRAIL_ARTIFACT_ROOT") or uri.startswith("sqlite:"):
+        return default_artifacts_destination(uri)
     from mltrail.store._sql import SqlStore
 
     store = SqlStore(uri)
@@ -29,8 +40,7 @@ def _store_artifact_root(uri: str) -> str | None:
         root = store.artifact_root
     finally:
         store.close()
-    scheme = root.partition(":")[0]
-    return None if ":" in root and len(scheme) > 1 else root
+    return root if is_local_folder(root) else None
 
 
 def _options() -> list[click.Parameter]:
