@@ -13,7 +13,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from mltrail.evaluation import _drawing, _plots
+from mltrail.evaluation import _drawing, _figures, _plots
 from mltrail.evaluation._metrics import encode_classification
 from mltrail.evaluation._plots import (
     plot_artifacts,
@@ -153,24 +153,16 @@ def test_titles_and_legends_say_what_the_plot_shows(
     assert regressor["title"] == "Residuals (valid data)"
 
 
-def test_calibration_legend_names_each_class_and_the_diagonal(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    legends: list[list[str]] = []
-    original = _drawing.draw_legend
-
-    def spy(*args: Any) -> None:
-        legends.append([entry[0] for entry in args[3]])
-        original(*args)
-
-    monkeypatch.setattr(_drawing, "draw_legend", spy)
+def test_calibration_legend_names_each_class_and_the_diagonal() -> None:
     y_true = np.array([0, 1, 2] * 20)
     multiclass = encode_classification(y_true, y_true, y_score=np.full((60, 3), 1 / 3))
     binary = encode_classification(y_true % 2, y_true % 2, y_score=np.full(60, 0.5))
     assert multiclass is not None
     assert binary is not None
-    _plots.calibration_curve_plot(multiclass)
-    _plots.calibration_curve_plot(binary)
+    legends = [
+        _figures.legend_labels(drawn(_plots.calibration_curve_plot(data))[1])
+        for data in (multiclass, binary)
+    ]
     assert legends[0] == ["0 vs rest", "1 vs rest", "2 vs rest", "perfectly calibrated"]
     assert legends[1] == ["1 (positive class)", "perfectly calibrated"]
 
@@ -248,7 +240,7 @@ def test_too_many_classes_skip_the_confusion_matrix() -> None:
 
 @pytest.mark.parametrize(
     "n_classes",
-    [_plots.MAX_ANNOTATED_CLASSES + 1, _plots.MAX_TICK_LABELED_CLASSES + 1],
+    [_figures.MAX_ANNOTATED_CLASSES + 1, _figures.MAX_TICK_LABELED_CLASSES + 1],
     ids=["without-numbers", "without-tick-labels"],
 )
 def test_many_classes_are_drawn_with_less_text(n_classes: int) -> None:

@@ -20,16 +20,20 @@ def clean_registry() -> Iterator[None]:
 
 
 def test_wait_calls_each_waiter_once_with_the_run_id() -> None:
-    seen: list[str | None] = []
-    _pending.register(seen.append)
-    _pending.register(seen.append)
+    seen: list[tuple[str | None, bool]] = []
+
+    def waiter(run_id: str | None, renderings: bool) -> None:
+        seen.append((run_id, renderings))
+
+    _pending.register(waiter)
+    _pending.register(waiter)
     _pending.wait("abc")
-    assert seen == ["abc"]
+    assert seen == [("abc", True)]
 
 
 def test_workers_never_wait_for_themselves() -> None:
     seen: list[str | None] = []
-    _pending.register(seen.append)
+    _pending.register(lambda run_id, renderings: seen.append(run_id))
     with _pending.working():
         _pending.wait("abc")
     _pending.wait("def")
@@ -40,16 +44,19 @@ def test_end_runs_hooks_then_waits() -> None:
     events: list[str] = []
     _pending.register_end(lambda run_id: events.append(f"end {run_id}"))
     _pending.register_end(events.append)  # a second, different hook
-    _pending.register(lambda run_id: events.append(f"wait {run_id}"))
+    _pending.register(
+        lambda run_id, renderings: events.append(f"wait {run_id} {renderings}")
+    )
     _pending.end("r1")
-    assert events == ["end r1", "r1", "wait r1"]
+    # The end of a run does not wait for renderings (a plot's PNG) of durable data.
+    assert events == ["end r1", "r1", "wait r1 False"]
 
 
 def test_end_run_and_get_run_wait_for_pending_work() -> None:
     written = threading.Event()
     calls: list[str | None] = []
 
-    def waiter(run_id: str | None) -> None:
+    def waiter(run_id: str | None, renderings: bool) -> None:
         calls.append(run_id)
         written.set()
 

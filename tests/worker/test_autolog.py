@@ -74,8 +74,28 @@ def test_helper_saves_the_model_of_a_fit(
     assert run is not None
     assert run.info.status == "FINISHED"
     assert _model_files(TrackingClient(), run.info.run_id) >= MODEL_FILES
-    (ticket,) = tickets
+    (ticket,) = [ticket for ticket in tickets if not ticket.task.is_rendering]
     assert (ticket.task.name, ticket.outcome, ticket.reason) == ("model", "done", None)
+
+
+def test_helper_draws_the_plots_from_their_json(
+    autolog: _helper.Helper, tickets: list[_helper.Ticket]
+) -> None:
+    X_train, _, y_train, _ = _wine()
+    RandomForestClassifier(n_estimators=5, random_state=0).fit(X_train, y_train)
+    run = mltrail.last_active_run()
+    assert run is not None
+    client = TrackingClient()
+    plots = {info.path for info in client.list_artifacts(run.info.run_id, "plots")}
+    drawings = [ticket for ticket in tickets if ticket.task.is_rendering]
+    assert {ticket.task.name for ticket in drawings} == {
+        path for path in plots if path.endswith(".png")
+    }
+    assert {path.removesuffix(".png") for path in plots if path.endswith(".png")} == {
+        path.removesuffix(".json") for path in plots if path.endswith(".json")
+    }
+    assert "plots/training_confusion_matrix.png" in plots
+    assert {ticket.outcome for ticket in drawings} == {"done"}
 
 
 def test_model_saved_by_the_helper_is_a_ready_logged_model(

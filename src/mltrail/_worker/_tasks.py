@@ -76,4 +76,12 @@ def modules_needed(
     if log_models:
         modules += ["mltrail.models._model", "mltrail.capture._environment"]
         modules.append("skops.io" if serialization_format == "skops" else "sklearn")
+    if log_plots:
+        # What drawing a plot's PNG from its JSON imports (``_figures.draw``).
+        modules += [
+            "mltrail.evaluation._figures",
+            "matplotlib.figure",
+            "matplotlib.backends.backend_agg",
+            "matplotlib.font_manager",
+        ]
     return modules

@@ -1,42 +1,29 @@
-"""Drawing helpers shared by the plot modules: figures, PNG bytes, JSON numbers.
+"""What the plot modules share: plot JSON (numbers, labels, titles) and safe text.
 
-Rendering uses matplotlib's object API (``Figure`` and the Agg canvas, never
-``pyplot``), so it opens no window and runs on any thread; matplotlib is imported
-inside these functions only. User text (labels, feature names) goes through
-:func:`short`, so drawing it can neither warn nor fail.
+Building a plot's JSON needs numpy only; the picture is drawn from the JSON later
+(``_figures``). User text is cut to length in the JSON (:func:`cut`) and made
+drawable only when drawn (:func:`font_safe`, which reads matplotlib's font), so
+that neither can warn nor fail.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from mltrail.evaluation import _canvas
 from mltrail.evaluation._metrics import FloatArray, IntArray
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
 
 # JSON data is built here and read by tests and the UI: its values are any JSON.
 JsonDict = dict[str, Any]
 Plot = tuple[bytes, JsonDict]
-Corner = Literal["lower right", "lower left", "upper left"]
-LineStyle = Literal["-", "--"]
 
-DPI = 100
 MAX_POINTS = 1000
 MAX_LABEL_LENGTH = 30
 MAX_TITLE_PART_LENGTH = 40
-TITLE_CHARACTER_INCHES = 0.075
-UNIT_TICKS = (0.0, 0.25, 0.5, 0.75, 1.0)
-LEGEND_FONT_SIZE = 7.0
 
 
 def downsample(x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -84,131 +71,6 @@ def _span(values: FloatArray) -> float:
     return span or 1.0
 
 
-def render_curves(
-    curves: list[JsonDict],
-    *,
-    x: str,
-    y: str,
-    legend: Callable[[JsonDict], str],
-    title: str,
-    xlabel: str,
-    ylabel: str,
-    diagonal: bool,
-    legend_corner: Corner,
-    marker: str | None = None,
-    diagonal_label: str | None = None,
-) -> bytes:
-    """Draw curves from their JSON data on one unit-square axes.
-
-    The axes, ticks and labels come from a cached frame; only the curves and the
-    legend are drawn per plot. ``diagonal_label`` names the dashed diagonal in
-    the legend.
-    """
-    from matplotlib.lines import Line2D
-
-    def build() -> Figure:
-        figure, axes = single_axes(title, xlabel, ylabel)
-        axes.set_xlim(-0.02, 1.02)
-        axes.set_ylim(-0.02, 1.02)
-        axes.set_xticks(UNIT_TICKS)
-        axes.set_yticks(UNIT_TICKS)
-        return figure
-
-    def draw(frame: _canvas.Frame) -> _canvas.Pixels:
-        pixels = frame.start()
-        axes = frame.figure.axes[0]
-        entries: list[tuple[str, str, str | None, LineStyle]] = []
-        for index, curve in enumerate(curves):
-            color = f"C{index % 10}"
-            line = Line2D(
-                curve[x],
-                curve[y],
-                color=color,
-                marker=marker,
-                markersize=3,
-                linewidth=1.2,
-            )
-            draw_data(frame, axes, line)
-            entries.append((legend(curve), color, marker, "-"))
-        if diagonal:
-            diagonal_line = Line2D(
-                [0, 1], [0, 1], color="gray", linestyle="--", linewidth=1
-            )
-            draw_data(frame, axes, diagonal_line)
-            if diagonal_label is not None:
-                entries.append((diagonal_label, "gray", None, "--"))
-        draw_legend(frame, axes, pixels, entries, legend_corner)
-        return pixels
-
-    return _canvas.render(("curves", title, xlabel, ylabel), build, draw)
-
-
-def draw_data(frame: _canvas.Frame, axes: Axes, line: Line2D) -> None:
-    """Draw a line in data coordinates on the frame, leaving the axes as they were."""
-    axes.add_line(line)
-    try:
-        frame.draw(line)
-    finally:
-        line.remove()
-
-
-def draw_legend(
-    frame: _canvas.Frame,
-    axes: Axes,
-    pixels: _canvas.Pixels,
-    entries: list[tuple[str, str, str | None, LineStyle]],
-    corner: Corner,
-) -> None:
-    """Draw a legend box of (label, color, marker, line style) entries in a corner.
-
-    The labels change with every plot, so they are blended in directly rather than
-    laid out as matplotlib ``Text`` artists, the costliest part of a legend.
-    """
-    from matplotlib.lines import Line2D
-    from matplotlib.transforms import IdentityTransform
-
-    if not entries:
-        return
-    dpi = float(frame.figure.dpi)
-    unit = LEGEND_FONT_SIZE * dpi / 72  # one font size in pixels
-    pad, row, handle = round(0.5 * unit), round(1.5 * unit), round(2.0 * unit)
-    text_left = pad + handle + pad
-    widest = max(
-        _canvas.text_width(label, size=LEGEND_FONT_SIZE, dpi=dpi)
-        for label, _, _, _ in entries
-    )
-    width = text_left + widest + pad
-    height = 2 * pad + row * len(entries)
-    margin = round(0.7 * unit)
-    x0, y0, x1, y1 = axes.bbox.extents
-    _, top_row = frame.pixel(0, y1)
-    _, bottom_row = frame.pixel(0, y0)
-    left = x0 + margin if corner.endswith("left") else x1 - margin - width
-    top = (
-        top_row + margin if corner.startswith("upper") else bottom_row - margin - height
-    )
-    left, top = round(left), round(top)
-    _canvas.fill_box(pixels, (left, top, left + width, top + height))
-    for index, (label, color, marker, linestyle) in enumerate(entries):
-        middle = top + pad + row * (index + 0.5)
-        _, y = frame.pixel(0, middle)
-        sample = Line2D(
-            [left + pad, left + pad + handle],
-            [y, y],
-            color=color,
-            marker=marker,
-            markevery=[1] if marker else None,
-            markersize=3,
-            linewidth=1.2,
-            linestyle=linestyle,
-            transform=IdentityTransform(),
-        )
-        frame.draw(sample)
-        _canvas.draw_text(
-            pixels, label, left + text_left, middle, size=LEGEND_FONT_SIZE, dpi=dpi
-        )
-
-
 def plot_title(
     kind: str,
     *,
@@ -222,7 +84,7 @@ def plot_title(
     the estimator's class name and ``detail`` anything else worth a word.
     """
     parts = [f"{dataset} data" if dataset else None, model, detail]
-    shown = ", ".join(short(part, MAX_TITLE_PART_LENGTH) for part in parts if part)
+    shown = ", ".join(cut(part, MAX_TITLE_PART_LENGTH) for part in parts if part)
     return f"{kind} ({shown})" if shown else kind
 
 
@@ -240,48 +102,6 @@ def describe(
         title=title, x_label=x_label, y_label=y_label, dataset=dataset, model=model
     )
     return data
-
-
-def wrap_title(title: str, width: float) -> str:
-    """Put a title's parenthesis on a second line when it is too wide for ``width``.
-
-    ``width`` is in inches; a 10-point character is about 0.075 inch wide.
-    """
-    if len(title) * TITLE_CHARACTER_INCHES <= width * 0.95:
-        return title
-    return title.replace(" (", "\n(", 1)
-
-
-def single_axes(title: str, xlabel: str, ylabel: str) -> tuple[Figure, Axes]:
-    """Make a 5 x 4 inch figure with one titled, labeled axes."""
-    figure = new_figure(5.0, 4.0)
-    axes = figure.add_subplot()
-    title = wrap_title(title, 5.0)
-    # y=1.0: a fixed title position spares matplotlib measuring the axis to place it.
-    axes.set_title(title, fontsize=10, y=1.0)
-    axes.set_xlabel(xlabel, fontsize=9)
-    axes.set_ylabel(ylabel, fontsize=9)
-    axes.locator_params(nbins=5)  # each tick label is a costly text layout
-    axes.tick_params(labelsize=8)
-    axes.grid(alpha=0.3)
-    top = 0.87 if "\n" in title else 0.92
-    figure.subplots_adjust(left=0.14, right=0.96, bottom=0.13, top=top)
-    return figure, axes
-
-
-def new_figure(width: float, height: float) -> Figure:
-    """Make a figure on an Agg canvas, outside pyplot's registry."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(width, height), dpi=DPI)
-    FigureCanvasAgg(figure)
-    return figure
-
-
-def to_png(figure: Figure) -> bytes:
-    """Render the figure to PNG bytes."""
-    return _canvas.figure_png(figure)
 
 
 def numbers(values: npt.ArrayLike, *, as_int: bool = False) -> list[float | int | None]:
@@ -303,18 +123,28 @@ def json_label(label: object) -> object:
     return str(label)
 
 
-def short(text: object, length: int = MAX_LABEL_LENGTH) -> str:
-    """Cut user text for display, so that drawing it can neither warn nor fail.
-
-    A character the font lacks would make matplotlib warn (on our worker thread,
-    where no filter can be set safely), and a ``$`` pair would start mathtext.
-    """
+def cut(text: object, length: int = MAX_LABEL_LENGTH) -> str:
+    """Cut user text to ``length`` characters, an ellipsis last when cut."""
     shown = str(text)
     if len(shown) > length:
         shown = shown[: length - 1] + "…"
+    return shown
+
+
+def font_safe(text: object) -> str:
+    """Make user text drawable: glyphs the font lacks become ``?``, ``$`` is literal.
+
+    A character the font lacks would make matplotlib warn (on a worker thread,
+    where no filter can be set safely), and a ``$`` pair would start mathtext.
+    """
     known = _font_characters()
-    shown = "".join(char if ord(char) in known else "?" for char in shown)
+    shown = "".join(char if ord(char) in known else "?" for char in str(text))
     return shown.replace("$", r"\$")
+
+
+def short(text: object, length: int = MAX_LABEL_LENGTH) -> str:
+    """Cut user text for display, so that drawing it can neither warn nor fail."""
+    return font_safe(cut(text, length))
 
 
 @functools.cache

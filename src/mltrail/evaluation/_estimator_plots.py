@@ -1,41 +1,31 @@
 """Plots of a fitted estimator itself: feature importance and iteration curves.
 
 ``iteration_curves`` also feeds metric histories (one step per iteration) to the
-caller; ``iteration_curves_plot`` draws them, one panel per history. Both plots are
-``(png_bytes, data)`` pairs like those of ``_plots``, named without a dataset
-prefix (``plots/feature_importance.png``, ``plots/iteration_curves.png``).
+caller; ``iteration_curves_plot`` draws them, one panel per history. As in
+``_plots``, ``*_data`` builds a plot's JSON data and ``*_plot`` also draws its PNG
+from that data; both are named without a dataset prefix
+(``plots/feature_importance.png``, ``plots/iteration_curves.png``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mltrail.evaluation import _canvas
 from mltrail.evaluation._drawing import (
     JsonDict,
     Plot,
     describe,
     downsample,
-    new_figure,
     numbers,
     plot_title,
-    short,
-    to_png,
-    wrap_title,
 )
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+from mltrail.evaluation._plots import with_png
 
 MAX_FEATURES = 30
-BAR_COLOR = (31, 119, 180)  # matplotlib's "tab:blue"
-ROUND_STEPS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
 MAX_PANELS = 20
 CURVE_ATTRIBUTES = {
     "loss_curve_": "loss",
@@ -55,7 +45,32 @@ def feature_importance_plot(
     max_features: int = MAX_FEATURES,
     model: str | None = None,
 ) -> Plot | None:
-    """Draw the largest feature importances of a fitted estimator.
+    """Draw the largest feature importances: :func:`feature_importance_data`, drawn.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from mltrail.evaluation._estimator_plots import feature_importance_plot
+    >>> model = LinearRegression().fit([[0, 1], [1, 0], [2, 2]], [0, 2, 4])
+    >>> png, data = feature_importance_plot(model, ["a", "b"])
+    >>> png[1:4], data["features"]
+    (b'PNG', ['a', 'b'])
+    """
+    return with_png(
+        feature_importance_data(
+            estimator, feature_names, max_features=max_features, model=model
+        )
+    )
+
+
+def feature_importance_data(
+    estimator: object,
+    feature_names: Sequence[str] | None = None,
+    *,
+    max_features: int = MAX_FEATURES,
+    model: str | None = None,
+) -> JsonDict | None:
+    """Build the data of the largest feature importances of a fitted estimator.
 
     A ``coef_`` gives ``|coef_|``; with one row per class (or output) the rows'
     absolute values are averaged, and the title and the JSON's ``aggregation``
@@ -77,15 +92,16 @@ def feature_importance_plot(
 
     Returns
     -------
-    (bytes, dict) or None
-        The plot, or ``None`` when the estimator has no usable importances.
+    dict or None
+        The plot's JSON data, or ``None`` when the estimator has no usable
+        importances.
 
     Examples
     --------
     >>> from sklearn.linear_model import LinearRegression
-    >>> from mltrail.evaluation._estimator_plots import feature_importance_plot
+    >>> from mltrail.evaluation._estimator_plots import feature_importance_data
     >>> model = LinearRegression().fit([[0, 1], [1, 0], [2, 2]], [0, 2, 4])
-    >>> png, data = feature_importance_plot(model, ["a", "b"])
+    >>> data = feature_importance_data(model, ["a", "b"])
     >>> data["features"], data["source"], data["aggregation"]
     (['a', 'b'], 'coef_', '|coef_|')
     """
@@ -132,68 +148,7 @@ def feature_importance_plot(
         dataset=None,
         model=model,
     )
-    shown = tuple(short(names[index]) for index in top)[::-1]
-    drawn = importances[top][::-1]
-    limits = _axis_limits(float(min(drawn.min(), 0.0)), float(drawn.max()))
-
-    def draw(frame: _canvas.Frame) -> _canvas.Pixels:
-        pixels = frame.start()
-        axes = frame.figure.axes[0]
-        for row, value in enumerate(drawn):
-            corners = axes.transData.transform([(0.0, row - 0.4), (value, row + 0.4)])
-            columns = sorted(round(float(x)) for x in corners[:, 0])
-            rows = sorted(round(frame.height - float(y)) for y in corners[:, 1])
-            pixels[rows[0] : rows[1], columns[0] : columns[1], :3] = BAR_COLOR
-        return pixels
-
-    png = _canvas.render(
-        ("feature_importance", shown, title, limits),
-        lambda: _importance_frame(shown, title, limits),
-        draw,
-    )
-    return png, json_data
-
-
-def _axis_limits(low: float, high: float) -> tuple[float, float]:
-    """Round the value axis out to 5% past the data, then to a round number.
-
-    Round limits let the cached frame serve models whose importances differ a little.
-    """
-    return 0.0 - _round_up(-low * 1.05), _round_up(high * 1.05)
-
-
-def _round_up(value: float) -> float:
-    if value <= 0:
-        return 0.0
-    scale = 10.0 ** math.floor(math.log10(value))
-    for step in ROUND_STEPS:
-        if step * scale >= value:
-            return step * scale
-    return 10.0 * scale  # pragma: no cover - the last step is 10
-
-
-def _importance_frame(
-    shown: tuple[str, ...], title: str, limits: tuple[float, float]
-) -> Figure:
-    """Draw the empty bar chart: names, value axis, title; the bars come per plot."""
-    height = 1.2 + 0.18 * len(shown)
-    figure = new_figure(6.0, height)
-    axes = figure.add_subplot()
-    axes.set_xlim(*limits)
-    axes.set_ylim(-0.6, len(shown) - 0.4)
-    axes.set_yticks(range(len(shown)), shown, fontsize=8)
-    widest = max(len(name) for name in shown)
-    left = min(0.6, 0.08 + 0.011 * widest)
-    title = wrap_title(title, 6.0 * (0.96 - left))
-    axes.set_title(title, fontsize=10, y=1.0)
-    axes.tick_params(axis="x", labelsize=8)
-    figure.subplots_adjust(
-        left=left,
-        right=0.96,
-        top=1 - (0.65 if "\n" in title else 0.45) / height,
-        bottom=0.45 / height,
-    )
-    return figure
+    return json_data
 
 
 def iteration_curves(estimator: object) -> dict[str, list[float]]:
@@ -249,14 +204,19 @@ def iteration_curves_plot(
 
     ``model`` names the estimator in the title.
     """
+    return with_png(iteration_curves_data(curves, model=model))
+
+
+def iteration_curves_data(
+    curves: Mapping[str, Sequence[float]], *, model: str | None = None
+) -> JsonDict | None:
+    """Build the data of :func:`iteration_curves_plot`; ``None`` when empty."""
     if not curves:
         return None
     series: list[JsonDict] = []
-    drawn = []
     for name, values in list(curves.items())[:MAX_PANELS]:
         value = np.asarray(values, dtype=np.float64)
         step, value = downsample(np.arange(value.shape[0], dtype=np.float64), value)
-        drawn.append((step, value))
         series.append(
             {
                 "name": name,
@@ -274,27 +234,7 @@ def iteration_curves_plot(
         dataset=None,
         model=model,
     )
-    columns = min(len(series), 3)
-    rows = math.ceil(len(series) / columns)
-    figure = new_figure(3.2 * columns, 2.6 * rows + 0.3)
-    figure.suptitle(title, fontsize=10, y=0.995)
-    for index, curve in enumerate(series):
-        axes = figure.add_subplot(rows, columns, index + 1)
-        axes.plot(*drawn[index], linewidth=1.2)
-        axes.set_title(short(curve["name"]), fontsize=9, y=1.0)
-        axes.locator_params(nbins=4)  # each tick label is a costly text layout
-        axes.set_xlabel("Iteration", fontsize=8)
-        axes.tick_params(labelsize=7)
-        axes.grid(alpha=0.3)
-    figure.subplots_adjust(
-        left=0.12,
-        right=0.96,
-        bottom=0.16,
-        top=0.88 - 0.3 / (2.6 * rows + 0.3),
-        wspace=0.35,
-        hspace=0.6,
-    )
-    return to_png(figure), json_data
+    return json_data
 
 
 def _feature_names(

@@ -1,7 +1,11 @@
-"""Dataset plots: PNG bytes plus the JSON data a UI needs to redraw each one.
+"""Dataset plots: the JSON data of each plot, and its PNG drawn from that data.
 
-Every plot is a ``(png_bytes, data)`` pair. ``data`` is JSON-ready (``json.dumps``
-with ``allow_nan=False`` accepts it; missing numbers are ``None``), carries a
+A plot is its JSON data; its PNG is drawn from the data alone (``_figures.draw``),
+so the picture can be drawn later, elsewhere (autologging's helper process) or
+again (``mltrail runs render``). ``plot_data_for_*`` build the data;
+``plots_for_*`` also draw, giving ``(png_bytes, data)`` pairs. ``data`` is
+JSON-ready (``json.dumps`` with ``allow_nan=False`` accepts it; missing numbers
+are ``None``), carries a
 ``"kind"``, and holds the drawn values: curves are cut to at most ``MAX_POINTS``
 points (a subset of the original points, evenly spaced along the curve, so its shape
 and both ends survive), scatter plots to ``MAX_SCATTER_POINTS`` random rows.
@@ -17,33 +21,27 @@ Plots drawn for one dataset, by name:
 
 The estimator's own plots (``feature_importance``, ``iteration_curves``) are in
 ``_estimator_plots``. Artifacts are named ``plots/<dataset>_<name>.png`` and
-``.json`` beside it (see :func:`plot_artifacts`). Drawing is in ``_drawing``:
-matplotlib's object API, imported only when a plot is drawn.
+``.json`` beside it (see :func:`plot_artifacts` and :func:`plot_files`). Drawing is
+in ``_figures``: matplotlib, imported only when a plot is drawn.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
-from mltrail.evaluation import _canvas
+from mltrail.evaluation import _figures
 from mltrail.evaluation._drawing import (
     JsonDict,
     Plot,
     describe,
     downsample,
     json_label,
-    new_figure,
     numbers,
     plot_title,
-    render_curves,
-    short,
-    single_axes,
-    to_png,
 )
 from mltrail.evaluation._metrics import (
     BoolArray,
@@ -57,17 +55,9 @@ from mltrail.evaluation._metrics import (
     roc_auc_of,
 )
 
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
-
 MAX_SCATTER_POINTS = 1000
 MAX_CURVES = 20
 MAX_MATRIX_CLASSES = 50
-MAX_ANNOTATED_CLASSES = 6  # each number is a text layout, the bulk of render time
-MAX_TICK_LABELED_CLASSES = 20
-MAX_MATRIX_LABEL_LENGTH = 16
-CELL_FONT_SIZE = 8.0
 CALIBRATION_BINS = 10
 # Below this many rows, equal-width bins hold too few rows each to be more than
 # noise: the calibration curve takes quantile bins of about
@@ -89,7 +79,54 @@ def plots_for_classifier(
     dataset: str | None = None,
     model: str | None = None,
 ) -> dict[str, Plot]:
-    """Draw the classifier plots of one dataset.
+    """Draw the classifier plots of one dataset: ``plot_data_for_classifier``, drawn.
+
+    Examples
+    --------
+    >>> from mltrail.evaluation._plots import plots_for_classifier
+    >>> y_true, y_pred = [0, 1, 1, 0], [0, 1, 0, 0]
+    >>> png, data = plots_for_classifier(y_true, y_pred)["confusion_matrix"]
+    >>> png[1:4], data["counts"]
+    (b'PNG', [[2, 0], [1, 1]])
+    """
+    return drawn(
+        plot_data_for_classifier(
+            y_true,
+            y_pred,
+            y_score=y_score,
+            classes=classes,
+            pos_label=pos_label,
+            sample_weight=sample_weight,
+            is_probability=is_probability,
+            dataset=dataset,
+            model=model,
+        )
+    )
+
+
+def drawn(plots: Mapping[str, JsonDict]) -> dict[str, Plot]:
+    """Draw each plot's PNG from its data: ``{name: (png, data)}``."""
+    return {name: (_figures.draw(data), data) for name, data in plots.items()}
+
+
+def with_png(data: JsonDict | None) -> Plot | None:
+    """Draw one plot's PNG from its data; None stays None."""
+    return None if data is None else (_figures.draw(data), data)
+
+
+def plot_data_for_classifier(
+    y_true: npt.ArrayLike,
+    y_pred: npt.ArrayLike,
+    *,
+    y_score: npt.ArrayLike | None = None,
+    classes: npt.ArrayLike | None = None,
+    pos_label: object = None,
+    sample_weight: npt.ArrayLike | None = None,
+    is_probability: bool | None = None,
+    dataset: str | None = None,
+    model: str | None = None,
+) -> dict[str, JsonDict]:
+    """Build the data of the classifier plots of one dataset.
 
     Parameters
     ----------
@@ -102,15 +139,17 @@ def plots_for_classifier(
 
     Returns
     -------
-    dict of str to (bytes, dict)
-        ``confusion_matrix`` always, and with ``y_score`` the curves that are
-        defined: ``roc_curve``, ``precision_recall_curve``, ``calibration_curve``.
+    dict of str to dict
+        Each plot's JSON data: ``confusion_matrix`` always, and with ``y_score``
+        the curves that are defined: ``roc_curve``, ``precision_recall_curve``,
+        ``calibration_curve``.
 
     Examples
     --------
-    >>> from mltrail.evaluation._plots import plots_for_classifier
+    >>> from mltrail.evaluation._plots import plot_data_for_classifier
     >>> y_true, y_pred = [0, 1, 1, 0], [0, 1, 0, 0]
-    >>> sorted(plots_for_classifier(y_true, y_pred, y_score=[0.1, 0.9, 0.4, 0.3]))
+    >>> y_score = [0.1, 0.9, 0.4, 0.3]
+    >>> sorted(plot_data_for_classifier(y_true, y_pred, y_score=y_score))
     ['calibration_curve', 'confusion_matrix', 'precision_recall_curve', 'roc_curve']
     """
     data = encode_classification(
@@ -124,11 +163,11 @@ def plots_for_classifier(
     )
     if data is None:
         return {}
-    builders: dict[str, Callable[..., Plot | None]] = {
-        "confusion_matrix": confusion_matrix_plot,
-        "roc_curve": roc_curve_plot,
-        "precision_recall_curve": precision_recall_curve_plot,
-        "calibration_curve": calibration_curve_plot,
+    builders: dict[str, Callable[..., JsonDict | None]] = {
+        "confusion_matrix": confusion_matrix_data,
+        "roc_curve": roc_curve_data,
+        "precision_recall_curve": precision_recall_curve_data,
+        "calibration_curve": calibration_curve_data,
     }
     plots = {}
     for name, builder in builders.items():
@@ -142,6 +181,13 @@ def confusion_matrix_plot(
     data: Classification, *, dataset: str | None = None, model: str | None = None
 ) -> Plot | None:
     """Draw the counts and the true-class-normalized confusion matrix side by side."""
+    return with_png(confusion_matrix_data(data, dataset=dataset, model=model))
+
+
+def confusion_matrix_data(
+    data: Classification, *, dataset: str | None = None, model: str | None = None
+) -> JsonDict | None:
+    """Build the counts and the true-class-normalized confusion matrix."""
     if data.n_classes > MAX_MATRIX_CLASSES:
         return None
     title = plot_title("Confusion matrix", dataset=dataset, model=model)
@@ -166,113 +212,20 @@ def confusion_matrix_plot(
         dataset=dataset,
         model=model,
     )
-    names = tuple(short(label, MAX_MATRIX_LABEL_LENGTH) for label in labels)
-    panels = ((counts, ".4g"), (normalized, ".2f"))
-
-    def draw(frame: _canvas.Frame) -> _canvas.Pixels:
-        pixels = frame.start()
-        dpi = float(frame.figure.dpi)
-        for axes, (matrix, number_format) in zip(
-            frame.figure.axes, panels, strict=True
-        ):
-            _fill_cells(frame, axes, pixels, matrix)
-            for spine in axes.spines.values():  # the cells cover the frame's edge
-                frame.draw(spine)
-            if len(names) > MAX_ANNOTATED_CLASSES:
-                continue
-            middle = matrix.max() / 2
-            for (row, column), value in np.ndenumerate(matrix):
-                x, y = frame.pixel(*axes.transData.transform((column, row)))
-                _canvas.draw_text(
-                    pixels,
-                    format(value, number_format),
-                    x,
-                    y,
-                    size=CELL_FONT_SIZE,
-                    dpi=dpi,
-                    color=(255, 255, 255) if value > middle else (0, 0, 0),
-                    ha="center",
-                )
-        return pixels
-
-    png = _canvas.render(
-        ("confusion_matrix", names, title),
-        lambda: _confusion_frame(names, title),
-        draw,
-    )
-    return png, json_data
-
-
-def _fill_cells(
-    frame: _canvas.Frame, axes: Axes, pixels: _canvas.Pixels, matrix: FloatArray
-) -> None:
-    """Paint each cell in its colormap color, as ``imshow`` does when enlarging.
-
-    The frame's image is never drawn: it only sets the limits and the aspect.
-    """
-    from matplotlib import colormaps
-
-    n_classes = matrix.shape[0]
-    edges = np.arange(n_classes + 1) - 0.5
-    corners = axes.transData.transform(np.c_[edges, edges])
-    columns = np.rint(corners[:, 0]).astype(np.intp)
-    rows = np.rint(frame.height - corners[:, 1]).astype(np.intp)
-    top = float(matrix.max())
-    colors = colormaps["Blues"](matrix / top if top > 0 else np.zeros_like(matrix))
-    rgb = np.rint(colors[:, :, :3] * 255).astype(np.uint8)
-    for row in range(n_classes):
-        row_start, row_stop = sorted((int(rows[row]), int(rows[row + 1])))
-        for column in range(n_classes):
-            column_start, column_stop = int(columns[column]), int(columns[column + 1])
-            pixels[row_start:row_stop, column_start:column_stop, :3] = rgb[row, column]
-
-
-def _confusion_frame(names: tuple[str, ...], title: str) -> Figure:
-    """Draw the two empty matrix panels; their cells are painted per plot."""
-    figure = new_figure(8.0, 4.0)
-    figure.suptitle(title, fontsize=10, y=0.99)
-    is_labeled = len(names) <= MAX_TICK_LABELED_CLASSES
-    widest = max(len(name) for name in names) if is_labeled else 0
-    is_rotated = len(names) > 4 or widest > 6
-    ticks = range(len(names))
-    empty = np.zeros((len(names), len(names)))
-    for index, title in enumerate(("Counts", "Normalized by true class")):
-        axes = figure.add_subplot(1, 2, index + 1)
-        axes.imshow(empty, cmap="Blues", vmin=0, animated=True)
-        axes.set_title(title, fontsize=10, y=1.0)
-        axes.set_xlabel("Predicted label", fontsize=9)
-        if index == 0:
-            axes.set_ylabel("True label", fontsize=9)
-        if not is_labeled:
-            # Too many to read: the JSON holds the labels, the picture the pattern.
-            axes.set_xticks([])
-            axes.set_yticks([])
-            continue
-        axes.set_xticks(
-            ticks,
-            names,
-            fontsize=8,
-            rotation=45 if is_rotated else 0,
-            ha="right" if is_rotated else "center",
-            rotation_mode="anchor",
-        )
-        # The rows are the same in both panels: label them once.
-        axes.set_yticks(ticks, names if index == 0 else [], fontsize=8)
-    # Room for the longest label (about 0.07 inch a character at 8 points).
-    figure.subplots_adjust(
-        left=0.07 + 0.009 * widest,
-        right=0.98,
-        bottom=0.14 + (0.012 * widest if is_rotated else 0.0),
-        top=0.86,
-        wspace=0.08,
-    )
-    return figure
+    return json_data
 
 
 def roc_curve_plot(
     data: Classification, *, dataset: str | None = None, model: str | None = None
 ) -> Plot | None:
     """Draw the ROC curve of the positive class, or one per class (one-vs-rest)."""
+    return with_png(roc_curve_data(data, dataset=dataset, model=model))
+
+
+def roc_curve_data(
+    data: Classification, *, dataset: str | None = None, model: str | None = None
+) -> JsonDict | None:
+    """Build the ROC curve of the positive class, or one per class (one-vs-rest)."""
     curves = []
     for label, fps, tps in _class_curves(data):
         auc = roc_auc_of(fps, tps)
@@ -292,7 +245,11 @@ def roc_curve_plot(
     if not curves:
         return None
     title = plot_title("ROC curve", dataset=dataset, model=model)
-    json_data: JsonDict = {"kind": "roc_curve", "curves": curves}
+    json_data: JsonDict = {
+        "kind": "roc_curve",
+        "one_vs_rest": data.positive is None,
+        "curves": curves,
+    }
     describe(
         json_data,
         title=title,
@@ -301,26 +258,20 @@ def roc_curve_plot(
         dataset=dataset,
         model=model,
     )
-    png = render_curves(
-        curves,
-        x="fpr",
-        y="tpr",
-        legend=lambda curve: (
-            f"{_curve_name(data, curve['label'])} (AUC {curve['auc']:.3f})"
-        ),
-        title=title,
-        xlabel="False positive rate",
-        ylabel="True positive rate",
-        diagonal=True,
-        legend_corner="lower right",
-    )
-    return png, json_data
+    return json_data
 
 
 def precision_recall_curve_plot(
     data: Classification, *, dataset: str | None = None, model: str | None = None
 ) -> Plot | None:
     """Draw precision-recall curves, as ``sklearn.metrics.precision_recall_curve``."""
+    return with_png(precision_recall_curve_data(data, dataset=dataset, model=model))
+
+
+def precision_recall_curve_data(
+    data: Classification, *, dataset: str | None = None, model: str | None = None
+) -> JsonDict | None:
+    """Build precision-recall curves, as ``sklearn.metrics.precision_recall_curve``."""
     curves = []
     for label, fps, tps in _class_curves(data):
         average_precision = average_precision_of(fps, tps)
@@ -340,7 +291,11 @@ def precision_recall_curve_plot(
     if not curves:
         return None
     title = plot_title("Precision-recall curve", dataset=dataset, model=model)
-    json_data: JsonDict = {"kind": "precision_recall_curve", "curves": curves}
+    json_data: JsonDict = {
+        "kind": "precision_recall_curve",
+        "one_vs_rest": data.positive is None,
+        "curves": curves,
+    }
     describe(
         json_data,
         title=title,
@@ -349,20 +304,7 @@ def precision_recall_curve_plot(
         dataset=dataset,
         model=model,
     )
-    png = render_curves(
-        curves,
-        x="recall",
-        y="precision",
-        legend=lambda curve: (
-            f"{_curve_name(data, curve['label'])} (AP {curve['average_precision']:.3f})"
-        ),
-        title=title,
-        xlabel="Recall",
-        ylabel="Precision",
-        diagonal=False,
-        legend_corner="lower left",
-    )
-    return png, json_data
+    return json_data
 
 
 def calibration_curve_plot(
@@ -372,7 +314,18 @@ def calibration_curve_plot(
     dataset: str | None = None,
     model: str | None = None,
 ) -> Plot | None:
-    """Draw the reliability diagram, as ``sklearn.calibration.calibration_curve``.
+    """Draw the reliability diagram of :func:`calibration_curve_data`."""
+    return with_png(calibration_curve_data(data, n_bins, dataset=dataset, model=model))
+
+
+def calibration_curve_data(
+    data: Classification,
+    n_bins: int | None = None,
+    *,
+    dataset: str | None = None,
+    model: str | None = None,
+) -> JsonDict | None:
+    """Build the reliability diagram, as ``sklearn.calibration.calibration_curve``.
 
     By default, ``CALIBRATION_BINS`` equal-width bins; below
     ``CALIBRATION_MIN_UNIFORM_ROWS`` rows, quantile bins of about
@@ -428,6 +381,7 @@ def calibration_curve_plot(
         "n_bins": n_bins,
         "strategy": strategy,
         "n_rows": int(n_rows),
+        "one_vs_rest": data.positive is None,
         "curves": curves,
     }
     describe(
@@ -438,28 +392,7 @@ def calibration_curve_plot(
         dataset=dataset,
         model=model,
     )
-    png = render_curves(
-        curves,
-        x="prob_pred",
-        y="prob_true",
-        legend=lambda curve: _curve_name(data, curve["label"]),
-        title=title,
-        xlabel="Mean predicted probability in the bin",
-        ylabel="Fraction of the bin in the class",
-        diagonal=True,
-        diagonal_label="perfectly calibrated",
-        legend_corner="upper left",
-        marker="o",
-    )
-    return png, json_data
-
-
-def _curve_name(data: Classification, label: object) -> str:
-    """Say which class a curve is for: the positive class, or one against the rest."""
-    name = short(label)
-    return (
-        f"{name} (positive class)" if data.positive is not None else f"{name} vs rest"
-    )
+    return json_data
 
 
 def plots_for_regressor(
@@ -470,7 +403,30 @@ def plots_for_regressor(
     dataset: str | None = None,
     model: str | None = None,
 ) -> dict[str, Plot]:
-    """Draw the regressor plots of one dataset.
+    """Draw the regressor plots of one dataset: ``plot_data_for_regressor``, drawn.
+
+    Examples
+    --------
+    >>> from mltrail.evaluation._plots import plots_for_regressor
+    >>> sorted(plots_for_regressor([1.0, 2.0, 3.0], [1.1, 1.9, 3.2]))
+    ['predicted_vs_actual', 'residuals']
+    """
+    return drawn(
+        plot_data_for_regressor(
+            y_true, y_pred, random_state=random_state, dataset=dataset, model=model
+        )
+    )
+
+
+def plot_data_for_regressor(
+    y_true: npt.ArrayLike,
+    y_pred: npt.ArrayLike,
+    *,
+    random_state: int = 0,
+    dataset: str | None = None,
+    model: str | None = None,
+) -> dict[str, JsonDict]:
+    """Build the data of the regressor plots of one dataset.
 
     Several outputs are pooled into one scatter; rows with a non-finite target or
     prediction are left out.
@@ -490,15 +446,16 @@ def plots_for_regressor(
 
     Returns
     -------
-    dict of str to (bytes, dict)
-        ``residuals`` (residual against prediction) and ``predicted_vs_actual``, or
-        nothing when no row is finite.
+    dict of str to dict
+        The JSON data of ``residuals`` (residual against prediction) and
+        ``predicted_vs_actual``, or nothing when no row is finite.
 
     Examples
     --------
-    >>> from mltrail.evaluation._plots import plots_for_regressor
-    >>> sorted(plots_for_regressor([1.0, 2.0, 3.0], [1.1, 1.9, 3.2]))
-    ['predicted_vs_actual', 'residuals']
+    >>> from mltrail.evaluation._plots import plot_data_for_regressor
+    >>> data = plot_data_for_regressor([1.0, 2.0, 3.0], [1.1, 1.9, 3.2])
+    >>> data["residuals"]["n_samples"], sorted(data)
+    (3, ['predicted_vs_actual', 'residuals'])
     """
     true = np.asarray(y_true, dtype=np.float64).ravel()
     pred = np.asarray(y_pred, dtype=np.float64).ravel()
@@ -529,10 +486,6 @@ def plots_for_regressor(
         dataset=dataset,
         model=model,
     )
-    figure, axes = single_axes(title, "Predicted value", "Residual (true - predicted)")
-    axes.plot(pred, residual, ".", markersize=3, alpha=0.6)
-    axes.axhline(0.0, color="gray", linestyle="--", linewidth=1)
-    residuals_png = to_png(figure)
     actual: JsonDict = {
         "kind": "predicted_vs_actual",
         "n_samples": n_samples,
@@ -548,15 +501,7 @@ def plots_for_regressor(
         dataset=dataset,
         model=model,
     )
-    figure, axes = single_axes(title, "Actual value", "Predicted value")
-    axes.plot(true, pred, ".", markersize=3, alpha=0.6)
-    low = float(min(true.min(), pred.min()))
-    high = float(max(true.max(), pred.max()))
-    axes.plot([low, high], [low, high], color="gray", linestyle="--", linewidth=1)
-    return {
-        "residuals": (residuals_png, residuals),
-        "predicted_vs_actual": (to_png(figure), actual),
-    }
+    return {"residuals": residuals, "predicted_vs_actual": actual}
 
 
 def plot_artifacts(
@@ -585,9 +530,40 @@ def plot_artifacts(
     """
     files = []
     for name, (png, data) in plots.items():
+        (path, text), *_ = plot_files({name: data}, dataset=dataset)
+        files.append((_figures.png_path(path), png))
+        files.append((path, text))
+    return files
+
+
+def plot_files(
+    plots: Mapping[str, JsonDict], *, dataset: str | None = None
+) -> list[tuple[str, bytes]]:
+    """Name the JSON files of a set of plots, whose PNGs are drawn later.
+
+    Parameters
+    ----------
+    plots : mapping of str to dict
+        Plots' data by name, as returned by ``plot_data_for_classifier``.
+    dataset : str, default=None
+        The dataset prefix, as for :func:`plot_artifacts`.
+
+    Returns
+    -------
+    list of (str, bytes)
+        ``("plots/<dataset>_<name>.json", data)``; ``_figures.render_png`` draws
+        the PNG beside each.
+
+    Examples
+    --------
+    >>> from mltrail.evaluation._plots import plot_files
+    >>> plot_files({"roc_curve": {"kind": "roc_curve"}}, dataset="test")
+    [('plots/test_roc_curve.json', b'{"kind":"roc_curve"}')]
+    """
+    files = []
+    for name, data in plots.items():
         stem = f"plots/{dataset}_{name}" if dataset else f"plots/{name}"
         text = json.dumps(data, allow_nan=False, separators=(",", ":"))
-        files.append((f"{stem}.png", png))
         files.append((f"{stem}.json", text.encode()))
     return files
 

@@ -9,6 +9,12 @@ jobs durable and is what the end of a run calls.
 A job may also be a ``mltrail._worker.Task``: the helper process does it (see
 ``mltrail._worker.TaskBoard``), and the worker thread does it only when the helper
 cannot. The end of an autologged run waits for the run's tasks.
+
+A plot's JSON that a job writes (``plots/*.json`` of a kind ``_figures`` draws)
+brings its PNG: a rendering task, which the helper draws from the JSON. The JSON
+is durable when the run ends; the PNG may follow (reads of the run's artifacts
+in this process wait for it, the end of the run does not), and
+``mltrail runs render`` draws it again if it never came.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ __all__ = [
 Job = Callable[[], Iterable[tuple[str, bytes]]]
 
 MAX_REMEMBERED_RUNS = 10_000
+PLOTS_FOLDER = "plots/"
 # Jobs start when the run ends (or anything else waits for them), else after this
 # pause, so that they do not slow the user's next lines down (see PlotRenderer's
 # start_delay) and are still durable within a second.
@@ -142,17 +149,44 @@ def submit(
 def _submit_local(run_id: str, job: Job, name: str) -> None:
     def pending_job() -> Iterable[tuple[str, bytes]]:
         with _pending.working():
-            return list(job())
+            files = list(job())
+        _render_plots(run_id, files)
+        return files
 
     renderer().submit(run_id, pending_job, name=name)
+
+
+def _render_plots(run_id: str, files: list[tuple[str, bytes]]) -> None:
+    """Hand the drawing of each plot JSON among ``files`` to the helper."""
+    plots = [
+        (path, data)
+        for path, data in files
+        if path.startswith(PLOTS_FOLDER) and path.endswith(".json")
+    ]
+    if not plots:
+        return
+    from mltrail._worker import Task
+    from mltrail.evaluation import _figures
+
+    artifacts = run_artifacts(run_id)
+    for path, data in plots:
+        task = Task(
+            run_id,
+            artifacts,
+            _figures.render_png,
+            (path, data),
+            name=_figures.png_path(path),
+            is_rendering=True,
+        )
+        board().submit(task)
 
 
 def _wait_local(run_id: str | None, timeout: float | None) -> bool:
     return renderer().wait(run_id, timeout=timeout)
 
 
-def _wait_pending(run_id: str | None) -> None:
-    wait(run_id)
+def _wait_pending(run_id: str | None, renderings: bool) -> None:
+    wait(run_id, renderings=renderings)
 
 
 def wait_for_object(estimator: Any) -> None:
@@ -167,14 +201,21 @@ def wait_for_object(estimator: Any) -> None:
         _renderer.wait(run_id)
 
 
-def wait(run_id: str | None = None, timeout: float | None = None) -> bool:
+def wait(
+    run_id: str | None = None,
+    timeout: float | None = None,
+    *,
+    renderings: bool = True,
+) -> bool:
     """Block until the background jobs of ``run_id`` (or of all runs) are written.
 
-    A failed job becomes one ``MltrailWarning``. Returns False on timeout.
+    ``renderings`` False leaves out the helper's plot PNGs (drawn from JSON that
+    is written already). A failed job becomes one ``MltrailWarning``. Returns
+    False on timeout.
     """
     if _renderer is None and _board is None:
         return True
-    is_done = board().wait(run_id, timeout=timeout)
-    if is_done and run_id is not None:
+    is_done = board().wait(run_id, renderings=renderings, timeout=timeout)
+    if is_done and run_id is not None and renderings:
         _clients.pop(run_id, None)
     return is_done

@@ -273,9 +273,9 @@ def suite(
 
 
 def plot_job(outputs: Outputs, y_true: Any, name: str, pos_label: Any) -> Any:
-    """Return the renderer job drawing the plots of one evaluation, or None.
+    """Return the worker job writing the plots of one evaluation, or None.
 
-    The job imports the plotting modules itself, on the worker's thread.
+    The job writes each plot's JSON; the helper process draws the PNGs from it.
     """
     if y_true is None or outputs.y_pred is None:
         return None
@@ -283,10 +283,10 @@ def plot_job(outputs: Outputs, y_true: Any, name: str, pos_label: Any) -> Any:
     if outputs.kind == "regressor":
 
         def regressor_job() -> Any:
-            from mltrail.evaluation._plots import plot_artifacts, plots_for_regressor
+            from mltrail.evaluation._plots import plot_data_for_regressor, plot_files
 
-            plots = plots_for_regressor(y_true, y_pred, dataset=name, model=model)
-            return plot_artifacts(plots, dataset=name)
+            plots = plot_data_for_regressor(y_true, y_pred, dataset=name, model=model)
+            return plot_files(plots, dataset=name)
 
         return regressor_job
     if outputs.kind != "classifier":
@@ -296,9 +296,9 @@ def plot_job(outputs: Outputs, y_true: Any, name: str, pos_label: Any) -> Any:
     positive = pos_label if pos_label in classes_list else None
 
     def classifier_job() -> Any:
-        from mltrail.evaluation._plots import plot_artifacts, plots_for_classifier
+        from mltrail.evaluation._plots import plot_data_for_classifier, plot_files
 
-        plots = plots_for_classifier(
+        plots = plot_data_for_classifier(
             y_true,
             y_pred,
             y_score=y_score,
@@ -308,7 +308,7 @@ def plot_job(outputs: Outputs, y_true: Any, name: str, pos_label: Any) -> Any:
             dataset=name,
             model=model,
         )
-        return plot_artifacts(plots, dataset=name)
+        return plot_files(plots, dataset=name)
 
     return classifier_job
 

@@ -347,17 +347,17 @@ def _plot_job(
         own: dict[str, Any] = {}
         stub, names = _importance_snapshot(model)
         if stub is not None:
-            plot = _estimator_plots.feature_importance_plot(stub, names, model=name)
+            plot = _estimator_plots.feature_importance_data(stub, names, model=name)
             if plot is not None:
                 own["feature_importance"] = plot
-        curves = _estimator_plots.iteration_curves_plot(
+        curves = _estimator_plots.iteration_curves_data(
             _estimator_plots.iteration_curves(model), model=name
         )
         if curves is not None:
             own["iteration_curves"] = curves
         return [
-            *_plots.plot_artifacts(plots, dataset=TRAINING_PLOT_PREFIX),
-            *_plots.plot_artifacts(own),
+            *_plots.plot_files(plots, dataset=TRAINING_PLOT_PREFIX),
+            *_plots.plot_files(own),
         ]
 
     return ("training plots", files)
@@ -389,7 +389,7 @@ def _training_plots(
                 y_score, is_probability = model.decision_function(X), False
         if y_pred is None:
             y_pred = model.predict(X)
-        return _plots.plots_for_classifier(
+        return _plots.plot_data_for_classifier(
             y,
             y_pred,
             y_score=y_score,
@@ -401,7 +401,7 @@ def _training_plots(
             model=name,
         )
     if is_regressor(model):
-        return _plots.plots_for_regressor(
+        return _plots.plot_data_for_regressor(
             y,
             model.predict(X) if y_pred is None else y_pred,
             dataset=TRAINING_PLOT_PREFIX,

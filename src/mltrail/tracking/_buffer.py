@@ -347,7 +347,7 @@ def existing_buffer(store: Store) -> MetricBuffer | None:
 
 def _flush_at_exit() -> None:
     """Write what is buffered when the process leaves; warn about what could not be."""
-    _pending.wait()
+    _pending.wait(renderings=False)
     for error in flush_all(stop=True):
         # A warning turned into an error must not hide the other buffers' points.
         with contextlib.suppress(MltrailWarning):

@@ -160,7 +160,7 @@ class RunsMixin(ClientBase):
         'FAILED'
         """
         checked = to_status(status or RunStatus.FINISHED)
-        _pending.wait(run_id)
+        _pending.wait(run_id, renderings=False)
         self._set_status(run_id, checked, end_time, existing_buffer(self._store))
 
     def _set_status(

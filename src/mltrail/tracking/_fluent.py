@@ -207,7 +207,7 @@ def flush() -> None:
     >>> mltrail.flush()
     >>> mltrail.end_run()
     """
-    _pending.wait()
+    _pending.wait(renderings=False)
     errors = flush_all()
     if errors:
         raise errors[0]

@@ -23,7 +23,9 @@ __all__ = [
     "working",
 ]
 
-Waiter = Callable[[str | None], None]
+# waiter(run_id, renderings): renderings False leaves out pictures drawn from data
+# that is durable already (a plot's PNG from its JSON).
+Waiter = Callable[[str | None, bool], None]
 
 _waiters: list[Waiter] = []
 _end_hooks: list[Callable[[str], None]] = []
@@ -32,7 +34,7 @@ _local = threading.local()
 
 
 def register(waiter: Waiter) -> None:
-    """Make ``wait`` call ``waiter(run_id)``; registering twice is harmless."""
+    """Make ``wait`` call ``waiter(run_id, renderings)``; twice is harmless."""
     if waiter not in _waiters:
         _waiters.append(waiter)
 
@@ -63,15 +65,20 @@ def end(run_id: str) -> None:
     """Tell the layers above that ``run_id`` is ending, then wait for its work."""
     for hook in list(_end_hooks):
         hook(run_id)
-    wait(run_id)
+    wait(run_id, renderings=False)
 
 
-def wait(run_id: str | None = None) -> None:
-    """Block until the pending work of ``run_id`` (None: of every run) is done."""
+def wait(run_id: str | None = None, *, renderings: bool = True) -> None:
+    """Block until the pending work of ``run_id`` (None: of every run) is done.
+
+    ``renderings`` False leaves out pictures drawn from data that is durable
+    already (a plot's PNG from its JSON): the end of a run, ``flush`` and exit do
+    not wait for them; reads do.
+    """
     if not _waiters or getattr(_local, "is_worker", False):
         return
     for waiter in list(_waiters):
-        waiter(run_id)
+        waiter(run_id, renderings)
 
 
 @contextmanager

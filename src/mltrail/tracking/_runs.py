@@ -523,7 +523,7 @@ def _register_exit_handler() -> None:
 
 def _end_runs_at_exit() -> None:
     """Flush every buffer, then end FINISHED the runs the fluent API left open."""
-    _pending.wait()
+    _pending.wait(renderings=False)
     problems: list[str] = [str(error) for error in flush_all(stop=True)]
     with _lock:
         runs = list(_open_runs.values())
