@@ -60,8 +60,8 @@ if _typing.TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         ModelVersionStatus,
         RegisteredModel,
     )
+    from mltrail.evaluation._front import evaluate
     from mltrail.registry import register_model
-    from mltrail.sklearn._evaluate import evaluate
     from mltrail.tracking import (
         ActiveRun,
         MlflowClient,
@@ -201,7 +201,7 @@ _LOCATIONS: dict[str, str] = {
     **dict.fromkeys(_ENTITIES, "mltrail._entities"),
     **dict.fromkeys(_ERRORS, "mltrail._errors"),
     **dict.fromkeys(_TRACKING, "mltrail.tracking"),
-    **dict.fromkeys(_EVALUATION, "mltrail.sklearn._evaluate"),
+    **dict.fromkeys(_EVALUATION, "mltrail.evaluation._front"),
     **dict.fromkeys(_REGISTRY_ENTITIES, "mltrail._registry_entities"),
     **dict.fromkeys(_REGISTRY, "mltrail.registry"),
 }
