@@ -38,6 +38,7 @@ from mltrail.store._sql_transactions import _RetryError
 from mltrail.store._values import (
     check_encodable,
     check_experiment_id,
+    check_int,
     check_key,
     check_max_results,
     check_stage,
@@ -45,6 +46,9 @@ from mltrail.store._values import (
     check_view_type,
     to_tag_rows,
 )
+
+# Experiment ids are a 32-bit INTEGER column in every dialect.
+MAX_EXPERIMENT_ID = 2**31 - 1
 
 
 class ExperimentsMixin(SqlStatements):
@@ -56,6 +60,8 @@ class ExperimentsMixin(SqlStatements):
         *,
         artifact_location: str | None = None,
         tags: Sequence[RunTag] = (),
+        experiment_id: str | None = None,
+        creation_time: int | None = None,
     ) -> str:
         """Create an experiment and return its id.
 
@@ -67,6 +73,11 @@ class ExperimentsMixin(SqlStatements):
             Where its runs keep artifacts; by default ``<artifact_root>/<id>``.
         tags : sequence of RunTag, default=()
             Tags of the experiment.
+        experiment_id : str or None, default=None
+            The id to give it (``mltrail import`` keeps a source's ids); None
+            for the next free one. A taken id is a ConflictError.
+        creation_time : int or None, default=None
+            Milliseconds since the epoch (``mltrail import``); None for now.
 
         Returns
         -------
@@ -76,7 +87,8 @@ class ExperimentsMixin(SqlStatements):
         Raises
         ------
         ConflictError
-            If an experiment (active or deleted) already has this name.
+            If an experiment (active or deleted) already has this name, or
+            ``experiment_id`` is taken.
         InvalidValueError
             If the name or a tag is invalid.
 
@@ -98,10 +110,24 @@ class ExperimentsMixin(SqlStatements):
                 artifact_location = os.path.abspath(artifact_location)
         tag_rows = to_tag_rows(tags)
         experiments = schema.experiments
+        given = {}
+        if experiment_id is not None:
+            given["experiment_id"] = check_experiment_id(experiment_id)
+            if given["experiment_id"] > MAX_EXPERIMENT_ID:
+                raise InvalidValueError(
+                    "experiment_id",
+                    experiment_id,
+                    f"at most {MAX_EXPERIMENT_ID}",
+                    "Create the experiment without an id to get a free one.",
+                )
+        if creation_time is not None:
+            creation_time = check_int("creation_time", creation_time, "Use ms.")
 
         def work(conn: Connection) -> str:
             self._check_name_free(conn, name)
-            now = _now()
+            if given:
+                self._check_id_free(conn, given["experiment_id"])
+            now = _now() if creation_time is None else creation_time
             try:
                 result = conn.execute(
                     experiments.insert().values(
@@ -110,10 +136,21 @@ class ExperimentsMixin(SqlStatements):
                         lifecycle_stage=LifecycleStage.ACTIVE.value,
                         creation_time=now,
                         last_update_time=now,
+                        **given,
                     )
                 )
             except IntegrityError:
                 raise _RetryError from None
+            if given and self._dialect == "postgresql":
+                # An explicit id does not move PostgreSQL's sequence; the next
+                # create_experiment() would draw a taken id.
+                conn.execute(
+                    sa.text(
+                        "SELECT setval(pg_get_serial_sequence('experiments', "
+                        "'experiment_id'), "
+                        "(SELECT max(experiment_id) FROM experiments))"
+                    )
+                )
             # A single-row INSERT always reports its primary key.
             experiment_id = int(result.inserted_primary_key[0])  # type: ignore[index]
             if artifact_location is None:
@@ -126,6 +163,17 @@ class ExperimentsMixin(SqlStatements):
             return str(experiment_id)
 
         return self._write(work)
+
+    def _check_id_free(self, conn: Connection, number: int) -> None:
+        experiments = schema.experiments
+        taken = conn.execute(
+            sa.select(experiments.c.name).where(experiments.c.experiment_id == number)
+        ).first()
+        if taken is not None:
+            raise ConflictError(
+                f"experiment id {number!s} is taken by {taken.name!r}. "
+                "Create the experiment without an id to get a free one."
+            )
 
     def _check_name_free(self, conn: Connection, name: str) -> None:
         experiments = schema.experiments

@@ -7,6 +7,7 @@ Runs link to models as outputs (``runs/outputs``) and inputs (``runs/log-inputs`
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -38,6 +39,7 @@ from mltrail.store._values import (
 
 __all__ = ["LoggedModelsMixin", "check_model_id"]
 
+_MODEL_ID = re.compile(r"m-[0-9a-f]{32}")
 _MODEL_ID_HINT = "Use the model_id of a logged model, such as 'm-0123...'."
 
 
@@ -120,6 +122,8 @@ class LoggedModelsMixin(SqlStatements):
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
         artifact_location: str | None = None,
+        model_id: str | None = None,
+        creation_timestamp: int | None = None,
     ) -> LoggedModel:
         """Create a PENDING logged model and return it.
 
@@ -139,6 +143,11 @@ class LoggedModelsMixin(SqlStatements):
             Its tags.
         artifact_location : str or None, default=None
             Where its files go; None for ``<experiment>/models/<id>/artifacts``.
+        model_id : str or None, default=None
+            The id to give it (``mltrail import`` keeps a source's ids); None for a
+            new ``m-<uuid4 hex>``. A taken id is a ConflictError.
+        creation_timestamp : int or None, default=None
+            Milliseconds since the epoch (``mltrail import``); None for now.
 
         Returns
         -------
@@ -173,10 +182,19 @@ class LoggedModelsMixin(SqlStatements):
             raise InvalidValueError(
                 "artifact_location", artifact_location, "a non-empty str or None"
             )
-        model_id = f"m-{uuid.uuid4().hex}"
+        if model_id is not None and not _MODEL_ID.fullmatch(str(model_id)):
+            # It names the model's artifact folder: nothing but an id's characters.
+            raise InvalidValueError(
+                "model_id", model_id, "'m-' and 32 lowercase hex digits", _MODEL_ID_HINT
+            )
+        model_id = f"m-{uuid.uuid4().hex}" if model_id is None else model_id
         param_rows = _key_value_rows(model_id, params, "param")
         tag_rows = _key_value_rows(model_id, tags, "tag")
-        now = _now()
+        now = (
+            _now()
+            if creation_timestamp is None
+            else check_int("creation_timestamp", creation_timestamp, "Use ms.")
+        )
 
         def work(conn: Connection) -> str:
             experiments = schema.experiments

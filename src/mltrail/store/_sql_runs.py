@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 
@@ -42,6 +43,8 @@ from mltrail.store._values import (
     to_tag_rows,
 )
 
+_RUN_ID = re.compile(r"[0-9a-f]{32}")
+
 
 class RunsMixin(LoggingMixin, RunSearchMixin):
     """The run methods of ``SqlStore``."""
@@ -55,6 +58,7 @@ class RunsMixin(LoggingMixin, RunSearchMixin):
         run_name: str,
         tags: Sequence[RunTag] = (),
         heartbeat_time: int | None = None,
+        run_id: str | None = None,
     ) -> Run:
         """Create a RUNNING run in an active experiment.
 
@@ -74,6 +78,9 @@ class RunsMixin(LoggingMixin, RunSearchMixin):
             Milliseconds since the epoch: the creator sends heartbeats, and the run
             reads KILLED once none came for ``heartbeat_timeout`` seconds (even if
             the creator died before its first one). None: the run never expires.
+        run_id : str or None, default=None
+            The id to give it (``mltrail import`` keeps a source's ids); None for a
+            new uuid4 hex. A taken id is a ConflictError.
 
         Returns
         -------
@@ -132,7 +139,12 @@ class RunsMixin(LoggingMixin, RunSearchMixin):
                 "key": RUN_NAME_TAG,
                 "value": run_name,
             }
-        run_id = uuid.uuid4().hex
+        if run_id is not None and not _RUN_ID.fullmatch(str(run_id)):
+            # It names the run's artifact folder: nothing but an id's characters.
+            raise InvalidValueError(
+                "run_id", run_id, "32 lowercase hex digits", "Use uuid.uuid4().hex."
+            )
+        run_id = uuid.uuid4().hex if run_id is None else run_id
         rows = list(tag_rows.values())
         for row in rows:
             row["run_id"] = run_id
