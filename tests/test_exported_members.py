@@ -25,6 +25,7 @@ INTERNAL_PACKAGES = {
     "capture",
     "cli",
     "evaluation",
+    "importer",
     "server",
     "serving",
     "store",

@@ -23,6 +23,7 @@ __all__ = ["Context", "cli", "main"]
 COMMANDS = {
     "experiments": "mltrail.cli._experiments:experiments",
     "gc": "mltrail.cli._gc:gc",
+    "import": "mltrail.cli._import:import_command",
     "models": "mltrail.cli._models:models",
     "runs": "mltrail.cli._runs:runs",
     "server": "mltrail.cli._server:server",
