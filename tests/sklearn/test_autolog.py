@@ -8,6 +8,7 @@ import pytest
 from sklearn.datasets import load_iris
 from sklearn.tree import DecisionTreeClassifier
 
+import mltrail
 from mltrail._entities import Run
 from mltrail._errors import InvalidValueError, MltrailWarning
 from mltrail.sklearn import _patch, _session, autolog
@@ -57,3 +58,74 @@ def test_disable_turns_settings_off() -> None:
     autolog(disable=True)
     assert _session.settings is None
     assert _patch.patched_entries() == {}
+
+
+# mlflow.sklearn.autolog's keywords in MLflow 3.17.2, in its order.
+MLFLOW_KEYWORDS = [
+    "log_input_examples",
+    "log_model_signatures",
+    "log_models",
+    "log_datasets",
+    "disable",
+    "exclusive",
+    "disable_for_unsupported_versions",
+    "silent",
+    "max_tuning_runs",
+    "log_post_training_metrics",
+    "serialization_format",
+    "registered_model_name",
+    "pos_label",
+    "extra_tags",
+]
+
+
+def test_takes_every_mlflow_keyword_in_mlflows_order() -> None:
+    import inspect
+
+    parameters = list(inspect.signature(autolog).parameters.values())
+
+    assert [p.name for p in parameters[: len(MLFLOW_KEYWORDS)]] == MLFLOW_KEYWORDS
+    assert all(p.kind is p.POSITIONAL_OR_KEYWORD for p in parameters[:14])
+    assert all(p.kind is p.KEYWORD_ONLY for p in parameters[14:])
+
+
+@pytest.mark.slow
+def test_mlflow_keywords_are_mlflows() -> None:
+    import inspect
+
+    from tests.models._mlflow import import_mlflow
+
+    mlflow = import_mlflow()
+    assert list(inspect.signature(mlflow.sklearn.autolog).parameters) == (
+        MLFLOW_KEYWORDS
+    )
+
+
+def test_registered_model_name_registers_each_autologged_model(
+    list_runs: ListRuns,
+) -> None:
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = load_iris(return_X_y=True)
+    autolog(registered_model_name="iris", disable_for_unsupported_versions=True)
+    try:
+        LogisticRegression(max_iter=500).fit(X, y)
+        LogisticRegression(max_iter=500, C=0.5).fit(X, y)
+    finally:
+        autolog(disable=True)
+
+    runs = list_runs()
+    client = mltrail.TrackingClient()
+    versions = sorted(
+        client.search_model_versions("name = 'iris'"), key=lambda v: int(v.version)
+    )
+    assert [v.run_id for v in versions] == [run.info.run_id for run in runs]
+    loaded = mltrail.pyfunc.load_model("models:/iris/2")
+    assert loaded.predict(X[:3]).tolist() == [0, 0, 0]
+
+
+@pytest.mark.parametrize("value", ["", 3], ids=["empty", "int"])
+def test_rejects_bad_registered_model_name(value: object) -> None:
+    with pytest.raises(InvalidValueError, match="registered_model_name"):
+        autolog(registered_model_name=value)  # type: ignore[arg-type]  # the attack

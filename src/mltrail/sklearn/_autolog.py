@@ -14,17 +14,20 @@ _FORMATS = ("skops", "cloudpickle", "pickle")
 
 
 def autolog(
-    log_models: bool = True,
     log_input_examples: bool = True,
     log_model_signatures: bool = True,
+    log_models: bool = True,
     log_datasets: bool = True,
+    disable: bool = False,
+    exclusive: bool = False,
+    disable_for_unsupported_versions: bool = False,
+    silent: bool = False,
     max_tuning_runs: int | None = None,
+    log_post_training_metrics: bool = True,
     serialization_format: str = "skops",
+    registered_model_name: str | None = None,
     pos_label: int | str | None = None,
     extra_tags: Mapping[str, str] | None = None,
-    exclusive: bool = False,
-    disable: bool = False,
-    silent: bool = False,
     *,
     log_evaluation: bool = True,
     eval_names: Mapping[str, Any] | None = None,
@@ -95,30 +98,49 @@ def autolog(
     the warning filters turn warnings into errors (``python -W error``, pytest's
     ``filterwarnings = error``), the message goes to the ``mltrail`` logger instead.
 
+    MLflow's keywords. Every keyword of ``mlflow.sklearn.autolog`` is taken, in
+    MLflow's order, so ``import mltrail as mlflow`` runs MLflow scripts unchanged.
+    Three defaults differ, because mltrail records more and loads safely:
+    ``log_input_examples=True``, ``max_tuning_runs=None`` (every candidate) and
+    ``serialization_format="skops"``.
+
     Parameters
     ----------
-    log_models : bool, default=True
-        Save the fitted estimator under the run's ``model/`` artifact directory.
     log_input_examples : bool, default=True
         Save the first 5 rows of ``X`` with the model as its input example.
     log_model_signatures : bool, default=True
         Infer the model signature from ``X[:5]`` and ``predict`` (or ``transform``).
+    log_models : bool, default=True
+        Save the fitted estimator under the run's ``model/`` artifact directory.
     log_datasets : bool, default=True
         Record the training data as a run input with context ``train``.
+    disable : bool, default=False
+        If True, turn autologging off and restore every patched method exactly.
+    exclusive : bool, default=False
+        If True, fits inside a run you started log nothing.
+    disable_for_unsupported_versions : bool, default=False
+        Taken for MLflow's signature. mltrail supports every scikit-learn version
+        it installs with, so nothing is ever disabled for its version.
+    silent : bool, default=False
+        If True, autologging's own failures do not warn.
     max_tuning_runs : int or None, default=None
         The most child runs a search logs, best first; None logs every candidate.
+    log_post_training_metrics : bool, default=True
+        Also log, under MLflow's names, the ``sklearn.metrics`` calls and
+        ``score`` calls on an autologged model's predictions:
+        ``<function>[-<call index>]_<dataset variable>`` (``accuracy_score_X_test``,
+        ``LogisticRegression_score_X_test``), with ``metric_info.json`` saying which
+        call gave each. They sit beside mltrail's own ``test_*`` metrics, which
+        ``log_evaluation`` controls.
     serialization_format : {"skops", "cloudpickle", "pickle"}, default="skops"
         How the model is saved; skops loads without running code.
+    registered_model_name : str or None, default=None
+        If set, each autologged model is registered as the next version of this
+        registered model (created if needed), once its files are written.
     pos_label : int, str or None, default=None
         If set, precision, recall and F1 are binary for this label, else weighted.
     extra_tags : mapping of str to str or None, default=None
         Tags added to the runs that autologging creates.
-    exclusive : bool, default=False
-        If True, fits inside a run you started log nothing.
-    disable : bool, default=False
-        If True, turn autologging off and restore every patched method exactly.
-    silent : bool, default=False
-        If True, autologging's own failures do not warn.
     log_evaluation : bool, default=True
         Log the full metric suite (``test_accuracy``, ``test_roc_auc``, ...) when a
         fitted model predicts on held-out data whose labels are known: from
@@ -152,7 +174,8 @@ def autolog(
     Raises
     ------
     InvalidValueError
-        If ``max_tuning_runs`` is negative, ``serialization_format`` is unknown, or
+        If ``max_tuning_runs`` is negative, ``serialization_format`` is unknown,
+        ``registered_model_name`` is not a non-empty str, or
         a business tag in ``MLTRAIL_TAGS`` or ``pyproject.toml`` is malformed.
 
     Examples
@@ -194,6 +217,15 @@ def autolog(
             "None or an int >= 0",
             "Use None to log every candidate of a search.",
         )
+    if registered_model_name is not None and (
+        not isinstance(registered_model_name, str) or not registered_model_name
+    ):
+        raise InvalidValueError(
+            "registered_model_name",
+            registered_model_name,
+            "None or a non-empty str",
+            "Pass the name of the registered model, such as 'wine-quality'.",
+        )
     if serialization_format not in _FORMATS:
         raise InvalidValueError(
             "serialization_format",
@@ -216,13 +248,16 @@ def autolog(
                 MltrailWarning,
                 stacklevel=2,
             )
+    del disable_for_unsupported_versions  # no version of scikit-learn is unsupported
     _session.settings = _session.AutologSettings(
         log_models=log_models,
         log_input_examples=log_input_examples,
         log_model_signatures=log_model_signatures,
         log_datasets=log_datasets,
         max_tuning_runs=max_tuning_runs,
+        log_post_training_metrics=log_post_training_metrics,
         serialization_format=serialization_format,
+        registered_model_name=registered_model_name,
         pos_label=pos_label,
         extra_tags={str(k): str(v) for k, v in tags.items()},
         exclusive=exclusive,

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import functools
 import importlib
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import FunctionType
 from typing import Any
 
-from mltrail.sklearn import _heldout
+from mltrail.sklearn import _heldout, _post_training
 
 __all__ = [
     "METRICS_EXCLUDED",
@@ -82,7 +83,10 @@ def _wrap_metric(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
 
     def metric(*args: Any, **kwargs: Any) -> Any:
         # Nothing predicted yet, autolog off, or nested in a fit or another call.
-        if not _heldout._predictions or not _heldout.is_listening():
+        if (
+            not (_heldout._predictions or _post_training.has_predictions())
+            or not _heldout.is_listening()
+        ):
             return function(*args, **kwargs)
         token = _heldout.busy.set(True)
         try:
@@ -90,9 +94,26 @@ def _wrap_metric(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
         finally:
             _heldout.busy.reset(token)
         _heldout.on_metric_call(name, args, kwargs, result)
+        if _post_training.is_enabled() and _heldout._is_number(result):
+            _follow_metric_call(function, args, kwargs, float(result))
         return result
 
     return metric
+
+
+def _follow_metric_call(
+    function: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    value: float,
+) -> None:
+    """Log the call under MLflow's post-training name if it used a prediction."""
+    frame = sys._getframe(2)  # the caller of the patched metric
+    try:
+        with _heldout.quiet():
+            _post_training.on_metric_call(function, args, kwargs, value, frame)
+    except Exception as exc:  # autolog must never break the user's call
+        _heldout._warn(exc)
 
 
 def _wrap_split(function: Callable[..., Any]) -> Callable[..., Any]:

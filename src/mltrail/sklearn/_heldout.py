@@ -25,6 +25,7 @@ import hashlib
 import inspect
 import itertools
 import numbers
+import sys
 import threading
 import warnings
 import weakref
@@ -36,7 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mltrail import _warnings
-from mltrail.sklearn import _session
+from mltrail.sklearn import _post_training, _session
 from mltrail.sklearn import _splits as _split_records
 
 __all__ = [
@@ -160,6 +161,7 @@ def reset() -> None:
     """Forget every split, model, evaluation and prediction; back to the defaults."""
     global _enabled
     _split_records.reset()
+    _post_training.reset()
     with _lock:
         _enabled = True
         _models.clear()
@@ -362,11 +364,49 @@ def wrap_method(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
             on_score(self, X, y, result, captured)
         else:
             on_predict(self, name, X, result, captured)
+        if _post_training.is_enabled():
+            _follow_for_mlflow(self, name, function, args, kwargs, result)
         return result
 
     functools.update_wrapper(patched, function)
     setattr(patched, PATCH_MARKER, True)
     return patched
+
+
+def _follow_for_mlflow(
+    estimator: Any,
+    name: str,
+    function: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    result: Any,
+) -> None:
+    """Give a prediction or score to ``_post_training`` for MLflow's metric names.
+
+    Called from the patched method: the frame two above is the method's caller.
+    """
+    model = _model_of(estimator)
+    if model is None or model.step is not None:
+        return
+    frame = sys._getframe(2)
+    try:
+        with quiet():
+            if name != "score":
+                X = args[0] if args else kwargs.get("X")
+                _post_training.on_predict(model.run_id, model.client, X, result, frame)
+            elif _is_number(result):
+                _post_training.on_score(
+                    model.run_id,
+                    model.client,
+                    estimator,
+                    function,
+                    args,
+                    kwargs,
+                    float(result),
+                    frame,
+                )
+    except Exception as exc:  # autolog must never break the user's call
+        _warn(exc)
 
 
 def _is_plain_call(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> bool:

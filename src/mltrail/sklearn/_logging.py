@@ -312,8 +312,15 @@ def _queue_model_task(
         start = start_logged_model(name=MODEL_ARTIFACT, run_id=run_id, client=client)
 
     def finish(error: BaseException | None) -> None:
-        if start is not None:
-            finish_logged_model(start, is_failed=error is not None, client=client)
+        if start is None:
+            return
+        finish_logged_model(start, is_failed=error is not None, client=client)
+        if error is None and config.registered_model_name is not None:
+            from mltrail.registry._register import register_with_client
+
+            register_with_client(
+                client, f"models:/{start.model_id}", config.registered_model_name
+            )
 
     options = {} if start is None else start.options
     task = Task(

@@ -59,7 +59,9 @@ class AutologSettings:
     log_model_signatures: bool = True
     log_datasets: bool = True
     max_tuning_runs: int | None = None
+    log_post_training_metrics: bool = True
     serialization_format: str = "skops"
+    registered_model_name: str | None = None
     pos_label: Any = None
     extra_tags: Mapping[str, str] = field(default_factory=dict)
     exclusive: bool = False
