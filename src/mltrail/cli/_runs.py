@@ -1,5 +1,7 @@
 """``mltrail runs``: list runs, show one in full, delete and restore them.
 
+``runs compare`` is in ``_compare`` and ``runs render`` in ``_plots``.
+
 Every command that takes a run accepts its id, a unique prefix of the id (tables
 show the first 8 characters) or its name: ``TrackingClient.resolve_run``.
 """
@@ -35,6 +37,7 @@ from mltrail.cli._options import (
     order_by_option,
     view_option,
 )
+from mltrail.cli._plots import render_plots
 from mltrail.cli._run_tree import Node, RunTree, list_run_tree, wrap
 
 if TYPE_CHECKING:
@@ -58,7 +61,7 @@ _TRUNK = ("│  ", "   ")
 
 @click.group()
 def runs() -> None:
-    """List, show, compare, delete and restore runs.
+    """List, show, compare, delete and restore runs; draw their plots again.
 
     RUN is a run id, a unique prefix of one (tables show 8 characters) or a run
     name.
@@ -66,6 +69,7 @@ def runs() -> None:
 
 
 runs.add_command(compare_runs)
+runs.add_command(render_plots)
 
 
 @runs.command("list")
