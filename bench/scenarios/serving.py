@@ -5,7 +5,9 @@ and points ``champion`` at it, for each tool (as ``model_load``). Each sample
 starts the tool's scoring server on ``models:/wine@champion`` on a free port of
 127.0.0.1 (MLflow with ``--env-manager local``), measures, and stops it:
 
-- ``serve_start``: from the command until ``/ping`` answers 200;
+- ``serve_start``: from the command until ``/ping`` answers 200, with ``floor_s``:
+  a fresh interpreter importing scikit-learn's forest and unpickling the model,
+  the part of any start that is scikit-learn's own (``over_floor_s`` is the rest);
 - ``serve_latency``: the p50 of 300 sequential one-row ``dataframe_split``
   requests on one kept-alive connection, with ``raw_predict_s``, the forest's own
   ``predict`` on the same row in the client process, and ``overhead_s`` between them;
@@ -17,7 +19,7 @@ starts the tool's scoring server on ``models:/wine@champion`` on a free port of
 from __future__ import annotations
 
 from bench._model import Scenario, Target
-from bench.scenarios.model_load import _SETUP
+from bench.scenarios.model_load import _FLOOR, _SETUP
 
 ORDER = 45
 
@@ -101,10 +103,13 @@ def post(connection, body):
 '''
 
 _START = """
-samples = []
 process, port, seconds = start()
 stop(process)
-report(seconds)
+floor = subprocess.run(
+    [sys.executable, "-c", FLOOR], capture_output=True, text=True, check=True,
+    cwd=SETUP_DIR,
+)
+report(seconds, floor_s=float(floor.stdout), over_floor_s=seconds - float(floor.stdout))
 """
 
 _LATENCY = """
@@ -188,11 +193,12 @@ SCENARIOS = [
         name="serve_start",
         description=(
             "Seconds from starting the scoring server on models:/wine@champion "
-            "until /ping answers (MLflow: --env-manager local)."
+            "until /ping answers (MLflow: --env-manager local); floor_s is "
+            "scikit-learn's own import plus unpickling the same forest."
         ),
         code={"mltrail": _START, "mlflow": _START},
         setup=_SETUP,
-        preamble=_PREAMBLE,
+        preamble=_PREAMBLE + f"FLOOR = {_FLOOR!r}\n",
         target=Target(1.0),
     ),
     Scenario(
