@@ -12,8 +12,10 @@ import pandas as pd
 import pytest
 
 from mltrail._entities import Dataset, DatasetInput, InputTag, Run, RunInfo, RunInputs
+from mltrail._errors import InvalidValueError
+from mltrail.models._enforce import enforce_schema
 from mltrail.models._signature import ColSpec, Schema, TensorSpec
-from mltrail.serving import _serve
+from mltrail.serving import _parsing, _serve
 from mltrail.serving._app import jsonable
 from mltrail.serving._metrics import ServingMetrics
 from mltrail.serving._model import ServedModel, load_served_model
@@ -243,3 +245,49 @@ def test_batcher_concatenates_arrays_and_starts_new_batches_when_full() -> None:
     assert [r.ravel().tolist() for r in results] == [[0, 0], [2, 2], [4, 4]]
     assert sum(sizes) == 6
     assert max(sizes) <= 3
+
+
+DOUBLES = Schema((ColSpec("double", "a"), ColSpec("double", "b")))
+
+
+@pytest.mark.parametrize(
+    "split",
+    [
+        {"columns": ["a", "b"], "data": [[1.5, 2.0], [3.25, -4.0]]},
+        {"columns": ["a", "b"], "data": [[1, 2.5], [3, 4]]},
+        {"columns": ["b", "a"], "data": [[1.0, 2.0]]},
+        {"columns": ["a", "b"], "data": [[True, 1.0]]},
+        {"columns": ["a", "b"], "data": [[None, 1.0]]},
+        {"columns": ["a", "b"], "data": [[2**60, 1.0]]},
+        {"columns": ["a", "b"], "data": [[1.0, 2.0]], "index": [7]},
+        {"columns": ["a", "c"], "data": [[1.0, 2.0]]},
+        {"columns": ["a", "b"], "data": [[1.0, "x"]]},
+    ],
+    ids=[
+        "floats",
+        "ints",
+        "order",
+        "bool",
+        "null",
+        "huge int",
+        "index",
+        "unknown column",
+        "text",
+    ],
+)
+def test_split_of_numbers_reads_as_pandas_reads_it(
+    split: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Numbers for double columns skip pandas' inference: the model must get what
+    # the general path gives after the signature's cast, whatever the request.
+    body = json.dumps({"dataframe_split": split}).encode()
+    parsed = parse_request(body, JSON, DOUBLES).data
+    monkeypatch.setattr(_parsing, "_numbers_frame", lambda value, schema: None)
+    general = parse_request(body, JSON, DOUBLES).data
+    try:
+        expected = enforce_schema(general, DOUBLES)
+    except InvalidValueError:
+        expected = general  # refused by the signature either way
+    else:
+        parsed = enforce_schema(parsed, DOUBLES)
+    pd.testing.assert_frame_equal(parsed, expected)
