@@ -21,7 +21,7 @@ from mltrail._worker._protocol import (
     write_message,
 )
 from mltrail._worker._tasks import RunArtifacts, Task
-from tests.worker._tasks import fail, files
+from tests.worker._tasks import fail, files, wait_for
 
 
 class Loop:
@@ -216,3 +216,41 @@ def test_answers_to_a_gone_parent_are_dropped(loop: Loop, tmp_path: Path) -> Non
     loop.close(loop.to_loop)
     loop.join()
     assert (tmp_path / "a.txt").read_bytes() == b"a"
+
+
+def test_renderings_wait_for_the_tasks_sent_after_them(
+    loop: Loop, tmp_path: Path
+) -> None:
+    release = tmp_path / "release"
+    loop.send(1, _task(tmp_path, wait_for, str(release)))  # the loop is busy
+    for task_id in (2, 3):
+        rendering = Task(
+            "run",
+            RunArtifacts(str(tmp_path)),
+            files,
+            ({f"picture{task_id}.png": b"x"},),
+            is_rendering=True,
+        )
+        header = pickle.dumps(("task", task_id, True))
+        write_frame(loop.to_loop, [header, *dumps_task(rendering)])
+    loop.send(4, _task(tmp_path, files, {"model.txt": b"m"}))
+    release.touch()
+    answers = [loop.answer() for _ in range(4)]
+    assert answers == [("done", 1), ("done", 4), ("done", 2), ("done", 3)]
+
+
+def test_renderings_are_drawn_after_the_input_ends(loop: Loop, tmp_path: Path) -> None:
+    release = tmp_path / "release"
+    loop.send(1, _task(tmp_path, wait_for, str(release)))
+    rendering = Task(
+        "run",
+        RunArtifacts(str(tmp_path)),
+        files,
+        ({"picture.png": b"x"},),
+        is_rendering=True,
+    )
+    write_frame(loop.to_loop, [pickle.dumps(("task", 2, True)), *dumps_task(rendering)])
+    loop.close(loop.to_loop)  # the parent exits
+    release.touch()
+    loop.join()
+    assert (tmp_path / "picture.png").read_bytes() == b"x"

@@ -194,7 +194,10 @@ class Helper:
             self._take(task_id)
             ticket.resolve("local", reason=f"not picklable: {exc}")
             return
-        header = pickle.dumps(("task", task_id), protocol=PICKLE_PROTOCOL)
+        # The flag lets the helper put renderings after the tasks someone waits for.
+        header = pickle.dumps(
+            ("task", task_id, ticket.task.is_rendering), protocol=PICKLE_PROTOCOL
+        )
         write_frame(self._to_helper, [header, *parts])
 
     def _read_loop(self) -> None:

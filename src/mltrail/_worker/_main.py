@@ -6,6 +6,10 @@ answers from its standard output (see ``_protocol``). The helper answers each ta
 the task, which then runs in the asking process). It ends when its input ends or
 its parent is gone, after finishing every task it has read: a plot's PNG still gets
 drawn when the script that logged it has exited.
+
+Work comes in this order: tasks the end of a run waits for (a model) as they
+arrive, then the imports asked for, then renderings (a plot's PNG, marked in the
+frame's header), which nobody waits for: a model never queues behind pictures.
 """
 
 from __future__ import annotations
@@ -92,26 +96,32 @@ def serve(
     # can hand one of them a partially initialized module (scikit-learn's modules
     # import each other), and a task is never kept waiting for more than one.
     imports: collections.deque[str] = collections.deque()
+    renderings: collections.deque[Frame] = collections.deque()
     is_parent_gone = False
     while True:
         try:
-            if is_parent_gone:
+            if imports or renderings:
+                frame = inbox.get_nowait()
+            elif is_parent_gone:
                 # Finish what the parent wrote before it died: what the reader has
                 # queued, and what is still in the pipe.
                 frame = inbox.get(timeout=PARENT_CHECK_INTERVAL)
-            elif imports:
-                frame = inbox.get_nowait()
             else:
                 frame = inbox.get()
         except queue.Empty:
-            if is_parent_gone and not _is_readable(input_fd):
-                return
             if imports:
                 _import(imports.popleft())
+            elif renderings:
+                _handle(renderings.popleft(), output_fd, imports)
+            elif is_parent_gone and not _is_readable(input_fd):
+                return
             continue
         if frame is _PARENT_GONE:
             is_parent_gone = True
-        elif frame is None or not _handle(frame, output_fd, imports):
+        elif frame is None or not _handle(frame, output_fd, imports, renderings):
+            # The input ended: the pictures asked for are still drawn.
+            while renderings:
+                _handle(renderings.popleft(), output_fd, imports)
             return
 
 
@@ -141,11 +151,22 @@ def _is_readable(fd: int) -> bool:
     return bool(readable)
 
 
-def _handle(frame: Frame, output_fd: int, imports: collections.deque[str]) -> bool:
-    """Act on one frame; False when the parent said it is done."""
+def _handle(
+    frame: Frame,
+    output_fd: int,
+    imports: collections.deque[str],
+    renderings: collections.deque[Frame] | None = None,
+) -> bool:
+    """Act on one frame; False when the parent said it is done.
+
+    A rendering's frame goes to ``renderings``, to be run when nothing else waits.
+    """
     message = pickle.loads(frame[0])  # noqa: S301 - the parent's own pipe
     kind = message[0]
-    if kind == "task":
+    is_rendering = len(message) > 2 and bool(message[2])
+    if kind == "task" and is_rendering and renderings is not None:
+        renderings.append(frame)
+    elif kind == "task":
         _run(message[1], frame[1:], output_fd)
     elif kind == "warm":
         imports.extend(name for name in message[1] if name not in sys.modules)

@@ -77,11 +77,7 @@ def modules_needed(
         modules += ["mltrail.models._model", "mltrail.capture._environment"]
         modules.append("skops.io" if serialization_format == "skops" else "sklearn")
     if log_plots:
-        # What drawing a plot's PNG from its JSON imports (``_figures.draw``).
-        modules += [
-            "mltrail.evaluation._figures",
-            "matplotlib.figure",
-            "matplotlib.backends.backend_agg",
-            "matplotlib.font_manager",
-        ]
+        # Not matplotlib: a model's task arriving during that import would wait
+        # for it. The first plot's PNG imports it; nobody waits for those.
+        modules.append("mltrail.evaluation._figures")
     return modules
