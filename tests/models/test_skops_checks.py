@@ -670,3 +670,68 @@ def test_a_sigmoid_calibration_holds_numbers_only(tmp_path):
     path = craft(tmp_path / "model.skops", model)
     with pytest.raises(InvalidValueError, match="numbers and arrays"):
         _load(path)
+
+
+def _search(cv: Any = 3) -> Any:
+    from sklearn.model_selection import GridSearchCV
+
+    return GridSearchCV(LogisticRegression(max_iter=1000), {"C": [0.1, 1.0]}, cv=cv)
+
+
+@pytest.mark.parametrize(
+    "cv",
+    ["3", "KFold", "ShuffleSplit", "GroupKFold"],
+)
+def test_a_fitted_search_loads_by_default(tmp_path, cv):
+    from sklearn import model_selection
+
+    splitter = int(cv) if cv.isdigit() else getattr(model_selection, cv)(n_splits=3)
+    fit_params = {"groups": np.arange(len(y)) % 5} if cv == "GroupKFold" else {}
+    search = _search(splitter).fit(X, y, **fit_params)
+
+    loaded = _load(craft(tmp_path / "model.skops", search))
+
+    assert loaded.best_params_ == search.best_params_
+    np.testing.assert_array_equal(
+        loaded.cv_results_["mean_test_score"], search.cv_results_["mean_test_score"]
+    )
+    assert loaded.score(X, y) == search.score(X, y)
+
+
+def test_a_splitter_holds_numbers_only(tmp_path):
+    from sklearn.model_selection import KFold
+
+    splitter = KFold(n_splits=3)
+    splitter.hook = LogisticRegression()
+    path = craft(tmp_path / "model.skops", _search(splitter).fit(X, y))
+    with pytest.raises(InvalidValueError, match="numbers and arrays"):
+        _load(path)
+
+
+def test_a_passthrough_scorer_holds_its_estimator_only(tmp_path):
+    search = _search().fit(X, y)
+    search.scorer_.hook = "x"
+    path = craft(tmp_path / "model.skops", search)
+    with pytest.raises(InvalidValueError, match="the one attribute _estimator"):
+        _load(path)
+
+
+def test_a_passthrough_scorer_estimator_must_be_an_object(tmp_path):
+    search = _search().fit(X, y)
+    search.scorer_._estimator = 3
+    path = craft(tmp_path / "model.skops", search)
+    with pytest.raises(
+        InvalidValueError,
+        match=r"must be an estimator; got .a builtins.str as _estimator",
+    ):
+        _load(path)
+
+
+def test_a_scorer_of_a_metric_function_needs_the_callers_trust(tmp_path):
+    from sklearn.model_selection import GridSearchCV
+
+    search = GridSearchCV(
+        LogisticRegression(max_iter=1000), {"C": [0.1, 1.0]}, cv=3, scoring="f1_macro"
+    ).fit(X, y)
+    with pytest.raises(UntrustedModelError, match="_Scorer"):
+        _load(craft(tmp_path / "model.skops", search))

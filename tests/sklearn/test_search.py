@@ -115,6 +115,34 @@ def test_parent_has_cv_results_csv_and_best_estimator_model(
     np.testing.assert_array_equal(loaded.predict(X), search.best_estimator_.predict(X))
 
 
+def test_search_model_is_the_search_with_best_estimator_beside_it(
+    autolog: None, search: GridSearchCV, list_runs: ListRuns
+) -> None:
+    X, y = load_iris(return_X_y=True)
+    search.fit(X, y)
+    parent, _ = _split(list_runs())
+    run_id = parent.info.run_id
+
+    loaded = mltrail.sklearn.load_model(f"runs:/{run_id}/model")
+    best = mltrail.sklearn.load_model(f"runs:/{run_id}/best_estimator")
+    served = mltrail.pyfunc.load_model(f"runs:/{run_id}/model")
+
+    assert type(loaded) is GridSearchCV
+    np.testing.assert_array_equal(
+        loaded.cv_results_["mean_test_score"], search.cv_results_["mean_test_score"]
+    )
+    assert loaded.best_params_ == search.best_params_
+    assert loaded.score(X, y) == search.score(X, y)
+    assert type(best) is type(search.best_estimator_)
+    np.testing.assert_array_equal(best.predict(X), search.best_estimator_.predict(X))
+    np.testing.assert_array_equal(served.predict(X), search.predict(X))
+    logged = mltrail.search_logged_models(output_format="list")
+    assert sorted((m.name, m.source_run_id) for m in logged) == [
+        ("best_estimator", run_id),
+        ("model", run_id),
+    ]
+
+
 def test_max_tuning_runs_keeps_the_best_candidates(list_runs: ListRuns) -> None:
     search = GridSearchCV(
         DecisionTreeClassifier(random_state=0), {"max_depth": [1, 2, 3, 4]}, cv=3

@@ -24,6 +24,7 @@ __all__ = [
     "ALLOWED_FILE",
     "FIXED",
     "LIBRARY_SECTIONS",
+    "SPLITTERS",
     "is_allowed",
     "library_version",
     "load_lists",
@@ -55,6 +56,22 @@ FIXED: dict[str, frozenset[str]] = {
     ),
 }
 
+# Cross-validation splitters whose state is numbers only (checked).
+SPLITTERS = (
+    "KFold",
+    "StratifiedKFold",
+    "GroupKFold",
+    "StratifiedGroupKFold",
+    "ShuffleSplit",
+    "StratifiedShuffleSplit",
+    "GroupShuffleSplit",
+    "TimeSeriesSplit",
+    "LeaveOneOut",
+    "LeavePOut",
+    "LeaveOneGroupOut",
+    "LeavePGroupsOut",
+)
+
 # What mltrail trusts beyond skops, by node kind. Each has a check in
 # ``_skops_checks`` that runs on the file's state before any object exists.
 ADDED: dict[str, frozenset[str]] = {
@@ -82,6 +99,11 @@ ADDED: dict[str, frozenset[str]] = {
             # The optimizer an MLP keeps for partial_fit: numbers and arrays.
             "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
             "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
+            # What a fitted search keeps of its cv and scoring (autolog logs the
+            # search itself, as MLflow does): splitters of numbers, and the scorer
+            # that calls the estimator's own score.
+            *(f"sklearn.model_selection._split.{name}" for name in SPLITTERS),
+            "sklearn.metrics._scorer._PassthroughScorer",
         }
     ),
     # The score functions of the univariate feature selectors, called only by fit.

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from mltrail.models._allowed_types import SPLITTERS
 from mltrail.models._skops_reader import Node, build, nodes
 
 __all__ = ["CraftedStateError", "check_state"]
@@ -466,6 +467,19 @@ def _check_calibrated_classifier(node: Node, trusted_by_name: bool) -> None:
     _literal(attributes.get("classes"))
 
 
+def _check_passthrough_scorer(node: Node, trusted_by_name: bool) -> None:
+    attributes = _attributes(node)
+    estimator = attributes.get("_estimator")
+    if estimator is None or set(attributes) != {"_estimator"}:
+        raise CraftedStateError(
+            node, f"attributes {sorted(attributes)}", "the one attribute _estimator"
+        )
+    if estimator.loader != "ObjectNode":
+        raise CraftedStateError(
+            node, f"a {estimator.full_name} as _estimator", "an estimator"
+        )
+
+
 _CHECKS: dict[tuple[str, str], Callable[[Node, bool], None]] = {
     ("TreeNode", TREE): _check_tree,
     **{("ObjectNode", name): _check_binary_tree for name in _BOUNDS_ROWS},
@@ -492,6 +506,15 @@ _CHECKS: dict[tuple[str, str], Callable[[Node, bool], None]] = {
         "ObjectNode",
         "sklearn.calibration._CalibratedClassifier",
     ): _check_calibrated_classifier,
+    **{
+        ("ObjectNode", f"sklearn.model_selection._split.{name}"): (
+            _check_numbers_and_arrays
+        )
+        for name in SPLITTERS
+    },
+    ("ObjectNode", "sklearn.metrics._scorer._PassthroughScorer"): (
+        _check_passthrough_scorer
+    ),
 }
 
 

@@ -88,8 +88,10 @@ def autolog(
 
     Searches. ``GridSearchCV``, ``RandomizedSearchCV`` and the halving searches log
     their own params (``get_params(deep=False)``), ``best_<param>`` params,
-    ``best_cv_score``, training metrics of the refit estimator, ``cv_results.csv``
-    and ``best_estimator_`` as the model, plus one child run per candidate, best
+    ``best_cv_score``, training metrics of the refit estimator, ``cv_results.csv``,
+    the search itself as the model (as MLflow: it loads with its ``cv_results_``
+    and predicts with its best estimator) and ``best_estimator_`` beside it as the
+    model ``best_estimator``, plus one child run per candidate, best
     first, tagged ``mlflow.mltrail.best_candidate=true`` for the best and linked
     from the parent by ``mlflow.mltrail.best_child_run_id``.
 

@@ -37,6 +37,7 @@ __all__ = [
 
 PACKAGES_ARTIFACT = "environment/packages.txt"
 MODEL_ARTIFACT = "model"
+BEST_ESTIMATOR_ARTIFACT = "best_estimator"
 CV_RESULTS_ARTIFACT = "cv_results.csv"
 
 
@@ -183,13 +184,18 @@ class FitLog:
         example rows, so later changes to the user's objects cannot reach what
         this fit logs. The background thread creates the model's logged model,
         the helper process writes the files (``model_files``), and the background
-        thread marks the logged model READY.
+        thread marks the logged model READY. A search's model is the search
+        itself, as in MLflow (its ``cv_results_`` and ``best_params_`` load with
+        it), and its ``best_estimator_`` is a second model, ``best_estimator``.
         """
         from mltrail.sklearn import _background, _search, _snapshot, _training
 
-        model = example = None
+        model = best = example = None
+        # A search without refit cannot predict: it logs no model (cv_results.csv
+        # holds what it found).
         if self.config.log_models and self.model is not None:
-            model = _snapshot.snapshot(self.model)
+            model = _snapshot.snapshot(self.estimator)
+            best = getattr(model, "best_estimator_", None) if self.is_search else None
             if self.X is not None:
                 example = copy.deepcopy(_training.head(self.X))
         cv_results = _search.cv_results_csv(self.estimator) if self.is_search else None
@@ -198,6 +204,16 @@ class FitLog:
 
         def job() -> list[tuple[str, bytes]]:
             _queue_model_task(run_id, config, artifacts, model, example, cv_results)
+            if best is not None:
+                _queue_model_task(
+                    run_id,
+                    config,
+                    artifacts,
+                    best,
+                    example,
+                    None,
+                    artifact_path=BEST_ESTIMATOR_ARTIFACT,
+                )
             return []
 
         _background.submit(run_id, job, name="model")
@@ -300,8 +316,12 @@ def _queue_model_task(
     model: Any,
     example: Any,
     cv_results: str | None,
+    artifact_path: str = MODEL_ARTIFACT,
 ) -> None:
-    """On the background thread: create the logged model, then give the files away."""
+    """On the background thread: create the logged model, then give the files away.
+
+    Only the run's ``model`` is registered under ``registered_model_name``.
+    """
     from mltrail._worker import Task
     from mltrail.models._log import finish_logged_model, start_logged_model
     from mltrail.sklearn import _background
@@ -309,28 +329,27 @@ def _queue_model_task(
     client = _background.client_of(run_id)
     start = None
     if model is not None:
-        start = start_logged_model(name=MODEL_ARTIFACT, run_id=run_id, client=client)
+        start = start_logged_model(name=artifact_path, run_id=run_id, client=client)
 
     def finish(error: BaseException | None) -> None:
         if start is None:
             return
         finish_logged_model(start, is_failed=error is not None, client=client)
-        if error is None and config.registered_model_name is not None:
+        name = config.registered_model_name
+        if error is None and name is not None and artifact_path == MODEL_ARTIFACT:
             from mltrail.registry._register import register_with_client
 
-            register_with_client(
-                client, f"models:/{start.model_id}", config.registered_model_name
-            )
+            register_with_client(client, f"models:/{start.model_id}", name)
 
     options = {} if start is None else start.options
     task = Task(
         run_id,
         artifacts,
         model_files,
-        (config, artifacts, model, example, cv_results, options),
-        name="model",
+        (config, artifacts, model, example, cv_results, options, artifact_path),
+        name=artifact_path,
     )
-    _background.submit(run_id, task, name="model", finish=finish)
+    _background.submit(run_id, task, name=artifact_path, finish=finish)
 
 
 def model_files(
@@ -340,22 +359,26 @@ def model_files(
     example: Any,
     cv_results: str | None,
     options: dict[str, Any],
+    artifact_path: str = MODEL_ARTIFACT,
 ) -> list[tuple[str, bytes]]:
     """Save the model; return the package list and ``cv_results.csv`` to write.
 
     A task, run by the helper process or the background thread. ``options`` are
-    those of the model's logged model (see ``start_logged_model``).
+    those of the model's logged model (see ``start_logged_model``). A second model
+    of the run (``best_estimator``) comes without the package list.
     """
     from mltrail._worker._model import save_model_to_artifacts
 
-    files = [(PACKAGES_ARTIFACT, packages_text().encode())]
+    files = []
+    if artifact_path == MODEL_ARTIFACT:
+        files.append((PACKAGES_ARTIFACT, packages_text().encode()))
     if cv_results is not None:
         files.append((CV_RESULTS_ARTIFACT, cv_results.encode()))
     if model is not None:
         save_model_to_artifacts(
             model,
             artifacts,
-            MODEL_ARTIFACT,
+            artifact_path,
             **_model_options(config, model, example),
             **options,
         )
