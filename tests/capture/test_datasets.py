@@ -587,6 +587,59 @@ def test_row_hashes_of_numpy_and_pandas_agree() -> None:
     assert len(set(hashes.tolist())) == 20
 
 
+@pytest.mark.parametrize(
+    "layout",
+    [np.asfortranarray, lambda X: X[::2].repeat(2, axis=0), lambda X: X[:, ::-1].T.T],
+    ids=["fortran", "strided-copy", "reversed-view"],
+)
+def test_row_hashes_do_not_depend_on_memory_layout(layout: Any) -> None:
+    X = np.random.default_rng(1).normal(size=(40_000, 6))
+    X[::2] = X[1::2]  # every row twice
+    arranged = layout(X)
+    assert np.array_equal(
+        row_hashes(arranged), row_hashes(np.ascontiguousarray(arranged))
+    )
+
+
+def test_row_hashes_cover_every_block_of_rows() -> None:
+    X = np.zeros((100_000, 3), dtype=np.int32)
+    X[:, 0] = np.arange(100_000)
+    hashes = row_hashes(X)
+    assert len(np.unique(hashes)) == 100_000
+    assert np.array_equal(hashes, row_hashes(pd.DataFrame(X)))
+
+
+def test_row_hashes_treat_equal_floats_as_equal() -> None:
+    other_nan = np.array([0x7FF8000000000001], dtype=np.uint64).view(np.float64)[0]
+    X = np.array([[0.0, np.nan], [-0.0, other_nan], [0.0, 1.0]], dtype=np.float64)
+    hashes = row_hashes(X)
+    assert hashes[0] == hashes[1] != hashes[2]
+    single = row_hashes(X.astype(np.float32))
+    assert single[0] == single[1] != single[2]
+
+
+def test_row_hashes_depend_on_column_order_and_dtype() -> None:
+    X = np.array([[1, 2], [2, 1]], dtype=np.int64)
+    hashes = row_hashes(X)
+    assert hashes[0] != hashes[1]
+    assert not np.array_equal(hashes, row_hashes(X.astype(np.float64)))
+
+
+def test_row_hashes_of_frames_mixing_numbers_and_objects_find_equal_rows() -> None:
+    frame = pd.DataFrame(
+        {
+            "n": [1.0, 2.0, 1.0, 1.0],
+            "s": ["a", "b", "a", "b"],
+            "t": pd.to_datetime(
+                pd.Series(["2020-01-01", None, "2020-01-01", "2020-01-01"])
+            ),
+        }
+    )
+    hashes = row_hashes(frame)
+    assert hashes[0] == hashes[2]
+    assert len(set(hashes.tolist())) == 3
+
+
 def test_row_hashes_of_mixed_frame_find_equal_rows(mixed: pd.DataFrame) -> None:
     doubled = pd.concat([mixed, mixed.iloc[[2]]])
     hashes = row_hashes(doubled)
@@ -647,6 +700,12 @@ def test_count_shared_rows() -> None:
     train, test = train_test_split(X, random_state=0)
     leaked = np.vstack([test, train[:7]])
     assert count_shared_rows(train, leaked) == count_shared_rows(train, test) + 7
+
+
+def test_count_shared_rows_counts_each_test_row_once() -> None:
+    train = np.array([[1.0], [1.0], [2.0]])
+    test = np.array([[1.0], [1.0], [3.0], [2.0]])
+    assert count_shared_rows(train, test) == 3
 
 
 def test_count_shared_rows_from_hashes() -> None:

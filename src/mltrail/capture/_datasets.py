@@ -46,11 +46,16 @@ __all__ = [
 
 DIGEST_LENGTH = 32
 CHUNK_BYTES = 16 << 20
+# Rows per block of ``row_hashes``: their values fit in the CPU's cache.
+ROW_HASH_BLOCK_BYTES = 256 << 10
 SOURCE_TYPE = "code"
 
 # numpy dtype kinds whose bytes are the value: bool, ints, floats, complex,
 # datetimes, timedeltas, fixed-width bytes and unicode, and structured records.
 _RAW_KINDS = frozenset("biufcmMSUV")
+# numpy dtype kinds hashed from their bits by ``row_hashes``: bool, ints, floats,
+# datetimes and timedeltas (of at most 8 bytes).
+_NUMERIC_KINDS = frozenset("biufmM")
 _MIXED = frozenset({"mixed", "mixed-integer", "mixed-integer-float", "unknown-array"})
 
 
@@ -359,8 +364,10 @@ def row_hashes(X: object) -> npt.NDArray[np.uint64]:
     """Hash every row of X into one 64-bit value, vectorised.
 
     Equal rows give equal hashes within one kind of input: a DataFrame and a
-    numpy array with the same values and dtypes agree; sparse matrices use their
-    own scheme (explicit zeros count as zeros).
+    numpy array with the same values and dtypes agree, and so do equal floats of
+    different bits (``0.0`` and ``-0.0``, NaNs); sparse matrices use their own
+    scheme (explicit zeros count as zeros). Numeric data is hashed in blocks of
+    rows that stay in the CPU's cache, without copying X.
 
     Parameters
     ----------
@@ -386,11 +393,15 @@ def row_hashes(X: object) -> npt.NDArray[np.uint64]:
     data = as_supported(X)
     if is_sparse(data):
         return _sparse_row_hashes(data)
-    if isinstance(data, pd.DataFrame | pd.Series):
+    if isinstance(data, pd.Series):
         return (
             pd.util.hash_pandas_object(data, index=False, categorize=False)
             .to_numpy()
             .astype(np.uint64, copy=False)
+        )
+    if isinstance(data, pd.DataFrame):
+        return _columns_row_hashes(
+            [column for _, column in data.items()], data.shape[0]
         )
     array: npt.NDArray[Any] = data
     if array.ndim == 1:
@@ -399,12 +410,12 @@ def row_hashes(X: object) -> npt.NDArray[np.uint64]:
         return pd.util.hash_array(array, categorize=False).astype(np.uint64, copy=False)
     if array.ndim > 2:
         array = array.reshape(array.shape[0], -1)
-    frame = pd.DataFrame(array, copy=False)
-    return (
-        pd.util.hash_pandas_object(frame, index=False, categorize=False)
-        .to_numpy()
-        .astype(np.uint64, copy=False)
-    )
+    if not _is_numeric(array.dtype):
+        frame = pd.DataFrame(array, copy=False)
+        return _columns_row_hashes([column for _, column in frame.items()], len(array))
+    if array.flags.c_contiguous:
+        return _matrix_row_hashes(array)
+    return _columns_row_hashes(list(array.T), array.shape[0])
 
 
 def locate_rows(
@@ -474,10 +485,12 @@ def count_shared_rows(train: object, test: object, *, are_hashes: bool = False) 
     2
     """
     import numpy as np
+    import pandas as pd
 
     train_hashes = np.asarray(train) if are_hashes else row_hashes(train)
     test_hashes = np.asarray(test) if are_hashes else row_hashes(test)
-    return int(np.isin(test_hashes, train_hashes).sum())
+    # pandas looks values up in a hash table: linear, where np.isin sorts both.
+    return int(pd.Series(test_hashes, copy=False).isin(train_hashes).sum())
 
 
 def write_parquet(
@@ -643,6 +656,105 @@ def _row_chunks(array: npt.NDArray[Any]) -> list[npt.NDArray[Any]]:
     row_bytes = max(1, array.itemsize * (array.size // max(array.shape[0], 1)))
     step = max(1, CHUNK_BYTES // row_bytes)
     return [array[start : start + step] for start in range(0, array.shape[0], step)]
+
+
+def _is_numeric(dtype: Any) -> bool:
+    """Whether values of ``dtype`` are hashed from their bits (numpy numbers, times)."""
+    import numpy as np
+
+    return (
+        isinstance(dtype, np.dtype)
+        and dtype.kind in _NUMERIC_KINDS
+        and dtype.itemsize <= 8  # one 64-bit word per value
+    )
+
+
+def _mix(bits: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """SplitMix64's finaliser, elementwise, into a new array (as pandas hashes)."""
+    import numpy as np
+
+    mixed = bits >> np.uint64(30)
+    mixed ^= bits
+    mixed *= np.uint64(0xBF58476D1CE4E5B9)
+    mixed ^= mixed >> np.uint64(27)
+    mixed *= np.uint64(0x94D049BB133111EB)
+    mixed ^= mixed >> np.uint64(31)
+    return mixed
+
+
+def _value_hashes(values: npt.NDArray[Any]) -> npt.NDArray[np.uint64]:
+    """Hash numeric values one by one; equal floats (-0.0 and 0.0, NaNs) agree."""
+    import numpy as np
+
+    kind = values.dtype.kind
+    if kind == "f":
+        values = values + values.dtype.type(0)  # a new array, where -0.0 is 0.0
+        missing = np.isnan(values)
+        if missing.any():
+            values[missing] = np.nan
+    elif kind in "mM":
+        values = values.view(np.int64)
+    if kind == "b":
+        bits = values.astype(np.uint64)
+    elif values.dtype.itemsize == 8:  # already one word per value
+        bits = values.view(np.uint64)
+    else:
+        bits = values.view(f"u{values.dtype.itemsize}").astype(np.uint64)
+    return _mix(bits)
+
+
+def _column_weights(n_columns: int) -> npt.NDArray[np.uint64]:
+    """One odd multiplier per column position, so that column order counts."""
+    import numpy as np
+
+    return _mix(np.arange(1, n_columns + 1, dtype=np.uint64)) | np.uint64(1)
+
+
+def _matrix_row_hashes(matrix: npt.NDArray[Any]) -> npt.NDArray[np.uint64]:
+    """Row hashes of a C-contiguous numeric matrix, a block of rows at a time."""
+    import numpy as np
+
+    n_rows, n_columns = matrix.shape
+    weights = _column_weights(n_columns)
+    out = np.empty(n_rows, dtype=np.uint64)
+    step = max(1, ROW_HASH_BLOCK_BYTES // max(1, n_columns * 8))
+    with np.errstate(over="ignore"):
+        for start in range(0, n_rows, step):
+            hashes = _value_hashes(matrix[start : start + step])
+            hashes *= weights
+            out[start : start + step] = hashes.sum(axis=1, dtype=np.uint64)
+        return _mix(out)
+
+
+def _columns_row_hashes(columns: list[Any], n_rows: int) -> npt.NDArray[np.uint64]:
+    """Row hashes from columns (numpy arrays or Series), as ``_matrix_row_hashes``.
+
+    Numeric columns are hashed a block of rows at a time; other columns (objects,
+    strings, categoricals, pandas extension types) with pandas' hashes.
+    """
+    import numpy as np
+    import pandas as pd
+
+    weights = _column_weights(len(columns))
+    out = np.zeros(n_rows, dtype=np.uint64)
+    numeric = []
+    with np.errstate(over="ignore"):
+        for weight, column in zip(weights, columns, strict=True):
+            if _is_numeric(column.dtype):
+                values = column.to_numpy() if isinstance(column, pd.Series) else column
+                numeric.append((weight, values))
+                continue
+            series = column if isinstance(column, pd.Series) else pd.Series(column)
+            hashes = pd.util.hash_pandas_object(
+                series, index=False, categorize=False
+            ).to_numpy(dtype=np.uint64)
+            out += hashes * weight
+        step = max(1, ROW_HASH_BLOCK_BYTES // max(1, len(numeric) * 8))
+        for start in range(0, n_rows if numeric else 0, step):
+            block = out[start : start + step]
+            for weight, values in numeric:
+                block += _value_hashes(values[start : start + step]) * weight
+        return _mix(out)
 
 
 def _canonical_csr(matrix: Any) -> Any:
