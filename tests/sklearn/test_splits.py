@@ -78,3 +78,40 @@ def test_split_of_without_splits_is_none(heldout: None, wine: tuple[Any, Any]) -
 
 def test_recorded_labels_of_unhashable_data_is_none(heldout: None) -> None:
     assert _splits.recorded_labels(object()) is None
+
+
+def test_parts_a_split_returned_are_recognised_without_hashing_them_again(
+    heldout: None, wine: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mltrail.capture import _datasets
+
+    X, y = wine
+    X_train, X_test, _, y_test = train_test_split(X, y, random_state=0)
+    hashed: list[int] = []
+    row_hashes = _datasets.row_hashes
+
+    def counting(data: Any) -> Any:
+        hashed.append(len(data))
+        return row_hashes(data)
+
+    monkeypatch.setattr(_datasets, "row_hashes", counting)
+    train = _splits.split_of(X_train)
+    test = _splits.recognise(X_test)
+    assert hashed == []
+    assert train is not None
+    assert test is not None
+    assert (train.part, test.part) == ("train", "test")
+    assert test.labels.tolist() == y_test.tolist()
+    subset = _splits.recognise(X_test.iloc[:10])
+    assert hashed == [10]
+    assert subset is not None
+    assert subset.part is None
+    assert subset.labels.tolist() == y_test.iloc[:10].tolist()
+
+
+def test_a_part_that_is_gone_is_forgotten(heldout: None) -> None:
+    X = np.arange(40.0).reshape(20, 2)
+    parts = train_test_split(X, np.arange(20) % 2, random_state=0)
+    assert len(_splits._parts) == 2
+    del parts
+    assert len(_splits._parts) == 0

@@ -10,7 +10,8 @@ copies, slices and permutations of a test set still match.
 ``derive`` records that an output of a standalone transformer (``scaler.transform(
 X_test)``) comes from a recognised dataset: the output, kept by weak reference,
 is recognised as that dataset (same labels, lineage and part) and carries the chain
-of transformers it went through. Nothing is hashed for it.
+of transformers it went through. Nothing is hashed for it. Likewise the parts a split
+returned are recognised by identity while they live, without hashing them again.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ __all__ = [
 
 SPLIT_HISTORY = 16
 DERIVED_HISTORY = 64
+PART_HISTORY = 4 * SPLIT_HISTORY
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +101,8 @@ _named: tuple[_NamedDataset, ...] = ()
 _splits: deque[_Split] = deque(maxlen=SPLIT_HISTORY)
 # id(transformer output) -> (weak reference to it, what it is)
 _derived: OrderedDict[int, tuple[Any, Recognition]] = OrderedDict()
+# id(part a split returned) -> (weak reference to it, what it is)
+_parts: OrderedDict[int, tuple[Any, Recognition]] = OrderedDict()
 
 
 def reset() -> None:
@@ -108,6 +112,7 @@ def reset() -> None:
         _named = ()
         _splits.clear()
         _derived.clear()
+        _parts.clear()
 
 
 def name_datasets(eval_names: Mapping[str, Any] | None) -> None:
@@ -206,6 +211,11 @@ def record(arrays: tuple[Any, ...], options: Mapping[str, Any], result: Any) -> 
     shared = count_shared_rows(parts[0][0], parts[0][1], are_hashes=True)
     with _lock:
         _splits.append(_Split(lineage, parts, labels, shared))
+    for i in x_indexes:
+        train = Recognition(lineage=lineage, part="train", shared_rows=shared)
+        test = Recognition(None, labels, lineage, "test", shared)
+        _remember(_parts, result[2 * i], train, PART_HISTORY)
+        _remember(_parts, result[2 * i + 1], test, PART_HISTORY)
 
 
 def _match_rows(hashes: Any, whole: Any) -> Any:
@@ -245,23 +255,33 @@ def derive(output: Any, source: Recognition | None, serial: int) -> None:
     """
     known = source or Recognition()
     recognition = replace(known, chain=(*known.chain, serial))
+    _remember(_derived, output, recognition, DERIVED_HISTORY)
+
+
+def _remember(
+    table: OrderedDict[int, tuple[Any, Recognition]],
+    output: Any,
+    recognition: Recognition,
+    history: int,
+) -> None:
+    """Keep ``output`` in ``table`` by weak reference, with what it is."""
     key = id(output)
 
     def forget(ref: Any) -> None:
         with _lock:
-            entry = _derived.get(key)
+            entry = table.get(key)
             if entry is not None and entry[0] is ref:
-                del _derived[key]
+                del table[key]
 
     try:
         ref = weakref.ref(output, forget)
     except TypeError:
         return
     with _lock:
-        _derived[key] = (ref, recognition)
-        _derived.move_to_end(key)
-        while len(_derived) > DERIVED_HISTORY:
-            _derived.popitem(last=False)
+        table[key] = (ref, recognition)
+        table.move_to_end(key)
+        while len(table) > history:
+            table.popitem(last=False)
 
 
 def _lengths() -> set[int]:
@@ -292,6 +312,9 @@ def recognise(
         return derived
     with _lock:
         named, splits = _named, list(_splits)
+        entry = None if named else _parts.get(id(X))
+    if entry is not None and entry[0]() is X:
+        return entry[1]  # the very object a split returned: no need to hash it
     if not named and not splits:
         return None
     if n_rows is not None and n_rows not in _lengths():
