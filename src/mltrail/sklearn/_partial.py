@@ -309,7 +309,10 @@ def _end(loop: _Loop, status: str, *, is_complete: bool = True) -> list[str]:
     if loop.is_owned:
         attempt("ending the run", lambda: _end_run(loop.run_id, status))
     else:
-        attempt("background jobs", lambda: _background.wait(loop.run_id))
+        attempt(
+            "background jobs",
+            lambda: _background.wait(loop.run_id, renderings=False),
+        )
     return problems
 
 
