@@ -235,6 +235,15 @@ def autolog(
             f"one of {', '.join(map(repr, _FORMATS))}",
             "Use 'skops' (the default): it loads without running code.",
         )
+    # First: the helper imports skops while this process imports scikit-learn
+    # below, and the end of the first run waits for it.
+    _worker.start(
+        _worker.modules_needed(
+            log_models=log_models,
+            serialization_format=serialization_format,
+            log_plots=log_plots,
+        )
+    )
     if log_tags:
         _code.validate_config_tags()
     _heldout.configure(log_evaluation=log_evaluation, eval_names=eval_names)
@@ -274,10 +283,3 @@ def autolog(
         log_partial_fit=log_partial_fit,
     )
     _patch.patch_all()
-    _worker.start(
-        _worker.modules_needed(
-            log_models=log_models,
-            serialization_format=serialization_format,
-            log_plots=log_plots,
-        )
-    )
