@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,9 @@ from typing import Any
 import pytest
 
 from tests._stores import (  # noqa: F401  # fixtures are found by name
+    BACKENDS,
+    SERVER_VARIABLES,
+    ServerDatabase,
     server_databases,
     sqlite_store,
     sqlite_template,
@@ -85,3 +89,25 @@ def mlflow_file_store(tmp_path_factory: pytest.TempPathFactory) -> MlflowStore:
     uri = (folder / "mlruns").as_uri()
     truth = write_mlflow_store(uri, folder, MLFLOW_ALLOW_FILE_STORE="true")
     return MlflowStore(str(folder / "mlruns"), folder, truth)
+
+
+SOURCE_SERVERS = [name for name in ("postgresql", "mysql") if name in BACKENDS]
+_DRIVERS = {"postgresql": "postgresql+psycopg", "mysql": "mysql+pymysql"}
+
+
+@pytest.fixture(scope="session", params=SOURCE_SERVERS, ids=SOURCE_SERVERS)
+def mlflow_server_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[MlflowStore]:
+    """An MLflow database on PostgreSQL or MySQL, written by MLflow's client."""
+    backend = request.param
+    database = ServerDatabase(backend, os.environ[SERVER_VARIABLES[backend]])
+    folder = tmp_path_factory.mktemp(f"mlflow-{backend}")
+    # MLflow's own driver choice would be psycopg2 / mysqlclient; name ours.
+    rest = database.uri.partition("://")[2]
+    writer_uri = f"{_DRIVERS[backend]}://{rest}"
+    try:
+        truth = write_mlflow_store(writer_uri, folder)
+        yield MlflowStore(database.uri, folder, truth)
+    finally:
+        database.drop()

@@ -53,3 +53,13 @@ def test_import_leaves_the_source_unchanged(
 
     assert hash_tree(mlflow_sqlite.folder) == before
     assert not list(Path(mlflow_sqlite.folder).glob("*.db-wal"))
+
+
+def test_import_reads_postgresql_and_mysql(
+    mlflow_server_database: MlflowStore, sqlite_store: SqlStore
+) -> None:
+    summary = _import(mlflow_server_database.uri, sqlite_store)
+    again = _import(mlflow_server_database.uri, sqlite_store)
+
+    assert (summary.runs, again.runs) == (4, 0)
+    assert_store_equal(sqlite_store, mlflow_server_database.truth)

@@ -117,7 +117,16 @@ class SqlSource:
                 f"It has no {', '.join(missing)}; is it mltrail's own database, "
                 "or empty?",
             )
+        for table in metadata.tables.values():
+            for column in table.columns:
+                if isinstance(column.type, sa.Numeric | sa.Float):
+                    # MySQL's reflected DOUBLE returns a Decimal cut to 10 digits;
+                    # metric values must come back as the floats they are.
+                    column.type = sa.Double(asdecimal=False)
         self._tables = metadata.tables
+        # One connection for the whole import: on PostgreSQL and MySQL a single
+        # read-only session, on SQLite no reopening of the file per query.
+        self._conn: sa.Connection | None = None
 
     def _rows(self, table: str, *where: Any, order: Any = ()) -> list[Any]:
         """Return the rows of ``table`` matching ``where`` (none if no such table)."""
@@ -127,9 +136,13 @@ class SqlSource:
         statement = sa.select(found).where(*(w(found.c) for w in where))
         if order:
             statement = statement.order_by(*order(found.c))
+        return self._execute(table, statement)
+
+    def _execute(self, table: str, statement: sa.Select[Any]) -> list[Any]:
         try:
-            with self._engine.connect() as conn:
-                return list(conn.execute(statement))
+            if self._conn is None:
+                self._conn = self._engine.connect()
+            return list(self._conn.execute(statement).fetchall())
         except SQLAlchemyError as exc:
             raise StoreError(
                 f"cannot read table {table!r} of {self.uri}: "
@@ -251,13 +264,23 @@ class SqlSource:
         return datasets, outputs, model_inputs
 
     def metric_history(self, run: Run) -> list[Metric]:
-        run_id = run.info.run_id
+        metrics = self._tables["metrics"]
+        statement = (
+            sa.select(
+                metrics.c.key,
+                metrics.c.value,
+                metrics.c.timestamp,
+                metrics.c.step,
+                metrics.c.is_nan,
+            )
+            .where(metrics.c.run_uuid == run.info.run_id)
+            .order_by(metrics.c.key, metrics.c.step, metrics.c.timestamp)
+        )
+        nan = float("nan")
         return [
-            Metric(row.key, _metric_value(row), row.timestamp, row.step)
-            for row in self._rows(
-                "metrics",
-                lambda c: c.run_uuid == run_id,
-                order=lambda c: (c.key, c.step, c.timestamp),
+            Metric(key, nan if is_nan else float(value), timestamp, step)
+            for key, value, timestamp, step, is_nan in self._execute(
+                "metrics", statement
             )
         ]
 
@@ -364,6 +387,9 @@ class SqlSource:
         ]
 
     def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
         self._engine.dispose()
 
 
