@@ -298,7 +298,9 @@ class _Importer:
         if params:
             store.log_batch(run_id, params=params)
         points = self.source.metric_history(run)
-        for start in range(0, len(points), _METRIC_CHUNK):
+        # All but the last chunk now; the last goes with the run's end below.
+        last = max(0, (len(points) - 1) // _METRIC_CHUNK * _METRIC_CHUNK)
+        for start in range(0, last, _METRIC_CHUNK):
             store.log_metric_batches([(run_id, points[start : start + _METRIC_CHUNK])])
         self.summary.metric_points += len(points)
         if run.inputs.dataset_inputs:
@@ -313,8 +315,16 @@ class _Importer:
             store.log_model_inputs(
                 run_id, [self.model_ids.get(m, m) for m in source_run.model_inputs]
             )
+        batches = [(run_id, points[last:])] if points[last:] else []
         if info.status != RunStatus.RUNNING.value or info.end_time is not None:
-            store.update_run_info(run_id, status=info.status, end_time=info.end_time)
+            store.update_run_info(
+                run_id,
+                status=info.status,
+                end_time=info.end_time,
+                metric_batches=batches,
+            )
+        elif batches:
+            store.log_metric_batches(batches)
         store.log_batch(run_id, tags=[RunTag(SOURCE_RUN_ID_TAG, info.run_id)])
         store.delete_tag(run_id, PENDING_TAG)
         if info.lifecycle_stage == LifecycleStage.DELETED.value:
