@@ -11,7 +11,7 @@ from sklearn.tree import DecisionTreeClassifier
 import mltrail
 from mltrail._entities import Run
 from mltrail._errors import InvalidValueError, MltrailWarning
-from mltrail.sklearn import _patch, _session, autolog
+from mltrail.sklearn import _patch, _state, autolog
 
 ListRuns = Callable[[], list[Run]]
 
@@ -22,14 +22,14 @@ def test_rejects_bad_max_tuning_runs(value: int) -> None:
         InvalidValueError, match="max_tuning_runs must be None or an int"
     ):
         autolog(max_tuning_runs=value)
-    assert _session.settings is None
+    assert _state.settings is None
     assert _patch.patched_entries() == {}
 
 
 def test_rejects_unknown_serialization_format() -> None:
     with pytest.raises(InvalidValueError, match="serialization_format must be one of"):
         autolog(serialization_format="joblib")
-    assert _session.settings is None
+    assert _state.settings is None
 
 
 def test_reserved_extra_tag_is_dropped_with_a_warning(list_runs: ListRuns) -> None:
@@ -47,8 +47,8 @@ def test_reserved_extra_tag_is_dropped_with_a_warning(list_runs: ListRuns) -> No
 def test_reserved_extra_tag_is_dropped_silently_when_silent() -> None:
     autolog(extra_tags={"mlflow.autologging": "mine"}, silent=True)
     try:
-        assert _session.settings is not None
-        assert dict(_session.settings.extra_tags) == {}
+        assert _state.settings is not None
+        assert dict(_state.settings.extra_tags) == {}
     finally:
         autolog(disable=True)
 
@@ -56,7 +56,7 @@ def test_reserved_extra_tag_is_dropped_silently_when_silent() -> None:
 def test_disable_turns_settings_off() -> None:
     autolog()
     autolog(disable=True)
-    assert _session.settings is None
+    assert _state.settings is None
     assert _patch.patched_entries() == {}
 
 

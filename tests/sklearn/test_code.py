@@ -16,7 +16,7 @@ from mltrail._errors import InvalidValueError
 from mltrail._system_tags import MLTRAIL_PREFIX
 from mltrail.capture._source import SourceInfo
 from mltrail.sklearn import _background, _code
-from mltrail.sklearn._session import AutologSettings
+from mltrail.sklearn._state import AutologSettings
 from mltrail.tracking import TrackingClient
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -202,7 +202,7 @@ import sys
 sys.path.insert(0, {source!r})
 import mltrail
 from mltrail.sklearn import _background, _code
-from mltrail.sklearn._session import AutologSettings
+from mltrail.sklearn._state import AutologSettings
 
 client = mltrail.TrackingClient()
 run_id = client.create_run("0").info.run_id

@@ -26,7 +26,7 @@ from sklearn.tree import DecisionTreeClassifier
 from mltrail._errors import MltrailWarning
 from mltrail.capture._datasets import SplitLineage, dataset_digest
 from mltrail.sklearn import _background, _extras
-from mltrail.sklearn._session import AutologSettings
+from mltrail.sklearn._state import AutologSettings
 from mltrail.tracking import TrackingClient
 
 CONFIG = AutologSettings()

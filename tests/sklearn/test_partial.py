@@ -24,7 +24,7 @@ from mltrail import tracking
 from mltrail._entities import Run
 from mltrail._errors import MltrailWarning
 from mltrail._system_tags import PARTIAL_FIT_CALLS_TAG
-from mltrail.sklearn import _background, _code, _partial, _patch, _session, autolog
+from mltrail.sklearn import _background, _code, _partial, _patch, _state, autolog
 from mltrail.tracking import TrackingClient
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -184,7 +184,7 @@ def test_log_partial_fit_off_logs_nothing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(
-        _session, "settings", types.SimpleNamespace(log_partial_fit=False)
+        _state, "settings", types.SimpleNamespace(log_partial_fit=False)
     )
     train(SGDClassifier(random_state=0), batches[:2])
     assert list_runs() == []
@@ -240,7 +240,7 @@ def test_available_if_partial_fit_is_patched_on_a_copy() -> None:
 def test_partial_fit_without_autolog_runs_untouched(
     patched: None, batches: Any, list_runs: ListRuns, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_session, "settings", None)
+    monkeypatch.setattr(_state, "settings", None)
     train(SGDClassifier(random_state=0), batches[:1])
     assert list_runs() == []
 
@@ -275,9 +275,9 @@ def test_start_failure_warns_and_the_call_still_runs(
 def test_silent_suppresses_the_warning(
     patched: None, batches: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert _session.settings is not None
+    assert _state.settings is not None
     monkeypatch.setattr(
-        _session, "settings", dataclasses.replace(_session.settings, silent=True)
+        _state, "settings", dataclasses.replace(_state.settings, silent=True)
     )
 
     def broken(*args: Any, **kwargs: Any) -> None:

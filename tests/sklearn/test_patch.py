@@ -224,10 +224,10 @@ def test_subclass_hook_calls_an_existing_init_subclass() -> None:
 
 
 def test_classes_created_while_settings_are_off_stay_unpatched() -> None:
-    from mltrail.sklearn import _session
+    from mltrail.sklearn import _state
 
     autolog()
-    settings, _session.settings = _session.settings, None
+    settings, _state.settings = _state.settings, None
     try:
 
         class Quiet(BaseEstimator):  # type: ignore[misc]  # sklearn is untyped
@@ -236,5 +236,5 @@ def test_classes_created_while_settings_are_off_stay_unpatched() -> None:
 
         assert not _patch.is_patched(Quiet.__dict__["fit"])
     finally:
-        _session.settings = settings
+        _state.settings = settings
         autolog(disable=True)

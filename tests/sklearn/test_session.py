@@ -501,7 +501,7 @@ def test_interrupted_fit_marks_run_killed(
 
 
 def test_error_text_is_bounded() -> None:
-    from mltrail.sklearn._session import MAX_ERROR_TEXT, error_tags
+    from mltrail.sklearn._state import MAX_ERROR_TEXT, error_tags
 
     tags = error_tags(ValueError("x" * (MAX_ERROR_TEXT + 10)))
     assert len(tags["mlflow.mltrail.error.message"]) == MAX_ERROR_TEXT

@@ -200,11 +200,11 @@ def autolog(
         _partial,
         _patch,
         _preprocessing,
-        _session,
+        _state,
     )
 
     if disable:
-        _session.settings = None
+        _state.settings = None
         _partial.end_partial_loops()
         _patch.unpatch_all()
         _heldout.reset()
@@ -260,7 +260,7 @@ def autolog(
                 stacklevel=2,
             )
     del disable_for_unsupported_versions  # no version of scikit-learn is unsupported
-    _session.settings = _session.AutologSettings(
+    _state.settings = _state.AutologSettings(
         log_models=log_models,
         log_input_examples=log_input_examples,
         log_model_signatures=log_model_signatures,

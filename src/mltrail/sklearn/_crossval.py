@@ -29,7 +29,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from mltrail._system_tags import AUTOLOGGING_TAG, CROSS_VALIDATION_TAG
-from mltrail.sklearn import _heldout
+from mltrail.sklearn import _heldout, _state
 
 __all__ = ["CROSS_VALIDATION_TAG", "CV_PREFIX", "call"]
 
@@ -84,7 +84,7 @@ def call(
             _end(run_id, "FAILED", "your call raised; its error propagates")
         raise
     try:
-        with _heldout.quiet():
+        with _state.quiet():
             _log(name, arguments, result, captured, run_id)
     except Exception as exc:  # autolog must never break the user's call
         _heldout._warn(exc)
@@ -103,17 +103,17 @@ def _run_quietly(
 
     No fit in it (folds, the label encoder of ``cross_val_predict``) logs a run.
     """
-    from mltrail.sklearn import _session
+    from mltrail.sklearn import _state
 
-    fit_token = _session.in_fit.set(True)
-    quiet_token = _heldout.busy.set(True)
+    fit_token = _state.in_fit.set(True)
+    quiet_token = _state.busy.set(True)
     sink_token = _sink.set(captured)
     try:
         return function(*args, **kwargs)
     finally:
         _sink.reset(sink_token)
-        _heldout.busy.reset(quiet_token)
-        _session.in_fit.reset(fit_token)
+        _state.busy.reset(quiet_token)
+        _state.in_fit.reset(fit_token)
 
 
 def _target_run(name: str, arguments: dict[str, Any]) -> tuple[str, bool] | None:
@@ -123,9 +123,9 @@ def _target_run(name: str, arguments: dict[str, Any]) -> tuple[str, bool] | None
     tags, code, environment, pipeline and the data, written here. A user's run
     that holds another estimator's params gives the call a child run.
     """
-    from mltrail.sklearn import _logging, _runs, _session, _training
+    from mltrail.sklearn import _logging, _runs, _state, _training
 
-    config = _session.settings
+    config = _state.settings
     assert config is not None  # noqa: S101 - checked by is_listening
     estimator = arguments["estimator"]
     problems: list[str] = []
@@ -143,7 +143,7 @@ def _target_run(name: str, arguments: dict[str, Any]) -> tuple[str, bool] | None
     active = _runs.active_run_id()
     if active is not None and config.exclusive:
         return None
-    if active is not None and _session.claim_run(
+    if active is not None and _state.claim_run(
         active, estimator, params, is_model=False
     ):
         run_id, is_owned = active, False

@@ -395,9 +395,9 @@ def _input_job(
 
 def wants_plots() -> bool:
     """Whether to plot: always when called directly, per ``log_plots`` under autolog."""
-    from mltrail.sklearn import _session
+    from mltrail.sklearn import _state
 
-    settings = _session.settings
+    settings = _state.settings
     return settings is None or settings.log_plots
 
 
@@ -515,7 +515,7 @@ def evaluate(
     from sklearn.exceptions import NotFittedError
     from sklearn.utils.validation import check_is_fitted
 
-    from mltrail.sklearn import _heldout, _splits
+    from mltrail.sklearn import _heldout, _splits, _state
 
     _check_name(name)
     kind = model_kind(model)
@@ -544,7 +544,7 @@ def evaluate(
             "Pass y, or split X with train_test_split after autolog().",
         )
     outputs = Outputs(kind, model=model_name(model))
-    with _heldout.quiet():
+    with _state.quiet():
         complete_outputs(model, X, outputs)
     pos_label = _heldout.pos_label()
     metrics = suite(outputs, X, y, pos_label=pos_label)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from types import FunctionType
 from typing import Any
 
-from mltrail.sklearn import _heldout, _post_training
+from mltrail.sklearn import _heldout, _post_training, _state
 
 __all__ = [
     "METRICS_EXCLUDED",
@@ -42,7 +42,7 @@ METRICS_EXCLUDED = frozenset(
 )
 CROSS_VALIDATION_FUNCTIONS = ("cross_validate", "cross_val_score", "cross_val_predict")
 MODEL_SELECTION_FUNCTIONS = ("train_test_split", *CROSS_VALIDATION_FUNCTIONS)
-PATCH_MARKER = _heldout.PATCH_MARKER
+PATCH_MARKER = _state.PATCH_MARKER
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,11 +88,11 @@ def _wrap_metric(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
             or not _heldout.is_listening()
         ):
             return function(*args, **kwargs)
-        token = _heldout.busy.set(True)
+        token = _state.busy.set(True)
         try:
             result = function(*args, **kwargs)
         finally:
-            _heldout.busy.reset(token)
+            _state.busy.reset(token)
         _heldout.on_metric_call(name, args, kwargs, result)
         if _post_training.is_enabled() and _heldout._is_number(result):
             _follow_metric_call(function, args, kwargs, float(result))
@@ -110,7 +110,7 @@ def _follow_metric_call(
     """Log the call under MLflow's post-training name if it used a prediction."""
     frame = sys._getframe(2)  # the caller of the patched metric
     try:
-        with _heldout.quiet():
+        with _state.quiet():
             _post_training.on_metric_call(function, args, kwargs, value, frame)
     except Exception as exc:  # autolog must never break the user's call
         _heldout._warn(exc)
@@ -122,11 +122,11 @@ def _wrap_split(function: Callable[..., Any]) -> Callable[..., Any]:
     def split(*arrays: Any, **options: Any) -> Any:
         if not _heldout.is_listening():
             return function(*arrays, **options)
-        token = _heldout.busy.set(True)
+        token = _state.busy.set(True)
         try:
             result = function(*arrays, **options)
         finally:
-            _heldout.busy.reset(token)
+            _state.busy.reset(token)
         _heldout.on_split(arrays, options, result)
         return result
 

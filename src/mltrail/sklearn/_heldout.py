@@ -30,14 +30,13 @@ import threading
 import warnings
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from mltrail import _warnings
-from mltrail.sklearn import _post_training, _session
+from mltrail.sklearn import _post_training, _state
 from mltrail.sklearn import _splits as _split_records
 
 __all__ = [
@@ -80,13 +79,12 @@ PREDICTION_PARAMETERS = (
     "labels",
 )
 TRUTH_PARAMETERS = ("y_true", "labels_true", "y1")
-PATCH_MARKER = "__mltrail_patched__"
+PATCH_MARKER = _state.PATCH_MARKER
 # The user's call is this many frames above ``_warn``.
 _WARN_STACKLEVEL = 4
 
-# True while a patched method or function, or this module, is running: anything
-# called meanwhile is an implementation detail and is not recorded.
-busy: ContextVar[bool] = ContextVar("mltrail_heldout_busy", default=False)
+busy = _state.busy
+quiet = _state.quiet
 # (estimator, X, outputs by method) of the hooked method call running now.
 _capture: ContextVar[tuple[Any, Any, dict[str, Any]] | None] = ContextVar(
     "mltrail_heldout_capture", default=None
@@ -178,31 +176,21 @@ def is_listening() -> bool:
     """Whether a call now should be recorded: autolog on, outside fits and hooks."""
     return (
         _enabled
-        and _session.settings is not None
+        and _state.settings is not None
         and not busy.get()
-        and _session.in_fit.get() is None
+        and _state.in_fit.get() is None
     )
 
 
 def pos_label() -> Any:
     """Return autolog's ``pos_label`` option, if autolog is on."""
-    config = _session.settings
+    config = _state.settings
     return None if config is None else config.pos_label
-
-
-@contextmanager
-def quiet() -> Iterator[None]:
-    """Run a block whose estimator and metric calls are not recorded."""
-    token = busy.set(True)
-    try:
-        yield
-    finally:
-        busy.reset(token)
 
 
 def _warn(exc: BaseException, outcome: str = "your call itself succeeded") -> None:
     """Warn that logging failed; ``outcome`` says what became of the user's call."""
-    config = _session.settings
+    config = _state.settings
     if config is None or not config.silent:
         _warnings.warn(
             f"mltrail could not log a held-out evaluation ({outcome}): "
@@ -237,7 +225,7 @@ def on_fit_end(estimator: Any, run_id: str, X: Any, y: Any = None) -> None:
     Call it after a top-level fit logged to ``run_id``, inside or outside the
     training session. ``y`` is accepted for symmetry and not kept.
     """
-    if not _enabled or _session.settings is None:
+    if not _enabled or _state.settings is None:
         return
     try:
         _register(estimator, run_id, X)
@@ -251,7 +239,7 @@ def on_loop_step(estimator: Any, run_id: str, step: int) -> None:
     Each call makes the model new to held-out evaluation: the next prediction on
     a held-out set logs its suite again, at ``step``.
     """
-    if not _enabled or _session.settings is None:
+    if not _enabled or _state.settings is None:
         return
     try:
         _register(estimator, run_id, None, step=step)

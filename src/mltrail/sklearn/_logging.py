@@ -23,7 +23,7 @@ from mltrail._version import __version__
 
 if TYPE_CHECKING:
     from mltrail._worker import RunArtifacts
-    from mltrail.sklearn._session import AutologSettings
+    from mltrail.sklearn._state import AutologSettings
 
 __all__ = [
     "FitCall",
@@ -110,7 +110,7 @@ class FitLog:
         params: dict[str, str],
         problems: list[str],
     ) -> None:
-        from mltrail.sklearn import _search, _session, _training
+        from mltrail.sklearn import _search, _state, _training
 
         self.run_id = run_id
         self.config = config
@@ -121,7 +121,7 @@ class FitLog:
             call.function, call.args, call.kwargs
         )
         self.params = dict(params)
-        self.metrics: dict[str, float] = {_session.DURATION_METRIC: call.duration}
+        self.metrics: dict[str, float] = {_state.DURATION_METRIC: call.duration}
         self.tags = {
             AUTOLOGGING_TAG: "sklearn",
             **_training.estimator_tags(estimator),

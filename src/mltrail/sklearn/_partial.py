@@ -90,13 +90,13 @@ def _warn(problems: list[str], config: Any) -> None:
 
 def wrap_partial_fit(function: Callable[..., Any]) -> Callable[..., Any]:
     """Return the patched form of a ``partial_fit`` function."""
-    from mltrail.sklearn import _patch, _session
+    from mltrail.sklearn import _patch, _state
 
     def patched_partial_fit(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if _session.settings is None or _session.in_fit.get() is not None:
+        if _state.settings is None or _state.in_fit.get() is not None:
             return function(self, *args, **kwargs)
-        if _session.is_called_by_library():
-            return _session.run_quietly(function, self, args, kwargs)
+        if _state.is_called_by_library():
+            return _state.run_quietly(function, self, args, kwargs)
         return run_partial_fit(function, self, args, kwargs)
 
     functools.update_wrapper(patched_partial_fit, function)
@@ -111,14 +111,14 @@ def run_partial_fit(
     kwargs: dict[str, Any],
 ) -> Any:
     """Run one top-level ``partial_fit`` call and log it as a step of its loop."""
-    from mltrail.sklearn import _preprocessing, _session
+    from mltrail.sklearn import _preprocessing, _state
 
-    config = _session.settings
+    config = _state.settings
     if config is None or not getattr(config, "log_partial_fit", True):
         return function(estimator, *args, **kwargs)
     if _preprocessing.is_standalone_transformer(estimator):
         # Preprocessing of the loop's batches, not a loop of its own.
-        return _session.run_quietly(
+        return _state.run_quietly(
             _preprocessing.partial_fit_step(config, function), estimator, args, kwargs
         )
     problems: list[str] = []
@@ -127,7 +127,7 @@ def run_partial_fit(
         loop = _loop_for(estimator, config, problems)
     except Exception as exc:  # autolog must never break the user's partial_fit
         problems.append(f"starting the run: {type(exc).__name__}: {exc}")
-    token = _session.in_fit.set(True)
+    token = _state.in_fit.set(True)
     try:
         result = function(estimator, *args, **kwargs)
     except BaseException as exc:
@@ -135,7 +135,7 @@ def run_partial_fit(
             _fail(loop, exc)
         raise
     finally:
-        _session.in_fit.reset(token)
+        _state.in_fit.reset(token)
     if loop is not None:
         try:
             _log_step(loop, function, args, kwargs)
@@ -171,7 +171,7 @@ def _start(
 ) -> _Loop:
     """Start the loop's run (or adopt the active one) and log params and tags."""
     from mltrail._entities import RunTag
-    from mltrail.sklearn import _background, _code, _logging, _runs, _session, _training
+    from mltrail.sklearn import _background, _code, _logging, _runs, _state, _training
 
     tags = {
         AUTOLOGGING_TAG: "sklearn",
@@ -179,7 +179,7 @@ def _start(
         **_logging.version_tags(),
     }
     params = _training.estimator_params(estimator)
-    if active is not None and _session.claim_run(
+    if active is not None and _state.claim_run(
         active, estimator, params, is_model=True
     ):
         loop = _Loop(estimator, active, False, config)
@@ -222,12 +222,12 @@ def _log_step(
     from sklearn.base import is_classifier, is_regressor
 
     from mltrail import tracking
-    from mltrail.sklearn import _heldout, _training
+    from mltrail.sklearn import _heldout, _state, _training
 
     estimator = loop.estimator
     X, y, sample_weight = _training.fit_arguments(function, args, kwargs)
     metrics: dict[str, float] = {}
-    with _heldout.quiet():  # the score on the batch is ours, not held out
+    with _state.quiet():  # the score on the batch is ours, not held out
         if X is not None:
             metrics[BATCH_SIZE_METRIC] = float(_training._n_rows(X))
             _add_batch(loop, X, y)
@@ -264,7 +264,7 @@ def _fail(loop: _Loop, exc: BaseException) -> None:
     """End the loop of a ``partial_fit`` that raised, FAILED if it owns its run."""
     global _loop
     from mltrail._entities import RunTag
-    from mltrail.sklearn import _background, _session
+    from mltrail.sklearn import _background, _state
 
     with _lock:
         if _loop is loop:
@@ -274,7 +274,7 @@ def _fail(loop: _Loop, exc: BaseException) -> None:
         try:
             _background.client_of(loop.run_id).log_batch(
                 loop.run_id,
-                tags=[RunTag(k, v) for k, v in _session.error_tags(exc).items()],
+                tags=[RunTag(k, v) for k, v in _state.error_tags(exc).items()],
             )
         except Exception as log_exc:  # autolog must never hide the user's error
             problems.append(f"recording the failure: {log_exc}")

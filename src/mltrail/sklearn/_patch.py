@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from types import FunctionType
 from typing import Any
 
-from mltrail.sklearn import _session
+from mltrail.sklearn import _session, _state
 
 __all__ = [
     "FIT_METHODS",
@@ -59,10 +59,10 @@ def _wrap_function(function: Callable[..., Any]) -> Callable[..., Any]:
     """Return the patched form of one fit-like function."""
 
     def patched_fit(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if _session.settings is None or _session.in_fit.get() is not None:
+        if _state.settings is None or _state.in_fit.get() is not None:
             return function(self, *args, **kwargs)
-        if _session.is_called_by_library():
-            return _session.run_quietly(function, self, args, kwargs)
+        if _state.is_called_by_library():
+            return _state.run_quietly(function, self, args, kwargs)
         return _session.run_fit(function, self, args, kwargs)
 
     functools.update_wrapper(patched_fit, function)
@@ -146,7 +146,7 @@ def _install_subclass_hook(base: type) -> None:
             super(base, cls).__init_subclass__(**kwargs)  # type: ignore[arg-type]
         else:
             original.__func__(cls, **kwargs)  # a classmethod: call its function
-        if _session.settings is not None:
+        if _state.settings is not None:
             patch_class(cls)
 
     _set(base, "__init_subclass__", classmethod(__init_subclass__))
@@ -159,7 +159,7 @@ def _install_parallel_hook() -> None:
     original = joblib.Parallel.__dict__["__call__"]
 
     def __call__(self: Any, iterable: Iterable[Any]) -> Any:
-        state = _session.in_fit.get()
+        state = _state.in_fit.get()
         if state is None:
             return original(self, iterable)
         carried = ((_session.Carrier(f, state), a, k) for f, a, k in iterable)
@@ -173,13 +173,13 @@ def _wrap_validation_helper(function: Callable[..., Any]) -> Callable[..., Any]:
     """Return ``function`` run inside a training session, so its fits log nothing."""
 
     def in_session(*args: Any, **kwargs: Any) -> Any:
-        if _session.in_fit.get() is not None:
+        if _state.in_fit.get() is not None:
             return function(*args, **kwargs)
-        token = _session.in_fit.set(True)
+        token = _state.in_fit.set(True)
         try:
             return function(*args, **kwargs)
         finally:
-            _session.in_fit.reset(token)
+            _state.in_fit.reset(token)
 
     functools.update_wrapper(in_session, function)
     setattr(in_session, PATCH_MARKER, True)

@@ -50,9 +50,9 @@ _calls: OrderedDict[str, dict[str, list[tuple[str, str]]]] = OrderedDict()
 
 def is_enabled() -> bool:
     """Whether autolog is on with ``log_post_training_metrics``."""
-    from mltrail.sklearn import _session
+    from mltrail.sklearn import _state
 
-    config = _session.settings
+    config = _state.settings
     return config is not None and config.log_post_training_metrics
 
 

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from mltrail._system_tags import PREPROCESSING_TAG
 
 if TYPE_CHECKING:
-    from mltrail.sklearn._session import AutologSettings
+    from mltrail.sklearn._state import AutologSettings
 
 __all__ = [
     "PREPROCESSING_ARTIFACT",
@@ -123,7 +123,7 @@ def run_fit(
     The user's exception propagates unchanged and records nothing. Returns what
     the fit returned.
     """
-    from mltrail.sklearn import _runs, _session, _splits, _training
+    from mltrail.sklearn import _runs, _splits, _state, _training
 
     start = time.perf_counter()
     result = function(estimator, *args, **kwargs)
@@ -137,13 +137,13 @@ def run_fit(
             _splits.derive(result, source, step.serial)  # fit_transform's output
         active = _runs.active_run_id()
         if active is not None and not config.exclusive:
-            from mltrail.sklearn import _code
+            from mltrail.sklearn import _code, _state
 
             problems.extend(_code.on_run_start(active, config))
             _record(active, step, config)
     except Exception as exc:  # autolog must never break the user's fit
         problems.append(f"preprocessing: {type(exc).__name__}: {exc}")
-    _session.warn_problems(problems, config)
+    _state.warn_problems(problems, config)
     return result
 
 
@@ -198,23 +198,23 @@ def _remember(estimator: Any, X: Any, source: Any, duration: float | None) -> _S
 
 def wrap_transform(function: Callable[..., Any]) -> Callable[..., Any]:
     """Return ``transform`` that records the outputs of remembered transformers."""
-    from mltrail.sklearn import _patch
+    from mltrail.sklearn import _patch, _state
 
     def patched_transform(self: Any, *args: Any, **kwargs: Any) -> Any:
         if not _by_object or id(self) not in _by_object:
             return function(self, *args, **kwargs)
-        from mltrail.sklearn import _heldout, _session
+        from mltrail.sklearn import _heldout
 
         step = _by_object.get(id(self))
         if (
             step is None
             or step.ref() is not self
-            or _session.settings is None
-            or _session.in_fit.get() is not None
-            or _heldout.busy.get()
+            or _state.settings is None
+            or _state.in_fit.get() is not None
+            or _state.busy.get()
         ):
             return function(self, *args, **kwargs)
-        with _heldout.quiet():
+        with _state.quiet():
             result = function(self, *args, **kwargs)
         X = args[0] if args else kwargs.get("X")
         try:
@@ -229,11 +229,11 @@ def wrap_transform(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _on_transform(step: _Step, X: Any, output: Any) -> None:
-    from mltrail.sklearn import _heldout, _splits
+    from mltrail.sklearn import _splits, _state
 
     if X is None or output is X:
         return
-    with _heldout.quiet():
+    with _state.quiet():
         source = _recognise(X)
     _splits.derive(output, source, step.serial)
 
@@ -266,7 +266,7 @@ def partial_fit_step(
     A transformer updated batch by batch is the preprocessing of a loop, not a
     loop of its own: the loop records it, as it is when the loop ends.
     """
-    from mltrail.sklearn import _session, _training
+    from mltrail.sklearn import _state, _training
 
     def partial_fit(estimator: Any, *args: Any, **kwargs: Any) -> Any:
         result = function(estimator, *args, **kwargs)
@@ -277,7 +277,7 @@ def partial_fit_step(
                 X = _training.fit_arguments(function, args, kwargs)[0]
                 _remember(estimator, X, _recognise(X), None)
         except Exception as exc:  # autolog must never break the user's call
-            _session.warn_problems(
+            _state.warn_problems(
                 [f"preprocessing: {type(exc).__name__}: {exc}"], config
             )
         return result
