@@ -42,3 +42,14 @@ def test_every_kind_is_drawn_from_its_json_file() -> None:
 def test_unknown_kind_is_refused_with_a_hint() -> None:
     with pytest.raises(InvalidValueError, match="plot kind must be one of"):
         _figures.draw({"kind": "pie"})
+
+
+def test_curves_without_the_one_vs_rest_flag_are_named_by_their_count() -> None:
+    # Runs logged before the flag existed: one curve is the positive class's.
+    curve = {"label": 1, "fpr": [0.0, 1.0], "tpr": [0.0, 1.0], "auc": 0.5}
+    binary = {"kind": "roc_curve", "curves": [curve]}
+    multiclass = {"kind": "roc_curve", "curves": [curve, {**curve, "label": 2}]}
+
+    assert _figures.legend_labels(binary) == ["1 (positive class) (AUC 0.500)"]
+    assert _figures.legend_labels(multiclass)[1] == "2 vs rest (AUC 0.500)"
+    assert _figures.draw(binary).startswith(PNG_SIGNATURE)
