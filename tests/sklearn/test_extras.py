@@ -531,3 +531,30 @@ def test_autologged_fit_ends_an_open_partial_fit_loop(
     assert loop.info.status == "FINISHED"
     assert loop.data.tags["estimator_name"] == "SGDClassifier"
     assert fit.data.tags["estimator_name"] == "DecisionTreeClassifier"
+
+
+def test_training_plots_predict_without_held_out_observation(
+    wired_autolog: None,
+    client: TrackingClient,
+    wine: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sklearn.linear_model import SGDClassifier
+
+    from mltrail.sklearn import _heldout
+
+    X_train, _, y_train, _ = wine
+    observed: list[str] = []
+    observe = _heldout._observe
+
+    def counting(model: Any, estimator: Any, method: str, *args: Any, **kw: Any) -> Any:
+        observed.append(method)
+        return observe(model, estimator, method, *args, **kw)
+
+    monkeypatch.setattr(_heldout, "_observe", counting)
+    model = SGDClassifier(random_state=0).fit(X_train.to_numpy(), y_train)
+    assert _background.wait()
+    run_id = _heldout.model_run(model)
+    assert run_id is not None
+    assert "plots/training_roc_curve.json" in artifact_paths(client, run_id[0], "plots")
+    assert observed == []

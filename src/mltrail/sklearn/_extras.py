@@ -377,18 +377,20 @@ def _training_plots(
     from sklearn.base import is_classifier, is_regressor
 
     from mltrail.evaluation import _plots
+    from mltrail.sklearn import _heldout
 
     if y is None or getattr(y, "ndim", 1) != 1:
         return {}
     if is_classifier(model):
         is_probability = None
-        if y_score is None:
-            if hasattr(model, "predict_proba"):
-                y_score, is_probability = model.predict_proba(X), True
-            elif hasattr(model, "decision_function"):
-                y_score, is_probability = model.decision_function(X), False
-        if y_pred is None:
-            y_pred = model.predict(X)
+        with _heldout.quiet():  # our own predictions on X_train are not held-out ones
+            if y_score is None:
+                if hasattr(model, "predict_proba"):
+                    y_score, is_probability = model.predict_proba(X), True
+                elif hasattr(model, "decision_function"):
+                    y_score, is_probability = model.decision_function(X), False
+            if y_pred is None:
+                y_pred = model.predict(X)
         return _plots.plot_data_for_classifier(
             y,
             y_pred,
@@ -401,9 +403,12 @@ def _training_plots(
             model=name,
         )
     if is_regressor(model):
+        if y_pred is None:
+            with _heldout.quiet():
+                y_pred = model.predict(X)
         return _plots.plot_data_for_regressor(
             y,
-            model.predict(X) if y_pred is None else y_pred,
+            y_pred,
             dataset=TRAINING_PLOT_PREFIX,
             model=name,
         )
