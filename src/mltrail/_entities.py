@@ -7,7 +7,7 @@ Names and fields follow MLflow's entities (``Run.info.run_id``, ``Run.data.metri
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -34,6 +34,16 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+
+class FieldItems:
+    """Iterate ``(field, value)`` pairs, so ``dict(record)`` works as in MLflow."""
+
+    __slots__ = ()
+
+    def __iter__(self) -> Iterator[tuple[str, object]]:
+        for name in self.__dataclass_fields__:  # type: ignore[attr-defined]  # every subclass is a dataclass
+            yield name, getattr(self, name)
 
 
 class RunStatus(enum.StrEnum):
@@ -99,7 +109,7 @@ class ViewType(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Experiment:
+class Experiment(FieldItems):
     """A named group of runs.
 
     Parameters
@@ -208,7 +218,7 @@ class RunTag:
 
 
 @dataclass(frozen=True, slots=True)
-class RunInfo:
+class RunInfo(FieldItems):
     """The attributes of a run; times are in milliseconds since the epoch.
 
     Parameters
@@ -495,7 +505,7 @@ class LoggedModelMetric:
 
 
 @dataclass(frozen=True, slots=True)
-class LoggedModel:
+class LoggedModel(FieldItems):
     """A model logged by a run (MLflow 3's LoggedModel): its id, files and data.
 
     Parameters

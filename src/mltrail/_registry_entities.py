@@ -11,6 +11,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from mltrail._entities import FieldItems
+
 __all__ = [
     "AliasChange",
     "ModelVersion",
@@ -84,7 +86,7 @@ class ModelVersionStatus(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class ModelVersion:
+class ModelVersion(FieldItems):
     """One registered version of a model: where it is and how far it went.
 
     Parameters
@@ -156,7 +158,7 @@ class ModelVersion:
 
 
 @dataclass(frozen=True, slots=True)
-class RegisteredModel:
+class RegisteredModel(FieldItems):
     """A named model and its versions, tags and aliases.
 
     Parameters

@@ -72,7 +72,9 @@ class _TrackedDataset:
             self._source_type, self._source = CODE_SOURCE_TYPE, description.source
         else:
             self._source_type = _source_type(source)
-            self._source = json.dumps({"uri": source})
+            # MLflow's HTTP source names its location "url", the others "uri".
+            key = "url" if self._source_type == "http" else "uri"
+            self._source = json.dumps({key: source})
 
     @property
     def name(self) -> str:
@@ -91,7 +93,10 @@ class _TrackedDataset:
 
     @property
     def source(self) -> dict[str, Any]:
-        """Where the data comes from, as MLflow stores it: ``{"uri": ...}``."""
+        """Where the data comes from, as MLflow stores it: ``{"uri": ...}``.
+
+        An HTTP source is ``{"url": ...}``, code is ``{"tags": {...}}``.
+        """
         value: dict[str, Any] = json.loads(self._source)
         return value
 

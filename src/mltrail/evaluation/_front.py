@@ -100,6 +100,7 @@ def evaluate(
     model_config: dict[str, Any] | None = None,
     inference_params: dict[str, Any] | None = None,
     model_id: str | None = None,
+    trusted: bool | list[str] | None = None,
 ) -> Any:
     """Evaluate a model on a dataset and log the metric suite and plots.
 
@@ -159,6 +160,9 @@ def evaluate(
     model_id : str or None, default=None
         The logged model (``m-...``) to link the metrics to; by default the one
         the model URI names, if any.
+    trusted : bool or list of str or None, default=None
+        mltrail's own: what a model URI may load beyond the types trusted by
+        default, as for ``mltrail.pyfunc.load_model``.
 
     Returns
     -------
@@ -198,6 +202,7 @@ def evaluate(
         "inference_params": inference_params,
         "model_id": model_id,
         "data": data,
+        "trusted": trusted,
     }
     is_mlflow_form = (
         any(value is not None for value in mlflow_options.values())
@@ -232,6 +237,7 @@ def evaluate(
         predictions=predictions,
         config=dict(evaluator_config or {}),
         model_id=model_id,
+        trusted=trusted,
     )
 
 
@@ -272,7 +278,9 @@ class _Evaluated:
     model_id: str | None = None
 
 
-def _resolve_model(model: Any, model_id: str | None) -> _Evaluated:
+def _resolve_model(
+    model: Any, model_id: str | None, trusted: bool | list[str] | None = None
+) -> _Evaluated:
     """Turn a URI, pyfunc model, estimator or function into what is evaluated."""
     from mltrail.models._loading import PyFuncModel
     from mltrail.sklearn._evaluate import model_kind
@@ -280,7 +288,7 @@ def _resolve_model(model: Any, model_id: str | None) -> _Evaluated:
     if isinstance(model, str | os.PathLike):
         from mltrail import pyfunc
 
-        loaded = pyfunc.load_model(model)
+        loaded = pyfunc.load_model(model, trusted=trusted)
         found = loaded.metadata.model_id
         return _resolve_model(loaded, model_id or found)
     if isinstance(model, PyFuncModel):
@@ -361,6 +369,7 @@ def _evaluate_mlflow_form(
     predictions: str | None,
     config: dict[str, Any],
     model_id: str | None,
+    trusted: bool | list[str] | None,
 ) -> EvaluationResult:
     import numpy as np
 
@@ -375,7 +384,7 @@ def _evaluate_mlflow_form(
 
     if model_type is not None and model_type not in MODEL_TYPES:
         raise _model_type_error(model_type)
-    evaluated = _resolve_model(model, model_id)
+    evaluated = _resolve_model(model, model_id, trusted)
     X, y, static, dataset_name = _split(data, targets, predictions)
     if y is None:
         raise InvalidValueError(

@@ -151,4 +151,10 @@ def resolve_model_uri(model_uri: str | os.PathLike[str]) -> Path:
             "a local directory, a 'file://' URI, 'runs:/<run_id>/<artifact_path>', "
             "'models:/<name>/<version>' or 'models:/<model_id>'",
         )
+    if not (local / "MLmodel").exists():
+        from mltrail.tracking import _pending
+
+        # A path from get_artifact_uri("model") right after an autologged fit: the
+        # model is still being written on autolog's thread.
+        _pending.wait()
     return local
