@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -36,4 +37,11 @@ def test_run_is_finished_with_its_model_after_an_immediate_exit(
     model_files = {f.path for f in client.list_artifacts(run.info.run_id, "model")}
     assert {"model/MLmodel", "model/model.skops"} <= model_files
     plots = {f.path for f in client.list_artifacts(run.info.run_id, "plots")}
-    assert "plots/training_confusion_matrix.png" in plots
+    assert "plots/training_confusion_matrix.json" in plots
+    # The PNG is drawn from that JSON by the helper process, which may finish
+    # after the script has exited.
+    deadline = time.monotonic() + 120
+    while "plots/training_confusion_matrix.png" not in plots:
+        assert time.monotonic() < deadline, "the helper never drew the PNG"
+        time.sleep(0.05)
+        plots = {f.path for f in client.list_artifacts(run.info.run_id, "plots")}
