@@ -124,6 +124,21 @@ def test_metrics_logged_with_a_model_and_dataset_are_linked() -> None:
     assert client._store.get_run_models(run.info.run_id)[1] == [(info.model_id, 0)]
 
 
+def test_log_model_links_the_runs_metrics_at_its_step() -> None:
+    with mltrail.start_run():
+        mltrail.log_metric("rmse", 0.5)
+        mltrail.log_metric("rmse", 0.4, step=1)
+        mltrail.log_metric("mae", 0.3, step=1)
+        info = mltrail.sklearn.log_model(_fitted(), name="model", step=1)
+        mltrail.log_metric("late", 1.0, step=1)
+    assert info.model_id is not None
+    metrics = mltrail.get_logged_model(info.model_id).metrics
+    assert sorted((m.key, m.value, m.step) for m in metrics) == [
+        ("mae", 0.3, 1),
+        ("rmse", 0.4, 1),
+    ]
+
+
 def test_search_logged_models_as_dataframe_and_list() -> None:
     mltrail.set_experiment("search")
     with mltrail.start_run():

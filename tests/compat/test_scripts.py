@@ -157,6 +157,10 @@ def test_elasticnet_wine_registers_the_model(run_script: Any) -> None:
     model = mltrail.last_logged_model()
     assert model is not None
     assert model.params == {"alpha": "0.5", "l1_ratio": "0.5"}
+    # MLflow 3 links the run's metrics at the model's step to the model.
+    assert {(m.key, m.value, m.run_id) for m in model.metrics} == {
+        (key, value, run.info.run_id) for key, value in run.data.metrics.items()
+    }
 
 
 def test_elasticnet_diabetes_logs_without_a_run_and_a_figure(run_script: Any) -> None:

@@ -3,8 +3,9 @@
 ``log_model_directory`` creates the logged model (``m-<hex>``, PENDING) with the
 run's params, writes the model directory into the run's artifacts at its name
 (where ``runs:/<run_id>/<name>`` finds it, as before MLflow 3), records it as an
-output of the run, and marks it READY, or FAILED when writing fails. Its URI is
-``models:/<model_id>``; ``resolve_model_uri`` finds the files from there.
+output of the run, and marks it READY, or FAILED when writing fails. The run's
+metric points at the model's step become the model's too, as in MLflow 3. Its URI
+is ``models:/<model_id>``; ``resolve_model_uri`` finds the files from there.
 """
 
 from __future__ import annotations
@@ -188,12 +189,30 @@ def log_model_directory(
         finish_logged_model(start, is_failed=True, client=client)
         raise
     finish_logged_model(start, step=step, client=client)
+    _link_run_metrics(client, start, step)
     version = None
     if registered_model_name is not None:
         from mltrail.registry import register_model
 
         version = register_model(info.model_uri, registered_model_name).version
     return _with_logged_model(info, name, start.params, start.tags, version)
+
+
+def _link_run_metrics(client: Any, start: LoggedModelStart, step: int) -> None:
+    """Give the model the run's metric points at its step, as MLflow 3's log_model."""
+    from mltrail._entities import LoggedModelMetric
+
+    store = client._store
+    points = [
+        LoggedModelMetric(
+            point.key, point.value, point.timestamp, point.step, run_id=start.run_id
+        )
+        for key in client.get_run(start.run_id).data.metrics
+        for point in store.get_metric_history(start.run_id, key)
+        if point.step == step
+    ]
+    if points:
+        store.log_logged_model_metrics(start.model_id, points)
 
 
 def _write(
