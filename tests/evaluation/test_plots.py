@@ -17,6 +17,7 @@ from mltrail.evaluation import _drawing, _figures, _plots
 from mltrail.evaluation._metrics import encode_classification
 from mltrail.evaluation._plots import (
     plot_artifacts,
+    plot_data_for_regressor,
     plots_for_classifier,
     plots_for_regressor,
 )
@@ -304,6 +305,18 @@ def test_regressor_scatter_is_sampled(regression: Any) -> None:
     assert len(data["actual"]) == _plots.MAX_SCATTER_POINTS
     pairs = set(zip(many_true.tolist(), many_pred.tolist(), strict=True))
     assert set(zip(data["actual"], data["predicted"], strict=True)) <= pairs
+
+
+def test_regressor_scatter_sample_is_distinct_rows_drawn_the_same_each_time() -> None:
+    y_true = np.arange(200_000, dtype=np.float64)
+    data = plot_data_for_regressor(y_true, y_true + 1)["residuals"]
+    again = plot_data_for_regressor(y_true, y_true + 1)["residuals"]
+    other = plot_data_for_regressor(y_true, y_true + 1, random_state=1)["residuals"]
+    shown = data["predicted"]
+    assert len(set(shown)) == len(shown) == _plots.MAX_SCATTER_POINTS
+    assert shown == sorted(shown)
+    assert again["predicted"] == shown != other["predicted"]
+    assert data["n_samples"] == 200_000
 
 
 def test_regressor_without_finite_rows_draws_nothing() -> None:

@@ -465,7 +465,8 @@ def plot_data_for_regressor(
     if n_samples == 0:
         return {}
     if n_samples > MAX_SCATTER_POINTS:
-        rows = np.random.RandomState(random_state).choice(
+        # A Generator draws without shuffling all rows (RandomState permutes them).
+        rows = np.random.default_rng(random_state).choice(
             n_samples, MAX_SCATTER_POINTS, replace=False
         )
         rows.sort()
