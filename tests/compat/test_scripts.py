@@ -137,11 +137,44 @@ def test_autolog_grid_search_cv(run_script: Any) -> None:
         ("rbf", "1"),
         ("rbf", "10"),
     }
-    assert all("mean_test_score" in r.data.metrics for r in children)
-    assert {"best_C", "best_kernel", "param_grid", "estimator"} <= set(
-        parent.data.params
+    for child in children:
+        assert {"C", "kernel", "gamma", "tol", "break_ties"} <= set(child.data.params)
+        assert {
+            "mean_test_score",
+            "std_test_score",
+            "rank_test_score",
+            "mean_fit_time",
+            "std_fit_time",
+            "mean_score_time",
+            "std_score_time",
+        } <= set(child.data.metrics)
+    assert {
+        "cv",
+        "error_score",
+        "estimator",
+        "n_jobs",
+        "param_grid",
+        "pre_dispatch",
+        "refit",
+        "return_train_score",
+        "scoring",
+        "verbose",
+        "best_C",
+        "best_kernel",
+    } <= set(parent.data.params)
+    assert (parent.data.params["best_C"], parent.data.params["best_kernel"]) == (
+        "1",
+        "linear",
     )
-    assert {"best_cv_score", "training_score"} <= set(parent.data.metrics)
+    assert {
+        "training_precision_score",
+        "training_recall_score",
+        "training_f1_score",
+        "training_accuracy_score",
+        "training_score",
+        "best_cv_score",
+    } <= set(parent.data.metrics)
+    assert parent.data.metrics["best_cv_score"] == pytest.approx(0.98)
     assert "metrics.mean_test_score" in output  # the DataFrame's column was found
 
 
