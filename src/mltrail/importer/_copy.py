@@ -285,7 +285,7 @@ class _Importer:
         info = run.info
         tags = dict(run.data.tags)
         run_name = tags.pop(RUN_NAME_TAG, None) or info.run_name
-        tags[PENDING_TAG] = run_id
+        tags[PENDING_TAG] = info.run_id  # the source id: found again by it
         created = store.create_run(
             experiment_id,
             user_id=info.user_id,
