@@ -91,3 +91,45 @@ def test_script_whose_helper_is_killed_mid_run_logs_everything(
     assert "plots/training_confusion_matrix" in data
     # The process drew what the helper could not: every plot has its PNG.
     assert pictures == data
+
+
+HANGING_SCRIPT = """
+import os, sys, time
+import mltrail
+from mltrail._worker import _helper
+from mltrail._worker._tasks import RunArtifacts, Task
+from sklearn.datasets import load_wine
+from sklearn.ensemble import RandomForestClassifier
+from tests.worker._tasks import pid_file
+
+root = sys.argv[1]
+mltrail.sklearn.autolog()
+pid_path = os.path.join(root, "helper.pid")
+_helper.current().submit(Task("none", RunArtifacts(root), pid_file, (pid_path,)))
+X, y = load_wine(return_X_y=True, as_frame=True)
+RandomForestClassifier(n_estimators=5, random_state=0).fit(X, y)
+with open(os.path.join(root, "run_id"), "w") as file:
+    file.write(mltrail.last_active_run().info.run_id)
+time.sleep(600)  # killed here
+"""
+
+
+@pytest.mark.slow
+def test_helper_of_a_killed_script_exits(tmp_path: Path) -> None:
+    script = tmp_path / "train.py"
+    script.write_text(textwrap.dedent(HANGING_SCRIPT))
+    root = Path(__file__).parents[2]
+    process = subprocess.Popen(
+        [sys.executable, str(script), str(tmp_path)],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    try:
+        helper_pid = int(_read(tmp_path / "helper.pid", process))
+        _read(tmp_path / "run_id", process)
+        process.kill()
+        process.wait(TIMEOUT)
+    finally:
+        process.kill()
+        process.wait(TIMEOUT)
+    assert wait_until_gone(helper_pid)
