@@ -22,6 +22,7 @@ if _typing.TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         sklearn,
         tracking,
     )
+    from mltrail._autolog_all import autolog
     from mltrail._entities import (
         Dataset,
         DatasetInput,
@@ -196,12 +197,14 @@ _SUBMODULES = (
     "tracking",
 )
 _EVALUATION = ["evaluate"]
+_AUTOLOG = ["autolog"]
 
 _LOCATIONS: dict[str, str] = {
     **dict.fromkeys(_ENTITIES, "mltrail._entities"),
     **dict.fromkeys(_ERRORS, "mltrail._errors"),
     **dict.fromkeys(_TRACKING, "mltrail.tracking"),
     **dict.fromkeys(_EVALUATION, "mltrail.evaluation._front"),
+    **dict.fromkeys(_AUTOLOG, "mltrail._autolog_all"),
     **dict.fromkeys(_REGISTRY_ENTITIES, "mltrail._registry_entities"),
     **dict.fromkeys(_REGISTRY, "mltrail.registry"),
 }
@@ -244,6 +247,7 @@ __all__ = [
     "ViewType",
     "__version__",
     "active_run",
+    "autolog",
     "client",
     "create_experiment",
     "data",

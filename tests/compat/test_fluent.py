@@ -232,3 +232,21 @@ def test_log_input_of_the_data_autolog_saw_adds_no_second_record() -> None:
 def test_bad_dataset_input_is_refused(call: Callable[[], object], match: str) -> None:
     with pytest.raises(mltrail.InvalidValueError, match=match):
         call()
+
+
+def test_autolog_of_every_integration_is_sklearns() -> None:
+    mltrail.autolog(extra_tags={"team": "risk"})
+    try:
+        _fitted()
+    finally:
+        mltrail.autolog(disable=True)
+    run = mltrail.last_active_run()
+    assert run is not None
+    assert run.data.tags["team"] == "risk"
+    assert run.data.params["fit_intercept"] == "True"
+
+
+def test_autolog_excluding_sklearn_logs_nothing() -> None:
+    mltrail.autolog(exclude_flavors=["sklearn"])
+    _fitted()
+    assert mltrail.last_active_run() is None
