@@ -202,6 +202,10 @@ def test_elasticnet_diabetes_logs_without_a_run_and_a_figure(run_script: Any) ->
     assert run.data.params == {"alpha": "0.05", "l1_ratio": "0.05"}
     assert set(run.data.metrics) == {"rmse", "r2", "mae"}
     assert {"ElasticNet-paths.png", "model/MLmodel"} <= _artifacts(run.info.run_id)
+    model = mltrail.last_logged_model()
+    assert model is not None
+    assert model.params == run.data.params
+    assert {m.key for m in model.metrics} == {"rmse", "r2", "mae"}
 
 
 def test_logistic_regression_with_signature_and_example(run_script: Any) -> None:
@@ -314,6 +318,13 @@ def test_tracking_quickstart(run_script: Any) -> None:
     assert run.data.tags["Training Info"] == "Basic LR model for iris data"
     [version] = MlflowClient().search_model_versions("name = 'tracking-quickstart'")
     assert version.run_id == run.info.run_id
+    # As MLflow 3: the version comes from the logged model, which has the run's
+    # params and the metric logged before it.
+    model = mltrail.last_logged_model()
+    assert model is not None
+    assert version.source == model.model_uri
+    assert model.params == run.data.params
+    assert [(m.key, m.value) for m in model.metrics] == [("accuracy", 1.0)]
     assert "predicted_class" in output
 
 
