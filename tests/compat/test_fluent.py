@@ -250,3 +250,26 @@ def test_autolog_excluding_sklearn_logs_nothing() -> None:
     mltrail.autolog(exclude_flavors=["sklearn"])
     _fitted()
     assert mltrail.last_active_run() is None
+
+
+def test_fluent_shortcuts_of_the_client() -> None:
+    experiment = mltrail.set_experiment("shortcuts")
+    mltrail.set_experiment_tags({"team": "risk", "size": 3})
+    assert mltrail.get_experiment(experiment.experiment_id).tags == {
+        "team": "risk",
+        "size": "3",
+    }
+    with mltrail.start_run() as parent:
+        info = mltrail.sklearn.log_model(
+            _fitted(), name="model", registered_model_name="shortcut"
+        )
+        with mltrail.start_run(nested=True) as child:
+            pass
+    parent_run = mltrail.get_parent_run(child.info.run_id)
+    assert parent_run is not None
+    assert parent_run.info.run_id == parent.info.run_id
+    assert mltrail.get_parent_run(parent.info.run_id) is None
+    assert [m.name for m in mltrail.search_registered_models()] == ["shortcut"]
+    [version] = mltrail.search_model_versions(filter_string="name = 'shortcut'")
+    assert version.version == info.registered_model_version
+    assert mltrail.search_model_versions(max_results=0) == []

@@ -35,6 +35,12 @@ from mltrail.tracking._fluent_experiments import (
     search_experiments,
     set_experiment_tag,
 )
+from mltrail.tracking._fluent_extras import (
+    get_parent_run,
+    search_model_versions,
+    search_registered_models,
+    set_experiment_tags,
+)
 from mltrail.tracking._fluent_models import (
     get_artifact_uri,
     get_logged_model,
@@ -70,6 +76,7 @@ __all__ = [
     "get_experiment",
     "get_experiment_by_name",
     "get_logged_model",
+    "get_parent_run",
     "get_run",
     "get_tracking_uri",
     "last_active_run",
@@ -86,9 +93,12 @@ __all__ = [
     "log_text",
     "search_experiments",
     "search_logged_models",
+    "search_model_versions",
+    "search_registered_models",
     "search_runs",
     "set_experiment",
     "set_experiment_tag",
+    "set_experiment_tags",
     "set_tag",
     "set_tags",
     "set_tracking_uri",
