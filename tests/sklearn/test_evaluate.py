@@ -18,7 +18,7 @@ from sklearn.preprocessing import StandardScaler
 import mltrail
 from mltrail._errors import InvalidValueError
 from mltrail.sklearn import _background, _evaluate
-from mltrail.sklearn._evaluate import evaluate
+from mltrail.sklearn._explicit import evaluate
 from mltrail.tracking import TrackingClient
 from tests.sklearn._wiring import wire
 

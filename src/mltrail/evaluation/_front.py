@@ -1,7 +1,7 @@
 """``mltrail.evaluate``: mltrail's form, and MLflow's form with its result object.
 
 ``evaluate(model, X, y, name=...)`` is mltrail's held-out evaluation
-(``sklearn._evaluate.evaluate``). A call in MLflow's form (``targets=``,
+(``sklearn._explicit.evaluate``). A call in MLflow's form (``targets=``,
 ``model_type=``, ``evaluators=``..., a model URI, a pyfunc model or a function)
 computes the same suite, logs it as mltrail does (``<dataset>_*`` metrics, the
 dataset input, plots) and also under the names MLflow's default evaluator logs
@@ -212,7 +212,7 @@ def evaluate(
         or not hasattr(model, "fit")
     )
     if not is_mlflow_form:
-        from mltrail.sklearn._evaluate import evaluate as evaluate_estimator
+        from mltrail.sklearn._explicit import evaluate as evaluate_estimator
 
         metrics: dict[str, float] = evaluate_estimator(
             model, X, y, name=name or "test", run_id=run_id

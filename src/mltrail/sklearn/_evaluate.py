@@ -1,31 +1,24 @@
-"""``mltrail.evaluate``, and the one place that logs a held-out evaluation.
+"""The held-out metric suite, and the one place that logs a held-out evaluation.
 
-Both the automatic path (``_heldout``, ``_crossval``) and the explicit ``evaluate``
-end in :func:`log_evaluation`: the metric suite as ``<name>_<metric>`` metrics, the
-dataset as a run input, and the plots submitted to the background worker
-(``_background``), which the end of a run waits for. For ``_heldout`` the metrics
-go through the write buffer and the dataset input through the worker as well, so
-that the user's ``predict`` never waits for the store.
+Both the automatic path (``_heldout``, ``_crossval``) and the explicit
+``mltrail.evaluate`` (``_explicit``) end in :func:`log_evaluation`: the metric suite
+as ``<name>_<metric>`` metrics, the dataset as a run input, and the plots submitted
+to the background worker (``_background``), which the end of a run waits for. For
+``_heldout`` the metrics go through the write buffer and the dataset input through
+the worker as well, so that the user's ``predict`` never waits for the store.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mltrail._errors import InvalidValueError
-from mltrail._system_tags import EVALUATION_TAG
-
 __all__ = [
     "Outputs",
-    "add_metrics",
     "complete_outputs",
-    "evaluate",
     "log_evaluation",
     "model_kind",
     "model_name",
@@ -35,7 +28,6 @@ __all__ = [
 TEST_NAME = "test"
 TEST_CONTEXT = "test"
 EVAL_CONTEXT = "eval"
-_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
 # Rows of predict_proba further from summing to one are not probabilities (float32
 # models such as XGBoost's sum to one within about 1e-7).
 PROBABILITY_SUM_TOLERANCE = 1e-4
@@ -151,24 +143,6 @@ def _rows(value: Any) -> int | None:
         return None
 
 
-def are_labels(y_pred: Any, classes: Any, n_rows: int | None) -> bool:
-    """Whether ``y_pred`` is one class label per row, every one a known class."""
-    import numpy as np
-
-    array = np.asarray(y_pred)
-    if array.ndim != 1 or (n_rows is not None and array.shape[0] != n_rows):
-        return False
-    if isinstance(classes, np.ndarray) and classes.ndim == 1 and classes.size:
-        try:
-            return bool(np.isin(array, classes).all())
-        except TypeError:  # labels and classes of types that do not compare
-            return False
-    if array.dtype.kind == "f":  # no classes to check: labels are whole numbers
-        finite = array[np.isfinite(array)]
-        return bool(np.all(np.mod(finite, 1) == 0))
-    return array.dtype.kind in "biuUSO"
-
-
 def _are_scores(outputs: Outputs, n_rows: int | None) -> bool:
     """Whether ``y_score`` is what its method returns: one row per sample, finite.
 
@@ -206,11 +180,13 @@ def vet_outputs(outputs: Outputs, n_rows: int | None) -> None:
     """
     import numpy as np
 
+    from mltrail.sklearn import _training_metrics
+
     if outputs.kind == "classifier":
         if outputs.y_score is not None and not _are_scores(outputs, n_rows):
             _note(f"scores of shape {np.shape(outputs.y_score)} are not scores")
             outputs.y_score = outputs.is_probability = None
-        if outputs.y_pred is not None and not are_labels(
+        if outputs.y_pred is not None and not _training_metrics.are_labels(
             outputs.y_pred, outputs.classes, n_rows
         ):
             _note("the predictions are not class labels of the model")
@@ -339,10 +315,11 @@ def log_evaluation(
     written before returning, and a store's refusal raises.
     """
     from mltrail._entities import Metric
+    from mltrail.sklearn import _runs
 
     named = {f"{name}_{key}": float(value) for key, value in metrics.items()}
     if is_deferred:
-        add_metrics(client, run_id, named, step=step)
+        _runs.add_metrics(client, run_id, named, step=step)
     else:
         now = int(time.time() * 1000)
         client.log_batch(
@@ -399,179 +376,3 @@ def wants_plots() -> bool:
 
     settings = _state.settings
     return settings is None or settings.log_plots
-
-
-def add_metrics(
-    client: Any, run_id: str, metrics: Mapping[str, float], *, step: int = 0
-) -> None:
-    """Queue metric points on the client's write buffer (durable within a second).
-
-    Reads through the client (``get_run``) flush the buffer first, so they see them.
-    """
-    from mltrail.tracking._buffer import buffer_for
-
-    buffer = buffer_for(client._store)
-    now = int(time.time() * 1000)
-    for key, value in metrics.items():
-        buffer.add(run_id, key, float(value), step, now)
-
-
-def _check_name(name: object) -> str:
-    if not isinstance(name, str) or not _NAME_PATTERN.fullmatch(name):
-        raise InvalidValueError(
-            "name",
-            name,
-            "a non-empty str of letters, digits, '_', '-' and '.'",
-            "Use a short dataset name such as 'test' or 'validation'.",
-        )
-    return name
-
-
-def _target_run(model: Any, run_id: str | None) -> tuple[Any, str, bool]:
-    """Return ``(client, run_id, is_new)``: explicit, active, the model's, or new."""
-    from mltrail import tracking
-    from mltrail.sklearn import _heldout, _training
-    from mltrail.tracking._runs import current_client
-
-    if run_id is not None:
-        return current_client(), run_id, False
-    active = tracking.active_run()
-    if active is not None:
-        return current_client(), str(active.info.run_id), False
-    logged = _heldout.model_run(model)
-    if logged is not None:
-        return logged[1], logged[0], False
-    run = tracking.start_run(tags=_training.estimator_tags(model))
-    return current_client(), str(run.info.run_id), True
-
-
-def evaluate(
-    model: Any,
-    X: Any,
-    y: Any = None,
-    *,
-    name: str = TEST_NAME,
-    run_id: str | None = None,
-) -> dict[str, float]:
-    """Log the held-out metric suite of a fitted estimator on a dataset.
-
-    Predicts once per method the suite needs (``predict``, plus ``predict_proba`` or
-    else ``decision_function`` for classifiers), then logs every metric as
-    ``<name>_<metric>``, the dataset as a run input (context ``test`` for the name
-    ``"test"``, else ``eval``, with its split lineage when ``X`` comes from a
-    ``train_test_split`` seen by autolog), and the plots under ``plots/<name>_*``,
-    rendered off the calling thread. Suites: classifiers get ``accuracy``,
-    ``balanced_accuracy``, precision, recall and F1 (weighted and macro; binary too
-    for two classes), ``matthews_corrcoef``, ``roc_auc``, ``average_precision``,
-    ``log_loss`` and the confusion-matrix counts; regressors ``mse``, ``rmse``,
-    ``mae``, ``r2``, ``mape``, ``max_error`` and ``explained_variance``; clusterers
-    ``silhouette``, ``calinski_harabasz``, ``davies_bouldin``, and
-    ``adjusted_rand`` when ``y`` is given. Works for any fitted estimator, autologged
-    or not. Later ``sklearn.metrics`` calls on an autologged model's predictions of
-    the same data are logged under ``name`` too.
-
-    Parameters
-    ----------
-    model : estimator
-        A fitted scikit-learn classifier, regressor or clusterer (with ``predict``).
-    X : array-like, DataFrame or sparse matrix
-        The features of the dataset.
-    y : array-like, default=None
-        Its labels. None takes them from the ``train_test_split`` that produced
-        ``X`` when autolog recorded it; a clusterer needs none.
-    name : str, default="test"
-        The dataset's name: the metrics are ``<name>_<metric>``.
-    run_id : str, default=None
-        The run to log into. By default the active run, else the run the model was
-        autologged into, else a new run (ended ``FINISHED`` before returning).
-
-    Returns
-    -------
-    dict of str to float
-        The metrics as logged, such as ``{"test_accuracy": 0.97, ...}``; metrics
-        undefined for the data (one class present, no scores) are left out.
-
-    Raises
-    ------
-    InvalidValueError
-        If ``model`` is not a fitted classifier, regressor or clusterer with
-        ``predict``, if ``name`` is malformed, or if a classifier or regressor gets
-        no labels.
-
-    Examples
-    --------
-    >>> import mltrail
-    >>> from sklearn.datasets import load_iris
-    >>> from sklearn.linear_model import LogisticRegression
-    >>> X, y = load_iris(return_X_y=True)
-    >>> model = LogisticRegression(max_iter=500).fit(X[::2], y[::2])
-    >>> metrics = mltrail.evaluate(model, X[1::2], y[1::2], name="holdout")
-    >>> round(metrics["holdout_accuracy"], 2)
-    0.96
-    >>> run = mltrail.last_active_run()
-    >>> run.data.metrics["holdout_accuracy"] == metrics["holdout_accuracy"]
-    True
-    """
-    from sklearn.exceptions import NotFittedError
-    from sklearn.utils.validation import check_is_fitted
-
-    from mltrail.sklearn import _heldout, _splits, _state
-
-    _check_name(name)
-    kind = model_kind(model)
-    if kind is None or not hasattr(model, "predict"):
-        raise InvalidValueError(
-            "model",
-            model,
-            "a classifier, regressor or clusterer with a predict method",
-            "Pass the fitted estimator (or Pipeline) that makes the predictions.",
-        )
-    try:
-        check_is_fitted(model)
-    except NotFittedError as exc:
-        raise InvalidValueError(
-            "model", model, "a fitted estimator", "Call model.fit(X, y) first."
-        ) from exc
-    found = _splits.recorded_labels(X)
-    lineage = None if found is None else found[1]
-    if y is None and found is not None:
-        y = found[0]
-    if y is None and kind != "clusterer":
-        raise InvalidValueError(
-            "y",
-            None,
-            "the labels of X",
-            "Pass y, or split X with train_test_split after autolog().",
-        )
-    outputs = Outputs(kind, model=model_name(model))
-    with _state.quiet():
-        complete_outputs(model, X, outputs)
-    pos_label = _heldout.pos_label()
-    metrics = suite(outputs, X, y, pos_label=pos_label)
-    client, target, is_new = _target_run(model, run_id)
-    try:
-        named = log_evaluation(
-            client,
-            target,
-            name,
-            metrics,
-            outputs=outputs,
-            X=X,
-            y_true=y,
-            lineage=lineage,
-            pos_label=pos_label,
-        )
-        if is_new:
-            client.set_tag(target, EVALUATION_TAG, json.dumps([name]))
-    except BaseException:
-        if is_new:
-            from mltrail import tracking
-
-            tracking.end_run("FAILED")
-        raise
-    if is_new:
-        from mltrail import tracking
-
-        tracking.end_run()
-    _heldout.remember_evaluation(model, X, name, target, client)
-    return named

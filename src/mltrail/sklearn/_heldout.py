@@ -736,7 +736,7 @@ def _record_metric_call(
 
 def _log_metric(evaluation: _Evaluation, function_name: str, value: float) -> None:
     """Log one metric of the user's; a repeated key gets the next step."""
-    from mltrail.sklearn._evaluate import add_metrics
+    from mltrail.sklearn._runs import add_metrics
 
     key = f"{evaluation.name}_{function_name}"
     run_id = evaluation.model.run_id

@@ -7,7 +7,6 @@ the others to run: a broken metric never costs the model, nor the model the para
 from __future__ import annotations
 
 import copy
-import platform
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -15,11 +14,8 @@ from typing import TYPE_CHECKING, Any
 from mltrail._system_tags import (
     AUTOLOGGING_TAG,
     BEST_CHILD_RUN_ID_TAG,
-    MLTRAIL_VERSION_TAG,
-    PYTHON_VERSION_TAG,
-    SKLEARN_VERSION_TAG,
 )
-from mltrail._version import __version__
+from mltrail.sklearn import _model
 
 if TYPE_CHECKING:
     from mltrail._worker import RunArtifacts
@@ -28,15 +24,12 @@ if TYPE_CHECKING:
 __all__ = [
     "FitCall",
     "FitLog",
-    "log_model",
     "model_files",
-    "packages_text",
     "record_estimator",
-    "version_tags",
 ]
 
-PACKAGES_ARTIFACT = "environment/packages.txt"
-MODEL_ARTIFACT = "model"
+PACKAGES_ARTIFACT = _model.PACKAGES_ARTIFACT
+MODEL_ARTIFACT = _model.MODEL_ARTIFACT
 BEST_ESTIMATOR_ARTIFACT = "best_estimator"
 CV_RESULTS_ARTIFACT = "cv_results.csv"
 
@@ -50,52 +43,6 @@ class FitCall:
     kwargs: dict[str, Any]
     result: Any
     duration: float
-
-
-def version_tags() -> dict[str, str]:
-    """Return the Python, scikit-learn and mltrail version tags."""
-    import sklearn
-
-    return {
-        PYTHON_VERSION_TAG: platform.python_version(),
-        SKLEARN_VERSION_TAG: sklearn.__version__,
-        MLTRAIL_VERSION_TAG: __version__,
-    }
-
-
-def packages_text() -> str:
-    """Return ``environment/packages.txt``: every installed package, pinned."""
-    from mltrail.capture._environment import installed_packages
-
-    return "\n".join(installed_packages()) + "\n"
-
-
-def _output_for_signature(model: Any, example: Any) -> Any:
-    """Return what the signature's output is inferred from: a prediction, or its like.
-
-    A scikit-learn classifier predicts labels taken from ``classes_``, so labels of
-    that array have the prediction's type and shape without running the model (a
-    forest's predict on the example costs as much as the rest of the model's save).
-    """
-    import numpy as np
-    from sklearn.base import is_classifier
-
-    classes = getattr(model, "classes_", None)
-    if (
-        type(model).__module__.startswith("sklearn.")
-        and is_classifier(model)
-        and isinstance(classes, np.ndarray)
-        and classes.ndim == 1
-        and classes.shape[0] > 0
-        and hasattr(model, "predict")
-    ):
-        rows = example.shape[0] if hasattr(example, "shape") else len(example)
-        return classes[np.zeros(rows, dtype=np.intp)]
-    if hasattr(model, "predict"):
-        return model.predict(example)
-    if hasattr(model, "transform"):
-        return model.transform(example)
-    return None
 
 
 class FitLog:
@@ -125,7 +72,7 @@ class FitLog:
         self.tags = {
             AUTOLOGGING_TAG: "sklearn",
             **_training.estimator_tags(estimator),
-            **version_tags(),
+            **_model.version_tags(),
         }
         # Training predictions, made once by the metrics step: y_pred, y_score.
         self.predictions: dict[str, Any] = {}
@@ -288,7 +235,7 @@ def record_estimator(
     all_tags = {
         AUTOLOGGING_TAG: "sklearn",
         **_training.estimator_tags(estimator),
-        **version_tags(),
+        **_model.version_tags(),
         **tags,
     }
     try:
@@ -301,7 +248,7 @@ def record_estimator(
     try:
         _background.submit(
             run_id,
-            lambda: [(PACKAGES_ARTIFACT, packages_text().encode())],
+            lambda: [(PACKAGES_ARTIFACT, _model.packages_text().encode())],
             name="environment",
         )
     except Exception as exc:  # autolog must never break the user's call
@@ -371,7 +318,7 @@ def model_files(
 
     files = []
     if artifact_path == MODEL_ARTIFACT:
-        files.append((PACKAGES_ARTIFACT, packages_text().encode()))
+        files.append((PACKAGES_ARTIFACT, _model.packages_text().encode()))
     if cv_results is not None:
         files.append((CV_RESULTS_ARTIFACT, cv_results.encode()))
     if model is not None:
@@ -379,39 +326,7 @@ def model_files(
             model,
             artifacts,
             artifact_path,
-            **_model_options(config, model, example),
+            **_model.model_options(config, model, example),
             **options,
         )
     return files
-
-
-def _model_options(config: AutologSettings, model: Any, example: Any) -> dict[str, Any]:
-    """Return the signature, example and format options of a model's directory."""
-    signature: Any = False
-    if config.log_model_signatures and example is not None:
-        from mltrail.models import infer_signature
-
-        signature = infer_signature(example, _output_for_signature(model, example))
-    return {
-        "serialization_format": config.serialization_format,
-        "signature": signature,
-        "input_example": example if config.log_input_examples else None,
-    }
-
-
-def log_model(
-    run_id: str,
-    config: AutologSettings,
-    model: Any,
-    example: Any,
-    artifact_path: str = MODEL_ARTIFACT,
-) -> None:
-    """Log ``model`` with its signature and input example under ``artifact_path``."""
-    from mltrail.sklearn import _runs
-
-    _runs.log_model(
-        run_id,
-        model,
-        artifact_path=artifact_path,
-        **_model_options(config, model, example),
-    )

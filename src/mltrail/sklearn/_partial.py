@@ -90,7 +90,7 @@ def _warn(problems: list[str], config: Any) -> None:
 
 def wrap_partial_fit(function: Callable[..., Any]) -> Callable[..., Any]:
     """Return the patched form of a ``partial_fit`` function."""
-    from mltrail.sklearn import _patch, _state
+    from mltrail.sklearn import _state
 
     def patched_partial_fit(self: Any, *args: Any, **kwargs: Any) -> Any:
         if _state.settings is None or _state.in_fit.get() is not None:
@@ -100,7 +100,7 @@ def wrap_partial_fit(function: Callable[..., Any]) -> Callable[..., Any]:
         return run_partial_fit(function, self, args, kwargs)
 
     functools.update_wrapper(patched_partial_fit, function)
-    setattr(patched_partial_fit, _patch.PATCH_MARKER, True)
+    setattr(patched_partial_fit, _state.PATCH_MARKER, True)
     return patched_partial_fit
 
 
@@ -171,12 +171,12 @@ def _start(
 ) -> _Loop:
     """Start the loop's run (or adopt the active one) and log params and tags."""
     from mltrail._entities import RunTag
-    from mltrail.sklearn import _background, _code, _logging, _runs, _state, _training
+    from mltrail.sklearn import _background, _code, _model, _runs, _state, _training
 
     tags = {
         AUTOLOGGING_TAG: "sklearn",
         **_training.estimator_tags(estimator),
-        **_logging.version_tags(),
+        **_model.version_tags(),
     }
     params = _training.estimator_params(estimator)
     if active is not None and _state.claim_run(
@@ -338,7 +338,7 @@ def _record(loop: _Loop) -> list[str]:
     from mltrail.sklearn import (
         _background,
         _extras,
-        _logging,
+        _model,
         _preprocessing,
         _snapshot,
     )
@@ -353,8 +353,8 @@ def _record(loop: _Loop) -> list[str]:
 
     def files() -> list[tuple[str, bytes]]:
         if model is not None:
-            _logging.log_model(run_id, config, model, example)
-        return [(_logging.PACKAGES_ARTIFACT, _logging.packages_text().encode())]
+            _model.log_model(run_id, config, model, example)
+        return [(_model.PACKAGES_ARTIFACT, _model.packages_text().encode())]
 
     _background.submit(run_id, files, name="model", reads=loop.estimator)
     return problems

@@ -150,7 +150,7 @@ def _log(
 ) -> None:
     """Log ``value`` under the next key of ``metric`` and rewrite metric_info.json."""
     from mltrail.sklearn import _background
-    from mltrail.sklearn._evaluate import add_metrics
+    from mltrail.sklearn._runs import add_metrics
 
     with _lock:
         calls = _of_run(_calls, run_id)

@@ -198,7 +198,7 @@ def _remember(estimator: Any, X: Any, source: Any, duration: float | None) -> _S
 
 def wrap_transform(function: Callable[..., Any]) -> Callable[..., Any]:
     """Return ``transform`` that records the outputs of remembered transformers."""
-    from mltrail.sklearn import _patch, _state
+    from mltrail.sklearn import _state
 
     def patched_transform(self: Any, *args: Any, **kwargs: Any) -> Any:
         if not _by_object or id(self) not in _by_object:
@@ -224,7 +224,7 @@ def wrap_transform(function: Callable[..., Any]) -> Callable[..., Any]:
         return result
 
     functools.update_wrapper(patched_transform, function)
-    setattr(patched_transform, _patch.PATCH_MARKER, True)
+    setattr(patched_transform, _state.PATCH_MARKER, True)
     return patched_transform
 
 
@@ -336,9 +336,9 @@ def _record(run_id: str, step: _Step, config: AutologSettings) -> None:
 
     def files() -> list[tuple[str, bytes]]:
         if model is not None:
-            from mltrail.sklearn import _logging
+            from mltrail.sklearn import _model
 
-            _logging.log_model(
+            _model.log_model(
                 run_id,
                 config,
                 model,

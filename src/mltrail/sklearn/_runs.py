@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "active_run_id",
+    "add_metrics",
     "end_run",
     "end_run_later",
     "log_batch",
@@ -184,3 +185,18 @@ def log_child_runs(
         client.set_terminated(child_id, status="FINISHED", end_time=now)
         child_ids.append(child_id)
     return child_ids
+
+
+def add_metrics(
+    client: Any, run_id: str, metrics: Mapping[str, float], *, step: int = 0
+) -> None:
+    """Queue metric points on the client's write buffer (durable within a second).
+
+    Reads through the client (``get_run``) flush the buffer first, so they see them.
+    """
+    from mltrail.tracking._buffer import buffer_for
+
+    buffer = buffer_for(client._store)
+    now = int(time.time() * 1000)
+    for key, value in metrics.items():
+        buffer.add(run_id, key, float(value), step, now)

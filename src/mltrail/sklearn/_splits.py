@@ -16,6 +16,7 @@ returned are recognised by identity while they live, without hashing them again.
 
 from __future__ import annotations
 
+import re
 import threading
 import weakref
 from collections import OrderedDict, deque
@@ -25,9 +26,13 @@ from typing import Any
 
 from mltrail._errors import InvalidValueError
 
+# A dataset name: it starts metric keys such as ``valid_accuracy``.
+_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
+
 __all__ = [
     "Recognition",
     "SplitMatch",
+    "check_name",
     "derive",
     "derived_of",
     "find",
@@ -125,11 +130,10 @@ def name_datasets(eval_names: Mapping[str, Any] | None) -> None:
     import numpy as np
 
     from mltrail.capture._datasets import dataset_digest, row_hashes
-    from mltrail.sklearn._evaluate import _check_name
 
     named = []
     for name, data in (eval_names or {}).items():
-        _check_name(name)
+        check_name(name)
         X, y = data if isinstance(data, tuple) and len(data) == 2 else (data, None)
         if np.ndim(X) < 2 and not (np.ndim(X) == 1 and is_text(X)):
             raise InvalidValueError(
@@ -383,3 +387,14 @@ def split_of(X: Any) -> SplitMatch | None:
     if found is None or found.part is None:
         return None
     return SplitMatch(found.lineage, found.part, found.shared_rows or 0)
+
+
+def check_name(name: object) -> str:
+    if not isinstance(name, str) or not _NAME_PATTERN.fullmatch(name):
+        raise InvalidValueError(
+            "name",
+            name,
+            "a non-empty str of letters, digits, '_', '-' and '.'",
+            "Use a short dataset name such as 'test' or 'validation'.",
+        )
+    return name

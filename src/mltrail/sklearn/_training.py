@@ -108,7 +108,7 @@ def _classifier_metrics(
 ) -> dict[str, float]:
     """Return MLflow's classifier training metrics, predicting once."""
     from mltrail.sklearn import _training_metrics
-    from mltrail.sklearn._evaluate import are_labels
+    from mltrail.sklearn._training_metrics import are_labels
 
     classes: Any = getattr(estimator, "classes_", None)
     has_proba = hasattr(estimator, "predict_proba") and classes is not None

@@ -25,7 +25,7 @@ from mltrail.evaluation._metrics import (
     roc_auc_of,
 )
 
-__all__ = ["classifier_metrics", "regressor_metrics"]
+__all__ = ["are_labels", "classifier_metrics", "regressor_metrics"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -285,3 +285,19 @@ def _position(classes: npt.NDArray[Any], label: Any) -> int | None:
         if value == label:
             return index
     return None
+
+
+def are_labels(y_pred: Any, classes: Any, n_rows: int | None) -> bool:
+    """Whether ``y_pred`` is one class label per row, every one a known class."""
+    array = np.asarray(y_pred)
+    if array.ndim != 1 or (n_rows is not None and array.shape[0] != n_rows):
+        return False
+    if isinstance(classes, np.ndarray) and classes.ndim == 1 and classes.size:
+        try:
+            return bool(np.isin(array, classes).all())
+        except TypeError:  # labels and classes of types that do not compare
+            return False
+    if array.dtype.kind == "f":  # no classes to check: labels are whole numbers
+        finite = array[np.isfinite(array)]
+        return bool(np.all(np.mod(finite, 1) == 0))
+    return array.dtype.kind in "biuUSO"
