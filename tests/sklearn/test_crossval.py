@@ -262,12 +262,12 @@ def test_failure_to_log_params_warns_and_logs_the_metrics(
     monkeypatch: pytest.MonkeyPatch,
     list_runs: Any,
 ) -> None:
-    from mltrail.sklearn import _training
+    from mltrail.sklearn import _fit
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("odd params")
 
-    monkeypatch.setattr(_training, "estimator_params", broken)
+    monkeypatch.setattr(_fit, "estimator_params", broken)
     X, y = wine
     with pytest.warns(MltrailWarning, match="odd params"):
         cross_val_score(_classifier(), X, y, cv=3)

@@ -15,13 +15,15 @@ PACKAGE = Path(mltrail.sklearn.__file__).parent
 PREFIX = "mltrail.sklearn"
 
 # What several recorders read: settings and shared state, runs, the background
-# worker, known splits, snapshots, the model's directory options.
+# worker, known splits, snapshots, the model's directory options, what a fit call
+# and an estimator tell.
 SHARED = {
     "_state",
     "_background",
     "_runs",
     "_snapshot",
     "_search",
+    "_fit",
     "_splits",
     "_model",
     "_training_metrics",
@@ -49,12 +51,8 @@ RECORDER_CALLS = {
     ("_crossval", "_evaluate"),
     ("_crossval", "_heldout"),
     ("_crossval", "_logging"),
-    ("_crossval", "_training"),
     ("_explicit", "_evaluate"),
     ("_explicit", "_heldout"),
-    ("_explicit", "_training"),
-    ("_evaluate", "_training"),
-    ("_extras", "_evaluate"),
     ("_heldout", "_evaluate"),
     ("_heldout", "_post_training"),
     ("_logging", "_code"),
@@ -66,10 +64,8 @@ RECORDER_CALLS = {
     ("_partial", "_extras"),
     ("_partial", "_heldout"),
     ("_partial", "_preprocessing"),
-    ("_partial", "_training"),
     ("_preprocessing", "_code"),
     ("_preprocessing", "_heldout"),
-    ("_preprocessing", "_training"),
 }
 
 

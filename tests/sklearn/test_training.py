@@ -26,7 +26,7 @@ import mltrail
 from mltrail._entities import Run
 from mltrail._version import __version__
 from mltrail.models._model import read_model_info
-from mltrail.sklearn import _training, autolog
+from mltrail.sklearn import _fit, _training, autolog
 
 ListRuns = Callable[[], list[Run]]
 
@@ -595,7 +595,7 @@ def test_predict_is_derived_from_probabilities_where_sklearn_does_so(
     X, y = load_iris(return_X_y=True)
     model.fit(X, y)
 
-    assert _training._predicts_most_probable(model)
+    assert _fit.predicts_most_probable(model)
     derived = model.classes_.take(model.predict_proba(X).argmax(axis=1))
     np.testing.assert_array_equal(derived, model.predict(X))
 
@@ -632,7 +632,7 @@ def test_predict_is_called_where_it_decides_otherwise(model: Any) -> None:
     X, y = load_iris(return_X_y=True)
     model.fit(X, y)
 
-    assert not _training._predicts_most_probable(model)
+    assert not _fit.predicts_most_probable(model)
 
 
 def test_forest_training_metrics_predict_once(
@@ -661,7 +661,7 @@ def test_multi_output_forest_predicts_on_its_own() -> None:
     X, y = load_iris(return_X_y=True)
     model = RandomForestClassifier(n_estimators=3).fit(X, np.c_[y, y % 2])
 
-    assert not _training._predicts_most_probable(model)
+    assert not _fit.predicts_most_probable(model)
 
 
 def test_float32_weights_are_left_to_sklearn() -> None:

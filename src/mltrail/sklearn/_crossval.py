@@ -29,7 +29,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from mltrail._system_tags import AUTOLOGGING_TAG, CROSS_VALIDATION_TAG
-from mltrail.sklearn import _heldout, _state
+from mltrail.sklearn import _fit, _heldout, _state
 
 __all__ = ["CROSS_VALIDATION_TAG", "CV_PREFIX", "call"]
 
@@ -123,21 +123,21 @@ def _target_run(name: str, arguments: dict[str, Any]) -> tuple[str, bool] | None
     tags, code, environment, pipeline and the data, written here. A user's run
     that holds another estimator's params gives the call a child run.
     """
-    from mltrail.sklearn import _logging, _runs, _state, _training
+    from mltrail.sklearn import _logging, _runs, _state
 
     config = _state.settings
     assert config is not None  # noqa: S101 - checked by is_listening
     estimator = arguments["estimator"]
     problems: list[str] = []
     try:
-        params = _training.estimator_params(estimator)
+        params = _fit.estimator_params(estimator)
     except Exception as exc:  # autolog must never break the user's call
         problems.append(f"params: {type(exc).__name__}: {exc}")
         params = {}
     tags = {
         AUTOLOGGING_TAG: "sklearn",
         CROSS_VALIDATION_TAG: name,
-        **_training.estimator_tags(estimator),
+        **_fit.estimator_tags(estimator),
         **config.extra_tags,
     }
     active = _runs.active_run_id()

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from mltrail.sklearn._fit import model_kind, model_name, predicts_most_probable
+
 __all__ = [
     "Outputs",
     "complete_outputs",
@@ -65,30 +67,6 @@ class Outputs:
                 self.y_score, self.is_probability = output, False
 
 
-def model_name(estimator: Any) -> str:
-    """Name an estimator for people: its class, a pipeline by its final step."""
-    best = getattr(estimator, "best_estimator_", None)
-    if best is not None:
-        return model_name(best)
-    steps = getattr(estimator, "steps", None)
-    if isinstance(steps, list) and steps:
-        return f"{type(steps[-1][1]).__name__} pipeline"
-    return type(estimator).__name__
-
-
-def model_kind(estimator: Any) -> str | None:
-    """Return ``"classifier"``, ``"regressor"``, ``"clusterer"`` or None."""
-    from sklearn.base import is_classifier, is_clusterer, is_regressor
-
-    if is_classifier(estimator):
-        return "classifier"
-    if is_regressor(estimator):
-        return "regressor"
-    if is_clusterer(estimator):
-        return "clusterer"
-    return None
-
-
 def complete_outputs(estimator: Any, X: Any, outputs: Outputs) -> None:
     """Compute what the suite needs and the caller did not, each method once.
 
@@ -116,17 +94,11 @@ def complete_outputs(estimator: Any, X: Any, outputs: Outputs) -> None:
             outputs.is_probability
             and isinstance(classes, np.ndarray)
             and getattr(score, "ndim", 0) == 2
-            and _predicts_most_probable(estimator)
+            and predicts_most_probable(estimator)
         ):
             outputs.y_pred = classes.take(np.asarray(score).argmax(axis=1), axis=0)
         else:
             outputs.y_pred = estimator.predict(X)
-
-
-def _predicts_most_probable(estimator: Any) -> bool:
-    from mltrail.sklearn._training import _predicts_most_probable as most_probable
-
-    return bool(most_probable(estimator))
 
 
 def _note(problem: str) -> None:

@@ -20,7 +20,7 @@ __all__ = ["evaluate"]
 def _target_run(model: Any, run_id: str | None) -> tuple[Any, str, bool]:
     """Return ``(client, run_id, is_new)``: explicit, active, the model's, or new."""
     from mltrail import tracking
-    from mltrail.sklearn import _heldout, _training
+    from mltrail.sklearn import _fit, _heldout
     from mltrail.tracking._runs import current_client
 
     if run_id is not None:
@@ -31,7 +31,7 @@ def _target_run(model: Any, run_id: str | None) -> tuple[Any, str, bool]:
     logged = _heldout.model_run(model)
     if logged is not None:
         return logged[1], logged[0], False
-    run = tracking.start_run(tags=_training.estimator_tags(model))
+    run = tracking.start_run(tags=_fit.estimator_tags(model))
     return current_client(), str(run.info.run_id), True
 
 

@@ -331,7 +331,7 @@ def _plot_job(
     config: object,
 ) -> tuple[str, Callable[[], Iterable[tuple[str, bytes]]]]:
     """Return the job drawing the training plots of ``model`` on the worker."""
-    from mltrail.sklearn._evaluate import model_name
+    from mltrail.sklearn._fit import model_name
 
     pos_label = getattr(config, "pos_label", None)
     name = model_name(model)

@@ -57,21 +57,21 @@ class FitLog:
         params: dict[str, str],
         problems: list[str],
     ) -> None:
-        from mltrail.sklearn import _search, _state, _training
+        from mltrail.sklearn import _fit, _search, _state
 
         self.run_id = run_id
         self.config = config
         self.estimator = estimator
         self.call = call
         self.problems = problems
-        self.X, self.y, self.sample_weight = _training.fit_arguments(
+        self.X, self.y, self.sample_weight = _fit.fit_arguments(
             call.function, call.args, call.kwargs
         )
         self.params = dict(params)
         self.metrics: dict[str, float] = {_state.DURATION_METRIC: call.duration}
         self.tags = {
             AUTOLOGGING_TAG: "sklearn",
-            **_training.estimator_tags(estimator),
+            **_fit.estimator_tags(estimator),
             **_model.version_tags(),
         }
         # Training predictions, made once by the metrics step: y_pred, y_score.
@@ -135,7 +135,7 @@ class FitLog:
         itself, as in MLflow (its ``cv_results_`` and ``best_params_`` load with
         it), and its ``best_estimator_`` is a second model, ``best_estimator``.
         """
-        from mltrail.sklearn import _background, _search, _snapshot, _training
+        from mltrail.sklearn import _background, _fit, _search, _snapshot
 
         model = best = example = None
         # A search without refit cannot predict: it logs no model (cv_results.csv
@@ -144,7 +144,7 @@ class FitLog:
             model = _snapshot.snapshot(self.estimator)
             best = getattr(model, "best_estimator_", None) if self.is_search else None
             if self.X is not None:
-                example = copy.deepcopy(_training.head(self.X))
+                example = copy.deepcopy(_fit.head(self.X))
         cv_results = _search.cv_results_csv(self.estimator) if self.is_search else None
         run_id, config = self.run_id, self.config
         artifacts = _background.run_artifacts(run_id)
@@ -183,7 +183,7 @@ class FitLog:
         )
 
     def _add_search(self) -> None:
-        from mltrail.sklearn import _runs, _search, _training
+        from mltrail.sklearn import _fit, _runs, _search
 
         search = self.estimator
         self.params.update(_search.best_params(search))
@@ -197,7 +197,7 @@ class FitLog:
             _search.candidates(search, rows),
             tags={
                 AUTOLOGGING_TAG: "sklearn",
-                **_training.estimator_tags(search.estimator),
+                **_fit.estimator_tags(search.estimator),
                 **self.config.extra_tags,
             },
             best_row=best_row,
@@ -229,12 +229,12 @@ def record_estimator(
     """
     import dataclasses
 
-    from mltrail.sklearn import _background, _code, _extras, _runs, _training
+    from mltrail.sklearn import _background, _code, _extras, _fit, _runs
 
     problems = _code.on_run_start(run_id, config)
     all_tags = {
         AUTOLOGGING_TAG: "sklearn",
-        **_training.estimator_tags(estimator),
+        **_fit.estimator_tags(estimator),
         **_model.version_tags(),
         **tags,
     }

@@ -171,14 +171,14 @@ def _start(
 ) -> _Loop:
     """Start the loop's run (or adopt the active one) and log params and tags."""
     from mltrail._entities import RunTag
-    from mltrail.sklearn import _background, _code, _model, _runs, _state, _training
+    from mltrail.sklearn import _background, _code, _fit, _model, _runs, _state
 
     tags = {
         AUTOLOGGING_TAG: "sklearn",
-        **_training.estimator_tags(estimator),
+        **_fit.estimator_tags(estimator),
         **_model.version_tags(),
     }
-    params = _training.estimator_params(estimator)
+    params = _fit.estimator_params(estimator)
     if active is not None and _state.claim_run(
         active, estimator, params, is_model=True
     ):
@@ -222,14 +222,14 @@ def _log_step(
     from sklearn.base import is_classifier, is_regressor
 
     from mltrail import tracking
-    from mltrail.sklearn import _heldout, _state, _training
+    from mltrail.sklearn import _fit, _heldout, _state
 
     estimator = loop.estimator
-    X, y, sample_weight = _training.fit_arguments(function, args, kwargs)
+    X, y, sample_weight = _fit.fit_arguments(function, args, kwargs)
     metrics: dict[str, float] = {}
     with _state.quiet():  # the score on the batch is ours, not held out
         if X is not None:
-            metrics[BATCH_SIZE_METRIC] = float(_training._n_rows(X))
+            metrics[BATCH_SIZE_METRIC] = float(_fit.n_rows(X))
             _add_batch(loop, X, y)
         for attribute, name in PARTIAL_FIT_METRICS.items():
             value = _number(getattr(estimator, attribute, None))
@@ -248,16 +248,16 @@ def _log_step(
 def _add_batch(loop: _Loop, X: Any, y: Any) -> None:
     """Add one batch to the loop's training data: its digest and row count."""
     from mltrail.capture._datasets import dataset_digest
-    from mltrail.sklearn import _extras, _splits, _training
+    from mltrail.sklearn import _extras, _fit, _splits
 
     if loop.example is None:
-        loop.example = copy.deepcopy(_training.head(X))
+        loop.example = copy.deepcopy(_fit.head(X))
         found = _splits.derived_of(X)
         loop.chain = () if found is None else found.chain
         if getattr(loop.config, "log_datasets", True):
             loop.description = _extras.describe_train(loop.estimator, X, y, None)
     loop.digest.update(dataset_digest(X, y).encode())
-    loop.n_rows += _training._n_rows(X)
+    loop.n_rows += _fit.n_rows(X)
 
 
 def _fail(loop: _Loop, exc: BaseException) -> None:

@@ -123,21 +123,21 @@ def run_fit(
     The user's exception propagates unchanged and records nothing. Returns what
     the fit returned.
     """
-    from mltrail.sklearn import _runs, _splits, _state, _training
+    from mltrail.sklearn import _fit, _runs, _splits, _state
 
     start = time.perf_counter()
     result = function(estimator, *args, **kwargs)
     duration = time.perf_counter() - start
     problems: list[str] = []
     try:
-        X = _training.fit_arguments(function, args, kwargs)[0]
+        X = _fit.fit_arguments(function, args, kwargs)[0]
         source = _recognise(X)
         step = _remember(estimator, X, source, duration)
         if result is not estimator and X is not None:
             _splits.derive(result, source, step.serial)  # fit_transform's output
         active = _runs.active_run_id()
         if active is not None and not config.exclusive:
-            from mltrail.sklearn import _code, _state
+            from mltrail.sklearn import _code, _fit, _state
 
             problems.extend(_code.on_run_start(active, config))
             _record(active, step, config)
@@ -149,12 +149,12 @@ def run_fit(
 
 def _recognise(X: Any) -> Any:
     """Look X up among splits, named and derived datasets; hash it only if it fits."""
-    from mltrail.sklearn import _splits, _training
+    from mltrail.sklearn import _fit, _splits
 
     if X is None:
         return None
     try:
-        n_rows = _training._n_rows(X)
+        n_rows = _fit.n_rows(X)
     except TypeError:
         return None
     return _splits.recognise(X, n_rows=n_rows)
@@ -162,7 +162,7 @@ def _recognise(X: Any) -> Any:
 
 def _remember(estimator: Any, X: Any, source: Any, duration: float | None) -> _Step:
     from mltrail.capture._pipeline import pipeline_structure, pipeline_summary
-    from mltrail.sklearn import _training
+    from mltrail.sklearn import _fit
 
     cls = type(estimator)
     key = id(estimator)
@@ -181,11 +181,11 @@ def _remember(estimator: Any, X: Any, source: Any, duration: float | None) -> _S
         ref=weakref.ref(estimator, forget),
         estimator_name=cls.__name__,
         estimator_class=f"{cls.__module__}.{cls.__qualname__}",
-        params=_training.estimator_params(estimator),
+        params=_fit.estimator_params(estimator),
         fitted_on=fitted_on,
         summary=pipeline_summary(estimator),
         structure=pipeline_structure(estimator),
-        example=None if X is None else copy.deepcopy(_training.head(X)),
+        example=None if X is None else copy.deepcopy(_fit.head(X)),
         duration=duration,
     )
     with _lock:
@@ -266,7 +266,7 @@ def partial_fit_step(
     A transformer updated batch by batch is the preprocessing of a loop, not a
     loop of its own: the loop records it, as it is when the loop ends.
     """
-    from mltrail.sklearn import _state, _training
+    from mltrail.sklearn import _fit, _state
 
     def partial_fit(estimator: Any, *args: Any, **kwargs: Any) -> Any:
         result = function(estimator, *args, **kwargs)
@@ -274,7 +274,7 @@ def partial_fit_step(
             with _lock:
                 step = _by_object.get(id(estimator))
             if step is None or step.ref() is not estimator:
-                X = _training.fit_arguments(function, args, kwargs)[0]
+                X = _fit.fit_arguments(function, args, kwargs)[0]
                 _remember(estimator, X, _recognise(X), None)
         except Exception as exc:  # autolog must never break the user's call
             _state.warn_problems(

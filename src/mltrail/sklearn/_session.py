@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mltrail._system_tags import AUTOLOGGING_TAG
-from mltrail.sklearn import _state
+from mltrail.sklearn import _fit, _state
 
 __all__ = ["Carrier", "run_fit"]
 
@@ -121,13 +121,13 @@ class _TopLevelFit:
         return result
 
     def _begin(self) -> None:
-        from mltrail.sklearn import _runs, _search, _training
+        from mltrail.sklearn import _runs, _search
 
         active = _runs.active_run_id()
         if active is not None and self.config.exclusive:
             return
         deep = not _search.is_search(self.estimator)
-        self.params = _training.estimator_params(self.estimator, deep=deep)
+        self.params = _fit.estimator_params(self.estimator, deep=deep)
         tags = {AUTOLOGGING_TAG: "sklearn", **self.config.extra_tags}
         if active is None:
             self.run_id = _runs.start_run(tags)
@@ -149,11 +149,11 @@ class _TopLevelFit:
 
     def _fail(self, exc: BaseException) -> None:
         """Record the failed fit; the exception itself propagates unchanged."""
-        from mltrail.sklearn import _runs, _training
+        from mltrail.sklearn import _runs
 
         assert self.run_id is not None  # noqa: S101 - checked by the caller
         try:
-            tags = _training.estimator_tags(self.estimator)
+            tags = _fit.estimator_tags(self.estimator)
             if self.is_owned:
                 tags.update(_state.error_tags(exc))
             _runs.log_batch(self.run_id, params=self.params, tags=tags)

@@ -6,91 +6,19 @@ data: they read it, predict on it once, and slice at most a few rows.
 
 from __future__ import annotations
 
-import functools
-import inspect
 import logging
 import math
-import sys
-from collections.abc import Callable, Mapping
 from typing import Any
+
+from mltrail.sklearn import _fit
 
 __all__ = [
     "CLUSTER_SAMPLE_SIZE",
-    "INPUT_EXAMPLE_ROWS",
-    "estimator_params",
-    "estimator_tags",
-    "fit_arguments",
-    "head",
     "training_metrics",
 ]
 
-INPUT_EXAMPLE_ROWS = 5
 CLUSTER_SAMPLE_SIZE = 2000
-# (module, class) defining a classifier ``predict`` that is the class of highest
-# ``predict_proba``: see ``_predicts_most_probable``.
-MOST_PROBABLE_PREDICTS = (
-    ("sklearn.ensemble._forest", "ForestClassifier"),
-    ("sklearn.ensemble._bagging", "BaggingClassifier"),
-    ("sklearn.ensemble._voting", "VotingClassifier"),
-    ("sklearn.calibration", "CalibratedClassifierCV"),
-    ("sklearn.semi_supervised._label_propagation", "BaseLabelPropagation"),
-    ("sklearn.tree._classes", "BaseDecisionTree"),
-)
-
 _logger = logging.getLogger(__name__)
-
-
-@functools.cache
-def _parameter_names(function: Callable[..., Any]) -> tuple[str, ...]:
-    """Return the names of a fit method's parameters after ``self``."""
-    try:
-        parameters = list(inspect.signature(function).parameters.values())[1:]
-    except (TypeError, ValueError):  # pragma: no cover - C functions
-        return ()
-    positional = (
-        inspect.Parameter.POSITIONAL_ONLY,
-        inspect.Parameter.POSITIONAL_OR_KEYWORD,
-    )
-    return tuple(p.name for p in parameters if p.kind in positional)
-
-
-def fit_arguments(
-    function: Callable[..., Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]
-) -> tuple[Any, Any, Any]:
-    """Return ``(X, y, sample_weight)`` from the arguments of a fit call."""
-    names = _parameter_names(function)
-    bound = dict(zip(names, args, strict=False))
-    bound.update(kwargs)
-    X = args[0] if args else (bound.get(names[0]) if names else None)
-    y_name = names[1] if len(names) > 1 and names[1] in ("y", "Y") else "y"
-    return X, bound.get(y_name), bound.get("sample_weight")
-
-
-def estimator_params(estimator: Any, *, deep: bool = True) -> dict[str, str]:
-    """Return ``get_params(deep=deep)`` with every value as ``str``, never truncated."""
-    return {key: str(value) for key, value in estimator.get_params(deep=deep).items()}
-
-
-def estimator_tags(estimator: Any) -> dict[str, str]:
-    """Return the ``estimator_name`` and ``estimator_class`` tags, as MLflow does."""
-    cls = type(estimator)
-    return {
-        "estimator_name": cls.__name__,
-        "estimator_class": f"{cls.__module__}.{cls.__qualname__}",
-    }
-
-
-def head(X: Any, n: int = INPUT_EXAMPLE_ROWS) -> Any:
-    """Return the first ``n`` rows of X without copying the rest."""
-    iloc = getattr(X, "iloc", None)
-    if iloc is not None:
-        return iloc[:n]
-    return X[:n]
-
-
-def _n_rows(X: Any) -> int:
-    shape = getattr(X, "shape", None)
-    return int(shape[0]) if shape is not None else len(X)
 
 
 def _rows(X: Any, index: Any) -> Any:
@@ -113,11 +41,11 @@ def _classifier_metrics(
     classes: Any = getattr(estimator, "classes_", None)
     has_proba = hasattr(estimator, "predict_proba") and classes is not None
     proba = estimator.predict_proba(X) if has_proba else None
-    if proba is not None and _predicts_most_probable(estimator):
+    if proba is not None and _fit.predicts_most_probable(estimator):
         y_pred = classes.take(proba.argmax(axis=1), axis=0)  # what predict computes
     else:
         y_pred = estimator.predict(X)
-    if not are_labels(y_pred, classes, _n_rows(X)):
+    if not are_labels(y_pred, classes, _fit.n_rows(X)):
         _logger.debug("mltrail left training metrics out: predict gave no labels")
         return {}
     predictions["y_pred"] = y_pred
@@ -213,7 +141,7 @@ def _cluster_metrics(estimator: Any, X: Any, labels: Any) -> dict[str, float]:
 
     if labels is None:
         labels = getattr(estimator, "labels_", None)
-    n = _n_rows(X)
+    n = _fit.n_rows(X)
     if labels is None or len(labels) != n:
         if not hasattr(estimator, "predict"):
             return {}
@@ -237,51 +165,12 @@ def _cluster_metrics(estimator: Any, X: Any, labels: Any) -> dict[str, float]:
     return values
 
 
-def _predicts_most_probable(estimator: Any) -> bool:
-    """Whether ``predict(X)`` is exactly ``classes_.take(predict_proba(X).argmax(1))``.
-
-    Then one pass gives both, instead of two. Checked in scikit-learn's source (1.5
-    and 1.9): the ``predict`` of ``MOST_PROBABLE_PREDICTS`` calls
-    ``self.predict_proba`` and takes the class of its argmax, or, for trees, takes
-    it from the very array that ``predict_proba`` returns. Other classifiers decide
-    from ``decision_function`` or raw scores, where a rounding tie could differ.
-    """
-    from sklearn.pipeline import Pipeline
-
-    predict = _static_method(estimator, "predict")
-    if isinstance(estimator, Pipeline) and predict is Pipeline.__dict__["predict"]:
-        return _predicts_most_probable(estimator._final_estimator)
-    if getattr(estimator, "n_outputs_", 1) != 1:
-        return False
-    for module_name, class_name in MOST_PROBABLE_PREDICTS:
-        # The estimator's own module is loaded: never import one for this check.
-        owner = getattr(sys.modules.get(module_name), class_name, None)
-        if owner is not None and predict is owner.__dict__.get("predict"):
-            break
-    else:
-        return False
-    if class_name == "VotingClassifier":
-        return getattr(estimator, "voting", None) == "soft"  # hard voting counts
-    if class_name == "BaseDecisionTree":
-        # Its predict mirrors DecisionTreeClassifier.predict_proba, not an override.
-        tree = sys.modules[module_name].DecisionTreeClassifier
-        return _static_method(estimator, "predict_proba") is tree.__dict__.get(
-            "predict_proba"
-        )
-    return True
-
-
-def _static_method(estimator: Any, name: str) -> Any:
-    """Return the class attribute behind ``estimator.name``, descriptors unresolved."""
-    return inspect.getattr_static(type(estimator), name, None)
-
-
 def _score_is_default(estimator: Any) -> bool:
     """Whether ``estimator.score`` is the accuracy or R² of ``predict``, as computed."""
     from sklearn.base import ClassifierMixin, RegressorMixin
     from sklearn.pipeline import Pipeline
 
-    score = _static_method(estimator, "score")
+    score = _fit.static_method(estimator, "score")
     if score is ClassifierMixin.score or score is RegressorMixin.score:
         return True
     if isinstance(estimator, Pipeline) and score is Pipeline.__dict__["score"]:
