@@ -377,13 +377,13 @@ def _training_plots(
     from sklearn.base import is_classifier, is_regressor
 
     from mltrail.evaluation import _plots
-    from mltrail.sklearn import _heldout
+    from mltrail.sklearn import _state
 
     if y is None or getattr(y, "ndim", 1) != 1:
         return {}
     if is_classifier(model):
         is_probability = None
-        with _heldout.quiet():  # our own predictions on X_train are not held-out ones
+        with _state.quiet():  # our own predictions on X_train are not held-out ones
             if y_score is None:
                 if hasattr(model, "predict_proba"):
                     y_score, is_probability = model.predict_proba(X), True
@@ -404,7 +404,7 @@ def _training_plots(
         )
     if is_regressor(model):
         if y_pred is None:
-            with _heldout.quiet():
+            with _state.quiet():
                 y_pred = model.predict(X)
         return _plots.plot_data_for_regressor(
             y,
