@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import math
 
 import pytest
+from starlette.requests import Request
 
 from mltrail.server._errors import ApiError
-from mltrail.server._messages import Message, json_response, to_number
+from mltrail.server._messages import Message, json_response, read_message, to_number
 
 
 def _json(**fields: object) -> Message:
@@ -140,6 +143,64 @@ def test_run_id_reads_either_name() -> None:
 def test_json_response_writes_non_finite_numbers_as_proto_strings() -> None:
     response = json_response({"values": [math.nan, math.inf, -math.inf, 1.5]})
     assert response.body == b'{"values":["NaN","Infinity","-Infinity",1.5]}'
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        {"runs": [{"value": 0.1, "step": 2**63 - 1, "timestamp": -(2**63)}]},
+        {"big": 2**64 - 1, "bigger": 2**70, "negative": -(2**64), "zero": -0.0},
+        {"text": 'caf\u00e9 \u2603 "q" \\', "none": None, "flag": True},
+        {1: "int key", "tiny": 5e-324, "huge": 1.7976931348623157e308},
+    ],
+    ids=["int64", "beyond-int64", "text-and-null", "int-key"],
+)
+def test_json_response_writes_what_json_writes(content: dict[object, object]) -> None:
+    expected = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
+    assert json_response(content).body == expected.encode()
+
+
+def test_json_response_keeps_non_finite_numbers_beside_nulls() -> None:
+    response = json_response({"a": None, "b": [math.nan, 2**70]})
+    assert response.body == b'{"a":null,"b":["NaN",1180591620717411303424]}'
+
+
+def _post(body: bytes) -> Request:
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/",
+        "headers": [(b"content-type", b"application/json")],
+        "query_string": b"",
+    }
+    return Request(scope, receive)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"step": 123456789012345678901234567890, "value": 0.30000000000000004}',
+        b'{"big": 18446744073709551615, "low": -9223372036854775808}',
+        b'{"value": NaN, "other": -Infinity, "huge": 1e400}',
+        b'{"text": "\\ud800 lone", "key": "a", "key": "b", "zero": -0.0}',
+        b'\xef\xbb\xbf{"bom": 1}',
+    ],
+    ids=["beyond-int64", "int64-edges", "non-finite", "surrogate", "bom"],
+)
+def test_read_message_reads_bodies_as_json_does(body: bytes) -> None:
+    message = asyncio.run(read_message(_post(body)))
+    expected = json.loads(body)
+    assert repr(dict(message.fields)) == repr(expected)
+
+
+def test_read_message_names_invalid_json() -> None:
+    with pytest.raises(ApiError, match="not valid JSON: Expecting value at character"):
+        asyncio.run(read_message(_post(b'{"a": }')))
+    with pytest.raises(ApiError, match="not valid UTF-8 JSON"):
+        asyncio.run(read_message(_post(b'{"a": "\xff"}')))
 
 
 def test_fields_are_kept() -> None:

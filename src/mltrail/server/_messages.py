@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -37,6 +38,11 @@ _SEE_DOCS = "See the API docs for more information about request parameters."
 _NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 _TRUE = {"true", "1"}
 _FALSE = {"false", "0"}
+# orjson reads an integer of 20 digits or more as a float (MLflow's int64 fields
+# are strings in proto JSON, but a client may send a bare number): json keeps it.
+# A body with such a run of digits goes to json; translate + find is a fast scan.
+_DIGITS_AS_ZERO = bytes(48 if 48 <= code <= 57 else 32 for code in range(256))
+_LONG_DIGITS = b"0" * 20
 
 
 def missing(name: str) -> ApiError:
@@ -211,6 +217,24 @@ def _is_json(content_type: str) -> bool:
     return media == "application/json" or media.endswith("+json")
 
 
+def _loads(body: bytes) -> object:
+    """Parse a request body; orjson when it reads it exactly, else json (NaN...)."""
+    if _LONG_DIGITS not in body.translate(_DIGITS_AS_ZERO):
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass  # NaN, Infinity, a BOM or lone surrogates: json reads them
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        raise ApiError(
+            "BAD_REQUEST",
+            f"The request body is not valid JSON: {exc.msg} at character {exc.pos}."
+            if isinstance(exc, json.JSONDecodeError)
+            else "The request body is not valid UTF-8 JSON.",
+        ) from None
+
+
 async def read_message(request: Request) -> Message:
     """Return the request's message, parsed once and kept on ``request.state``."""
     cached = getattr(request.state, "message", None)
@@ -234,16 +258,7 @@ async def read_message(request: Request) -> Message:
                 status_code=415,
             )
         else:
-            try:
-                data = json.loads(body)
-            except ValueError as exc:
-                raise ApiError(
-                    "BAD_REQUEST",
-                    f"The request body is not valid JSON: {exc.msg} at character "
-                    f"{exc.pos}."
-                    if isinstance(exc, json.JSONDecodeError)
-                    else "The request body is not valid UTF-8 JSON.",
-                ) from None
+            data = _loads(body)
         if not isinstance(data, dict):
             raise ApiError(
                 "BAD_REQUEST",
@@ -272,6 +287,13 @@ def _jsonable(value: Any) -> Any:
 
 def json_response(content: object, status_code: int = 200) -> Response:
     """Return a compact JSON response; NaN and infinities become proto strings."""
+    try:
+        fast: bytes | None = orjson.dumps(content)
+    except TypeError:  # an int beyond 64 bits, or a type only json knows
+        fast = None
+    # orjson writes NaN and infinities as null: any null takes json's checked path.
+    if fast is not None and b"null" not in fast:
+        return Response(fast, status_code=status_code, media_type="application/json")
     try:
         body = json.dumps(
             content, ensure_ascii=False, allow_nan=False, separators=(",", ":")
