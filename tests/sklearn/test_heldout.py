@@ -26,7 +26,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 import mltrail
 from mltrail._errors import InvalidValueError, MltrailWarning
-from mltrail.sklearn import _background, _evaluate, _heldout, _splits, autolog
+from mltrail.sklearn import _background, _evaluate, _heldout, _methods, _splits, autolog
 from mltrail.tracking import TrackingClient
 from tests.sklearn._wiring import wire
 
@@ -106,7 +106,7 @@ def test_model_is_forgotten_when_collected(
 
 
 def test_wrap_method_marks_and_keeps_the_method() -> None:
-    wrapped = _heldout.wrap_method("predict", LogisticRegression.predict)
+    wrapped = _methods.wrap_method("predict", LogisticRegression.predict)
     assert getattr(wrapped, _heldout.PATCH_MARKER)
     assert wrapped.__wrapped__ is LogisticRegression.predict  # type: ignore[attr-defined]  # set by update_wrapper
 

@@ -44,7 +44,7 @@ RECORDERS = {
     "_crossval",
 }
 SESSION = {"_session"}
-PATCHES = {"_patch", "_functions"}
+PATCHES = {"_patch", "_functions", "_methods"}
 ENTRY = {"__init__", "_autolog"}
 # Recorders that still call another recorder, to be carved away; none may be added.
 RECORDER_CALLS = {
@@ -54,7 +54,6 @@ RECORDER_CALLS = {
     ("_explicit", "_evaluate"),
     ("_explicit", "_heldout"),
     ("_heldout", "_evaluate"),
-    ("_heldout", "_post_training"),
     ("_logging", "_code"),
     ("_logging", "_extras"),
     ("_logging", "_heldout"),

@@ -199,6 +199,7 @@ def autolog(
         _heldout,
         _partial,
         _patch,
+        _post_training,
         _preprocessing,
         _state,
     )
@@ -208,6 +209,7 @@ def autolog(
         _partial.end_partial_loops()
         _patch.unpatch_all()
         _heldout.reset()
+        _post_training.reset()
         _preprocessing.reset()
         return
     if max_tuning_runs is not None and (

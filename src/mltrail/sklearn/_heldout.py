@@ -25,35 +25,34 @@ import hashlib
 import inspect
 import itertools
 import numbers
-import sys
 import threading
 import warnings
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from mltrail import _warnings
-from mltrail.sklearn import _post_training, _state
 from mltrail.sklearn import _splits as _split_records
+from mltrail.sklearn import _state
 
 __all__ = [
     "METHODS",
     "busy",
     "configure",
     "is_listening",
+    "is_logged",
     "model_run",
     "on_fit_end",
     "on_metric_call",
     "on_predict",
     "on_score",
     "on_split",
+    "post_training_run",
     "quiet",
     "remember_evaluation",
     "reset",
-    "wrap_method",
 ]
 
 PENDING_HISTORY = 16
@@ -85,10 +84,6 @@ _WARN_STACKLEVEL = 4
 
 busy = _state.busy
 quiet = _state.quiet
-# (estimator, X, outputs by method) of the hooked method call running now.
-_capture: ContextVar[tuple[Any, Any, dict[str, Any]] | None] = ContextVar(
-    "mltrail_heldout_capture", default=None
-)
 
 
 @dataclass(slots=True)
@@ -159,7 +154,6 @@ def reset() -> None:
     """Forget every split, model, evaluation and prediction; back to the defaults."""
     global _enabled
     _split_records.reset()
-    _post_training.reset()
     with _lock:
         _enabled = True
         _models.clear()
@@ -301,111 +295,20 @@ def model_run(estimator: Any) -> tuple[str, Any] | None:
 # Predictions ------------------------------------------------------------------------
 
 
-def wrap_method(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
-    """Return ``function`` (the method ``name`` of an estimator class) with the hook.
-
-    The original runs with the hooks quiet (a ``score`` calling ``predict`` and
-    ``accuracy_score`` records nothing), then :func:`on_predict` or :func:`on_score`
-    sees its result. Estimators that autolog did not fit cost one dict lookup.
-    """
-
-    def patched(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if not _models or id(self) not in _models:
-            return function(self, *args, **kwargs)
-        X = args[0] if args else kwargs.get("X")
-        outer = _capture.get()
-        if outer is not None:
-            # Nested in a hooked call: keep what the model computes on the same X
-            # (forests' predict calls predict_proba), so we need not call it again.
-            # Only the instance's own method called on X alone says what it returns:
-            # XGBoost's and LightGBM's predict_proba call their base class's
-            # predict, which returns probabilities, not labels.
-            result = function(self, *args, **kwargs)
-            if (
-                outer[0] is self
-                and outer[1] is X
-                and name != "score"
-                and _is_plain_call(args, kwargs)
-                and _is_own_method(self, name, patched)
-            ):
-                outer[2].setdefault(name, result)
-            return result
-        if not is_listening():
-            return function(self, *args, **kwargs)
-        if name != "score" and not (
-            _is_plain_call(args, kwargs) and _is_own_method(self, name, patched)
-        ):
-            # Extra arguments (raw_score=True, return_std=True) or a base class's
-            # method: the output is not the kind its name promises.
-            with quiet():
-                return function(self, *args, **kwargs)
-        captured: dict[str, Any] = {}
-        token = busy.set(True)
-        capture_token = _capture.set((self, X, captured))
-        try:
-            result = function(self, *args, **kwargs)
-        finally:
-            _capture.reset(capture_token)
-            busy.reset(token)
-        if name == "score":
-            y = args[1] if len(args) > 1 else kwargs.get("y")
-            on_score(self, X, y, result, captured)
-        else:
-            on_predict(self, name, X, result, captured)
-        if _post_training.is_enabled():
-            _follow_for_mlflow(self, name, function, args, kwargs, result)
-        return result
-
-    functools.update_wrapper(patched, function)
-    setattr(patched, PATCH_MARKER, True)
-    return patched
+def is_logged(estimator: Any) -> bool:
+    """Whether autolog logged a fit of this very object (one dict lookup)."""
+    return bool(_models) and id(estimator) in _models
 
 
-def _follow_for_mlflow(
-    estimator: Any,
-    name: str,
-    function: Callable[..., Any],
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    result: Any,
-) -> None:
-    """Give a prediction or score to ``_post_training`` for MLflow's metric names.
+def post_training_run(estimator: Any) -> tuple[str, Any] | None:
+    """Return ``(run_id, client)`` where MLflow's names for its metrics go, if any.
 
-    Called from the patched method: the frame two above is the method's caller.
+    None for a model autolog did not log, or one of a ``partial_fit`` loop.
     """
     model = _model_of(estimator)
     if model is None or model.step is not None:
-        return
-    frame = sys._getframe(2)
-    try:
-        with quiet():
-            if name != "score":
-                X = args[0] if args else kwargs.get("X")
-                _post_training.on_predict(model.run_id, model.client, X, result, frame)
-            elif _is_number(result):
-                _post_training.on_score(
-                    model.run_id,
-                    model.client,
-                    estimator,
-                    function,
-                    args,
-                    kwargs,
-                    float(result),
-                    frame,
-                )
-    except Exception as exc:  # autolog must never break the user's call
-        _warn(exc)
-
-
-def _is_plain_call(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> bool:
-    """Whether a prediction method got X alone, so its output is the plain kind."""
-    return len(args) + len(kwargs) == 1 and (bool(args) or "X" in kwargs)
-
-
-def _is_own_method(estimator: Any, name: str, patched: Callable[..., Any]) -> bool:
-    """Whether ``patched`` is what ``estimator.<name>`` resolves to (not a base's)."""
-    entry = inspect.getattr_static(type(estimator), name, None)
-    return entry is patched or getattr(entry, "fn", None) is patched
+        return None
+    return model.run_id, model.client
 
 
 def on_predict(
@@ -661,8 +564,6 @@ def _tracked(value: Any) -> _Evaluation | None:
 @functools.cache
 def _parameters(function_name: str) -> tuple[str, ...]:
     """Return the parameter names of ``sklearn.metrics.<function_name>``."""
-    import inspect
-
     import sklearn.metrics
 
     function = getattr(sklearn.metrics, function_name)

@@ -88,7 +88,7 @@ def _wrap_entry(
 
 def _wrappers() -> dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]]:
     """Return, for each patched method name, what wraps the original."""
-    from mltrail.sklearn import _heldout, _partial, _preprocessing
+    from mltrail.sklearn import _heldout, _methods, _partial, _preprocessing
 
     wrappers: dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]] = (
         dict.fromkeys(FIT_METHODS, _wrap_function)
@@ -96,7 +96,7 @@ def _wrappers() -> dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]]
     wrappers["partial_fit"] = _partial.wrap_partial_fit
     wrappers["transform"] = _preprocessing.wrap_transform
     for name in _heldout.METHODS:
-        wrappers[name] = functools.partial(_heldout.wrap_method, name)
+        wrappers[name] = functools.partial(_methods.wrap_method, name)
     return wrappers
 
 
