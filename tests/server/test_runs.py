@@ -201,8 +201,21 @@ def test_log_batch_writes_everything(client: TestClient) -> None:
         ({"key": "m", "value": "x", "timestamp": 1}, "metrics.value"),
         ({"key": "m", "value": 1, "timestamp": 1, "step": 1.5}, "metrics.step"),
         ({"key": "m", "value": 1, "timestamp": True}, "metrics.timestamp"),
+        ({"key": "", "value": 1.5, "timestamp": 1}, "metrics.key"),
+        ({"key": "m", "value": 1.5, "timestamp": 1, "step": False}, "metrics.step"),
+        ({"key": "m", "value": 1.5, "timestamp": 1, "step": None}, "metrics.step"),
     ],
-    ids=["no-key", "no-value", "no-timestamp", "bad-value", "bad-step", "bool-time"],
+    ids=[
+        "no-key",
+        "no-value",
+        "no-timestamp",
+        "bad-value",
+        "bad-step",
+        "bool-time",
+        "empty-key",
+        "bool-step",
+        "null-step",
+    ],
 )
 def test_bad_batch_writes_nothing(
     client: TestClient, metric: dict[str, object], fragment: str

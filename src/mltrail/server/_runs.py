@@ -61,12 +61,22 @@ def _now_ms() -> int:
 def metric_of(item: Mapping[str, Any], name: str = "metrics") -> Metric:
     """Return the ``Metric`` of one JSON metric (``step`` defaults to 0)."""
     key = item.get("key")
-    if not isinstance(key, str) or not key:
-        raise invalid(f"{name}.key", key, "a non-empty string")
-    if "value" not in item or item["value"] is None:
-        raise missing(f"{name}.value")
+    value = item.get("value")
     timestamp = item.get("timestamp")
     step = item.get("step", 0)
+    # The common form (a float and two ints, as json reads them) needs no checks.
+    if (
+        type(value) is float
+        and type(timestamp) is int
+        and type(step) is int
+        and type(key) is str
+        and key
+    ):
+        return Metric(key, value, timestamp, step)
+    if not isinstance(key, str) or not key:
+        raise invalid(f"{name}.key", key, "a non-empty string")
+    if value is None:
+        raise missing(f"{name}.value")
     if isinstance(timestamp, str) and timestamp.lstrip("-").isdigit():
         timestamp = int(timestamp)
     if isinstance(step, str) and step.lstrip("-").isdigit():
@@ -77,7 +87,7 @@ def metric_of(item: Mapping[str, Any], name: str = "metrics") -> Metric:
         raise invalid(f"{name}.timestamp", timestamp, "an integer")
     if isinstance(step, bool) or not isinstance(step, int):
         raise invalid(f"{name}.step", step, "an integer")
-    return Metric(key, to_number(f"{name}.value", item["value"]), timestamp, step)
+    return Metric(key, to_number(f"{name}.value", value), timestamp, step)
 
 
 def _params_of(message: Message) -> list[Param]:
