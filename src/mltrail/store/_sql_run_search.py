@@ -142,7 +142,10 @@ class RunSearchMixin(InputsMixin):
         def work(conn: Connection) -> tuple[list[Run], str | None]:
             rows = conn.execute(query).all()
             token = pages.next_token(rows, limit, page, terms, fingerprint)
-            return self._runs_from_rows(conn, rows[:limit]), token
+            # Named tuples read their fields ~5x faster than SQLAlchemy rows do.
+            width = len(RUN_COLUMNS)
+            found = [_RunRow._make(row[:width]) for row in rows[:limit]]
+            return self._runs_from_rows(conn, found), token
 
         return PagedList(*self._read(work))
 
