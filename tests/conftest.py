@@ -15,12 +15,27 @@ from mltrail.tracking import _buffer, _heartbeat, _pending, _runs
 OUR_VARIABLES = ("MLTRAIL_", "MLFLOW_")
 
 
+def _our_variables() -> list[str]:
+    return [
+        name
+        for name in os.environ
+        if name.startswith(OUR_VARIABLES) and not name.startswith("MLTRAIL_TEST_")
+    ]
+
+
 @pytest.fixture(autouse=True)
-def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Remove mltrail's and MLflow's settings, except the test database URLs."""
-    for name in list(os.environ):
-        if name.startswith(OUR_VARIABLES) and not name.startswith("MLTRAIL_TEST_"):
-            monkeypatch.delenv(name)
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Remove mltrail's and MLflow's settings, except the test database URLs.
+
+    Settings a test's code writes straight into ``os.environ`` (the real MLflow's
+    ``set_experiment`` sets ``MLFLOW_EXPERIMENT_ID`` for its subprocesses) go too,
+    so that they never reach the next test or a module's fixture.
+    """
+    for name in _our_variables():
+        monkeypatch.delenv(name)
+    yield
+    for name in _our_variables():
+        del os.environ[name]  # monkeypatch then restores what the test began with
 
 
 @pytest.fixture(autouse=True)

@@ -340,8 +340,9 @@ def test_delete_restore_and_tag_selected_runs(page: Page, site: Site) -> None:
     page.get_by_role("button", name="Tag…").click()
     page.get_by_label("Key").fill("reviewed")
     page.get_by_label("Value").fill("yes")
-    page.get_by_role("button", name="Set tag").click()
-    page.wait_for_load_state("networkidle")
+    # The store is read once the server has answered the form's POST.
+    with page.expect_response(lambda response: response.request.method == "POST"):
+        page.get_by_role("button", name="Set tag").click()
     assert site.store.get_run(ridge).data.tags["reviewed"] == "yes"
     page.locator(f"tr[data-run-id='{ridge}'] input[name=run_ids]").check()
     page.get_by_role("button", name="Delete").click()
