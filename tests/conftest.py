@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,6 +37,11 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     for name in _our_variables():
         del os.environ[name]  # monkeypatch then restores what the test began with
+    fluent = sys.modules.get("mlflow.tracking.fluent")
+    if fluent is not None and hasattr(fluent, "_active_experiment_id"):
+        # The real MLflow's set_experiment also keeps the id in a module global,
+        # which would send the next test's runs to an experiment of another store.
+        setattr(fluent, "_active_experiment_id", None)  # noqa: B010
 
 
 @pytest.fixture(autouse=True)
