@@ -108,11 +108,20 @@ class Row:
     def check_mismatch(self) -> bool:
         """Whether the tools disagree on ``details["check"]`` (such as a row count)."""
         checks = {
-            json.dumps(result.details["check"])
+            json.dumps(_whole_numbers(result.details["check"]))
             for result in self.tools.values()
             if not result.error and "check" in result.details
         }
         return len(checks) > 1
+
+
+def _whole_numbers(value: object) -> object:
+    """``value`` with whole floats as ints: a median of counts may come out as 10.0."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_whole_numbers(item) for item in value]
+    return value
 
 
 Progress = Callable[[str], None]

@@ -153,6 +153,17 @@ def test_check_mismatch_flags_disagreeing_tools() -> None:
     assert row.check_mismatch
 
 
+def test_check_mismatch_takes_a_whole_median_for_the_count_it_is() -> None:
+    row = Row(_scenario(), 10)
+    row.tools["mltrail"] = ToolResult(
+        samples=[Sample(1.0, {"check": 1}, 0.0), Sample(1.0, {"check": 1}, 0.0)]
+    )
+    row.tools["mlflow"] = ToolResult(samples=[Sample(1.0, {"check": 1}, 0.0)])
+    assert not row.check_mismatch
+    row.tools["mlflow"] = ToolResult(samples=[Sample(1.0, {"check": 2}, 0.0)])
+    assert row.check_mismatch
+
+
 def test_details_take_the_median_of_numbers() -> None:
     result = ToolResult(
         samples=[
