@@ -98,6 +98,23 @@ class RestRegistryMixin:
         page_token: str | None = None,
     ) -> PagedList[RegisteredModel]:
         """Return one page of models."""
+        body = self._search(
+            f"{MODELS}/search", filter_string, max_results, order_by, page_token
+        )
+        return PagedList(
+            [registered_model_from_json(m) for m in body.get("registered_models", [])],
+            body.get("next_page_token") or None,
+        )
+
+    def _search(
+        self,
+        route: str,
+        filter_string: str,
+        max_results: int,
+        order_by: Sequence[str],
+        page_token: str | None,
+    ) -> dict[str, Any]:
+        """Ask ``route`` for one page of a search; the body as the server sent it."""
         fields: dict[str, Any] = {
             "filter": filter_string,
             "max_results": max_results,
@@ -105,11 +122,7 @@ class RestRegistryMixin:
         }
         if page_token:
             fields["page_token"] = page_token
-        body = self._call("GET", f"{MODELS}/search", fields)
-        return PagedList(
-            [registered_model_from_json(m) for m in body.get("registered_models", [])],
-            body.get("next_page_token") or None,
-        )
+        return self._call("GET", route, fields)
 
     def get_latest_versions(
         self, name: str, stages: Sequence[str] = ()
@@ -220,14 +233,9 @@ class RestRegistryMixin:
         page_token: str | None = None,
     ) -> PagedList[ModelVersion]:
         """Return one page of versions."""
-        fields: dict[str, Any] = {
-            "filter": filter_string,
-            "max_results": max_results,
-            "order_by": list(order_by),
-        }
-        if page_token:
-            fields["page_token"] = page_token
-        body = self._call("GET", f"{VERSIONS}/search", fields)
+        body = self._search(
+            f"{VERSIONS}/search", filter_string, max_results, order_by, page_token
+        )
         return PagedList(
             [model_version_from_json(v) for v in body.get("model_versions", [])],
             body.get("next_page_token") or None,
