@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mltrail import _json as fast_json
 from mltrail.server._context import ServerContext
 from mltrail.server._errors import ApiError
 from mltrail.server._policy import Policy, PolicyRoute, User, current_user
@@ -38,11 +39,6 @@ _SEE_DOCS = "See the API docs for more information about request parameters."
 _NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 _TRUE = {"true", "1"}
 _FALSE = {"false", "0"}
-# orjson reads an integer of 20 digits or more as a float (MLflow's int64 fields
-# are strings in proto JSON, but a client may send a bare number): json keeps it.
-# A body with such a run of digits goes to json; translate + find is a fast scan.
-_DIGITS_AS_ZERO = bytes(48 if 48 <= code <= 57 else 32 for code in range(256))
-_LONG_DIGITS = b"0" * 20
 
 
 def missing(name: str) -> ApiError:
@@ -219,13 +215,8 @@ def _is_json(content_type: str) -> bool:
 
 def _loads(body: bytes) -> object:
     """Parse a request body; orjson when it reads it exactly, else json (NaN...)."""
-    if _LONG_DIGITS not in body.translate(_DIGITS_AS_ZERO):
-        try:
-            return orjson.loads(body)
-        except orjson.JSONDecodeError:
-            pass  # NaN, Infinity, a BOM or lone surrogates: json reads them
     try:
-        return json.loads(body)
+        return fast_json.loads(body)
     except ValueError as exc:
         raise ApiError(
             "BAD_REQUEST",

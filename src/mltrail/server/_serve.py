@@ -7,6 +7,7 @@ parent hands over in the ``MLTRAIL_SERVER_SETTINGS`` environment variable (JSON)
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import os
 
@@ -64,12 +65,25 @@ def _settings_to_json(settings: ServerSettings) -> str:
     return json.dumps(dataclasses.asdict(settings))
 
 
+def _freeze_heap() -> None:
+    """Leave the objects of the started app out of every later garbage collection.
+
+    A search builds tens of thousands of small objects, which start collections of
+    the oldest generation; those walked every module, class and function loaded
+    at start, and made a 1,000-run search up to twice as slow.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def app_from_environment() -> Starlette:
     """Build the app of a worker process from ``MLTRAIL_SERVER_SETTINGS``."""
     data = json.loads(os.environ[SETTINGS_VARIABLE])
     for name in ("allowed_hosts", "cors_allowed_origins"):
         data[name] = tuple(data[name])
-    return build_app(ServerSettings(**data))
+    app = build_app(ServerSettings(**data))
+    _freeze_heap()
+    return app
 
 
 def serve(settings: ServerSettings) -> None:
@@ -85,6 +99,7 @@ def serve(settings: ServerSettings) -> None:
     # and reports bad settings before the port is bound.
     app = build_app(settings)
     if settings.workers == 1:
+        _freeze_heap()
         uvicorn.run(
             app,
             host=settings.host,

@@ -32,6 +32,7 @@ from mltrail._entities import (
     ViewType,
 )
 from mltrail._errors import MltrailWarning, NotFoundError
+from mltrail._json import paused_gc
 from mltrail.store._rest_client import (
     RemoteNotFoundError,
     RestClient,
@@ -518,22 +519,21 @@ class RestStore(RestRegistryMixin):
         page_token: str | None = None,
     ) -> PagedList[Run]:
         """Return runs matching the filter, ordered and paged stably."""
-        body = self._call(
-            "POST",
-            "/runs/search",
-            {
-                "experiment_ids": list(experiment_ids),
-                "filter": filter_string or None,
-                "run_view_type": ViewType(view_type).value,
-                "max_results": max_results,
-                "order_by": list(order_by),
-                "page_token": page_token,
-            },
-        )
-        return PagedList(
-            [run_from_json(item) for item in body.get("runs", ())],
-            body.get("next_page_token") or None,
-        )
+        with paused_gc():
+            body = self._call(
+                "POST",
+                "/runs/search",
+                {
+                    "experiment_ids": list(experiment_ids),
+                    "filter": filter_string or None,
+                    "run_view_type": ViewType(view_type).value,
+                    "max_results": max_results,
+                    "order_by": list(order_by),
+                    "page_token": page_token,
+                },
+            )
+            runs = [run_from_json(item) for item in body.get("runs", ())]
+        return PagedList(runs, body.get("next_page_token") or None)
 
     def touch_heartbeat(self, run_ids: Sequence[str], time: int) -> None:
         """Tell an mltrail server that these runs' process is alive.

@@ -29,6 +29,7 @@ import urllib3
 from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.util import Retry, Timeout
 
+from mltrail import _json as fast_json
 from mltrail._errors import (
     ConflictError,
     InvalidValueError,
@@ -298,7 +299,7 @@ class RestClient:
             if not data:
                 return {}
             try:
-                parsed = json.loads(data)
+                parsed = fast_json.loads(data)
             except ValueError:
                 raise StoreError(
                     f"{method} {self.safe_url}{path} answered {response.status} with "

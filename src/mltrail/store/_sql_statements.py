@@ -182,6 +182,7 @@ class SqlStatements(SqlBase):
                 "this SQLAlchemy version renders IN lists in an unknown way; "
                 "install SQLAlchemy 2.x as pinned by mltrail."
             )
+        self._runs_in = raw(sa.select(*RUN_COLUMNS).where(runs.c.run_id.in_(ids)))
         self._latest_in = raw(
             sa.select(
                 latest.c.run_id, latest.c.key, latest.c.value, latest.c.kind
