@@ -24,6 +24,7 @@ SHARED = {
     "_snapshot",
     "_search",
     "_fit",
+    "_fit_outputs",
     "_splits",
     "_model",
     "_training_metrics",

@@ -24,6 +24,7 @@ __all__ = [
     "n_rows",
     "predicts_most_probable",
     "static_method",
+    "take_rows",
 ]
 
 INPUT_EXAMPLE_ROWS = 5
@@ -85,6 +86,12 @@ def head(X: Any, n: int = INPUT_EXAMPLE_ROWS) -> Any:
     if iloc is not None:
         return iloc[:n]
     return X[:n]
+
+
+def take_rows(X: Any, index: Any) -> Any:
+    """Return the rows of X at the positions in ``index`` (a frame's by position)."""
+    iloc = getattr(X, "iloc", None)
+    return iloc[index] if iloc is not None else X[index]
 
 
 def n_rows(X: Any) -> int:

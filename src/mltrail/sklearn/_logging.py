@@ -19,6 +19,7 @@ from mltrail.sklearn import _model
 
 if TYPE_CHECKING:
     from mltrail._worker import RunArtifacts
+    from mltrail.sklearn._fit_outputs import FitOutputs
     from mltrail.sklearn._state import AutologSettings
 
 __all__ = [
@@ -43,6 +44,8 @@ class FitCall:
     kwargs: dict[str, Any]
     result: Any
     duration: float
+    # What the fit left of its own predictions on X (see _fit_outputs), if watched.
+    outputs: FitOutputs | None = None
 
 
 class FitLog:
@@ -179,6 +182,7 @@ class FitLog:
                 pos_label=self.config.pos_label,
                 fit_result=self.call.result,
                 predictions=self.predictions,
+                fit_outputs=self.call.outputs,
             )
         )
 

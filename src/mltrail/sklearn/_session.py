@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mltrail._system_tags import AUTOLOGGING_TAG
-from mltrail.sklearn import _fit, _state
+from mltrail.sklearn import _fit, _fit_outputs, _state
 
 __all__ = ["Carrier", "run_fit"]
 
@@ -104,15 +104,19 @@ class _TopLevelFit:
                 raise
             _state.warn_fit(self.problems, self.config)
             return result
+        watch = self._watch()
         start = time.perf_counter()
         try:
             result = self.function(self.estimator, *self.args, **self.kwargs)
         except BaseException as exc:
             self._fail(exc)
             raise
+        finally:
+            if watch is not None:
+                watch.release()
         duration = time.perf_counter() - start
         try:
-            self._log(result, duration)
+            self._log(result, duration, None if watch is None else watch.outputs)
         except Exception as exc:  # autolog must never break the user's fit
             self.problems.append(_state.problem("logging", exc))
         finally:
@@ -177,11 +181,24 @@ class _TopLevelFit:
             except Exception as exc:  # autolog must never break the user's fit
                 self.problems.append(_state.problem("ending the run", exc))
 
-    def _log(self, result: Any, duration: float) -> None:
+    def _watch(self) -> _fit_outputs.Watch | None:
+        """Keep what the fit computes of its training predictions, where it can."""
+        try:
+            X = _fit.fit_arguments(self.function, self.args, self.kwargs)[0]
+            return _fit_outputs.watch(self.estimator, X)
+        except Exception as exc:  # autolog must never break the user's fit
+            self.problems.append(_state.problem("watching the fit", exc))
+            return None
+
+    def _log(
+        self, result: Any, duration: float, outputs: _fit_outputs.FitOutputs | None
+    ) -> None:
         from mltrail.sklearn import _logging
 
         assert self.run_id is not None  # noqa: S101 - checked by the caller
-        call = _logging.FitCall(self.function, self.args, self.kwargs, result, duration)
+        call = _logging.FitCall(
+            self.function, self.args, self.kwargs, result, duration, outputs
+        )
         _logging.FitLog(
             self.run_id, self.config, self.estimator, call, self.params, self.problems
         ).write()

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mltrail.sklearn import _fit
+
+if TYPE_CHECKING:
+    from mltrail.sklearn._fit_outputs import FitOutputs
 
 __all__ = [
     "CLUSTER_SAMPLE_SIZE",
@@ -19,11 +22,6 @@ __all__ = [
 
 CLUSTER_SAMPLE_SIZE = 2000
 _logger = logging.getLogger(__name__)
-
-
-def _rows(X: Any, index: Any) -> Any:
-    iloc = getattr(X, "iloc", None)
-    return iloc[index] if iloc is not None else X[index]
 
 
 def _classifier_metrics(
@@ -39,12 +37,15 @@ def _classifier_metrics(
     from mltrail.sklearn._training_metrics import are_labels
 
     classes: Any = getattr(estimator, "classes_", None)
-    has_proba = hasattr(estimator, "predict_proba") and classes is not None
-    proba = estimator.predict_proba(X) if has_proba else None
-    if proba is not None and _fit.predicts_most_probable(estimator):
-        y_pred = classes.take(proba.argmax(axis=1), axis=0)  # what predict computes
+    if "y_score" in predictions:  # from the fit's own outputs
+        proba, y_pred = predictions["y_score"], predictions["y_pred"]
     else:
-        y_pred = estimator.predict(X)
+        has_proba = hasattr(estimator, "predict_proba") and classes is not None
+        proba = estimator.predict_proba(X) if has_proba else None
+        if proba is not None and _fit.predicts_most_probable(estimator):
+            y_pred = classes.take(proba.argmax(axis=1), axis=0)  # as predict does
+        else:
+            y_pred = estimator.predict(X)
     if not are_labels(y_pred, classes, _fit.n_rows(X)):
         _logger.debug("mltrail left training metrics out: predict gave no labels")
         return {}
@@ -106,7 +107,9 @@ def _regressor_metrics(
     """Return MLflow's regressor training metrics, predicting once."""
     from mltrail.sklearn import _training_metrics
 
-    y_pred = predictions["y_pred"] = estimator.predict(X)
+    if "y_pred" not in predictions:  # not from the fit's own outputs
+        predictions["y_pred"] = estimator.predict(X)
+    y_pred = predictions["y_pred"]
     values = _training_metrics.regressor_metrics(y, y_pred, sample_weight)
     if values is None:
         values = _sklearn_regressor_metrics(y, y_pred, sample_weight)
@@ -150,7 +153,7 @@ def _cluster_metrics(estimator: Any, X: Any, labels: Any) -> dict[str, float]:
     if n > CLUSTER_SAMPLE_SIZE:
         # Evenly spaced rows: deterministic and spread over the whole data set.
         index = np.linspace(0, n - 1, CLUSTER_SAMPLE_SIZE).astype(np.intp)
-        X, labels = _rows(X, index), labels[index]
+        X, labels = _fit.take_rows(X, index), labels[index]
     n_labels = len(np.unique(labels))
     if not 2 <= n_labels < len(labels):
         return {}
@@ -187,25 +190,25 @@ def training_metrics(
     pos_label: Any = None,
     fit_result: Any = None,
     predictions: dict[str, Any] | None = None,
+    fit_outputs: FitOutputs | None = None,
 ) -> dict[str, float]:
     """Return the training metrics of a fitted estimator, with MLflow's names.
 
-    ``fit_result`` is what ``fit_predict`` returned (cluster labels), if anything.
-    The predictions made on X are stored in ``predictions``, if given, as
+    ``fit_result`` is what ``fit_predict`` returned (cluster labels), if anything;
+    ``fit_outputs`` what the fit left of its own training predictions, if it was
+    watched. The predictions made on X are stored in ``predictions``, if given, as
     ``y_pred`` and ``y_score`` (``predict_proba``), for later steps to reuse.
     """
     from sklearn import config_context
 
+    if predictions is None:
+        predictions = {}
     # The arguments are ours and valid: skip scikit-learn's checks of them.
     with config_context(skip_parameter_validation=True):
+        if fit_outputs is not None and X is not None and y is not None:
+            predictions.update(fit_outputs.predictions(estimator, X, y) or {})
         return _training_metrics(
-            estimator,
-            X,
-            y,
-            sample_weight,
-            pos_label,
-            fit_result,
-            {} if predictions is None else predictions,
+            estimator, X, y, sample_weight, pos_label, fit_result, predictions
         )
 
 
