@@ -247,6 +247,89 @@ def test_batcher_concatenates_arrays_and_starts_new_batches_when_full() -> None:
     assert max(sizes) <= 3
 
 
+def test_batcher_waits_for_the_clients_of_the_last_batch_only() -> None:
+    import asyncio
+
+    from mltrail.serving._batching import MicroBatcher
+
+    sizes: list[int] = []
+    expected: list[int] = []
+
+    async def run() -> None:
+        # A long delay: a batch that waited for nobody would hang the test.
+        batcher = MicroBatcher(
+            lambda data: data, max_batch_size=64, max_delay=30, on_batch=sizes.append
+        )
+        batcher.start()
+        for i in range(3):  # a lone client: batches of one, never a wait
+            await batcher.submit(np.full((1, 1), i), 1)
+            expected.append(batcher._expected)
+
+        async def client(i: int) -> None:
+            await batcher.submit(np.full((1, 1), i), 1)
+            # The next request comes a moment after the answer, at its own pace.
+            await asyncio.sleep(0.01 * i)
+            await batcher.submit(np.full((1, 1), i), 1)
+
+        await asyncio.gather(*(client(i) for i in range(4)))
+        await batcher.stop()
+
+    asyncio.run(run())
+    assert max(expected) == 1  # never more clients than the one
+    # Four clients at once make one batch; their next requests, spread in time,
+    # are awaited and make one batch again instead of four.
+    assert sizes == [1, 1, 1, 4, 4]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"inputs": [1.5, NaN, Infinity]}',
+        b'{"inputs": [123456789012345678901234567890]}',
+        b'{"inputs": ["\\ud800"]}',
+        b'{"inputs": [1e400, 0.1, -0.0]}',
+        b'{"inputs": [-9223372036854775809, 9223372036854775807]}',
+        b'{"inputs": [0.30000000000000004, 2.2250738585072014e-308, 5e-324]}',
+        b'{"inputs": [1.00000000000000011102230246251565404236316680908203125]}',
+        b'{"inputs": {"a": 1, "a": 2}}',
+    ],
+    ids=[
+        "nan",
+        "huge int",
+        "lone surrogate",
+        "overflow",
+        "int64 edges",
+        "float edges",
+        "halfway",
+        "duplicate keys",
+    ],
+)
+def test_json_bodies_read_as_json_reads_them(body: bytes) -> None:
+    assert repr(_parsing._loads(body)) == repr(json.loads(body))
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        {"predictions": [0.1, 1e-05, 1e16, -0.0, 2**63 - 1, "é", None, True]},
+        {"predictions": [2**70]},
+        {"predictions": [[1.5, 2]], "warnings": [{"column": "a", "count": 1}]},
+    ],
+    ids=["values", "huge int", "nested"],
+)
+def test_answers_hold_the_values_json_writes(content: dict[str, Any]) -> None:
+    from mltrail.serving._app import _dumps
+
+    assert json.loads(_dumps(content)) == content
+
+
+def test_nan_in_an_answer_is_refused_as_json_refuses_it() -> None:
+    from mltrail.serving._app import _dumps
+
+    with pytest.raises(ValueError, match="JSON compliant"):
+        _dumps({"predictions": [1.0, float("nan")]})
+
+
 DOUBLES = Schema((ColSpec("double", "a"), ColSpec("double", "b")))
 
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -84,12 +86,34 @@ def jsonable(predictions: Any) -> Any:
     return predictions
 
 
+def _dumps(content: object) -> bytes:
+    """Write compact JSON; orjson when it writes the same values as ``json``.
+
+    orjson writes NaN as null where ``json`` (``allow_nan=False``) refuses it, and
+    refuses integers beyond 64 bits: both go to ``json``, as before.
+    """
+    try:
+        text = orjson.dumps(content)
+    except TypeError:
+        pass
+    else:
+        if b"null" not in text or not _has_nan(content):
+            return text
+    return json.dumps(content, separators=(",", ":"), allow_nan=False).encode()
+
+
+def _has_nan(content: object) -> bool:
+    if isinstance(content, float):
+        return content != content or content in (math.inf, -math.inf)
+    if isinstance(content, dict):
+        return any(_has_nan(value) for value in content.values())
+    if isinstance(content, list | tuple):
+        return any(_has_nan(value) for value in content)
+    return False
+
+
 def _json(content: object, status: int = 200) -> Response:
-    return Response(
-        json.dumps(content, separators=(",", ":"), allow_nan=False),
-        status_code=status,
-        media_type=JSON,
-    )
+    return Response(_dumps(content), status_code=status, media_type=JSON)
 
 
 def _error(status: int, code: str, message: str) -> Response:
@@ -195,7 +219,8 @@ class _Scorer:
             batcher.reading -= 1
             reading[0] = False
         if batcher is not None and not parsed.params:
-            predictions = await batcher.submit(data, parsed.rows)
+            key = parsed.batch_key if data is parsed.data else None
+            predictions = await batcher.submit(data, parsed.rows, key)
         elif parsed.rows <= INLINE_ROWS:
             predictions = model.predict(data, parsed.params)
         else:

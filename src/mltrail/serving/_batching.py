@@ -2,8 +2,11 @@
 
 Requests queue; one task takes them in batches of up to ``max_batch_size`` rows and
 predicts each batch in a worker thread. It waits (at most ``max_delay`` seconds)
-for more requests only while some are being read, so a lone client pays no delay,
-and while a batch predicts, the next one fills up: under load, batches grow by
+for more requests only while some are being read, or while the batch holds fewer
+requests than the one before it: concurrent clients whose answers just went out
+send their next requests within moments, and waiting for them makes one predict
+call of what would be several. A lone client makes batches of one, so it pays no
+delay. While a batch predicts, the next one fills up: under load, batches grow by
 themselves. A batch that fails is predicted again request by request, so one bad
 request never fails the others.
 """
@@ -28,6 +31,7 @@ class _Item:
     data: Any
     rows: int
     future: asyncio.Future[Any] = field(repr=False)
+    key: tuple[object, ...] | None = None
 
 
 def _key(data: Any) -> tuple[object, ...]:
@@ -35,7 +39,7 @@ def _key(data: Any) -> tuple[object, ...]:
     import pandas as pd
 
     if isinstance(data, pd.DataFrame):
-        return ("frame", tuple(data.columns), tuple(str(t) for t in data.dtypes))
+        return ("frame", tuple(data.columns.tolist()), tuple(data.dtypes.tolist()))
     return ("array", getattr(data, "dtype", None), getattr(data, "shape", (0,))[1:])
 
 
@@ -87,6 +91,11 @@ class MicroBatcher:
         self.max_delay = max_delay
         self.on_batch = on_batch
         self.reading = 0  # requests being read that will be submitted soon
+        # About how many clients there are: the requests of the last batch, and
+        # those that came while it predicted (their clients were not in it).
+        self._expected = 1
+        self._previous = 0
+        self._early = 0
         self._queue: asyncio.Queue[_Item] | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -103,36 +112,49 @@ class MicroBatcher:
                 await self._task
             self._task = None
 
-    async def submit(self, data: Any, rows: int) -> Any:
-        """Queue one request's input and return its predictions."""
+    async def submit(
+        self, data: Any, rows: int, key: tuple[object, ...] | None = None
+    ) -> Any:
+        """Queue one request's input and return its predictions.
+
+        ``key`` is what requests whose inputs concatenate share (the parser knows
+        it for its common case); by default it is read from ``data``.
+        """
         if self._queue is None:
             raise RuntimeError("MicroBatcher.start() was not called")
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Item(data, rows, future))
+        self._queue.put_nowait(_Item(data, rows, future, key))
         return await future
 
     async def _gather(self, first: _Item) -> list[_Item]:
         assert self._queue is not None  # noqa: S101 - started before any submit
         batch = [first]
         rows = first.rows
+        self._expected = self._previous + self._early
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.max_delay
+        waited = False
         while rows < self.max_batch_size:
             try:
                 item = self._queue.get_nowait()
             except asyncio.QueueEmpty:
                 remaining = deadline - loop.time()
-                if self.reading <= 0 or remaining <= 0:
+                waiting = self.reading > 0 or len(batch) < self._expected
+                if waited or not waiting or remaining <= 0:
                     break
                 try:
                     item = await asyncio.wait_for(self._queue.get(), remaining)
                 except TimeoutError:
-                    break
+                    # What came meanwhile still joins: the deadline ends the wait,
+                    # and a busy loop may see the timeout and the requests at once.
+                    waited = True
+                    continue
             if rows + item.rows > self.max_batch_size and batch:
                 self._queue.put_nowait(item)  # it starts the next batch
                 break
             batch.append(item)
             rows += item.rows
+        self._previous = len(batch)
         return batch
 
     async def _run(self) -> None:
@@ -142,9 +164,13 @@ class MicroBatcher:
             batch = await self._gather(first)
             groups: dict[tuple[object, ...], list[_Item]] = {}
             for item in batch:
-                groups.setdefault(_key(item.data), []).append(item)
+                key = item.key if item.key is not None else _key(item.data)
+                groups.setdefault(key, []).append(item)
             for items in groups.values():
                 await self._predict(items)
+            # Requests that came before this batch was answered are from clients
+            # that were not in it: they come on top of its own clients.
+            self._early = self._queue.qsize()
 
     async def _predict(self, items: list[_Item]) -> None:
         if self.on_batch is not None:

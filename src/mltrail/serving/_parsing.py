@@ -14,6 +14,7 @@ import functools
 import io
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,8 @@ _INTEGER_TYPES = frozenset({"integer", "long"})
 _NUMBER_TYPES = _INTEGER_TYPES | {"float", "double"}
 _INTEGER_LIMITS = {"integer": 2**31, "long": 2**63}
 _EXACT_INT = 2**53  # the integers float64 holds exactly
+# 19 digits in a row may be an integer beyond 64 bits, which orjson reads as a float.
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
 
 
 class ScoringError(MltrailError):
@@ -74,6 +77,9 @@ class ParsedRequest:
     params: dict[str, Any] | None = None
     rows: int = 0
     columns: list[str] = field(default_factory=list)
+    #: What requests share when their inputs concatenate into one predict call
+    #: (``MicroBatcher``); None when the batcher must look at ``data`` itself.
+    batch_key: tuple[object, ...] | None = None
 
 
 def _media_type(content_type: str | None) -> str:
@@ -110,9 +116,28 @@ def _media_type(content_type: str | None) -> str:
     return media
 
 
+def _loads(body: bytes) -> Any:
+    """Read JSON as ``json.loads`` does, with orjson for what it reads the same way.
+
+    orjson refuses a few texts ``json`` takes (``NaN``, lone surrogates) and reads
+    integers beyond 64 bits as floats: those bodies are read by ``json``, so every
+    body means what it means to MLflow's server.
+    """
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover - orjson comes with the server extra
+        return json.loads(body.decode("utf-8"))
+    if _LONG_DIGITS.search(body) is not None:
+        return json.loads(body.decode("utf-8"))
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return json.loads(body.decode("utf-8"))
+
+
 def _json_body(body: bytes) -> dict[str, Any]:
     try:
-        data = json.loads(body.decode("utf-8"))
+        data = _loads(body)
     except (UnicodeDecodeError, ValueError):
         raise _bad(
             "Invalid input. Ensure that input is a valid JSON formatted string "
@@ -181,7 +206,10 @@ def _column_index(columns: tuple[str, ...]) -> pd.Index:
     return pd.Index(columns)
 
 
-def _frame_from_split(value: object, schema: Schema | None = None) -> pd.DataFrame:
+def _frame_from_split(
+    value: object, schema: Schema | None = None
+) -> tuple[pd.DataFrame, bool]:
+    """Return the table of a split request, and whether it is a block of numbers."""
     import pandas as pd
 
     if not isinstance(value, Mapping) or "data" not in value:
@@ -197,11 +225,11 @@ def _frame_from_split(value: object, schema: Schema | None = None) -> pd.DataFra
         )
     numbers = _numbers_frame(value, schema)
     if numbers is not None:
-        return numbers
+        return numbers, True
     try:
         return pd.DataFrame(
             data=value["data"], columns=value.get("columns"), index=value.get("index")
-        )
+        ), False
     except (ValueError, TypeError) as exc:
         raise _bad(f"Invalid input. 'dataframe_split' is not a table: {exc}") from None
 
@@ -282,8 +310,20 @@ def _parse_json(body: bytes, schema: Schema | None) -> ParsedRequest:
         raise _bad("Invalid input. 'params' must be an object of parameter values.")
     key = present[0]
     value = data[key]
+    frame: Any
     if key == "dataframe_split":
-        frame: Any = _frame_from_split(value, schema)
+        frame, numbers = _frame_from_split(value, schema)
+        if numbers:
+            # One float64 block of double columns: nothing for coerce_columns to
+            # change, and every such request with these columns batches together.
+            columns = list(value["columns"])  # str names: _numbers_frame checked
+            return ParsedRequest(
+                frame,
+                dict(params) if params is not None else None,
+                len(frame),
+                columns,
+                ("numbers", *columns),
+            )
     elif key == "dataframe_records":
         frame = _frame_from_records(value)
     elif key == "instances":
@@ -349,7 +389,7 @@ def parse_request(
         parsed = _parse_csv(body, schema)
     else:
         parsed = _parse_parquet(body)
-    if schema is not None:
+    if schema is not None and parsed.batch_key is None:
         coerce_columns(parsed.data, schema)
     return parsed
 
