@@ -123,6 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     repeat = min(args.repeat, QUICK_MAX_REPEAT) if args.quick else args.repeat
 
     pythons: dict[str, Path | str] = {"mltrail": sys.executable}
+    if "mltrail" in tools:
+        _environment.compile_mltrail(sys.executable)
     if "mlflow" in tools:
         try:
             pythons["mlflow"] = _environment.ensure_mlflow_venv(

@@ -31,6 +31,19 @@ print(json.dumps(found))
 """
 
 
+def compile_mltrail(python: Path | str) -> None:
+    """Compile mltrail's modules to bytecode, as installing a wheel does.
+
+    An editable install writes its ``.pyc`` files at first import only, and not at
+    all under ``PYTHONDONTWRITEBYTECODE``; every fresh process would then compile
+    mltrail from source while MLflow's installed modules load compiled.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    _run(
+        [str(python), "-m", "compileall", "-q", str(REPO_ROOT / "src" / "mltrail")], env
+    )
+
+
 class BenchEnvironmentError(RuntimeError):
     """MLflow's venv could not be made, or an interpreter does not answer."""
 
@@ -118,8 +131,10 @@ def _satisfies(python: Path, wanted: list[str]) -> bool:
     return True
 
 
-def _run(command: list[str]) -> None:
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
+def _run(command: list[str], env: Mapping[str, str] | None = None) -> None:
+    result = subprocess.run(
+        command, capture_output=True, text=True, check=False, env=env
+    )
     if result.returncode != 0:
         tail = "\n".join(result.stderr.splitlines()[-20:])
         raise BenchEnvironmentError(f"{' '.join(command)} failed:\n{tail}")

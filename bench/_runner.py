@@ -214,12 +214,15 @@ def tool_environment(
     """Return a snippet's environment: its tool's store in ``workdir``, nothing else.
 
     Both tools' variables are removed first (mltrail reads ``MLFLOW_TRACKING_URI``
-    too). MLflow's telemetry is off: without a network it could only add noise.
+    too), and ``PYTHONDONTWRITEBYTECODE``: a scenario's warm-up run compiles its
+    script as a user's second run finds it. MLflow's telemetry is off: without a
+    network it could only add noise.
     """
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("MLTRAIL_", "MLFLOW_")) and key != "PYTHONPATH"
+        if not key.startswith(("MLTRAIL_", "MLFLOW_"))
+        and key not in ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE")
     }
     uri = f"sqlite:///{workdir / DATABASE_FILES[tool]}"
     env["BENCH_TRACKING_URI"] = uri

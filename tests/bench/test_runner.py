@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -298,12 +299,25 @@ def test_tool_environment_points_each_tool_at_its_own_store(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///elsewhere.db")
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
     env = _runner.tool_environment("mltrail", tmp_path, setup_dir=None)
     assert env["MLTRAIL_TRACKING_URI"] == f"sqlite:///{tmp_path / 'mltrail.db'}"
     assert "MLFLOW_TRACKING_URI" not in env
+    assert "PYTHONDONTWRITEBYTECODE" not in env  # warm-up runs leave bytecode
     mlflow_env = _runner.tool_environment("mlflow", tmp_path, setup_dir=tmp_path)
     assert mlflow_env["MLFLOW_TRACKING_URI"] == f"sqlite:///{tmp_path / 'mlflow.db'}"
     assert mlflow_env["BENCH_SETUP_DIR"] == str(tmp_path)
+
+
+def test_mltrail_is_compiled_like_an_installed_wheel(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    source = Path(_environment.REPO_ROOT / "src" / "mltrail" / "_version.py")
+    compiled = Path(importlib.util.cache_from_source(str(source)))
+    compiled.unlink(missing_ok=True)
+    _environment.compile_mltrail(sys.executable)
+    assert compiled.stat().st_mtime >= source.stat().st_mtime
 
 
 def test_read_pins_and_mlflow_requirements(tmp_path: Path) -> None:
