@@ -7,10 +7,8 @@ from typing import Any
 
 import pytest
 
-from mltrail.sklearn import (
-    _background,
-    autolog,
-)
+from mltrail.sklearn import autolog
+from mltrail.sklearn.shared import _background
 
 
 def wire(

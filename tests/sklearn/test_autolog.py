@@ -11,7 +11,9 @@ from sklearn.tree import DecisionTreeClassifier
 import mltrail
 from mltrail._entities import Run
 from mltrail._errors import InvalidValueError, MltrailWarning
-from mltrail.sklearn import _patch, _state, autolog
+from mltrail.sklearn import autolog
+from mltrail.sklearn.patches import _patch
+from mltrail.sklearn.shared import _state
 
 ListRuns = Callable[[], list[Run]]
 

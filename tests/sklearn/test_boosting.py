@@ -22,7 +22,7 @@ from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
 from sklearn.model_selection import train_test_split
 
 import mltrail
-from mltrail.sklearn import _heldout
+from mltrail.sklearn.recorders import _heldout
 from mltrail.tracking import TrackingClient
 
 CLASSIFIERS: dict[str, Callable[[], Any]] = {

@@ -15,8 +15,9 @@ import pytest
 from mltrail._errors import InvalidValueError
 from mltrail._system_tags import MLTRAIL_PREFIX
 from mltrail.capture._source import SourceInfo
-from mltrail.sklearn import _background, _code
-from mltrail.sklearn._state import AutologSettings
+from mltrail.sklearn.recorders import _code
+from mltrail.sklearn.shared import _background
+from mltrail.sklearn.shared._state import AutologSettings
 from mltrail.tracking import TrackingClient
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -201,8 +202,9 @@ SCRIPT = """
 import sys
 sys.path.insert(0, {source!r})
 import mltrail
-from mltrail.sklearn import _background, _code
-from mltrail.sklearn._state import AutologSettings
+from mltrail.sklearn.shared import _background
+from mltrail.sklearn.recorders import _code
+from mltrail.sklearn.shared._state import AutologSettings
 
 client = mltrail.TrackingClient()
 run_id = client.create_run("0").info.run_id

@@ -20,7 +20,7 @@ from sklearn.tree import DecisionTreeClassifier
 import mltrail
 from mltrail._errors import MltrailWarning
 from mltrail._system_tags import CROSS_VALIDATION_TAG
-from mltrail.sklearn import _crossval
+from mltrail.sklearn.recorders import _crossval
 from mltrail.tracking import TrackingClient
 from tests.sklearn._wiring import wire
 
@@ -218,7 +218,7 @@ def test_wrong_arguments_raise_scikit_learns_error(heldout: None) -> None:
 def test_failure_to_start_the_run_warns_and_still_cross_validates(
     heldout: None, wine: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mltrail.sklearn import _runs
+    from mltrail.sklearn.shared import _runs
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise OSError("store down")
@@ -236,7 +236,7 @@ def test_failed_cross_validation_raises_the_users_error_under_error_filter(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from mltrail.sklearn import _runs
+    from mltrail.sklearn.shared import _runs
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise OSError("store down")
@@ -262,7 +262,7 @@ def test_failure_to_log_params_warns_and_logs_the_metrics(
     monkeypatch: pytest.MonkeyPatch,
     list_runs: Any,
 ) -> None:
-    from mltrail.sklearn import _fit
+    from mltrail.sklearn.shared import _fit
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("odd params")

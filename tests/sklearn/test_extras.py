@@ -25,8 +25,9 @@ from sklearn.tree import DecisionTreeClassifier
 
 from mltrail._errors import MltrailWarning
 from mltrail.capture._datasets import SplitLineage, dataset_digest
-from mltrail.sklearn import _background, _extras
-from mltrail.sklearn._state import AutologSettings
+from mltrail.sklearn.recorders import _extras
+from mltrail.sklearn.shared import _background
+from mltrail.sklearn.shared._state import AutologSettings
 from mltrail.tracking import TrackingClient
 
 CONFIG = AutologSettings()
@@ -409,7 +410,7 @@ def test_wait_without_any_job_returns_true(monkeypatch: pytest.MonkeyPatch) -> N
 @pytest.fixture
 def recorded_split() -> Iterator[Callable[..., list[Any]]]:
     """``train_test_split`` whose call ``_heldout`` records, as autolog does."""
-    from mltrail.sklearn import _heldout
+    from mltrail.sklearn.recorders import _heldout
 
     def split(*arrays: Any, **options: Any) -> list[Any]:
         result: list[Any] = train_test_split(*arrays, **options)
@@ -470,7 +471,8 @@ def test_curve_attributes_cover_what_iteration_curves_reads() -> None:
 
 @pytest.fixture
 def wired_autolog(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    from mltrail.sklearn import _code, _partial, autolog
+    from mltrail.sklearn import autolog
+    from mltrail.sklearn.recorders import _code, _partial
 
     autolog()
     yield
@@ -541,7 +543,7 @@ def test_training_plots_predict_without_held_out_observation(
 ) -> None:
     from sklearn.linear_model import SGDClassifier
 
-    from mltrail.sklearn import _heldout
+    from mltrail.sklearn.recorders import _heldout
 
     X_train, _, y_train, _ = wine
     observed: list[str] = []

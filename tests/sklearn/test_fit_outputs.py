@@ -27,8 +27,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from mltrail._entities import Run
-from mltrail.sklearn import _fit_outputs, _training
-from mltrail.sklearn._state import DURATION_METRIC
+from mltrail.sklearn.recorders import _training
+from mltrail.sklearn.shared import _fit_outputs
+from mltrail.sklearn.shared._state import DURATION_METRIC
 
 ROWS = 12_000  # above 10,000: "auto" early stopping holds rows out for validation
 ListRuns = Callable[[], list[Run]]

@@ -21,7 +21,9 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
 import mltrail
-from mltrail.sklearn import _functions, _heldout, _splits
+from mltrail.sklearn.patches import _functions
+from mltrail.sklearn.recorders import _heldout
+from mltrail.sklearn.shared import _splits
 from mltrail.tracking import TrackingClient
 from tests.sklearn._wiring import wire
 

@@ -26,7 +26,10 @@ from sklearn.tree import DecisionTreeClassifier
 
 import mltrail
 from mltrail._errors import InvalidValueError, MltrailWarning
-from mltrail.sklearn import _background, _evaluate, _heldout, _methods, _splits, autolog
+from mltrail.sklearn import autolog
+from mltrail.sklearn.patches import _methods
+from mltrail.sklearn.recorders import _evaluate, _heldout
+from mltrail.sklearn.shared import _background, _splits
 from mltrail.tracking import TrackingClient
 from tests.sklearn._wiring import wire
 

@@ -12,7 +12,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from mltrail.models import infer_signature
-from mltrail.sklearn._model import _output_for_signature
+from mltrail.sklearn.shared._model import _output_for_signature
 
 X, Y = load_iris(return_X_y=True, as_frame=True)
 LABELS = {

@@ -24,7 +24,10 @@ from mltrail import tracking
 from mltrail._entities import Run
 from mltrail._errors import MltrailWarning
 from mltrail._system_tags import PARTIAL_FIT_CALLS_TAG
-from mltrail.sklearn import _background, _code, _partial, _patch, _state, autolog
+from mltrail.sklearn import autolog
+from mltrail.sklearn.patches import _patch
+from mltrail.sklearn.recorders import _code, _partial
+from mltrail.sklearn.shared import _background, _state
 from mltrail.tracking import TrackingClient
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -303,7 +306,7 @@ sys.path.insert(0, {source!r})
 import numpy as np
 from sklearn.linear_model import SGDClassifier
 import mltrail
-from mltrail.sklearn import _partial
+from mltrail.sklearn.recorders import _partial
 
 mltrail.sklearn.autolog()
 rng = np.random.RandomState(0)

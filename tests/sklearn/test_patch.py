@@ -11,7 +11,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.pipeline import Pipeline
 from sklearn.utils import all_estimators
 
-from mltrail.sklearn import _patch, autolog
+from mltrail.sklearn import autolog
+from mltrail.sklearn.patches import _patch
 
 VALIDATION = importlib.import_module(_patch.VALIDATION_MODULE)
 
@@ -224,7 +225,7 @@ def test_subclass_hook_calls_an_existing_init_subclass() -> None:
 
 
 def test_classes_created_while_settings_are_off_stay_unpatched() -> None:
-    from mltrail.sklearn import _state
+    from mltrail.sklearn.shared import _state
 
     autolog()
     settings, _state.settings = _state.settings, None

@@ -22,7 +22,8 @@ from sklearn.preprocessing import StandardScaler
 
 import mltrail
 from mltrail._entities import Run
-from mltrail.sklearn import _preprocessing, autolog
+from mltrail.sklearn import autolog
+from mltrail.sklearn.recorders import _preprocessing
 from mltrail.tracking import TrackingClient
 
 ListRuns = Callable[[], list[Run]]

@@ -19,7 +19,8 @@ from sklearn.tree import DecisionTreeClassifier
 
 import mltrail
 from mltrail._entities import Run
-from mltrail.sklearn import _search, autolog
+from mltrail.sklearn import autolog
+from mltrail.sklearn.shared import _search
 
 ListRuns = Callable[[], list[Run]]
 GRID = {"svc__C": [0.1, 1.0, 10.0], "svc__kernel": ["linear", "rbf"]}

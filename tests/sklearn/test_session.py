@@ -24,7 +24,8 @@ from sklearn.utils.class_weight import compute_class_weight, compute_sample_weig
 from mltrail import tracking
 from mltrail._entities import Run
 from mltrail._errors import MltrailWarning
-from mltrail.sklearn import _runs, autolog
+from mltrail.sklearn import autolog
+from mltrail.sklearn.shared import _runs
 
 ListRuns = Callable[[], list[Run]]
 
@@ -413,7 +414,7 @@ def test_extra_tags_go_on_autolog_runs(iris: Any, list_runs: ListRuns) -> None:
 def test_carrier_pickles_as_the_bare_task() -> None:
     import pickle
 
-    from mltrail.sklearn._session import Carrier
+    from mltrail.sklearn.session._session import Carrier
 
     assert pickle.loads(pickle.dumps(Carrier(len, True))) is len  # noqa: S301 - ours
 
@@ -433,7 +434,7 @@ def test_grid_search_in_process_backend_creates_one_parent(
 def test_failure_building_the_log_warns(
     autolog: None, iris: Any, monkeypatch: pytest.MonkeyPatch, list_runs: ListRuns
 ) -> None:
-    from mltrail.sklearn import _logging
+    from mltrail.sklearn.recorders import _logging
 
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("no log today")
@@ -501,7 +502,7 @@ def test_interrupted_fit_marks_run_killed(
 
 
 def test_error_text_is_bounded() -> None:
-    from mltrail.sklearn._state import MAX_ERROR_TEXT, error_tags
+    from mltrail.sklearn.shared._state import MAX_ERROR_TEXT, error_tags
 
     tags = error_tags(ValueError("x" * (MAX_ERROR_TEXT + 10)))
     assert len(tags["mlflow.mltrail.error.message"]) == MAX_ERROR_TEXT

@@ -11,7 +11,8 @@ import pytest
 from sklearn.datasets import load_wine
 from sklearn.model_selection import train_test_split
 
-from mltrail.sklearn import _heldout, _splits
+from mltrail.sklearn.recorders import _heldout
+from mltrail.sklearn.shared import _splits
 from tests.sklearn._wiring import wire
 
 

@@ -1,7 +1,9 @@
 """The shape of ``mltrail.sklearn``: one-way stages, no import cycle (#14 §1).
 
-Read statically (``ast``), so that imports inside functions count too: a lazy import
-hides a cycle from the interpreter, not from a reader.
+Each stage is a folder of the package; a module imports only modules of its own
+stage or of the stages below it. Read statically (``ast``), so that imports inside
+functions count too: a lazy import hides a cycle from the interpreter, not from a
+reader.
 """
 
 from __future__ import annotations
@@ -13,39 +15,10 @@ import mltrail.sklearn
 
 PACKAGE = Path(mltrail.sklearn.__file__).parent
 PREFIX = "mltrail.sklearn"
-
-# What several recorders read: settings and shared state, runs, the background
-# worker, known splits, snapshots, the model's directory options, what a fit call
-# and an estimator tell.
-SHARED = {
-    "_state",
-    "_background",
-    "_runs",
-    "_snapshot",
-    "_search",
-    "_fit",
-    "_fit_outputs",
-    "_splits",
-    "_model",
-    "_training_metrics",
-    "_flavor",
-}
-# Each writes one kind of record.
-RECORDERS = {
-    "_training",
-    "_logging",
-    "_evaluate",
-    "_explicit",
-    "_heldout",
-    "_post_training",
-    "_extras",
-    "_code",
-    "_preprocessing",
-    "_partial",
-    "_crossval",
-}
-SESSION = {"_session"}
-PATCHES = {"_patch", "_functions", "_methods"}
+# The stages, bottom first: what several stages read; one module per kind of
+# record; which run an event belongs to; the wrappers around scikit-learn.
+STAGES = ["shared", "recorders", "session", "patches"]
+# The package's own modules, above every stage: `autolog` and the public names.
 ENTRY = {"__init__", "_autolog"}
 # Recorders that still call another recorder, to be carved away; none may be added.
 RECORDER_CALLS = {
@@ -69,27 +42,54 @@ RECORDER_CALLS = {
 }
 
 
-def _imports(path: Path) -> set[str]:
+def _name(path: Path) -> str:
+    """Name a module by its path under the package: ``recorders._code``."""
+    return ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
+
+
+def _modules() -> dict[str, Path]:
+    return {_name(path): path for path in PACKAGE.rglob("*.py")}
+
+
+def _inside(dotted: str) -> bool:
+    return dotted == PREFIX or dotted.startswith(PREFIX + ".")
+
+
+def _module(dotted: str, modules: dict[str, Path]) -> str | None:
+    """Return the module of the package that importing ``dotted`` loads, if any."""
+    name = dotted.removeprefix(PREFIX).removeprefix(".")
+    for candidate in (name, f"{name}.__init__" if name else "__init__"):
+        if candidate in modules:
+            return candidate
+    return None
+
+
+def _imports(path: Path, modules: dict[str, Path]) -> set[str]:
     """Return the package's modules that ``path`` imports, anywhere in the file."""
-    found = set()
+    found: set[str | None] = set()
     for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module == PREFIX:
-            found |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            if node.module.startswith(PREFIX + "."):
-                found.add(node.module.split(".")[2])
+        if isinstance(node, ast.ImportFrom) and node.module and _inside(node.module):
+            found |= {
+                _module(f"{node.module}.{alias.name}", modules)
+                or _module(node.module, modules)
+                for alias in node.names
+            }
         elif isinstance(node, ast.Import):
             found |= {
-                alias.name.split(".")[2]
+                _module(alias.name, modules)
                 for alias in node.names
-                if alias.name.startswith(PREFIX + ".")
+                if _inside(alias.name)
             }
-    found.discard(path.stem)
-    return {name for name in found if (PACKAGE / f"{name}.py").exists()}
+    return {name for name in found if name} - {_name(path)}
 
 
 def _graph() -> dict[str, set[str]]:
-    return {path.stem: _imports(path) for path in PACKAGE.glob("*.py")}
+    modules = _modules()
+    return {name: _imports(path, modules) for name, path in modules.items()}
+
+
+def _stage(name: str) -> str:
+    return name.split(".")[0] if "." in name else "entry"
 
 
 def _cycle_from(graph: dict[str, set[str]], start: str) -> list[str] | None:
@@ -107,10 +107,11 @@ def _cycle_from(graph: dict[str, set[str]], start: str) -> list[str] | None:
     return None
 
 
-def test_every_module_has_a_stage() -> None:
-    stages = [SHARED, RECORDERS, SESSION, PATCHES, ENTRY]
-    assert set(_graph()) == set().union(*stages)
-    assert sum(len(stage) for stage in stages) == len(_graph())
+def test_every_module_is_in_a_stage_folder() -> None:
+    modules = set(_modules())
+    assert {name for name in modules if "." not in name} == ENTRY
+    assert {_stage(name) for name in modules} == {*STAGES, "entry"}
+    assert all(name.count(".") <= 1 for name in modules), "one folder level only"
 
 
 def test_the_package_has_no_import_cycle() -> None:
@@ -119,29 +120,25 @@ def test_the_package_has_no_import_cycle() -> None:
     assert cycles == []
 
 
-def test_stages_import_only_the_stages_below_them() -> None:
-    graph = _graph()
-    below = {
-        "shared": SHARED,
-        "recorders": SHARED | RECORDERS,
-        "session": SHARED | RECORDERS,
-        "patches": SHARED | RECORDERS | SESSION | PATCHES,
-    }
-    stages = {"shared": SHARED, "recorders": RECORDERS, "session": SESSION}
-    stages["patches"] = PATCHES
+def test_stages_import_only_their_own_stage_and_the_stages_below() -> None:
     wrong = {
         (name, imported)
-        for stage, members in stages.items()
-        for name in members
-        for imported in graph[name] - below[stage]
+        for name, imports in _graph().items()
+        if _stage(name) != "entry"
+        for imported in imports
+        if _stage(imported) == "entry"
+        or STAGES.index(_stage(imported)) > STAGES.index(_stage(name))
     }
     assert wrong == set()
 
 
 def test_recorders_call_no_new_recorder() -> None:
-    graph = _graph()
     calls = {
-        (name, imported) for name in RECORDERS for imported in graph[name] & RECORDERS
+        (name.split(".")[1], imported.split(".")[1])
+        for name, imports in _graph().items()
+        if _stage(name) == "recorders"
+        for imported in imports
+        if _stage(imported) == "recorders" and not imported.endswith("__init__")
     }
     assert calls <= RECORDER_CALLS
     assert calls == RECORDER_CALLS, "a call was carved away: drop it from the list"

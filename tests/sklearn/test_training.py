@@ -26,7 +26,9 @@ import mltrail
 from mltrail._entities import Run
 from mltrail._version import __version__
 from mltrail.models._model import read_model_info
-from mltrail.sklearn import _fit, _training, autolog
+from mltrail.sklearn import autolog
+from mltrail.sklearn.recorders import _training
+from mltrail.sklearn.shared import _fit
 
 ListRuns = Callable[[], list[Run]]
 

@@ -14,7 +14,10 @@ from hypothesis.extra import numpy as hnp
 from sklearn import metrics
 from sklearn.exceptions import UndefinedMetricWarning
 
-from mltrail.sklearn._training_metrics import classifier_metrics, regressor_metrics
+from mltrail.sklearn.shared._training_metrics import (
+    classifier_metrics,
+    regressor_metrics,
+)
 
 SETTINGS = settings(max_examples=200, deadline=None)
 LABEL_SETS = {

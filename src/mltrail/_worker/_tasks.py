@@ -72,7 +72,7 @@ def modules_needed(
     *, log_models: bool, serialization_format: str, log_plots: bool
 ) -> list[str]:
     """Name the modules that autologging's tasks will import, slowest first."""
-    modules = ["mltrail.sklearn._logging", "mltrail._worker._model"]
+    modules = ["mltrail.sklearn.recorders._logging", "mltrail._worker._model"]
     if log_models:
         modules += ["mltrail.models._model", "mltrail.capture._environment"]
         modules.append("skops.io" if serialization_format == "skops" else "sklearn")

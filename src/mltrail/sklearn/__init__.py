@@ -4,6 +4,6 @@ Importing this package does not import scikit-learn; each function does, when ca
 """
 
 from mltrail.sklearn._autolog import autolog
-from mltrail.sklearn._flavor import load_model, log_model, save_model
+from mltrail.sklearn.shared._flavor import load_model, log_model, save_model
 
 __all__ = ["autolog", "load_model", "log_model", "save_model"]

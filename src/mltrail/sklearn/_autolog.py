@@ -194,15 +194,15 @@ def autolog(
     >>> mltrail.sklearn.autolog(disable=True)
     """
     from mltrail import _worker
-    from mltrail.sklearn import (
+    from mltrail.sklearn.patches import _patch
+    from mltrail.sklearn.recorders import (
         _code,
         _heldout,
         _partial,
-        _patch,
         _post_training,
         _preprocessing,
-        _state,
     )
+    from mltrail.sklearn.shared import _state
 
     if disable:
         _state.settings = None

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from types import FunctionType
 from typing import Any
 
-from mltrail.sklearn import _heldout, _post_training, _state
+from mltrail.sklearn.recorders import _heldout, _post_training
+from mltrail.sklearn.shared import _state
 
 __all__ = [
     "METRICS_EXCLUDED",
@@ -139,7 +140,7 @@ def _wrap_cross_validation(
     """Return a cross-validation function that ``_crossval.call`` runs and logs."""
 
     def cross_validation(*args: Any, **kwargs: Any) -> Any:
-        from mltrail.sklearn import _crossval
+        from mltrail.sklearn.recorders import _crossval
 
         return _crossval.call(name, function, args, kwargs)
 

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from mltrail._system_tags import PREPROCESSING_TAG
 
 if TYPE_CHECKING:
-    from mltrail.sklearn._state import AutologSettings
+    from mltrail.sklearn.shared._state import AutologSettings
 
 __all__ = [
     "PREPROCESSING_ARTIFACT",
@@ -100,7 +100,7 @@ def is_standalone_transformer(estimator: Any) -> bool:
         is_regressor,
     )
 
-    from mltrail.sklearn import _search
+    from mltrail.sklearn.shared import _search
 
     if not hasattr(estimator, "transform") or hasattr(estimator, "predict"):
         return False
@@ -123,7 +123,7 @@ def run_fit(
     The user's exception propagates unchanged and records nothing. Returns what
     the fit returned.
     """
-    from mltrail.sklearn import _fit, _runs, _splits, _state
+    from mltrail.sklearn.shared import _fit, _runs, _splits, _state
 
     start = time.perf_counter()
     result = function(estimator, *args, **kwargs)
@@ -137,7 +137,8 @@ def run_fit(
             _splits.derive(result, source, step.serial)  # fit_transform's output
         active = _runs.active_run_id()
         if active is not None and not config.exclusive:
-            from mltrail.sklearn import _code, _fit, _state
+            from mltrail.sklearn.recorders import _code
+            from mltrail.sklearn.shared import _fit, _state
 
             problems.extend(_code.on_run_start(active, config))
             _record(active, step, config)
@@ -149,7 +150,7 @@ def run_fit(
 
 def _recognise(X: Any) -> Any:
     """Look X up among splits, named and derived datasets; hash it only if it fits."""
-    from mltrail.sklearn import _fit, _splits
+    from mltrail.sklearn.shared import _fit, _splits
 
     if X is None:
         return None
@@ -162,7 +163,7 @@ def _recognise(X: Any) -> Any:
 
 def _remember(estimator: Any, X: Any, source: Any, duration: float | None) -> _Step:
     from mltrail.capture._pipeline import pipeline_structure, pipeline_summary
-    from mltrail.sklearn import _fit
+    from mltrail.sklearn.shared import _fit
 
     cls = type(estimator)
     key = id(estimator)
@@ -198,12 +199,12 @@ def _remember(estimator: Any, X: Any, source: Any, duration: float | None) -> _S
 
 def wrap_transform(function: Callable[..., Any]) -> Callable[..., Any]:
     """Return ``transform`` that records the outputs of remembered transformers."""
-    from mltrail.sklearn import _state
+    from mltrail.sklearn.shared import _state
 
     def patched_transform(self: Any, *args: Any, **kwargs: Any) -> Any:
         if not _by_object or id(self) not in _by_object:
             return function(self, *args, **kwargs)
-        from mltrail.sklearn import _heldout
+        from mltrail.sklearn.recorders import _heldout
 
         step = _by_object.get(id(self))
         if (
@@ -229,7 +230,7 @@ def wrap_transform(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _on_transform(step: _Step, X: Any, output: Any) -> None:
-    from mltrail.sklearn import _splits, _state
+    from mltrail.sklearn.shared import _splits, _state
 
     if X is None or output is X:
         return
@@ -240,7 +241,7 @@ def _on_transform(step: _Step, X: Any, output: Any) -> None:
 
 def on_model_fit(run_id: str, X: Any, config: AutologSettings) -> None:
     """Record in ``run_id`` the transformers that the model's X went through."""
-    from mltrail.sklearn import _splits
+    from mltrail.sklearn.shared import _splits
 
     if X is None:
         return
@@ -266,7 +267,7 @@ def partial_fit_step(
     A transformer updated batch by batch is the preprocessing of a loop, not a
     loop of its own: the loop records it, as it is when the loop ends.
     """
-    from mltrail.sklearn import _fit, _state
+    from mltrail.sklearn.shared import _fit, _state
 
     def partial_fit(estimator: Any, *args: Any, **kwargs: Any) -> Any:
         result = function(estimator, *args, **kwargs)
@@ -294,7 +295,7 @@ def _step_name(base: str, taken: set[str]) -> str:
 def _record(run_id: str, step: _Step, config: AutologSettings) -> None:
     """Write one transformer's params, tag, entry and fitted object to a run."""
     from mltrail._entities import RunTag
-    from mltrail.sklearn import _background, _runs
+    from mltrail.sklearn.shared import _background, _runs
 
     with _lock:
         entries = _run_entries.setdefault(run_id, [])
@@ -329,14 +330,14 @@ def _record(run_id: str, step: _Step, config: AutologSettings) -> None:
     transformer = step.ref()
     model = None
     if config.log_models and transformer is not None:
-        from mltrail.sklearn import _snapshot
+        from mltrail.sklearn.shared import _snapshot
 
         model = _snapshot.snapshot(transformer)
     example = step.example
 
     def files() -> list[tuple[str, bytes]]:
         if model is not None:
-            from mltrail.sklearn import _model
+            from mltrail.sklearn.shared import _model
 
             _model.log_model(
                 run_id,

@@ -15,12 +15,12 @@ from mltrail._system_tags import (
     AUTOLOGGING_TAG,
     BEST_CHILD_RUN_ID_TAG,
 )
-from mltrail.sklearn import _model
+from mltrail.sklearn.shared import _model
 
 if TYPE_CHECKING:
     from mltrail._worker import RunArtifacts
-    from mltrail.sklearn._fit_outputs import FitOutputs
-    from mltrail.sklearn._state import AutologSettings
+    from mltrail.sklearn.shared._fit_outputs import FitOutputs
+    from mltrail.sklearn.shared._state import AutologSettings
 
 __all__ = [
     "FitCall",
@@ -60,7 +60,7 @@ class FitLog:
         params: dict[str, str],
         problems: list[str],
     ) -> None:
-        from mltrail.sklearn import _fit, _search, _state
+        from mltrail.sklearn.shared import _fit, _search, _state
 
         self.run_id = run_id
         self.config = config
@@ -93,7 +93,7 @@ class FitLog:
 
     def write(self) -> None:
         """Write the cheap parts now; queue the model and files for the worker."""
-        from mltrail.sklearn import _extras
+        from mltrail.sklearn.recorders import _extras
 
         self.step("training metrics", self._add_metrics)
         if self.is_search:
@@ -117,13 +117,13 @@ class FitLog:
 
     def _record_preprocessing(self) -> None:
         """Record the standalone transformers that X went through, if any."""
-        from mltrail.sklearn import _preprocessing
+        from mltrail.sklearn.recorders import _preprocessing
 
         _preprocessing.on_model_fit(self.run_id, self.X, self.config)
 
     def _track_model(self) -> None:
         """Let predictions of this model on held-out data log their metrics."""
-        from mltrail.sklearn import _heldout
+        from mltrail.sklearn.recorders import _heldout
 
         _heldout.on_fit_end(self.estimator, self.run_id, self.X, self.y)
 
@@ -138,7 +138,7 @@ class FitLog:
         itself, as in MLflow (its ``cv_results_`` and ``best_params_`` load with
         it), and its ``best_estimator_`` is a second model, ``best_estimator``.
         """
-        from mltrail.sklearn import _background, _fit, _search, _snapshot
+        from mltrail.sklearn.shared import _background, _fit, _search, _snapshot
 
         model = best = example = None
         # A search without refit cannot predict: it logs no model (cv_results.csv
@@ -169,7 +169,7 @@ class FitLog:
         _background.submit(run_id, job, name="model")
 
     def _add_metrics(self) -> None:
-        from mltrail.sklearn import _training
+        from mltrail.sklearn.recorders import _training
 
         if self.is_search and self.model is None:
             return  # refit=False: nothing can predict
@@ -187,7 +187,7 @@ class FitLog:
         )
 
     def _add_search(self) -> None:
-        from mltrail.sklearn import _fit, _runs, _search
+        from mltrail.sklearn.shared import _fit, _runs, _search
 
         search = self.estimator
         self.params.update(_search.best_params(search))
@@ -210,7 +210,7 @@ class FitLog:
             self.tags[BEST_CHILD_RUN_ID_TAG] = child_ids[0]
 
     def _log_batch(self) -> None:
-        from mltrail.sklearn import _runs
+        from mltrail.sklearn.shared import _runs
 
         _runs.log_batch(self.run_id, self.params, self.metrics, self.tags)
 
@@ -233,7 +233,8 @@ def record_estimator(
     """
     import dataclasses
 
-    from mltrail.sklearn import _background, _code, _extras, _fit, _runs
+    from mltrail.sklearn.recorders import _code, _extras
+    from mltrail.sklearn.shared import _background, _fit, _runs
 
     problems = _code.on_run_start(run_id, config)
     all_tags = {
@@ -275,7 +276,7 @@ def _queue_model_task(
     """
     from mltrail._worker import Task
     from mltrail.models._log import finish_logged_model, start_logged_model
-    from mltrail.sklearn import _background
+    from mltrail.sklearn.shared import _background
 
     client = _background.client_of(run_id)
     start = None

@@ -230,7 +230,7 @@ def on_run_start(run_id: str, config: object) -> list[str]:
 
 
 def _record(run_id: str, config: object) -> None:
-    from mltrail.sklearn import _background
+    from mltrail.sklearn.shared import _background
 
     log_tags, log_code = _option(config, "log_tags"), _option(config, "log_code")
     if not (log_tags or log_code):
@@ -288,7 +288,7 @@ def _log_changes(
 ) -> Iterable[tuple[str, bytes]]:
     """Background job: the dirty flag as a tag, the diff and untracked files."""
     from mltrail._entities import RunTag
-    from mltrail.sklearn import _background
+    from mltrail.sklearn.shared import _background
 
     changes = _cached_changes(root, has_commit)
     if changes is None:

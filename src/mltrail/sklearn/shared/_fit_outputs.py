@@ -22,7 +22,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from mltrail.sklearn import _fit
+from mltrail.sklearn.shared import _fit
 
 __all__ = ["VERIFY_ROWS", "FitOutputs", "Watch", "watch"]
 

@@ -72,7 +72,7 @@ def end_run_later(run_id: str, status: str) -> None:
     The run stops being the active run now; reads and ends in this process wait for
     its jobs, so they never see it half-written.
     """
-    from mltrail.sklearn import _background
+    from mltrail.sklearn.shared import _background
     from mltrail.tracking import _runs
 
     end_time = int(time.time() * 1000)
@@ -122,7 +122,7 @@ def params_that_fit(run_id: str, params: Mapping[str, str]) -> list[Param]:
             value = f"({len(value):,} characters, logged whole as artifact {path})"
         result.append(Param(key, value))
     if files:
-        from mltrail.sklearn import _background
+        from mltrail.sklearn.shared import _background
 
         _background.submit(run_id, lambda: files, name="oversized params")
     return result
@@ -138,7 +138,7 @@ def log_model(
     artifact_path: str = "model",
 ) -> None:
     """Save the estimator under the run's ``artifact_path`` (``model/``) directory."""
-    from mltrail.sklearn._flavor import log_model as flavor_log_model
+    from mltrail.sklearn.shared._flavor import log_model as flavor_log_model
 
     flavor_log_model(
         model,

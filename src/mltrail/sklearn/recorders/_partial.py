@@ -90,7 +90,7 @@ def _warn(problems: list[str], config: Any) -> None:
 
 def wrap_partial_fit(function: Callable[..., Any]) -> Callable[..., Any]:
     """Return the patched form of a ``partial_fit`` function."""
-    from mltrail.sklearn import _state
+    from mltrail.sklearn.shared import _state
 
     def patched_partial_fit(self: Any, *args: Any, **kwargs: Any) -> Any:
         if _state.settings is None or _state.in_fit.get() is not None:
@@ -111,7 +111,8 @@ def run_partial_fit(
     kwargs: dict[str, Any],
 ) -> Any:
     """Run one top-level ``partial_fit`` call and log it as a step of its loop."""
-    from mltrail.sklearn import _preprocessing, _state
+    from mltrail.sklearn.recorders import _preprocessing
+    from mltrail.sklearn.shared import _state
 
     config = _state.settings
     if config is None or not getattr(config, "log_partial_fit", True):
@@ -148,7 +149,7 @@ def run_partial_fit(
 def _loop_for(estimator: Any, config: Any, problems: list[str]) -> _Loop | None:
     """Return the loop this call belongs to, ending the previous one if unrelated."""
     global _loop
-    from mltrail.sklearn import _runs
+    from mltrail.sklearn.shared import _runs
 
     active = _runs.active_run_id()
     with _lock:
@@ -171,7 +172,8 @@ def _start(
 ) -> _Loop:
     """Start the loop's run (or adopt the active one) and log params and tags."""
     from mltrail._entities import RunTag
-    from mltrail.sklearn import _background, _code, _fit, _model, _runs, _state
+    from mltrail.sklearn.recorders import _code
+    from mltrail.sklearn.shared import _background, _fit, _model, _runs, _state
 
     tags = {
         AUTOLOGGING_TAG: "sklearn",
@@ -222,7 +224,8 @@ def _log_step(
     from sklearn.base import is_classifier, is_regressor
 
     from mltrail import tracking
-    from mltrail.sklearn import _fit, _heldout, _state
+    from mltrail.sklearn.recorders import _heldout
+    from mltrail.sklearn.shared import _fit, _state
 
     estimator = loop.estimator
     X, y, sample_weight = _fit.fit_arguments(function, args, kwargs)
@@ -248,7 +251,8 @@ def _log_step(
 def _add_batch(loop: _Loop, X: Any, y: Any) -> None:
     """Add one batch to the loop's training data: its digest and row count."""
     from mltrail.capture._datasets import dataset_digest
-    from mltrail.sklearn import _extras, _fit, _splits
+    from mltrail.sklearn.recorders import _extras
+    from mltrail.sklearn.shared import _fit, _splits
 
     if loop.example is None:
         loop.example = copy.deepcopy(_fit.head(X))
@@ -264,7 +268,7 @@ def _fail(loop: _Loop, exc: BaseException) -> None:
     """End the loop of a ``partial_fit`` that raised, FAILED if it owns its run."""
     global _loop
     from mltrail._entities import RunTag
-    from mltrail.sklearn import _background, _state
+    from mltrail.sklearn.shared import _background, _state
 
     with _lock:
         if _loop is loop:
@@ -285,7 +289,8 @@ def _fail(loop: _Loop, exc: BaseException) -> None:
 def _end(loop: _Loop, status: str, *, is_complete: bool = True) -> list[str]:
     """Log the loop's record and model, and end its run if it owns it."""
     from mltrail._entities import RunTag
-    from mltrail.sklearn import _background, _heldout
+    from mltrail.sklearn.recorders import _heldout
+    from mltrail.sklearn.shared import _background
 
     problems: list[str] = []
     client = _background.client_of(loop.run_id)
@@ -335,13 +340,8 @@ def _log_training_data(loop: _Loop, client: Any) -> None:
 
 def _record(loop: _Loop) -> list[str]:
     """Log the pipeline, environment, plots, preprocessing and model of the loop."""
-    from mltrail.sklearn import (
-        _background,
-        _extras,
-        _model,
-        _preprocessing,
-        _snapshot,
-    )
+    from mltrail.sklearn.recorders import _extras, _preprocessing
+    from mltrail.sklearn.shared import _background, _model, _snapshot
 
     config = loop.config
     problems = _extras.on_fit_end(loop.run_id, loop.estimator, None, None, config)
@@ -362,7 +362,7 @@ def _record(loop: _Loop) -> list[str]:
 
 def _end_run(run_id: str, status: str) -> None:
     """End the loop's own run: the active one, or by id from another context."""
-    from mltrail.sklearn import _runs
+    from mltrail.sklearn.shared import _runs
 
     _runs.end_run(run_id, status)
 
@@ -384,7 +384,7 @@ def end_partial_loops(run_id: str | None = None) -> None:
 
 def _on_user_start() -> None:
     """End a loop whose own run is the active one: the user's run takes its place."""
-    from mltrail.sklearn import _runs
+    from mltrail.sklearn.shared import _runs
 
     with _lock:
         loop = _loop

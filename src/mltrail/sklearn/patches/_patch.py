@@ -19,7 +19,8 @@ from collections.abc import Callable, Iterable
 from types import FunctionType
 from typing import Any
 
-from mltrail.sklearn import _session, _state
+from mltrail.sklearn.session import _session
+from mltrail.sklearn.shared import _state
 
 __all__ = [
     "FIT_METHODS",
@@ -88,7 +89,8 @@ def _wrap_entry(
 
 def _wrappers() -> dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]]:
     """Return, for each patched method name, what wraps the original."""
-    from mltrail.sklearn import _heldout, _methods, _partial, _preprocessing
+    from mltrail.sklearn.patches import _methods
+    from mltrail.sklearn.recorders import _heldout, _partial, _preprocessing
 
     wrappers: dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]] = (
         dict.fromkeys(FIT_METHODS, _wrap_function)
@@ -201,7 +203,7 @@ def patch_all() -> None:
     """Patch every estimator class defined now and hook the ones defined later."""
     from sklearn.base import BaseEstimator
 
-    from mltrail.sklearn import _functions
+    from mltrail.sklearn.patches import _functions
 
     _functions.patch_functions()
     with _lock:
@@ -215,7 +217,7 @@ def patch_all() -> None:
 
 def unpatch_all() -> None:
     """Restore every patched ``__dict__`` entry and function to the original object."""
-    from mltrail.sklearn import _functions
+    from mltrail.sklearn.patches import _functions
 
     _functions.unpatch_functions()
     with _lock:

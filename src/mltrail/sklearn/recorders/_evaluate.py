@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mltrail.sklearn._fit import model_kind, model_name, predicts_most_probable
+from mltrail.sklearn.shared._fit import model_kind, model_name, predicts_most_probable
 
 __all__ = [
     "Outputs",
@@ -152,7 +152,7 @@ def vet_outputs(outputs: Outputs, n_rows: int | None) -> None:
     """
     import numpy as np
 
-    from mltrail.sklearn import _training_metrics
+    from mltrail.sklearn.shared import _training_metrics
 
     if outputs.kind == "classifier":
         if outputs.y_score is not None and not _are_scores(outputs, n_rows):
@@ -287,7 +287,7 @@ def log_evaluation(
     written before returning, and a store's refusal raises.
     """
     from mltrail._entities import Metric
-    from mltrail.sklearn import _runs
+    from mltrail.sklearn.shared import _runs
 
     named = {f"{name}_{key}": float(value) for key, value in metrics.items()}
     if is_deferred:
@@ -312,7 +312,7 @@ def log_evaluation(
         )
         dataset_input = description.to_dataset_input()
         if is_deferred:
-            from mltrail.sklearn import _background
+            from mltrail.sklearn.shared import _background
 
             _background.submit(
                 run_id,
@@ -324,7 +324,7 @@ def log_evaluation(
     if outputs is not None and with_plots and wants_plots():
         job = plot_job(outputs, y_true, name, pos_label)
         if job is not None:
-            from mltrail.sklearn import _background
+            from mltrail.sklearn.shared import _background
 
             _background.submit(run_id, job, name=f"{name} evaluation plots")
     return named
@@ -344,7 +344,7 @@ def _input_job(
 
 def wants_plots() -> bool:
     """Whether to plot: always when called directly, per ``log_plots`` under autolog."""
-    from mltrail.sklearn import _state
+    from mltrail.sklearn.shared import _state
 
     settings = _state.settings
     return settings is None or settings.log_plots

@@ -12,7 +12,7 @@ from typing import Any
 
 from mltrail._errors import InvalidValueError
 from mltrail._system_tags import EVALUATION_TAG
-from mltrail.sklearn._evaluate import TEST_NAME
+from mltrail.sklearn.recorders._evaluate import TEST_NAME
 
 __all__ = ["evaluate"]
 
@@ -20,7 +20,8 @@ __all__ = ["evaluate"]
 def _target_run(model: Any, run_id: str | None) -> tuple[Any, str, bool]:
     """Return ``(client, run_id, is_new)``: explicit, active, the model's, or new."""
     from mltrail import tracking
-    from mltrail.sklearn import _fit, _heldout
+    from mltrail.sklearn.recorders import _heldout
+    from mltrail.sklearn.shared import _fit
     from mltrail.tracking._runs import current_client
 
     if run_id is not None:
@@ -105,8 +106,8 @@ def evaluate(
     from sklearn.exceptions import NotFittedError
     from sklearn.utils.validation import check_is_fitted
 
-    from mltrail.sklearn import _heldout, _splits, _state
-    from mltrail.sklearn._evaluate import (
+    from mltrail.sklearn.recorders import _heldout
+    from mltrail.sklearn.recorders._evaluate import (
         Outputs,
         complete_outputs,
         log_evaluation,
@@ -114,6 +115,7 @@ def evaluate(
         model_name,
         suite,
     )
+    from mltrail.sklearn.shared import _splits, _state
 
     _splits.check_name(name)
     kind = model_kind(model)

@@ -10,10 +10,10 @@ import logging
 import math
 from typing import TYPE_CHECKING, Any
 
-from mltrail.sklearn import _fit
+from mltrail.sklearn.shared import _fit
 
 if TYPE_CHECKING:
-    from mltrail.sklearn._fit_outputs import FitOutputs
+    from mltrail.sklearn.shared._fit_outputs import FitOutputs
 
 __all__ = [
     "CLUSTER_SAMPLE_SIZE",
@@ -33,8 +33,8 @@ def _classifier_metrics(
     predictions: dict[str, Any],
 ) -> dict[str, float]:
     """Return MLflow's classifier training metrics, predicting once."""
-    from mltrail.sklearn import _training_metrics
-    from mltrail.sklearn._training_metrics import are_labels
+    from mltrail.sklearn.shared import _training_metrics
+    from mltrail.sklearn.shared._training_metrics import are_labels
 
     classes: Any = getattr(estimator, "classes_", None)
     if "y_score" in predictions:  # from the fit's own outputs
@@ -105,7 +105,7 @@ def _regressor_metrics(
     estimator: Any, X: Any, y: Any, sample_weight: Any, predictions: dict[str, Any]
 ) -> dict[str, float]:
     """Return MLflow's regressor training metrics, predicting once."""
-    from mltrail.sklearn import _training_metrics
+    from mltrail.sklearn.shared import _training_metrics
 
     if "y_pred" not in predictions:  # not from the fit's own outputs
         predictions["y_pred"] = estimator.predict(X)

@@ -5,7 +5,7 @@ fingerprints the training data, checks train/test leakage, describes the pipelin
 and reads the iteration curves (a few ms on small data), then writes them in one
 batch. Rendering plots, ``estimator.html`` (scikit-learn evaluates every fitted
 property for it) and Parquet files run on the background worker; the end of the run
-waits for them with :func:`mltrail.sklearn._background.wait`.
+waits for them with :func:`mltrail.sklearn.shared._background.wait`.
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def on_fit_end(
     Returns the problems met, one line each; nothing raises.
     """
     from mltrail._entities import Metric, RunTag
-    from mltrail.sklearn import _background
+    from mltrail.sklearn.shared import _background
 
     steps = _Steps()
     model = _final_model(estimator)
@@ -207,7 +207,7 @@ class _Split:
 
     def find(self, X: Any) -> None:
         """Look X up among the train parts of the recorded splits."""
-        from mltrail.sklearn import _splits
+        from mltrail.sklearn.shared import _splits
 
         match = _splits.split_of(X)
         if match is not None and match.part == "train":
@@ -331,7 +331,7 @@ def _plot_job(
     config: object,
 ) -> tuple[str, Callable[[], Iterable[tuple[str, bytes]]]]:
     """Return the job drawing the training plots of ``model`` on the worker."""
-    from mltrail.sklearn._fit import model_name
+    from mltrail.sklearn.shared._fit import model_name
 
     pos_label = getattr(config, "pos_label", None)
     name = model_name(model)
@@ -377,7 +377,7 @@ def _training_plots(
     from sklearn.base import is_classifier, is_regressor
 
     from mltrail.evaluation import _plots
-    from mltrail.sklearn import _state
+    from mltrail.sklearn.shared import _state
 
     if y is None or getattr(y, "ndim", 1) != 1:
         return {}

@@ -18,7 +18,7 @@ from mltrail._system_tags import (
 from mltrail._version import __version__
 
 if TYPE_CHECKING:
-    from mltrail.sklearn._state import AutologSettings
+    from mltrail.sklearn.shared._state import AutologSettings
 
 __all__ = [
     "MODEL_ARTIFACT",
@@ -101,7 +101,7 @@ def log_model(
     artifact_path: str = MODEL_ARTIFACT,
 ) -> None:
     """Log ``model`` with its signature and input example under ``artifact_path``."""
-    from mltrail.sklearn import _runs
+    from mltrail.sklearn.shared import _runs
 
     _runs.log_model(
         run_id,

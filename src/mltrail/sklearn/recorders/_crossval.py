@@ -29,7 +29,8 @@ from contextvars import ContextVar
 from typing import Any
 
 from mltrail._system_tags import AUTOLOGGING_TAG, CROSS_VALIDATION_TAG
-from mltrail.sklearn import _fit, _heldout, _state
+from mltrail.sklearn.recorders import _heldout
+from mltrail.sklearn.shared import _fit, _state
 
 __all__ = ["CROSS_VALIDATION_TAG", "CV_PREFIX", "call"]
 
@@ -103,7 +104,7 @@ def _run_quietly(
 
     No fit in it (folds, the label encoder of ``cross_val_predict``) logs a run.
     """
-    from mltrail.sklearn import _state
+    from mltrail.sklearn.shared import _state
 
     fit_token = _state.in_fit.set(True)
     quiet_token = _state.busy.set(True)
@@ -123,7 +124,8 @@ def _target_run(name: str, arguments: dict[str, Any]) -> tuple[str, bool] | None
     tags, code, environment, pipeline and the data, written here. A user's run
     that holds another estimator's params gives the call a child run.
     """
-    from mltrail.sklearn import _logging, _runs, _state
+    from mltrail.sklearn.recorders import _logging
+    from mltrail.sklearn.shared import _runs, _state
 
     config = _state.settings
     assert config is not None  # noqa: S101 - checked by is_listening
@@ -164,7 +166,7 @@ def _target_run(name: str, arguments: dict[str, Any]) -> tuple[str, bool] | None
 
 
 def _end(run_id: str, status: str, outcome: str = "your call itself succeeded") -> None:
-    from mltrail.sklearn import _runs
+    from mltrail.sklearn.shared import _runs
 
     try:
         _runs.end_run(run_id, status)
@@ -224,7 +226,7 @@ def _log_folds(run_id: str, folds: Mapping[str, list[float]]) -> None:
     import numpy as np
 
     from mltrail._entities import Metric
-    from mltrail.sklearn import _runs
+    from mltrail.sklearn.shared import _runs
 
     now = int(time.time() * 1000)
     points: list[Metric] = []
@@ -242,14 +244,14 @@ def _log_predictions(arguments: dict[str, Any], result: Any, run_id: str) -> Non
     """Log the held-out suite of ``cross_val_predict``'s out-of-fold predictions."""
     import numpy as np
 
-    from mltrail.sklearn import _runs
-    from mltrail.sklearn._evaluate import (
+    from mltrail.sklearn.recorders._evaluate import (
         Outputs,
         log_evaluation,
         model_kind,
         model_name,
         suite,
     )
+    from mltrail.sklearn.shared import _runs
 
     y = arguments.get("y")
     kind = model_kind(arguments["estimator"])

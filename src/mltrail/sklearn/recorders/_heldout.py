@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from mltrail import _warnings
-from mltrail.sklearn import _splits as _split_records
-from mltrail.sklearn import _state
+from mltrail.sklearn.shared import _splits as _split_records
+from mltrail.sklearn.shared import _state
 
 __all__ = [
     "METHODS",
@@ -243,7 +243,7 @@ def on_loop_step(estimator: Any, run_id: str, step: int) -> None:
 
 def submit_loop_plots(run_id: str) -> None:
     """Draw the held-out plots of a partial_fit loop's last evaluations."""
-    from mltrail.sklearn import _background
+    from mltrail.sklearn.shared import _background
 
     with _lock:
         jobs = _loop_plots.pop(run_id, {})
@@ -253,7 +253,7 @@ def submit_loop_plots(run_id: str) -> None:
 
 def _register(estimator: Any, run_id: str, X: Any, *, step: int | None = None) -> None:
     from mltrail.capture._datasets import dataset_digest
-    from mltrail.sklearn._evaluate import model_kind
+    from mltrail.sklearn.recorders._evaluate import model_kind
     from mltrail.tracking._runs import current_client
 
     key = id(estimator)
@@ -373,7 +373,7 @@ def _observe(
     import numpy as np
 
     from mltrail.capture._datasets import dataset_digest
-    from mltrail.sklearn._evaluate import (
+    from mltrail.sklearn.recorders._evaluate import (
         TEST_NAME,
         Outputs,
         complete_outputs,
@@ -434,7 +434,12 @@ def _start(key: tuple[int, str], evaluation: _Evaluation) -> None:
 
 def _log_suite(evaluation: _Evaluation, X: Any) -> None:
     """Log the suite of a pending evaluation once; then drop what it held."""
-    from mltrail.sklearn._evaluate import log_evaluation, plot_job, suite, wants_plots
+    from mltrail.sklearn.recorders._evaluate import (
+        log_evaluation,
+        plot_job,
+        suite,
+        wants_plots,
+    )
 
     key = (evaluation.model.serial, evaluation.digest)
     with _lock:
@@ -637,7 +642,7 @@ def _record_metric_call(
 
 def _log_metric(evaluation: _Evaluation, function_name: str, value: float) -> None:
     """Log one metric of the user's; a repeated key gets the next step."""
-    from mltrail.sklearn._runs import add_metrics
+    from mltrail.sklearn.shared._runs import add_metrics
 
     key = f"{evaluation.name}_{function_name}"
     run_id = evaluation.model.run_id

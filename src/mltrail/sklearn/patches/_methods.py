@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from typing import Any
 
-from mltrail.sklearn import _heldout, _post_training, _state
+from mltrail.sklearn.recorders import _heldout, _post_training
+from mltrail.sklearn.shared import _state
 
 __all__ = ["wrap_method"]
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mltrail._system_tags import AUTOLOGGING_TAG
-from mltrail.sklearn import _fit, _fit_outputs, _state
+from mltrail.sklearn.shared import _fit, _fit_outputs, _state
 
 __all__ = ["Carrier", "run_fit"]
 
@@ -53,7 +53,8 @@ def run_fit(
     """Run a top-level fit inside a training session, logging it to a run."""
     from sklearn.base import BaseEstimator
 
-    from mltrail.sklearn import _background, _partial, _preprocessing
+    from mltrail.sklearn.recorders import _partial, _preprocessing
+    from mltrail.sklearn.shared import _background
 
     config = _state.settings
     if config is None or not isinstance(estimator, BaseEstimator):
@@ -125,7 +126,7 @@ class _TopLevelFit:
         return result
 
     def _begin(self) -> None:
-        from mltrail.sklearn import _runs, _search
+        from mltrail.sklearn.shared import _runs, _search
 
         active = _runs.active_run_id()
         if active is not None and self.config.exclusive:
@@ -146,14 +147,14 @@ class _TopLevelFit:
         self._record_code()
 
     def _record_code(self) -> None:
-        from mltrail.sklearn import _code
+        from mltrail.sklearn.recorders import _code
 
         assert self.run_id is not None  # noqa: S101 - set by the caller
         self.problems.extend(_code.on_run_start(self.run_id, self.config))
 
     def _fail(self, exc: BaseException) -> None:
         """Record the failed fit; the exception itself propagates unchanged."""
-        from mltrail.sklearn import _runs
+        from mltrail.sklearn.shared import _runs
 
         assert self.run_id is not None  # noqa: S101 - checked by the caller
         try:
@@ -169,7 +170,7 @@ class _TopLevelFit:
         )
 
     def _end(self, status: str) -> None:
-        from mltrail.sklearn import _runs
+        from mltrail.sklearn.shared import _runs
 
         if self.is_owned and self.run_id is not None:
             try:
@@ -193,7 +194,7 @@ class _TopLevelFit:
     def _log(
         self, result: Any, duration: float, outputs: _fit_outputs.FitOutputs | None
     ) -> None:
-        from mltrail.sklearn import _logging
+        from mltrail.sklearn.recorders import _logging
 
         assert self.run_id is not None  # noqa: S101 - checked by the caller
         call = _logging.FitCall(

@@ -50,7 +50,7 @@ _calls: OrderedDict[str, dict[str, list[tuple[str, str]]]] = OrderedDict()
 
 def is_enabled() -> bool:
     """Whether autolog is on with ``log_post_training_metrics``."""
-    from mltrail.sklearn import _state
+    from mltrail.sklearn.shared import _state
 
     config = _state.settings
     return config is not None and config.log_post_training_metrics
@@ -149,8 +149,8 @@ def _log(
     run_id: str, client: Any, metric: str, dataset: str, command: str, value: float
 ) -> None:
     """Log ``value`` under the next key of ``metric`` and rewrite metric_info.json."""
-    from mltrail.sklearn import _background
-    from mltrail.sklearn._runs import add_metrics
+    from mltrail.sklearn.shared import _background
+    from mltrail.sklearn.shared._runs import add_metrics
 
     with _lock:
         calls = _of_run(_calls, run_id)

@@ -1,0 +1,1 @@
+"""Patches: the wrappers around scikit-learn's methods and functions."""

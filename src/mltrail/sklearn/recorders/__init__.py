@@ -1,0 +1,1 @@
+"""Recorders: each writes one kind of record of a run."""

@@ -1,0 +1,1 @@
+"""The session: which run an event belongs to."""

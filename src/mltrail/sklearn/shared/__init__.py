@@ -1,0 +1,1 @@
+"""Shared: what several stages read (settings, tracking calls, splits seen, models)."""
