@@ -12,9 +12,13 @@ from typing import Any
 
 import pytest
 
+from mltrail._errors import NotFoundError
 from mltrail._worker._main import serve
 from mltrail._worker._protocol import (
+    DESCRIBE,
+    StoreCall,
     dumps_task,
+    load_error,
     read_frame,
     read_message,
     write_frame,
@@ -53,7 +57,7 @@ class Loop:
         assert frame is not None
         message = pickle.loads(frame[0])  # noqa: S301 - our own pipe
         if message[0] == "failed":
-            return (*message, pickle.loads(frame[1]))  # noqa: S301
+            return (*message, load_error(frame[1]))
         return tuple(message)
 
     def close(self, fd: int) -> None:
@@ -254,3 +258,66 @@ def test_renderings_are_drawn_after_the_input_ends(loop: Loop, tmp_path: Path) -
     release.touch()
     loop.join()
     assert (tmp_path / "picture.png").read_bytes() == b"x"
+
+
+def _call(loop: Loop, call_id: int, call: StoreCall) -> tuple[Any, ...]:
+    header = pickle.dumps(("store", call_id))
+    write_frame(loop.to_loop, [header, pickle.dumps(call)])
+    frame = read_frame(loop.from_loop)
+    assert frame is not None
+    message = pickle.loads(frame[0])  # noqa: S301 - our own pipe
+    if message[0] == "failed":
+        return (*message, load_error(frame[1]))
+    if message[0] == "done":
+        return (*message, pickle.loads(frame[1]))  # noqa: S301 - our own pipe
+    return tuple(message)
+
+
+def test_store_calls_are_made_in_order_on_the_named_store(
+    loop: Loop, tmp_path: Path
+) -> None:
+    uri = f"sqlite:///{tmp_path / 'calls.db'}"
+    root = str(tmp_path / "artifacts")
+    created = _call(loop, 1, StoreCall(uri, root, "create_experiment", ("churn",)))
+    assert created[:2] == ("done", 1)
+    found = _call(loop, 2, StoreCall(uri, root, "get_experiment", (created[2],)))
+    assert found[:2] == ("done", 2)
+    assert found[2].name == "churn"
+    assert _call(loop, 3, StoreCall(uri, root, "artifact_root")) == ("done", 3, root)
+    names = _call(loop, 4, StoreCall(uri, root, DESCRIBE))[2]
+    assert names["create_run"] is True
+    assert names["artifact_root"] is False
+
+
+def test_store_error_comes_back_as_its_own_class(loop: Loop, tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path / 'calls.db'}"
+    kind, call_id, error = _call(loop, 1, StoreCall(uri, None, "get_run", ("f" * 32,)))
+    assert (kind, call_id) == ("failed", 1)
+    assert isinstance(error, NotFoundError)
+    assert error.key == "f" * 32
+    assert error.get_error_code() == "RESOURCE_DOES_NOT_EXIST"
+
+
+def test_store_call_the_helper_cannot_make_is_refused(loop: Loop) -> None:
+    header = pickle.dumps(("store", 7))
+    write_frame(loop.to_loop, [header, b"not a pickle"])
+    assert _read_kind(loop) == ("refused", 7)
+
+
+def _read_kind(loop: Loop) -> tuple[Any, ...]:
+    frame = read_frame(loop.from_loop)
+    assert frame is not None
+    return tuple(pickle.loads(frame[0])[:2])  # noqa: S301 - our own pipe
+
+
+def test_store_call_is_answered_while_a_task_runs(loop: Loop, tmp_path: Path) -> None:
+    release = tmp_path / "release"
+    loop.send(1, _task(tmp_path, wait_for, str(release), 60))
+    uri = f"sqlite:///{tmp_path / 'calls.db'}"
+    # The task thread is busy until the file appears; the store thread is not.
+    assert _call(loop, 2, StoreCall(uri, None, "get_experiment", ("0",)))[:2] == (
+        "done",
+        2,
+    )
+    release.write_text("")
+    assert loop.answer() == ("done", 1)

@@ -8,6 +8,7 @@ README for the rules.
 
 from mltrail._worker._board import TaskBoard
 from mltrail._worker._helper import start
+from mltrail._worker._store import prepare as prepare_store
 from mltrail._worker._tasks import RunArtifacts, Task, modules_needed, run_task
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "Task",
     "TaskBoard",
     "modules_needed",
+    "prepare_store",
     "run_task",
     "start",
 ]

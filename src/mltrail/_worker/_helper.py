@@ -24,12 +24,15 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
+from typing import TypeAlias
 
 from mltrail._worker._main import BOOTSTRAP
 from mltrail._worker._protocol import (
     PICKLE_PROTOCOL,
     ProtocolError,
+    StoreCall,
     dumps_task,
+    load_error,
     read_frame,
     write_frame,
     write_message,
@@ -37,6 +40,9 @@ from mltrail._worker._protocol import (
 from mltrail._worker._tasks import Task
 
 __all__ = ["DISABLE_VARIABLE", "Helper", "Ticket", "current", "start"]
+
+# What the sender thread writes: a task, a store call, or modules to import early.
+Outgoing: TypeAlias = "tuple[int, Ticket] | tuple[int, Ticket, StoreCall] | list[str]"
 
 DISABLE_VARIABLE = "MLTRAIL_HELPER_PROCESS"
 _FALSE_VALUES = ("0", "false", "no", "off")
@@ -58,12 +64,14 @@ class Ticket:
         "outcome",
         "reason",
         "resolved",
+        "result",
         "task",
     )
 
     def __init__(self, task: Task) -> None:
         self.task = task
         self.outcome: str | None = None
+        self.result: object = None
         self.error: BaseException | None = None
         self.reason: str | None = None
         self.resolved = threading.Event()
@@ -116,18 +124,27 @@ class Helper:
         self._lock = threading.Lock()
         self._tickets: dict[int, Ticket] = {}
         self._ids = itertools.count()
-        # A task with its id, or the names of modules to import early.
-        self._outbox: queue.SimpleQueue[tuple[int, Ticket] | list[str]] = (
-            queue.SimpleQueue()
-        )
+        # A task with its id, a store call, or the names of modules to import early.
+        self._outbox: queue.SimpleQueue[Outgoing] = queue.SimpleQueue()
         self._unsent = 0
         self._sent = threading.Condition(self._lock)
         self.is_alive = True
-        for target, name in (
-            (self._send_loop, "mltrail-to-helper"),
-            (self._read_loop, "mltrail-from-helper"),
-        ):
-            threading.Thread(target=target, name=name, daemon=True).start()
+        self._threads = [
+            threading.Thread(target=target, name=name, daemon=True)
+            for target, name in (
+                (self._send_loop, "mltrail-to-helper"),
+                (self._read_loop, "mltrail-from-helper"),
+            )
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def is_own_thread(self) -> bool:
+        """Whether the caller is one of the threads that talk to the helper.
+
+        Such a thread must not wait for an answer: it is the one that reads it.
+        """
+        return threading.current_thread() in self._threads
 
     def submit(self, task: Task) -> Ticket:
         """Queue ``task`` for the helper; the ticket says ``local`` if it cannot."""
@@ -141,6 +158,24 @@ class Helper:
                 self._unsent += 1
                 self._outbox.put((task_id, ticket))
                 is_queued = True
+        if not is_queued:
+            ticket.resolve("local", reason="the helper is gone")
+        return ticket
+
+    def call(self, call: StoreCall) -> Ticket:
+        """Queue a call of the helper's store; the ticket holds its ``result``.
+
+        The ticket says ``local`` when the helper cannot make the call (it is
+        gone, or died before answering): the caller then makes it itself.
+        """
+        ticket = Ticket(None)  # type: ignore[arg-type]  # a call has no task
+        with self._lock:
+            is_queued = self.is_alive
+            if is_queued:
+                call_id = next(self._ids)
+                self._tickets[call_id] = ticket
+                self._unsent += 1
+                self._outbox.put((call_id, ticket, call))
         if not is_queued:
             ticket.resolve("local", reason="the helper is gone")
         return ticket
@@ -179,11 +214,14 @@ class Helper:
             if not self.is_alive:
                 return
 
-    def _send(self, item: tuple[int, Ticket] | list[str]) -> None:
+    def _send(self, item: Outgoing) -> None:
         if not self.is_alive:
             return
         if isinstance(item, list):
             write_message(self._to_helper, ("warm", item))
+            return
+        if len(item) == 3:
+            self._send_call(*item)
             return
         task_id, ticket = item
         if ticket.resolved.is_set():
@@ -200,6 +238,16 @@ class Helper:
         )
         write_frame(self._to_helper, [header, *parts])
 
+    def _send_call(self, call_id: int, ticket: Ticket, call: StoreCall) -> None:
+        try:
+            body = pickle.dumps(call, protocol=PICKLE_PROTOCOL)
+        except Exception as exc:  # an argument that cannot travel: call it here
+            self._take(call_id)
+            ticket.resolve("local", reason=f"not picklable: {exc}")
+            return
+        header = pickle.dumps(("store", call_id), protocol=PICKLE_PROTOCOL)
+        write_frame(self._to_helper, [header, body])
+
     def _read_loop(self) -> None:
         while True:
             try:
@@ -213,10 +261,11 @@ class Helper:
             if ticket is None:
                 continue
             if message[0] == "done":
+                if len(frame) > 1:  # a store call's result
+                    ticket.result = pickle.loads(frame[1])  # noqa: S301 - our pipe
                 ticket.resolve("done")
             elif message[0] == "failed":
-                error = pickle.loads(frame[1])  # noqa: S301 - our own helper's pipe
-                ticket.resolve("failed", error)
+                ticket.resolve("failed", load_error(frame[1]))
             else:  # refused: the helper could not load it
                 ticket.resolve("local", reason=str(message[2]))
         self._die()

@@ -27,15 +27,20 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from mltrail import _config
 from mltrail._worker._protocol import (
+    CLEAR,
+    DESCRIBE,
     PICKLE_PROTOCOL,
     ProtocolError,
+    StoreCall,
+    describe,
+    dump_error,
     loads_task,
     read_frame,
     write_frame,
-    write_message,
 )
 from mltrail._worker._tasks import Task, run_task
 
@@ -52,9 +57,15 @@ PARENT_CHECK_INTERVAL = 0.5
 # down, and whenever the user's process waits for it, it has the CPU to itself.
 NICENESS = 0
 
+# The store's implementation: SQLAlchemy and the schema (see _serve_store).
+STORE_MODULE = "mltrail.store._sql"
+
 Frame = list[bytearray]
 # Put in the inbox by the watchdog: an empty frame, which no reader ever queues.
 _PARENT_GONE: Frame = []
+_import_lock = threading.Lock()
+_answer_lock = threading.Lock()
+_store_imported = threading.Event()
 
 
 def main() -> None:
@@ -82,8 +93,21 @@ def serve(
 ) -> None:
     """Run the tasks read from ``input_fd`` until it ends or the parent is gone."""
     inbox: queue.SimpleQueue[Frame | None] = queue.SimpleQueue()
+    # Store calls have a thread of their own: the parent waits for each, and must
+    # not wait behind a model being saved or a picture being drawn.
+    calls: queue.SimpleQueue[Frame | None] = queue.SimpleQueue()
+    store_thread = threading.Thread(
+        target=_serve_store,
+        args=(calls, output_fd),
+        name="mltrail-helper-store",
+        daemon=True,
+    )
+    store_thread.start()
     threading.Thread(
-        target=_read, args=(input_fd, inbox), name="mltrail-helper-reader", daemon=True
+        target=_read,
+        args=(input_fd, inbox, calls),
+        name="mltrail-helper-reader",
+        daemon=True,
     ).start()
     if is_parent_alive is not None:
         threading.Thread(
@@ -92,9 +116,20 @@ def serve(
             name="mltrail-helper-watchdog",
             daemon=True,
         ).start()
+    try:
+        _serve_tasks(inbox, input_fd, output_fd)
+    finally:
+        calls.put(None)  # the calls read before the input ended are still made
+        store_thread.join()
+
+
+def _serve_tasks(
+    inbox: queue.SimpleQueue[Frame | None], input_fd: int, output_fd: int
+) -> None:
     # Imports run between tasks, on this thread: importing on two threads at once
     # can hand one of them a partially initialized module (scikit-learn's modules
-    # import each other), and a task is never kept waiting for more than one.
+    # import each other), and a task is never kept waiting for more than one. The
+    # store thread imports the store only under the same lock (see _serve_store).
     imports: collections.deque[str] = collections.deque()
     renderings: collections.deque[Frame] = collections.deque()
     is_parent_gone = False
@@ -125,15 +160,75 @@ def serve(
             return
 
 
-def _read(input_fd: int, inbox: queue.SimpleQueue[Frame | None]) -> None:
+def _read(
+    input_fd: int,
+    inbox: queue.SimpleQueue[Frame | None],
+    calls: queue.SimpleQueue[Frame | None],
+) -> None:
     while True:
         try:
             frame = read_frame(input_fd)
         except (OSError, ProtocolError):
             frame = None  # the parent died in the middle of a frame
+        if frame and _kind(frame) == "store":
+            calls.put(frame)
+            continue
         inbox.put(frame)
         if frame is None:
             return
+
+
+def _kind(frame: Frame) -> object:
+    message = pickle.loads(frame[0])  # noqa: S301 - the parent's own pipe
+    return message[0]
+
+
+def _serve_store(calls: queue.SimpleQueue[Frame | None], output_fd: int) -> None:
+    """Make the parent's store calls, in order, on the stores they name."""
+    while True:
+        frame = calls.get()
+        if frame is None:
+            return
+        call_id = pickle.loads(frame[0])[1]  # noqa: S301 - the parent's own pipe
+        try:
+            call = pickle.loads(frame[1])  # noqa: S301 - the parent's own pipe
+            if not isinstance(call, StoreCall):
+                raise TypeError(f"not a store call: {type(call).__name__}")
+            store = None if call.method == CLEAR else _open_store(call)
+        except Exception as exc:  # the parent makes the call itself
+            _answer(output_fd, ("refused", call_id, f"{type(exc).__name__}: {exc}"))
+            continue
+        try:
+            result = _make(store, call)
+            answer = pickle.dumps(result, protocol=PICKLE_PROTOCOL)
+        except Exception as exc:  # the parent raises it, as its own store would
+            _answer_failure(output_fd, call_id, exc)
+        else:
+            header = pickle.dumps(("done", call_id), protocol=PICKLE_PROTOCOL)
+            _write(output_fd, [header, answer])
+
+
+def _make(store: Any, call: StoreCall) -> object:
+    if call.method == CLEAR:
+        from mltrail.store._open import clear_store_cache
+
+        clear_store_cache()
+        return None
+    if call.method == DESCRIBE:
+        return describe(store)
+    result = getattr(store, call.method)
+    return result(*call.args, **call.kwargs) if callable(result) else result
+
+
+def _open_store(call: StoreCall) -> Any:
+    if not _store_imported.is_set():
+        # Never beside an import of the task thread (see _serve_tasks).
+        with _import_lock:
+            importlib.import_module(STORE_MODULE)
+        _store_imported.set()
+    from mltrail.store._open import open_store
+
+    return open_store(call.uri, artifact_root=call.artifact_root)
 
 
 def _watch(
@@ -175,8 +270,10 @@ def _handle(
 
 def _import(name: str) -> None:
     """Import what coming tasks need while the parent is still busy; never fail."""
-    with contextlib.suppress(Exception):
+    with _import_lock, contextlib.suppress(Exception):
         importlib.import_module(name)
+        if name == STORE_MODULE:
+            _store_imported.set()
 
 
 def _run(task_id: int, parts: Sequence[bytearray], output_fd: int) -> None:
@@ -198,21 +295,16 @@ def _run(task_id: int, parts: Sequence[bytearray], output_fd: int) -> None:
         _answer(output_fd, ("done", task_id))
 
 
-def _answer_failure(output_fd: int, task_id: int, exc: Exception) -> None:
-    try:
-        exception = pickle.dumps(exc, protocol=PICKLE_PROTOCOL)
-        pickle.loads(exception)  # noqa: S301 - checks it can be rebuilt
-    except Exception:  # an exception that cannot travel: send its text
-        exception = pickle.dumps(
-            RuntimeError(f"{type(exc).__name__}: {exc}"), protocol=PICKLE_PROTOCOL
-        )
-    with contextlib.suppress(OSError):
-        write_frame(
-            output_fd,
-            [pickle.dumps(("failed", task_id), protocol=PICKLE_PROTOCOL), exception],
-        )
+def _answer_failure(output_fd: int, task_id: int, exc: BaseException) -> None:
+    header = pickle.dumps(("failed", task_id), protocol=PICKLE_PROTOCOL)
+    _write(output_fd, [header, dump_error(exc)])
 
 
 def _answer(output_fd: int, message: tuple[object, ...]) -> None:
-    with contextlib.suppress(OSError):  # the parent is gone; the work is done anyway
-        write_message(output_fd, message)
+    _write(output_fd, [pickle.dumps(message, protocol=PICKLE_PROTOCOL)])
+
+
+def _write(output_fd: int, parts: Sequence[bytes]) -> None:
+    # Two threads answer (tasks, store calls): one frame at a time on the pipe.
+    with _answer_lock, contextlib.suppress(OSError):  # the parent is gone
+        write_frame(output_fd, parts)

@@ -10,15 +10,23 @@ sending process knows) and still read the next frame.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import struct
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "CLEAR",
+    "DESCRIBE",
     "ProtocolError",
+    "StoreCall",
+    "describe",
+    "dump_error",
     "dumps_task",
+    "load_error",
     "loads_task",
     "read_frame",
     "read_message",
@@ -32,6 +40,10 @@ MAX_PARTS = 1 << 20
 PICKLE_PROTOCOL = 5
 
 Part = bytes | bytearray | memoryview
+# Store calls the helper answers itself: the store's public names, each with
+# whether it is callable; and forgetting the stores it opened.
+DESCRIBE = "__describe__"
+CLEAR = "__clear__"
 
 
 class ProtocolError(Exception):
@@ -129,3 +141,65 @@ def dumps_task(task: object) -> list[Part]:
 def loads_task(parts: Sequence[Part]) -> Any:
     """Rebuild a task from the parts ``dumps_task`` made."""
     return pickle.loads(parts[0], buffers=parts[1:])  # noqa: S301 - our own pipe
+
+
+@dataclass(frozen=True, slots=True)
+class StoreCall:
+    """A call of a tracking store's method that the helper makes for its parent.
+
+    ``uri`` and ``artifact_root`` say which store (``open_store``'s arguments,
+    resolved by the parent: an absolute SQLite path); ``method`` names the method,
+    or a plain attribute such as ``artifact_root``, whose value is the result.
+    """
+
+    uri: str
+    artifact_root: str | None
+    method: str
+    args: tuple[Any, ...] = ()
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+
+def describe(store: object) -> dict[str, bool]:
+    """Name the public attributes of ``store``, each with whether it is callable."""
+    names = sorted(name for name in dir(store) if not name.startswith("_"))
+    return {name: callable(getattr(store, name)) for name in names}
+
+
+def dump_error(error: BaseException) -> bytes:
+    """Pickle ``error`` so that it comes back as the same class with the same state.
+
+    mltrail's errors take other arguments than their message, so the standard
+    pickle cannot rebuild them: they travel as class, args and attributes. An
+    error that cannot travel (its class refuses pickling) comes back as a
+    ``RuntimeError`` naming it.
+    """
+    forms: list[tuple[Any, ...]] = []
+    with contextlib.suppress(Exception):
+        forms.append(("pickled", pickle.dumps(error, protocol=PICKLE_PROTOCOL)))
+    if type(error).__reduce__ is BaseException.__reduce__:  # not a class that refuses
+        # With its state, else without it (a value that cannot travel).
+        state = dict(getattr(error, "__dict__", {}))
+        forms += [("rebuilt", type(error), error.args, kept) for kept in (state, {})]
+    text = (f"{type(error).__name__}: {error}",)
+    forms.append(("rebuilt", RuntimeError, text, {}))
+    for form in forms:
+        try:
+            data = pickle.dumps(form, protocol=PICKLE_PROTOCOL)
+            if type(load_error(data)) is type(error) or form is forms[-1]:
+                return data
+        except Exception:  # noqa: S112 - the next form is simpler
+            continue
+    raise AssertionError("a RuntimeError of a str always travels")  # pragma: no cover
+
+
+def load_error(data: Part) -> BaseException:
+    """Rebuild an error that ``dump_error`` pickled."""
+    form = pickle.loads(data)  # noqa: S301 - our own helper's pipe
+    if form[0] == "pickled":
+        error: BaseException = pickle.loads(form[1])  # noqa: S301 - as above
+        return error
+    _, kind, args, state = form
+    error = kind.__new__(kind)
+    error.args = args
+    error.__dict__.update(state)
+    return error

@@ -72,7 +72,13 @@ def modules_needed(
     *, log_models: bool, serialization_format: str, log_plots: bool
 ) -> list[str]:
     """Name the modules that autologging's tasks will import, slowest first."""
-    modules = ["mltrail.sklearn.recorders._logging", "mltrail._worker._model"]
+    # First the store (SQLAlchemy): the run's start, in the user's first fit, waits
+    # for the helper's store (see _store); a model's task waits only at run end.
+    modules = [
+        "mltrail.store._sql",
+        "mltrail.sklearn.recorders._logging",
+        "mltrail._worker._model",
+    ]
     if log_models:
         modules += ["mltrail.models._model", "mltrail.capture._environment"]
         modules.append("skops.io" if serialization_format == "skops" else "sklearn")

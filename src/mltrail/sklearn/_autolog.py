@@ -246,6 +246,7 @@ def autolog(
             log_plots=log_plots,
         )
     )
+    _worker.prepare_store()  # the helper opens the store; this process never does
     if log_tags:
         _code.validate_config_tags()
     _heldout.configure(log_evaluation=log_evaluation, eval_names=eval_names)

@@ -697,9 +697,11 @@ def open_artifact_store(
 def _current_root() -> str:
     """Return the artifact root of the store at the current tracking URI."""
     from mltrail._config import get_tracking_uri
-    from mltrail.store._open import open_store
 
-    return open_store(get_tracking_uri()).artifact_root
+    # The helper's store while it runs: this process need not open one itself.
+    from mltrail._worker._store import open_store
+
+    return str(open_store(get_tracking_uri()).artifact_root)
 
 
 def local_artifact_path(

@@ -7,13 +7,14 @@ module (and the fluent API that uses it) stays cheap.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 
 from mltrail._config import get_artifact_root
 from mltrail._errors import InvalidValueError
 from mltrail.store._base import Store
 
-__all__ = ["clear_store_cache", "open_store"]
+__all__ = ["clear_store_cache", "open_store", "resolve_uri"]
 
 SQL_SCHEMES = frozenset(
     {
@@ -32,7 +33,7 @@ _lock = threading.Lock()
 _stores: dict[tuple[str, str], Store] = {}
 
 
-def _resolve(uri: str) -> str:
+def resolve_uri(uri: str) -> str:
     """Make a relative SQLite path absolute, so the cache key survives ``chdir``."""
     prefix = "sqlite:///"
     if uri.startswith(prefix):
@@ -90,7 +91,7 @@ def open_store(uri: str, *, artifact_root: str | None = None) -> Store:
             "a URI starting with sqlite:///, postgresql://, mysql:// or http(s)://",
             "Use for example 'sqlite:///mltrail.db'.",
         )
-    uri = _resolve(uri)
+    uri = resolve_uri(uri)
     root = artifact_root if artifact_root is not None else get_artifact_root()
     key = (uri, root or "")
     store = _stores.get(key)
@@ -136,3 +137,6 @@ def clear_store_cache() -> None:
         _stores.clear()
     for store in stores:
         store.close()
+    helper_stores = sys.modules.get("mltrail._worker._store")
+    if helper_stores is not None:  # those the helper process opened for this one
+        helper_stores.clear()

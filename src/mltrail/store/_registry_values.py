@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from mltrail._errors import InvalidValueError
 from mltrail._registry_entities import ModelVersionStage
-from mltrail.store._schema import MAX_ALIAS_LENGTH, MAX_NAME_LENGTH
+from mltrail.store._limits import MAX_ALIAS_LENGTH, MAX_NAME_LENGTH
 from mltrail.store._values import check_encodable, check_str
 
 __all__ = [

@@ -8,8 +8,6 @@ dialect uses the same lookups and unique constraints.
 
 from __future__ import annotations
 
-import functools
-import hashlib
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,11 +29,31 @@ from sqlalchemy import (
 from sqlalchemy.dialects import mysql
 
 from mltrail._system_tags import PARENT_RUN_ID_TAG
+from mltrail.store._limits import (
+    KEY_HASH_LENGTH,
+    KIND_FINITE,
+    KIND_NAN,
+    KIND_NEGATIVE_INFINITY,
+    KIND_NEGATIVE_ZERO,
+    KIND_POSITIVE_INFINITY,
+    MAX_ALIAS_LENGTH,
+    MAX_KEY_LENGTH,
+    MAX_NAME_LENGTH,
+    hash_key,
+)
 
 __all__ = [
     "HEAD_REVISION",
+    "KEY_HASH_LENGTH",
+    "KIND_FINITE",
+    "KIND_NAN",
+    "KIND_NEGATIVE_INFINITY",
+    "KIND_NEGATIVE_ZERO",
+    "KIND_POSITIVE_INFINITY",
     "KNOWN_REVISIONS",
+    "MAX_ALIAS_LENGTH",
     "MAX_KEY_LENGTH",
+    "MAX_NAME_LENGTH",
     "hash_key",
     "metadata",
 ]
@@ -43,10 +61,6 @@ __all__ = [
 #: Every revision this code knows, oldest first; the last one is the head.
 KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
 HEAD_REVISION = KNOWN_REVISIONS[-1]
-MAX_KEY_LENGTH = 1000
-MAX_NAME_LENGTH = 500
-MAX_ALIAS_LENGTH = 255
-KEY_HASH_LENGTH = 32
 MYSQL_TABLE_OPTIONS: dict[str, Any] = {
     "mysql_charset": "utf8mb4",
     "mysql_collate": "utf8mb4_bin",
@@ -54,20 +68,6 @@ MYSQL_TABLE_OPTIONS: dict[str, Any] = {
 # Key-value tables are looked up by primary key only: on SQLite, storing the rows in
 # the primary key's B-tree (no rowid) halves their size and the cost of a lookup.
 KEY_VALUE_OPTIONS: dict[str, Any] = {**MYSQL_TABLE_OPTIONS, "sqlite_with_rowid": False}
-
-# Metric value kinds: MySQL's DOUBLE cannot hold NaN or infinities, so every dialect
-# stores a finite, sortable value and this flag.
-KIND_FINITE = 0
-KIND_NAN = 1
-KIND_POSITIVE_INFINITY = 2
-KIND_NEGATIVE_INFINITY = 3
-KIND_NEGATIVE_ZERO = 4  # SQLite stores -0.0 as the integer 0
-
-
-@functools.lru_cache(maxsize=4096)  # the same few keys are logged over and over
-def hash_key(key: str) -> str:
-    """Return the 32-hex-digit digest that identifies ``key`` in indexes."""
-    return hashlib.blake2b(key.encode("utf-8"), digest_size=16).hexdigest()
 
 
 def _long_text() -> Text:

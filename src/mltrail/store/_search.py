@@ -29,8 +29,8 @@ import sqlalchemy as sa
 from mltrail._errors import FilterSyntaxError, InvalidValueError
 from mltrail._system_tags import DATASET_CONTEXT_TAG
 from mltrail.store import _schema as schema
+from mltrail.store._limits import KIND_NAN, hash_key
 from mltrail.store._pages import SortTerm
-from mltrail.store._schema import KIND_NAN, hash_key
 
 __all__ = [
     "And",

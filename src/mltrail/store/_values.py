@@ -22,7 +22,7 @@ from mltrail._entities import (
     ViewType,
 )
 from mltrail._errors import InvalidValueError
-from mltrail.store._schema import (
+from mltrail.store._limits import (
     KIND_FINITE,
     KIND_NAN,
     KIND_NEGATIVE_INFINITY,

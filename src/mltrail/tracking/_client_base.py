@@ -124,7 +124,8 @@ class ClientBase:
     def _store(self) -> Store:
         store = self._opened_store
         if store is None:
-            from mltrail.store._open import open_store
+            # Through the helper process while autolog's runs (see mltrail._worker).
+            from mltrail._worker._store import open_store
 
             store = self._opened_store = open_store(self._tracking_uri)
         return store
