@@ -297,7 +297,9 @@ def test_runs_uri_without_model_is_not_found():
 def test_remote_run_artifacts_are_downloaded(estimator, monkeypatch):
     with start_run() as run:
         mltrail.sklearn.log_model(estimator)
-    monkeypatch.setattr(_uris, "local_artifact_directory", lambda uri, path: None)
+    monkeypatch.setattr(
+        _uris, "local_artifact_directory", lambda uri, path, root=None: None
+    )
     directory = resolve_model_uri(f"runs:/{run.info.run_id}/model")
     assert (directory / "MLmodel").is_file()
     assert Path(run.info.artifact_uri) not in directory.parents

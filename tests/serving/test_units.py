@@ -196,6 +196,56 @@ def test_a_run_in_another_store_has_no_profile(
     assert moved.profile is None
 
 
+@pytest.mark.parametrize(
+    "uri", ["models:/churn@champion", "models:/churn/1", "run", "directory"]
+)
+def test_serving_reads_a_sqlite_store_as_the_store_does(
+    classifier: Trained, uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mltrail import TrackingClient
+    from mltrail.serving import _model
+
+    client = TrackingClient(classifier.tracking_uri)
+    run_id = client.get_model_version("churn", 1).run_id
+    uri = {
+        "run": f"runs:/{run_id}/model",
+        "directory": str(Path(client.get_run(run_id).info.artifact_uri) / "model"),
+    }.get(uri, uri)
+    looked_up = _model._served_from_lookup(uri, classifier.tracking_uri, False)
+    monkeypatch.setattr(_model, "_served_from_lookup", lambda *args: None)
+    expected = load_served_model(uri, tracking_uri=classifier.tracking_uri)
+    assert looked_up is not None
+    assert (looked_up.uri, looked_up.run_id, looked_up.version) == (
+        expected.uri,
+        expected.run_id,
+        expected.version,
+    )
+    assert looked_up.schema == expected.schema
+    assert looked_up.profile is not None
+    assert expected.profile is not None
+    assert looked_up.profile.dataset == expected.profile.dataset
+    assert looked_up.profile.columns == expected.profile.columns
+    X = classifier.X_test.assign(age=classifier.X_test["age"] + 1000)
+    assert looked_up.validate(X) == expected.validate(X) != []
+
+
+def test_serving_a_sqlite_store_imports_no_sqlalchemy(classifier: Trained) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from mltrail.serving._model import load_served_model\n"
+        "load_served_model('models:/churn@champion', "
+        f"tracking_uri={classifier.tracking_uri!r})\n"
+        "print('sqlalchemy' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
+
+
 def test_serve_runs_uvicorn_with_the_options(
     regressor: Trained, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -18,26 +18,35 @@ from urllib.parse import unquote, urlparse
 from mltrail._errors import InvalidValueError, NotFoundError
 
 if TYPE_CHECKING:
+    from mltrail.store._sqlite_lookup import SqliteLookup
     from mltrail.tracking import TrackingClient
 
-__all__ = ["LOGGED_MODEL_ID", "local_artifact_directory", "resolve_model_uri"]
+__all__ = [
+    "LOGGED_MODEL_ID",
+    "local_artifact_directory",
+    "looked_up_directory",
+    "resolve_model_uri",
+]
 
 # MLflow 3's logged model ids: ``m-`` and 32 hex digits.
 LOGGED_MODEL_ID = re.compile(r"m-[0-9a-f]{32}")
 
 
-def local_artifact_directory(artifact_uri: str, artifact_path: str) -> Path | None:
+def local_artifact_directory(
+    artifact_uri: str, artifact_path: str, *, root: str | None = None
+) -> Path | None:
     """Return where a run-relative path is on disk, or None for remote artifacts.
 
     Local artifacts are written and read in place, without a copy; the path goes
     through the store's one resolver, which refuses to leave the run's root.
+    ``root`` is the store's artifact root (None: the store at the tracking URI's).
     """
     from mltrail.store._artifacts import local_artifact_path
 
     scheme = urlparse(artifact_uri).scheme
     if scheme not in ("", "file") and len(scheme) != 1:  # one letter: a drive
         return None
-    return local_artifact_path(artifact_uri, artifact_path)
+    return local_artifact_path(artifact_uri, artifact_path, root=root)
 
 
 def _local_directory(uri: str) -> Path | None:
@@ -96,6 +105,59 @@ def _model_of_run(client: TrackingClient, run_id: str, name: str) -> str | None:
     return found[0].model_id if len(found) else None
 
 
+def _looked_up(text: str) -> Path | None:
+    """Find a registered or run model's local files without opening the store.
+
+    A SQLite store at this code's revision is read with ``sqlite3`` alone
+    (``store._sqlite_lookup``): no SQLAlchemy import in a process that only loads a
+    model. None when that cannot answer; the store then does.
+    """
+    from mltrail import _config
+    from mltrail.store._sqlite_lookup import SqliteLookup
+
+    lookup = SqliteLookup.open(_config.get_tracking_uri())
+    if lookup is None:
+        return None
+    try:
+        return looked_up_directory(text, lookup)
+    finally:
+        lookup.close()
+
+
+def looked_up_directory(text: str, lookup: SqliteLookup) -> Path | None:
+    """Return the local directory of a ``models:/`` or ``runs:/`` URI, or None.
+
+    ``lookup`` answers from the SQLite file; None means the store must answer.
+    """
+    if text.startswith("models:/") and not LOGGED_MODEL_ID.fullmatch(
+        text[len("models:/") :].strip("/")
+    ):
+        found = lookup.version(text)
+        if found is None:
+            return None
+        text = found.location
+        if not text.startswith(("models:/", "runs:/")):
+            local = _local_directory(text)
+            return local if local and (local / "MLmodel").is_file() else None
+    if text.startswith("models:/"):
+        files = lookup.logged_model_files(text)
+        if files is None:
+            return None
+        text = files
+    if not text.startswith("runs:/"):
+        return None
+    run_id, _, artifact_path = text[len("runs:/") :].lstrip("/").partition("/")
+    artifact_uri = lookup.artifact_uri(run_id) if run_id and artifact_path else None
+    if artifact_uri is None:
+        return None
+    directory = local_artifact_directory(
+        artifact_uri, artifact_path, root=lookup.artifact_root
+    )
+    if directory is None or not (directory / "MLmodel").is_file():
+        return None
+    return directory
+
+
 def resolve_model_uri(model_uri: str | os.PathLike[str]) -> Path:
     """Return a local directory for a model URI.
 
@@ -115,6 +177,10 @@ def resolve_model_uri(model_uri: str | os.PathLike[str]) -> Path:
             "For example 'runs:/<run_id>/model', 'models:/<name>@<alias>' or a folder.",
         )
     parsed = urlparse(text)
+    if parsed.scheme in ("models", "runs"):
+        found = _looked_up(text)
+        if found is not None:
+            return found
     if parsed.scheme == "models":
         body = text[len("models:/") :].strip("/")
         if LOGGED_MODEL_ID.fullmatch(body):

@@ -100,6 +100,70 @@ def _local_uri(uri: str, client: TrackingClient | None) -> str:
     return uri
 
 
+def _served_from_lookup(
+    uri: str, tracking_uri: str | None, trusted: bool
+) -> ServedModel | None:
+    """Load a model whose store is a SQLite file without opening the store.
+
+    The version, the files and the training profile are a few rows, read with
+    ``sqlite3`` (``store._sqlite_lookup``): serving never imports SQLAlchemy for
+    them. None when that cannot answer; the store then does.
+    """
+    from mltrail import _config
+    from mltrail._system_tags import DATASET_CONTEXT_TAG
+    from mltrail.models._loading import load_pyfunc
+    from mltrail.models._uris import LOGGED_MODEL_ID, looked_up_directory
+    from mltrail.serving._profile import profile_of_inputs
+    from mltrail.store._sqlite_lookup import SqliteLookup
+
+    if uri.startswith("models:/") and LOGGED_MODEL_ID.fullmatch(
+        uri[len("models:/") :].strip("/")
+    ):
+        return None
+    lookup = SqliteLookup.open(tracking_uri or _config.get_tracking_uri())
+    if lookup is None:
+        return None
+    try:
+        run_id: str | None = None
+        version: str | None = None
+        location: str | None = uri
+        if uri.startswith("models:/"):
+            found = lookup.version(uri)
+            if found is None:
+                return None
+            run_id, version = found.run_id or None, f"{found.name}/{found.version}"
+        if uri.startswith(("models:/", "runs:/")):
+            directory = looked_up_directory(uri, lookup)
+            location = None if directory is None else str(directory)
+        if uri.startswith("runs:/"):
+            run_id = uri[len("runs:/") :].lstrip("/").partition("/")[0] or None
+        if location is None:
+            return None
+        model = load_pyfunc(location, True if trusted else None)
+        run_id = run_id or model.metadata.run_id
+        inputs = lookup.training_inputs(run_id) if run_id else []
+        if inputs is None:
+            return None
+    finally:
+        lookup.close()
+    signature = model.metadata.signature
+    return ServedModel(
+        uri=uri,
+        model=model,
+        schema=None if signature is None else signature.inputs,
+        profile=profile_of_inputs(
+            (
+                item.name,
+                item.profile,
+                {value for key, value in item.tags if key == DATASET_CONTEXT_TAG},
+            )
+            for item in inputs
+        ),
+        run_id=run_id,
+        version=version,
+    )
+
+
 def load_served_model(
     model_uri: str | os.PathLike[str],
     *,
@@ -108,14 +172,19 @@ def load_served_model(
 ) -> ServedModel:
     """Load the model at ``model_uri`` for serving, with its training profile."""
     from mltrail.models._loading import load_pyfunc
-    from mltrail.serving._profile import profile_of_run
-    from mltrail.tracking import TrackingClient
 
     uri = os.fspath(model_uri)
     # A local model is checked against its run only when a store is named: opening
     # the default store would create a database file where the server starts.
     named = tracking_uri or os.environ.get("MLTRAIL_TRACKING_URI")
     needs_store = uri.startswith(("models:/", "runs:/"))
+    if needs_store or named:
+        served = _served_from_lookup(uri, tracking_uri, trusted)
+        if served is not None:
+            return served
+    from mltrail.serving._profile import profile_of_run
+    from mltrail.tracking import TrackingClient
+
     client = TrackingClient(tracking_uri) if needs_store or named else None
     model = load_pyfunc(_local_uri(uri, client), True if trusted else None)
     signature = model.metadata.signature

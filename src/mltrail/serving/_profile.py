@@ -10,7 +10,7 @@ each column, so a one-row request costs microseconds.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +19,7 @@ from mltrail._system_tags import DATASET_CONTEXT_TAG
 if TYPE_CHECKING:
     from mltrail._entities import Run
 
-__all__ = ["Finding", "TrainingProfile", "profile_of_run"]
+__all__ = ["Finding", "TrainingProfile", "profile_of_inputs", "profile_of_run"]
 
 MISSING = "missing_values"
 OUT_OF_RANGE = "out_of_range"
@@ -173,17 +173,39 @@ class TrainingProfile:
 
 def profile_of_run(run: Run) -> TrainingProfile | None:
     """Return the profile of a run's training dataset, or None if it has none."""
-    for item in run.inputs.dataset_inputs:
-        contexts = {tag.value for tag in item.tags if tag.key == DATASET_CONTEXT_TAG}
-        if "train" not in contexts or not item.dataset.profile:
+    return profile_of_inputs(
+        (
+            item.dataset.name,
+            item.dataset.profile,
+            {tag.value for tag in item.tags if tag.key == DATASET_CONTEXT_TAG},
+        )
+        for item in run.inputs.dataset_inputs
+    )
+
+
+def profile_of_inputs(
+    inputs: Iterable[tuple[str, str | None, Collection[str]]],
+) -> TrainingProfile | None:
+    """Return the profile of the training dataset among a run's inputs.
+
+    Parameters
+    ----------
+    inputs : iterable of (str, str or None, collection of str)
+        Each dataset input's name, profile JSON and contexts, in the run's order.
+
+    Returns
+    -------
+    TrainingProfile or None
+        The first training dataset's profile; None if there is none.
+    """
+    for name, text, contexts in inputs:
+        if "train" not in contexts or not text:
             continue
         try:
-            profile = json.loads(item.dataset.profile)
+            profile = json.loads(text)
         except ValueError:
             return None
         columns = profile.get("columns") if isinstance(profile, Mapping) else None
         if isinstance(columns, list) and columns:
-            return TrainingProfile(
-                [c for c in columns if isinstance(c, Mapping)], item.dataset.name
-            )
+            return TrainingProfile([c for c in columns if isinstance(c, Mapping)], name)
     return None

@@ -41,6 +41,7 @@ from mltrail.store._limits import (
     MAX_NAME_LENGTH,
     hash_key,
 )
+from mltrail.store._revisions import HEAD_REVISION, KNOWN_REVISIONS
 
 __all__ = [
     "HEAD_REVISION",
@@ -58,9 +59,6 @@ __all__ = [
     "metadata",
 ]
 
-#: Every revision this code knows, oldest first; the last one is the head.
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
-HEAD_REVISION = KNOWN_REVISIONS[-1]
 MYSQL_TABLE_OPTIONS: dict[str, Any] = {
     "mysql_charset": "utf8mb4",
     "mysql_collate": "utf8mb4_bin",
