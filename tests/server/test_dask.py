@@ -9,6 +9,7 @@ import pytest
 
 import mltrail
 from mltrail.store._sql import SqlStore
+from tests.server._grid_search import GRID, check_grid_search_runs
 from tests.server._live import threaded_server
 
 pytestmark = [
@@ -40,10 +41,6 @@ def test_grid_search_on_dask_logs_parent_and_children(
     from sklearn.model_selection import GridSearchCV
 
     X, y = load_iris(return_X_y=True, as_frame=True)
-    grid: dict[str, list[object]] = {
-        "C": [0.1, 1.0, 10.0],
-        "fit_intercept": [True, False],
-    }
     mltrail.sklearn.autolog()
     try:
         with (
@@ -57,23 +54,9 @@ def test_grid_search_on_dask_logs_parent_and_children(
             Client(cluster),  # type: ignore[no-untyped-call]
             joblib.parallel_backend("dask"),
         ):
-            search = GridSearchCV(LogisticRegression(max_iter=500), grid, cv=3)
+            search = GridSearchCV(LogisticRegression(max_iter=500), GRID, cv=3)
             search.fit(X, y)
         mltrail.flush()
     finally:
         mltrail.sklearn.autolog(disable=True)
-    runs = sqlite_store.search_runs(["0"], max_results=100)
-    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
-    assert len(parents) == 1
-    parent = parents[0]
-    children = [
-        r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id
-    ]
-    assert parent.info.status == "FINISHED"
-    assert "best_C" in parent.data.params or "best_cv_score" in parent.data.metrics
-    assert len(children) == 6  # every candidate of the grid (max_tuning_runs=None)
-    assert {c.info.status for c in children} == {"FINISHED"}
-    assert {(c.data.params["C"], c.data.params["fit_intercept"]) for c in children} == {
-        (str(c), str(f)) for c in grid["C"] for f in grid["fit_intercept"]
-    }
-    assert all("mean_test_score" in c.data.metrics for c in children)
+    check_grid_search_runs(sqlite_store)
