@@ -152,6 +152,74 @@ def test_batches_follow_mlflow_limits_elsewhere(rest: RestStore) -> None:
     assert all(sum(len(v) for v in r.values()) <= 1000 for r in requests)
 
 
+def _paths_sent(rest: RestStore, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record the path of every request ``rest`` sends from now on."""
+    rest._client.server_info()  # asked once per client, before counting
+    sent: list[str] = []
+    request = rest._client.request
+
+    def recording(method: str, path: str, **options: object) -> object:
+        sent.append(path.partition("?")[0])
+        return request(method, path, **options)  # type: ignore[arg-type]  # as given
+
+    monkeypatch.setattr(rest._client, "request", recording)
+    return sent
+
+
+def test_run_and_first_heartbeat_are_one_request(
+    rest: RestStore, store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent = _paths_sent(rest, monkeypatch)
+    run = rest.create_run(
+        "0", user_id="ada", start_time=1000, run_name="r", heartbeat_time=1500
+    )
+    assert sent == ["/api/2.0/mlflow/runs/create"]
+    row = store._read(lambda conn: store._fetch_run(conn, run.info.run_id))
+    assert row is not None
+    assert row.heartbeat_time == 1500
+
+
+def test_end_and_last_points_are_one_request(
+    rest: RestStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_id = _run_id(rest)
+    sent = _paths_sent(rest, monkeypatch)
+    info = rest.update_run_info(
+        run_id,
+        status="FINISHED",
+        end_time=5,
+        metric_batches=[(run_id, [Metric("m", math.nan, 1, 0), Metric("m", 2, 2, 1)])],
+    )
+    assert sent == ["/api/2.0/mlflow/runs/update"]
+    assert (info.status, info.end_time) == ("FINISHED", 5)
+    history = rest.get_metric_history(run_id, "m")
+    assert [m.step for m in history] == [0, 1]
+    assert math.isnan(history[0].value)
+    assert rest.get_run(run_id).info.status == "FINISHED"
+
+
+def test_points_travel_apart_to_a_server_without_the_feature(
+    rest: RestStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_id = _run_id(rest)
+    sent = _paths_sent(rest, monkeypatch)
+    rest._client._server_info = {"mltrail_version": "0.0.1"}  # an older server
+    rest.update_run_info(
+        run_id,
+        status="FINISHED",
+        end_time=5,
+        metric_batches=[(run_id, [Metric("m", 1, 1, 0)])],
+    )
+    rest.create_run("0", user_id="ada", start_time=1, run_name="r", heartbeat_time=2)
+    assert sent == [
+        "/api/2.0/mlflow/runs/log-batch",
+        "/api/2.0/mlflow/runs/update",
+        "/api/2.0/mlflow/runs/create",
+        "/api/2.0/mltrail/runs/heartbeat",
+    ]
+    assert len(rest.get_metric_history(run_id, "m")) == 1
+
+
 def test_heartbeat_reaches_the_store(rest: RestStore, store: SqlStore) -> None:
     run_id = _run_id(rest)
     rest.touch_heartbeat([run_id], 123)

@@ -396,3 +396,59 @@ def test_bulk_interval_validates(
 ) -> None:
     response = client.get(f"{API}/metrics/get-history-bulk-interval", params=params)  # type: ignore[arg-type]
     assert response.status_code == status
+
+
+def test_server_info_names_mltrail_features(client: TestClient) -> None:
+    body = client.get("/api/3.0/mlflow/server-info").json()
+    assert set(body["mltrail_features"]) == {
+        "create_run_heartbeat",
+        "update_run_metrics",
+    }
+
+
+def test_create_run_takes_the_first_heartbeat(client: TestClient) -> None:
+    run_id = _run_id(client, heartbeat_time=10**15)
+    info = _get(client, run_id)["info"]
+    assert isinstance(info, dict)
+    # A heartbeat from the far future keeps the run from expiring.
+    assert info["status"] == "RUNNING"
+    old = _run_id(client, heartbeat_time=1)
+    stale = _get(client, old)["info"]
+    assert isinstance(stale, dict)
+    assert stale["status"] == "KILLED"  # its one heartbeat is long stale
+
+
+def test_update_writes_the_points_it_carries(client: TestClient) -> None:
+    run_id = _run_id(client)
+    metrics = [
+        {"key": "m", "value": "NaN", "timestamp": 1, "step": 0},
+        {"key": "m", "value": 2.5, "timestamp": 2, "step": 1},
+    ]
+    response = client.post(
+        f"{API}/runs/update",
+        json={
+            "run_id": run_id,
+            "status": "FINISHED",
+            "end_time": 9,
+            "metrics": metrics,
+        },
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["run_info"]["status"] == "FINISHED"
+    history = client.get(
+        f"{API}/metrics/get-history", params={"run_id": run_id, "metric_key": "m"}
+    ).json()["metrics"]
+    assert [(m["step"], m["value"]) for m in history] == [(0, "NaN"), (1, 2.5)]
+
+
+def test_update_with_a_bad_point_changes_nothing(client: TestClient) -> None:
+    run_id = _run_id(client)
+    response = client.post(
+        f"{API}/runs/update",
+        json={"run_id": run_id, "status": "FINISHED", "metrics": [{"key": ""}]},
+    )
+    assert response.status_code == 400
+    assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    info = _get(client, run_id)["info"]
+    assert isinstance(info, dict)
+    assert info["status"] == "RUNNING"

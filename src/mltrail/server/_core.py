@@ -11,7 +11,14 @@ from mltrail.server._context import ServerContext
 from mltrail.server._messages import API_PREFIXES, json_response
 from mltrail.server._policy import PUBLIC, PolicyRoute
 
-__all__ = ["routes"]
+__all__ = ["MLTRAIL_FEATURES", "routes"]
+
+# What this server reads beyond MLflow's messages; mltrail's client sends these
+# fields only to a server that names them, since another would drop them silently.
+MLTRAIL_FEATURES = (
+    "create_run_heartbeat",  # runs/create takes heartbeat_time
+    "update_run_metrics",  # runs/update takes metrics, written with the status
+)
 
 
 async def health(request: Request) -> Response:
@@ -41,6 +48,7 @@ async def server_info(request: Request) -> Response:
             "presigned_upload_model_id_supported": False,
             "features_enabled": {"gateway": False},
             "mltrail_version": __version__,
+            "mltrail_features": list(MLTRAIL_FEATURES),
             "serve_artifacts": settings.serve_artifacts,
             "auth": settings.auth,
         }

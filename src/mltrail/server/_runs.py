@@ -181,6 +181,9 @@ def create_run(call: Call) -> dict[str, object]:
         start_time=_now_ms() if start_time is None else start_time,
         run_name=run_name,
         tags=tags,
+        # mltrail's client sends the first heartbeat with the run (server-info
+        # names this in mltrail_features); MLflow's sends none.
+        heartbeat_time=message.integer("heartbeat_time"),
     )
     return {"run": run_to_json(run)}
 
@@ -199,11 +202,16 @@ def update_run(call: Call) -> dict[str, object]:
     status = message.text("status")
     if status is not None and status not in RunStatus.__members__:
         raise invalid("status", status, "one of " + ", ".join(RunStatus.__members__))
+    run_id = message.run_id()
+    # mltrail's client sends a run's last buffered points with its end, written in
+    # the same transaction (server-info names this in mltrail_features).
+    metrics = [metric_of(item) for item in message.objects("metrics")]
     info = call.services.store.update_run_info(
-        message.run_id(),
+        run_id,
         status=status,
         end_time=message.integer("end_time"),
         run_name=message.text("run_name") or None,
+        metric_batches=[(run_id, metrics)] if metrics else (),
     )
     return {"run_info": run_info_to_json(info)}
 

@@ -110,6 +110,13 @@ class RestStore(RestRegistryMixin):
         except ServerUnavailableError:
             return False
 
+    def _has_feature(self, name: str) -> bool:
+        """Whether the server reads mltrail's extra field ``name`` (server-info)."""
+        try:
+            return name in (self._client.server_info().get("mltrail_features") or ())
+        except ServerUnavailableError:
+            return False
+
     def _call(
         self,
         method: str,
@@ -309,7 +316,13 @@ class RestStore(RestRegistryMixin):
         tags: Sequence[RunTag] = (),
         heartbeat_time: int | None = None,
     ) -> Run:
-        """Create a RUNNING run and return it; a heartbeat time is sent at once."""
+        """Create a RUNNING run and return it; a heartbeat time is sent at once.
+
+        An mltrail server takes the heartbeat in the same request.
+        """
+        with_heartbeat = heartbeat_time is not None and self._has_feature(
+            "create_run_heartbeat"
+        )
         body = self._call(
             "POST",
             "/runs/create",
@@ -319,12 +332,13 @@ class RestStore(RestRegistryMixin):
                 "start_time": start_time,
                 "run_name": run_name or None,
                 "tags": tags_to_json(tags),
+                "heartbeat_time": heartbeat_time if with_heartbeat else None,
             },
             idempotent=False,
         )
         run = run_from_json(body["run"])
         self._remember(run.info)
-        if heartbeat_time is not None:
+        if heartbeat_time is not None and not with_heartbeat:
             self.touch_heartbeat([run.info.run_id], heartbeat_time)
         return run
 
@@ -375,6 +389,23 @@ class RestStore(RestRegistryMixin):
         lifecycle_stage: str | None,
         metric_batches: Sequence[tuple[str, Sequence[Metric]]],
     ) -> RunInfo:
+        fields: dict[str, Any] = {
+            "run_id": run_id,
+            "run_uuid": run_id,
+            "status": status,
+            "end_time": end_time,
+            "run_name": run_name,
+        }
+        if metric_batches and self._can_send_with_update(
+            run_id, metric_batches, lifecycle_stage, status, end_time, run_name
+        ):
+            # One request, one transaction on the server: the points and the end.
+            fields["metrics"] = [
+                _metric_json(metric)
+                for _, metrics in metric_batches
+                for metric in metrics
+            ]
+            return self._send_update(run_id, fields, idempotent=False)
         if metric_batches:
             self.log_metric_batches(metric_batches)
         if lifecycle_stage is not None:
@@ -386,18 +417,39 @@ class RestStore(RestRegistryMixin):
             self._call("POST", route, {"run_id": run_id})
         if status is None and end_time is None and run_name is None:
             return self.get_run(run_id).info
-        fields = {
-            "run_id": run_id,
-            "run_uuid": run_id,
-            "status": status,
-            "end_time": end_time,
-            "run_name": run_name,
-        }
+        return self._send_update(run_id, fields, idempotent=True)
+
+    def _can_send_with_update(
+        self,
+        run_id: str,
+        metric_batches: Sequence[tuple[str, Sequence[Metric]]],
+        lifecycle_stage: str | None,
+        status: str | None,
+        end_time: int | None,
+        run_name: str | None,
+    ) -> bool:
+        """Whether the points can travel in the ``runs/update`` of the same run."""
+        return (
+            lifecycle_stage is None
+            and (status is not None or end_time is not None or run_name is not None)
+            and all(batch_run_id == run_id for batch_run_id, _ in metric_batches)
+            and sum(len(metrics) for _, metrics in metric_batches)
+            <= MLTRAIL_BATCH_ITEMS
+            and self._has_feature("update_run_metrics")
+        )
+
+    def _send_update(
+        self, run_id: str, fields: dict[str, Any], *, idempotent: bool
+    ) -> RunInfo:
+        """Send ``runs/update`` (spooled if the server is down); return the info."""
+        status = fields["status"]
+        end_time = fields["end_time"]
+        run_name = fields["run_name"]
         known = self._infos.get(run_id)
         if known is None:
-            body = self._call("POST", "/runs/update", fields)
+            body = self._call("POST", "/runs/update", fields, idempotent=idempotent)
             return self._remember(run_info_from_json(body["run_info"]))
-        self._write("POST", "/runs/update", fields, idempotent=True)
+        self._write("POST", "/runs/update", fields, idempotent=idempotent)
         changes: dict[str, Any] = {
             "status": status,
             "end_time": end_time,
