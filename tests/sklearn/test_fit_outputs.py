@@ -50,17 +50,19 @@ def predicted_rows(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 def _regression() -> tuple[Any, Any]:
-    return make_regression(n_samples=ROWS, n_features=6, noise=5.0, random_state=0)
+    X, y = make_regression(n_samples=ROWS, n_features=6, noise=5.0, random_state=0)
+    return X, y
 
 
 def _classification(n_classes: int = 2) -> tuple[Any, Any]:
-    return make_classification(
+    X, y = make_classification(
         n_samples=ROWS,
         n_features=6,
         n_informative=4,
         n_classes=n_classes,
         random_state=0,
     )
+    return X, y
 
 
 def _training_metrics(run: Run) -> dict[str, float]:
