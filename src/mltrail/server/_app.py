@@ -30,11 +30,12 @@ if TYPE_CHECKING:
 __all__ = ["ROUTE_PROVIDERS", "create_app"]
 
 # "module:function" of every route provider, in matching order. Add a line here to
-# serve more routes (the UI's catch-all pages come last).
+# serve more routes (the UI's catch-all pages come last). Starlette tries routes one
+# by one: the run routes, which clients call most (log-metric, log-batch), go first.
 ROUTE_PROVIDERS: tuple[str, ...] = (
     "mltrail.server._core:routes",
-    "mltrail.server._experiments:routes",
     "mltrail.server._runs:routes",
+    "mltrail.server._experiments:routes",
     "mltrail.server._artifacts:routes",
     "mltrail.server._logged_models:routes",
     "mltrail.server._users:routes",

@@ -22,6 +22,7 @@ from mltrail._system_tags import RUN_NAME_TAG, USER_TAG
 from mltrail.server._context import ServerContext
 from mltrail.server._experiments import tags_of, view_type
 from mltrail.server._messages import (
+    API_PREFIXES,
     Call,
     Handler,
     Message,
@@ -392,19 +393,20 @@ def routes(context: ServerContext) -> list[BaseRoute]:
     read = Policy.read(EXPERIMENT_OF_RUN)
     edit = Policy.edit(EXPERIMENT_OF_RUN)
     manage = Policy.manage(EXPERIMENT_OF_RUN)
+    # Most called first: Starlette tries the routes in order.
     table: list[tuple[str, Handler, list[str], Policy]] = [
+        ("/runs/log-metric", log_metric, ["POST"], edit),
+        ("/runs/log-batch", log_batch, ["POST"], edit),
         ("/runs/create", create_run, ["POST"], Policy.edit(EXPERIMENT_BY_ID)),
         ("/runs/get", get_run, ["GET"], read),
         ("/runs/update", update_run, ["POST"], edit),
+        ("/runs/log-inputs", log_inputs, ["POST"], edit),
+        ("/runs/log-parameter", log_param, ["POST"], edit),
+        ("/runs/set-tag", set_tag, ["POST"], edit),
         ("/runs/delete", delete_run, ["POST"], manage),
         ("/runs/restore", restore_run, ["POST"], manage),
         ("/runs/search", search_runs, ["POST"], Policy.read(EXPERIMENTS_BY_IDS)),
-        ("/runs/log-metric", log_metric, ["POST"], edit),
-        ("/runs/log-parameter", log_param, ["POST"], edit),
-        ("/runs/set-tag", set_tag, ["POST"], edit),
         ("/runs/delete-tag", delete_tag, ["POST"], edit),
-        ("/runs/log-batch", log_batch, ["POST"], edit),
-        ("/runs/log-inputs", log_inputs, ["POST"], edit),
         ("/metrics/get-history", get_metric_history, ["GET"], read),
         (
             "/metrics/get-history-bulk-interval",
@@ -414,8 +416,12 @@ def routes(context: ServerContext) -> list[BaseRoute]:
         ),
     ]
     result: list[BaseRoute] = []
-    for path, handler, methods, policy in table:
-        result += api_routes(path, handler, methods=methods, policy=policy)
+    # Clients call /api; the UI's /ajax-api copies come after all of them.
+    for prefix in API_PREFIXES:
+        for path, handler, methods, policy in table:
+            result += api_routes(
+                path, handler, methods=methods, policy=policy, prefixes=[prefix]
+            )
     result += api_routes(
         "/runs/heartbeat",
         touch_heartbeat,
