@@ -300,3 +300,47 @@ def test_writes_spool_while_the_server_is_down(
     assert run.data.params == {"p": "1"}
     assert run.info.status == "FINISHED"
     assert rest._spool.is_empty()
+
+
+def test_metrics_and_inputs_travel_in_the_background(
+    rest: RestStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    run_id = _run_id(rest)
+    rest._client.server_info()  # asked once per client, before counting
+    threads: list[str] = []
+    request = rest._client.request
+
+    def recording(method: str, path: str, **options: object) -> object:
+        threads.append(threading.current_thread().name)
+        return request(method, path, **options)  # type: ignore[arg-type]  # as given
+
+    monkeypatch.setattr(rest._client, "request", recording)
+    rest.log_batch(run_id, metrics=[Metric("m", 1.0, 1, 0)], tags=[RunTag("t", "1")])
+    rest.log_inputs(run_id, [DatasetInput(Dataset("d", "ab", "code", "{}"), [])])
+    run = rest.get_run(run_id)  # reads see the writes queued before them
+    assert run.data.metrics == {"m": 1.0}
+    assert run.data.tags["t"] == "1"
+    assert [i.dataset.name for i in run.inputs.dataset_inputs] == ["d"]
+    assert threads[:2] == ["mltrail-rest-sender"] * 2
+    assert threads[2] == threading.current_thread().name
+
+
+def test_params_are_sent_at_once(rest: RestStore) -> None:
+    run_id = _run_id(rest)
+    rest.log_batch(run_id, params=[Param("C", "1")])
+    with pytest.raises(InvalidValueError, match="C"):
+        rest.log_batch(run_id, params=[Param("C", "2")], tags=[RunTag("t", "1")])
+
+
+def test_a_refused_background_write_is_raised_by_the_next_call(
+    rest: RestStore,
+) -> None:
+    run_id = _run_id(rest)
+    rest.update_run_info(run_id, lifecycle_stage="deleted")
+    rest.log_batch(run_id, metrics=[Metric("m", 1.0, 1, 0)])
+    with pytest.raises(InvalidValueError) as caught:
+        rest.drain_writes()
+    assert "/runs/log-batch, sent earlier" in " ".join(caught.value.__notes__)
+    assert rest.get_run(run_id).data.metrics == {}

@@ -31,7 +31,7 @@ from mltrail._entities import (
     RunTag,
     ViewType,
 )
-from mltrail._errors import MltrailWarning, NotFoundError
+from mltrail._errors import MltrailError, MltrailWarning, NotFoundError
 from mltrail._json import paused_gc
 from mltrail.store._rest_client import (
     RemoteNotFoundError,
@@ -40,6 +40,7 @@ from mltrail.store._rest_client import (
     rest_client,
 )
 from mltrail.store._rest_registry import RestRegistryMixin
+from mltrail.store._rest_sender import BackgroundSender
 from mltrail.store._rest_spool import Spool, SpooledRequest
 from mltrail.store._rest_wire import (
     dataset_input_to_json,
@@ -99,6 +100,7 @@ class RestStore(RestRegistryMixin):
         self._down_until = 0.0
         self._heartbeats = True
         self._infos: dict[str, RunInfo] = {}
+        self._sender = BackgroundSender(self._send_write)
 
     # Transport.
 
@@ -126,17 +128,46 @@ class RestStore(RestRegistryMixin):
         idempotent: bool = True,
         base: str = API,
     ) -> dict[str, Any]:
+        self._sender.drain()
         if self._spooled:
             self._send_spool()
         return self._client.call(method, base + path, fields, idempotent=idempotent)
 
+    def drain_writes(self) -> None:
+        """Return once every write sent in the background reached the server.
+
+        (or the spool, if the server is unreachable).
+
+        Raises
+        ------
+        MltrailError
+            The error of a background write that the server refused.
+        """
+        self._sender.drain()
+
     def _write(
-        self, method: str, path: str, fields: Mapping[str, Any], *, idempotent: bool
+        self,
+        method: str,
+        path: str,
+        fields: Mapping[str, Any],
+        *,
+        idempotent: bool,
+        background: bool = False,
     ) -> bool:
         """Send a write, or keep it in the spool if the server is unreachable.
 
-        Returns True when it was sent, False when it was spooled.
+        ``background`` queues it for the sender thread (``_rest_sender.py``) and
+        returns at once. Returns True when it was sent or queued, False when spooled.
         """
+        if background:
+            self._sender.submit((method, path, dict(fields), idempotent))
+            return True
+        self._sender.drain()
+        return self._send_write(method, path, fields, idempotent)
+
+    def _send_write(
+        self, method: str, path: str, fields: Mapping[str, Any], idempotent: bool
+    ) -> bool:
         with self._spool_lock:
             if self._spooled and time.monotonic() < self._down_until:
                 # The server was unreachable moments ago: keep this write in order
@@ -506,7 +537,22 @@ class RestStore(RestRegistryMixin):
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
     ) -> None:
-        """Write metrics, params and tags (one request against mltrail's server)."""
+        """Write metrics, params and tags (one request against mltrail's server).
+
+        Without params, nothing can refuse the batch but a missing or deleted run:
+        it is sent in the background, and such an error raised by the next call.
+        """
+        self._log_batch(run_id, metrics, params, tags, background=not params)
+
+    def _log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric],
+        params: Sequence[Param],
+        tags: Sequence[RunTag],
+        *,
+        background: bool,
+    ) -> None:
         for request in self._batches(metrics, params, tags):
             if any(request.values()):
                 self._write(
@@ -514,14 +560,19 @@ class RestStore(RestRegistryMixin):
                     "/runs/log-batch",
                     {"run_id": run_id, **request},
                     idempotent=False,
+                    background=background,
                 )
 
     def log_metric_batches(
         self, batches: Sequence[tuple[str, Sequence[Metric]]]
     ) -> None:
-        """Write the metric points of several runs, one ``log-batch`` per run."""
+        """Write the metric points of several runs, one ``log-batch`` per run.
+
+        Sent at once: the metric buffer calls this from its own thread, or to
+        flush, and handles the errors itself.
+        """
         for run_id, metrics in batches:
-            self.log_batch(run_id, metrics=metrics)
+            self._log_batch(run_id, metrics, (), (), background=False)
 
     def delete_tag(self, run_id: str, key: str) -> None:
         """Remove a tag from a run."""
@@ -548,7 +599,7 @@ class RestStore(RestRegistryMixin):
                 return metrics
 
     def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
-        """Record datasets as inputs of the run."""
+        """Record datasets as inputs of the run (sent in the background)."""
         if datasets:
             self._write(
                 "POST",
@@ -558,6 +609,7 @@ class RestStore(RestRegistryMixin):
                     "datasets": [dataset_input_to_json(item) for item in datasets],
                 },
                 idempotent=True,
+                background=True,
             )
 
     def search_runs(
@@ -770,7 +822,15 @@ class RestStore(RestRegistryMixin):
         return inputs, outputs
 
     def close(self) -> None:
-        """Send what is spooled if the server answers; keep the pool for others."""
+        """Send what is queued and spooled if the server answers; keep the pool."""
+        try:
+            self._sender.drain()
+        except MltrailError as error:
+            warnings.warn(
+                f"mltrail could not send a write to the tracking server: {error}",
+                MltrailWarning,
+                stacklevel=2,
+            )
         if self._spooled:
             # What cannot be sent stays on disk for the next process or 'mltrail sync'.
             with contextlib.suppress(ServerUnavailableError):

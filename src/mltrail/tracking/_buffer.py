@@ -18,6 +18,7 @@ import collections
 import contextlib
 import numbers
 import os
+import sys
 import threading
 import time
 import warnings
@@ -229,6 +230,10 @@ class MetricBuffer:
         """
         with self.flush_lock:
             self._write(explicit=True)
+            # A REST store sends some writes in the background: wait for them too.
+            drain_writes = getattr(self.store, "drain_writes", None)
+            if drain_writes is not None:
+                drain_writes()
 
     def stop(self) -> None:
         """Stop the thread after its current write."""
@@ -352,6 +357,11 @@ def _flush_at_exit() -> None:
         # A warning turned into an error must not hide the other buffers' points.
         with contextlib.suppress(MltrailWarning):
             warnings.warn(f"mltrail at exit: {error}", MltrailWarning, stacklevel=1)
+    # Writes a REST store sends in the background; atexit does not run in a
+    # multiprocessing child, this hook does.
+    sender = sys.modules.get("mltrail.store._rest_sender")
+    if sender is not None:
+        sender.drain_all()
 
 
 def flush_all(*, stop: bool = False) -> list[MltrailError]:
