@@ -435,7 +435,8 @@ def _render_text(document: dict[str, Any]) -> str:
 
 def test_names_agree_with_what_autolog_writes() -> None:
     from mltrail import _run_sections as sections
-    from mltrail.sklearn.recorders import _code, _crossval, _evaluate, _extras
+    from mltrail.sklearn.recorders import _code, _crossval, _extras
+    from mltrail.sklearn.shared import _evaluate
 
     assert sections.TEST_DATASET == _evaluate.TEST_NAME == _evaluate.TEST_CONTEXT
     assert sections.CROSS_VALIDATION_GROUP == _crossval.CV_PREFIX

@@ -17,9 +17,8 @@ from sklearn.preprocessing import StandardScaler
 
 import mltrail
 from mltrail._errors import InvalidValueError
-from mltrail.sklearn.recorders import _evaluate
-from mltrail.sklearn.recorders._explicit import evaluate
-from mltrail.sklearn.shared import _background
+from mltrail.sklearn._explicit import evaluate
+from mltrail.sklearn.shared import _background, _evaluate
 from mltrail.tracking import TrackingClient
 from tests.sklearn._wiring import wire
 

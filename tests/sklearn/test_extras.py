@@ -556,7 +556,9 @@ def test_training_plots_predict_without_held_out_observation(
     monkeypatch.setattr(_heldout, "_observe", counting)
     model = SGDClassifier(random_state=0).fit(X_train.to_numpy(), y_train)
     assert _background.wait()
-    run_id = _heldout.model_run(model)
+    from mltrail.sklearn.shared import _models
+
+    run_id = _models.model_run(model)
     assert run_id is not None
     assert "plots/training_roc_curve.json" in artifact_paths(client, run_id[0], "plots")
     assert observed == []

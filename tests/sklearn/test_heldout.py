@@ -28,8 +28,8 @@ import mltrail
 from mltrail._errors import InvalidValueError, MltrailWarning
 from mltrail.sklearn import autolog
 from mltrail.sklearn.patches import _methods
-from mltrail.sklearn.recorders import _evaluate, _heldout
-from mltrail.sklearn.shared import _background, _splits
+from mltrail.sklearn.recorders import _heldout
+from mltrail.sklearn.shared import _background, _evaluate, _models, _splits
 from mltrail.tracking import TrackingClient
 from tests.sklearn._wiring import wire
 
@@ -81,9 +81,9 @@ def _fit(model: Any, X: Any, y: Any = None) -> str:
 def test_hooks_do_nothing_while_autolog_is_off(wine: tuple[Any, Any]) -> None:
     X, y = wine
     model = _classifier().fit(X, y)
-    _heldout.on_fit_end(model, "run", X, y)
+    _models.on_fit_end(model, "run", X, y)
     parts = train_test_split(X, y, random_state=0)
-    assert _heldout.model_run(model) is None
+    assert _models.model_run(model) is None
     assert _splits.recorded_labels(parts[1]) is None
 
 
@@ -92,7 +92,7 @@ def test_on_fit_end_remembers_the_run(heldout: None, wine: tuple[Any, Any]) -> N
     with _heldout.quiet():
         model = _classifier()
     run_id = _fit(model, X, y)
-    found = _heldout.model_run(model)
+    found = _models.model_run(model)
     assert found is not None
     assert found[0] == run_id
 
@@ -105,7 +105,7 @@ def test_model_is_forgotten_when_collected(
     _fit(model, X, y)
     key = id(model)
     del model
-    assert key not in _heldout._models
+    assert key not in _models._models
 
 
 def test_wrap_method_marks_and_keeps_the_method() -> None:
@@ -590,7 +590,7 @@ def test_too_many_pending_evaluations_drop_the_oldest(
 
 def test_on_fit_end_failure_warns(heldout: None) -> None:
     with pytest.warns(MltrailWarning, match="TypeError"):
-        _heldout.on_fit_end(object(), "run", None)  # no weak reference possible
+        _models.on_fit_end(object(), "run", None)  # no weak reference possible
 
 
 def test_direct_hooks_ignore_unknown_models_and_missing_data(

@@ -18,19 +18,14 @@ PREFIX = "mltrail.sklearn"
 # The stages, bottom first: what several stages read; one module per kind of
 # record; which run an event belongs to; the wrappers around scikit-learn.
 STAGES = ["shared", "recorders", "session", "patches"]
-# The package's own modules, above every stage: `autolog` and the public names.
-ENTRY = {"__init__", "_autolog"}
+# The package's own modules, above every stage: the public names, `autolog` and
+# `mltrail.evaluate`'s form for an estimator.
+ENTRY = {"__init__", "_autolog", "_explicit"}
 # Recorders that still call another recorder, to be carved away; none may be added.
 RECORDER_CALLS = {
-    ("_crossval", "_evaluate"),
-    ("_crossval", "_heldout"),
     ("_crossval", "_logging"),
-    ("_explicit", "_evaluate"),
-    ("_explicit", "_heldout"),
-    ("_heldout", "_evaluate"),
     ("_logging", "_code"),
     ("_logging", "_extras"),
-    ("_logging", "_heldout"),
     ("_logging", "_preprocessing"),
     ("_logging", "_training"),
     ("_partial", "_code"),
@@ -38,7 +33,6 @@ RECORDER_CALLS = {
     ("_partial", "_heldout"),
     ("_partial", "_preprocessing"),
     ("_preprocessing", "_code"),
-    ("_preprocessing", "_heldout"),
 }
 
 

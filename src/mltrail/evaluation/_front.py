@@ -212,7 +212,7 @@ def evaluate(
         or not hasattr(model, "fit")
     )
     if not is_mlflow_form:
-        from mltrail.sklearn.recorders._explicit import evaluate as evaluate_estimator
+        from mltrail.sklearn._explicit import evaluate as evaluate_estimator
 
         metrics: dict[str, float] = evaluate_estimator(
             model, X, y, name=name or "test", run_id=run_id
@@ -283,7 +283,7 @@ def _resolve_model(
 ) -> _Evaluated:
     """Turn a URI, pyfunc model, estimator or function into what is evaluated."""
     from mltrail.models._loading import PyFuncModel
-    from mltrail.sklearn.recorders._evaluate import model_kind
+    from mltrail.sklearn.shared._evaluate import model_kind
 
     if isinstance(model, str | os.PathLike):
         from mltrail import pyfunc
@@ -373,14 +373,14 @@ def _evaluate_mlflow_form(
 ) -> EvaluationResult:
     import numpy as np
 
-    from mltrail.sklearn.recorders._evaluate import (
+    from mltrail.sklearn.recorders._heldout import quiet
+    from mltrail.sklearn.shared._evaluate import (
         Outputs,
         complete_outputs,
         model_kind,
         model_name,
         suite,
     )
-    from mltrail.sklearn.recorders._heldout import quiet
 
     if model_type is not None and model_type not in MODEL_TYPES:
         raise _model_type_error(model_type)
@@ -527,7 +527,7 @@ def _log(
     import time
 
     from mltrail._entities import Metric
-    from mltrail.sklearn.recorders._evaluate import log_evaluation
+    from mltrail.sklearn.shared._evaluate import log_evaluation
     from mltrail.tracking import _runs, end_run, start_run
     from mltrail.tracking._fluent_models import link_metrics
 

@@ -25,7 +25,7 @@ from types import FunctionType
 from typing import Any
 
 from mltrail.sklearn.recorders import _heldout, _post_training
-from mltrail.sklearn.shared import _state
+from mltrail.sklearn.shared import _models, _state
 
 __all__ = [
     "METRICS_EXCLUDED",
@@ -86,7 +86,7 @@ def _wrap_metric(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
         # Nothing predicted yet, autolog off, or nested in a fit or another call.
         if (
             not (_heldout._predictions or _post_training.has_predictions())
-            or not _heldout.is_listening()
+            or not _models.is_listening()
         ):
             return function(*args, **kwargs)
         token = _state.busy.set(True)
@@ -114,14 +114,14 @@ def _follow_metric_call(
         with _state.quiet():
             _post_training.on_metric_call(function, args, kwargs, value, frame)
     except Exception as exc:  # autolog must never break the user's call
-        _heldout._warn(exc)
+        _models.warn(exc)
 
 
 def _wrap_split(function: Callable[..., Any]) -> Callable[..., Any]:
     """Return ``train_test_split`` that reports its parts to ``_heldout.on_split``."""
 
     def split(*arrays: Any, **options: Any) -> Any:
-        if not _heldout.is_listening():
+        if not _models.is_listening():
             return function(*arrays, **options)
         token = _state.busy.set(True)
         try:

@@ -16,7 +16,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from mltrail.sklearn.recorders import _heldout, _post_training
-from mltrail.sklearn.shared import _state
+from mltrail.sklearn.shared import _models, _state
 
 __all__ = ["wrap_method"]
 
@@ -35,7 +35,7 @@ def wrap_method(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
     """
 
     def patched(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if not _heldout.is_logged(self):
+        if not _models.is_logged(self):
             return function(self, *args, **kwargs)
         X = args[0] if args else kwargs.get("X")
         outer = _capture.get()
@@ -55,7 +55,7 @@ def wrap_method(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
             ):
                 outer[2].setdefault(name, result)
             return result
-        if not _heldout.is_listening():
+        if not _models.is_listening():
             return function(self, *args, **kwargs)
         if name != "score" and not (
             _is_plain_call(args, kwargs) and _is_own_method(self, name, patched)
@@ -98,7 +98,7 @@ def _follow_for_mlflow(
 
     Called from the patched method: the frame two above is the method's caller.
     """
-    target = _heldout.post_training_run(estimator)
+    target = _models.post_training_run(estimator)
     if target is None:
         return
     run_id, client = target
@@ -120,7 +120,7 @@ def _follow_for_mlflow(
                     frame,
                 )
     except Exception as exc:  # autolog must never break the user's call
-        _heldout._warn(exc)
+        _models.warn(exc)
 
 
 def _is_plain_call(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> bool:

@@ -29,8 +29,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from mltrail._system_tags import AUTOLOGGING_TAG, CROSS_VALIDATION_TAG
-from mltrail.sklearn.recorders import _heldout
-from mltrail.sklearn.shared import _fit, _state
+from mltrail.sklearn.shared import _fit, _models, _state
 
 __all__ = ["CROSS_VALIDATION_TAG", "CV_PREFIX", "call"]
 
@@ -61,7 +60,7 @@ def call(
         if name == "cross_validate":
             sink.append(result)
         return result
-    if not _heldout.is_listening():
+    if not _models.is_listening():
         return function(*args, **kwargs)
     try:
         bound = _signature(function).bind(*args, **kwargs)
@@ -72,7 +71,7 @@ def call(
     try:
         target = _target_run(name, arguments)
     except Exception as exc:  # autolog must never break the user's call
-        _heldout._warn(exc, "your call runs untracked")
+        _models.warn(exc, "your call runs untracked")
         return function(*args, **kwargs)
     if target is None:
         return _run_quietly(function, args, kwargs, [])
@@ -88,7 +87,7 @@ def call(
         with _state.quiet():
             _log(name, arguments, result, captured, run_id)
     except Exception as exc:  # autolog must never break the user's call
-        _heldout._warn(exc)
+        _models.warn(exc)
     if is_owned:
         _end(run_id, "FINISHED")
     return result
@@ -161,7 +160,7 @@ def _target_run(name: str, arguments: dict[str, Any]) -> tuple[str, bool] | None
         {CROSS_VALIDATION_TAG: name},
     )
     if problems:
-        _heldout._warn(RuntimeError("; ".join(problems)), "your call goes on")
+        _models.warn(RuntimeError("; ".join(problems)), "your call goes on")
     return run_id, is_owned
 
 
@@ -171,7 +170,7 @@ def _end(run_id: str, status: str, outcome: str = "your call itself succeeded") 
     try:
         _runs.end_run(run_id, status)
     except Exception as exc:  # autolog must never break the user's call
-        _heldout._warn(exc, outcome)
+        _models.warn(exc, outcome)
 
 
 def scorer_name(scoring: Any) -> str:
@@ -244,14 +243,14 @@ def _log_predictions(arguments: dict[str, Any], result: Any, run_id: str) -> Non
     """Log the held-out suite of ``cross_val_predict``'s out-of-fold predictions."""
     import numpy as np
 
-    from mltrail.sklearn.recorders._evaluate import (
+    from mltrail.sklearn.shared import _runs
+    from mltrail.sklearn.shared._evaluate import (
         Outputs,
         log_evaluation,
         model_kind,
         model_name,
         suite,
     )
-    from mltrail.sklearn.shared import _runs
 
     y = arguments.get("y")
     kind = model_kind(arguments["estimator"])
@@ -278,7 +277,7 @@ def _log_predictions(arguments: dict[str, Any], result: Any, run_id: str) -> Non
         outputs.y_pred = result
     else:
         return
-    label = _heldout.pos_label()
+    label = _models.pos_label()
     metrics = suite(outputs, arguments.get("X"), y, pos_label=label)
     log_evaluation(
         _runs._client(),

@@ -1,9 +1,9 @@
 """Held-out evaluation with no code: splits, models and predictions, remembered.
 
-What is kept, all bounded and behind one lock (the splits live in ``_splits``):
+What is kept, all bounded and behind one lock (the splits live in ``_splits``, the
+estimators whose top-level fit autolog logged, with their run and the digest of
+their training X, in ``_models``):
 
-- the estimators whose top-level fit autolog logged (weak references): their run and
-  the digest of their training X;
 - one evaluation per (fit, dataset digest): its name, labels and the predictions the
   suite needs until the labels are known; at most ``PENDING_HISTORY`` evaluations
   hold predictions at once;
@@ -11,7 +11,7 @@ What is kept, all bounded and behind one lock (the splits live in ``_splits``):
   and by a fingerprint of their content, so a ``sklearn.metrics`` call on them, or on
   a copy, is recognised.
 
-Hooks called by the autolog core: :func:`on_fit_end`, :func:`wrap_method` (around
+Hooks called by the patches: :func:`on_predict` and :func:`on_score` (around
 ``predict``, ``predict_proba``, ``predict_log_proba``, ``decision_function`` and
 ``score``), and, from ``_functions``, :func:`on_split` and :func:`on_metric_call`.
 Nothing is logged inside a fit, inside a call of a patched method or function, or
@@ -23,7 +23,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import inspect
-import itertools
 import numbers
 import threading
 import warnings
@@ -33,23 +32,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mltrail import _warnings
+from mltrail.sklearn.shared import _models, _state
 from mltrail.sklearn.shared import _splits as _split_records
-from mltrail.sklearn.shared import _state
 
 __all__ = [
     "METHODS",
     "busy",
     "configure",
-    "is_listening",
-    "is_logged",
-    "model_run",
-    "on_fit_end",
     "on_metric_call",
     "on_predict",
     "on_score",
     "on_split",
-    "post_training_run",
     "quiet",
     "remember_evaluation",
     "reset",
@@ -79,33 +72,17 @@ PREDICTION_PARAMETERS = (
 )
 TRUTH_PARAMETERS = ("y_true", "labels_true", "y1")
 PATCH_MARKER = _state.PATCH_MARKER
-# The user's call is this many frames above ``_warn``.
-_WARN_STACKLEVEL = 4
 
 busy = _state.busy
 quiet = _state.quiet
-
-
-@dataclass(slots=True)
-class _Model:
-    """A fitted estimator that autolog logged, and the run it belongs to."""
-
-    serial: int
-    ref: Any
-    run_id: str
-    client: Any
-    train_digest: str | None
-    kind: str | None
-    # A partial_fit loop's model: evaluations log at the step of its last call and
-    # leave their plots for the loop's end.
-    step: int | None = None
+_warn = _models.warn
 
 
 @dataclass(slots=True)
 class _Evaluation:
     """One model on one dataset: where its metrics go, and what they need."""
 
-    model: _Model
+    model: _models.Model
     digest: str
     name: str
     lineage: Any = None
@@ -115,10 +92,7 @@ class _Evaluation:
     is_logged: bool = False
 
 
-_enabled = True
 _lock = threading.RLock()
-_serials = itertools.count(1)
-_models: dict[int, _Model] = {}
 _evaluations: OrderedDict[tuple[int, str], _Evaluation] = OrderedDict()
 _pending: OrderedDict[tuple[int, str], None] = OrderedDict()
 # id(output) -> (weak reference or None, evaluation key)
@@ -146,17 +120,14 @@ def configure(
     them) log ``<name>_<metric>``. Only row hashes and labels are kept.
     """
     _split_records.name_datasets(eval_names)
-    global _enabled
-    _enabled = bool(log_evaluation)
+    _models.configure(log_evaluation=log_evaluation)
 
 
 def reset() -> None:
     """Forget every split, model, evaluation and prediction; back to the defaults."""
-    global _enabled
     _split_records.reset()
+    _models.reset()
     with _lock:
-        _enabled = True
-        _models.clear()
         _evaluations.clear()
         _pending.clear()
         _predictions.clear()
@@ -164,33 +135,6 @@ def reset() -> None:
         _steps.clear()
         _inputs.clear()
         _loop_plots.clear()
-
-
-def is_listening() -> bool:
-    """Whether a call now should be recorded: autolog on, outside fits and hooks."""
-    return (
-        _enabled
-        and _state.settings is not None
-        and not busy.get()
-        and _state.in_fit.get() is None
-    )
-
-
-def pos_label() -> Any:
-    """Return autolog's ``pos_label`` option, if autolog is on."""
-    config = _state.settings
-    return None if config is None else config.pos_label
-
-
-def _warn(exc: BaseException, outcome: str = "your call itself succeeded") -> None:
-    """Warn that logging failed; ``outcome`` says what became of the user's call."""
-    config = _state.settings
-    if config is None or not config.silent:
-        _warnings.warn(
-            f"mltrail could not log a held-out evaluation ({outcome}): "
-            f"{type(exc).__name__}: {exc}",
-            stacklevel=_WARN_STACKLEVEL,
-        )
 
 
 # Splits -----------------------------------------------------------------------------
@@ -201,7 +145,7 @@ def on_split(args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any) -> N
 
     The X-like arrays are the 2-D ones; the labels are the first 1-D array after the
     first X-like (with two arrays, the second one, whatever its shape). Records
-    unconditionally: the patched ``train_test_split`` checks :func:`is_listening`.
+    unconditionally: the patched ``train_test_split`` checks ``_models.is_listening``.
     """
     try:
         with quiet():
@@ -211,34 +155,6 @@ def on_split(args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any) -> N
 
 
 # Models -----------------------------------------------------------------------------
-
-
-def on_fit_end(estimator: Any, run_id: str, X: Any, y: Any = None) -> None:
-    """Remember that ``estimator``, just fitted on ``X``, belongs to ``run_id``.
-
-    Call it after a top-level fit logged to ``run_id``, inside or outside the
-    training session. ``y`` is accepted for symmetry and not kept.
-    """
-    if not _enabled or _state.settings is None:
-        return
-    try:
-        _register(estimator, run_id, X)
-    except Exception as exc:  # autolog must never break the user's fit
-        _warn(exc)
-
-
-def on_loop_step(estimator: Any, run_id: str, step: int) -> None:
-    """Let predictions after ``partial_fit`` call ``step`` log at that step.
-
-    Each call makes the model new to held-out evaluation: the next prediction on
-    a held-out set logs its suite again, at ``step``.
-    """
-    if not _enabled or _state.settings is None:
-        return
-    try:
-        _register(estimator, run_id, None, step=step)
-    except Exception as exc:  # autolog must never break the user's call
-        _warn(exc)
 
 
 def submit_loop_plots(run_id: str) -> None:
@@ -251,64 +167,7 @@ def submit_loop_plots(run_id: str) -> None:
         _background.submit(run_id, job, name=f"{name} evaluation plots")
 
 
-def _register(estimator: Any, run_id: str, X: Any, *, step: int | None = None) -> None:
-    from mltrail.capture._datasets import dataset_digest
-    from mltrail.sklearn.recorders._evaluate import model_kind
-    from mltrail.tracking._runs import current_client
-
-    key = id(estimator)
-
-    def forget(ref: Any) -> None:
-        with _lock:
-            model = _models.get(key)
-            if model is not None and model.ref is ref:
-                del _models[key]
-
-    ref = weakref.ref(estimator, forget)
-    digest = None if X is None else dataset_digest(X)
-    model = _Model(
-        next(_serials),
-        ref,
-        run_id,
-        current_client(),
-        digest,
-        model_kind(estimator),
-        step,
-    )
-    with _lock:
-        _models[key] = model
-
-
-def _model_of(estimator: Any) -> _Model | None:
-    model = _models.get(id(estimator))
-    if model is None or model.ref() is not estimator:
-        return None
-    return model
-
-
-def model_run(estimator: Any) -> tuple[str, Any] | None:
-    """Return ``(run_id, client)`` of the fit autolog logged for ``estimator``."""
-    model = _model_of(estimator)
-    return None if model is None else (model.run_id, model.client)
-
-
 # Predictions ------------------------------------------------------------------------
-
-
-def is_logged(estimator: Any) -> bool:
-    """Whether autolog logged a fit of this very object (one dict lookup)."""
-    return bool(_models) and id(estimator) in _models
-
-
-def post_training_run(estimator: Any) -> tuple[str, Any] | None:
-    """Return ``(run_id, client)`` where MLflow's names for its metrics go, if any.
-
-    None for a model autolog did not log, or one of a ``partial_fit`` loop.
-    """
-    model = _model_of(estimator)
-    if model is None or model.step is not None:
-        return None
-    return model.run_id, model.client
 
 
 def on_predict(
@@ -323,9 +182,9 @@ def on_predict(
     Call it after the original method returned, outside the ``busy`` guard.
     ``extra`` holds outputs of other methods the call computed on the same X.
     """
-    if not is_listening():
+    if not _models.is_listening():
         return
-    model = _model_of(estimator)
+    model = _models.model_of(estimator)
     if model is None or X is None:
         return
     try:
@@ -346,9 +205,9 @@ def on_score(
 
     Logs ``<dataset>_score`` besides the suite. Call it after the original method.
     """
-    if not is_listening():
+    if not _models.is_listening():
         return
-    model = _model_of(estimator)
+    model = _models.model_of(estimator)
     if model is None or X is None:
         return
     try:
@@ -361,7 +220,7 @@ def on_score(
 
 
 def _observe(
-    model: _Model,
+    model: _models.Model,
     estimator: Any,
     method: str,
     X: Any,
@@ -373,7 +232,7 @@ def _observe(
     import numpy as np
 
     from mltrail.capture._datasets import dataset_digest
-    from mltrail.sklearn.recorders._evaluate import (
+    from mltrail.sklearn.shared._evaluate import (
         TEST_NAME,
         Outputs,
         complete_outputs,
@@ -434,7 +293,7 @@ def _start(key: tuple[int, str], evaluation: _Evaluation) -> None:
 
 def _log_suite(evaluation: _Evaluation, X: Any) -> None:
     """Log the suite of a pending evaluation once; then drop what it held."""
-    from mltrail.sklearn.recorders._evaluate import (
+    from mltrail.sklearn.shared._evaluate import (
         log_evaluation,
         plot_job,
         suite,
@@ -449,7 +308,7 @@ def _log_suite(evaluation: _Evaluation, X: Any) -> None:
         _pending.pop(key, None)
     outputs, y_true = evaluation.outputs, evaluation.y_true
     evaluation.outputs = evaluation.X_ref = None
-    label = pos_label()
+    label = _models.pos_label()
     metrics = suite(outputs, X, y_true, pos_label=label)
     model = evaluation.model
     input_key = (model.run_id, evaluation.digest)
@@ -489,7 +348,7 @@ def remember_evaluation(
     """
     from mltrail.capture._datasets import dataset_digest
 
-    known = _model_of(model)
+    known = _models.model_of(model)
     if known is None:
         return
     digest = dataset_digest(X)
@@ -599,7 +458,7 @@ def on_metric_call(
     ``result``, outside the ``busy`` guard. Its ``y_true`` supplies the labels of a
     suite still waiting for them.
     """
-    if not _predictions or not _is_number(result) or not is_listening():
+    if not _predictions or not _is_number(result) or not _models.is_listening():
         return
     try:
         with quiet():

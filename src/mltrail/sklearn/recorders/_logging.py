@@ -123,9 +123,9 @@ class FitLog:
 
     def _track_model(self) -> None:
         """Let predictions of this model on held-out data log their metrics."""
-        from mltrail.sklearn.recorders import _heldout
+        from mltrail.sklearn.shared import _models
 
-        _heldout.on_fit_end(self.estimator, self.run_id, self.X, self.y)
+        _models.on_fit_end(self.estimator, self.run_id, self.X, self.y)
 
     def _queue_files(self) -> None:
         """Queue the model, ``cv_results.csv`` and the package list.

@@ -224,8 +224,7 @@ def _log_step(
     from sklearn.base import is_classifier, is_regressor
 
     from mltrail import tracking
-    from mltrail.sklearn.recorders import _heldout
-    from mltrail.sklearn.shared import _fit, _state
+    from mltrail.sklearn.shared import _fit, _models, _state
 
     estimator = loop.estimator
     X, y, sample_weight = _fit.fit_arguments(function, args, kwargs)
@@ -245,7 +244,7 @@ def _log_step(
         step = loop.step
         loop.step += 1
     tracking.log_metrics(metrics, step=step, run_id=loop.run_id)
-    _heldout.on_loop_step(estimator, loop.run_id, step)
+    _models.on_loop_step(estimator, loop.run_id, step)
 
 
 def _add_batch(loop: _Loop, X: Any, y: Any) -> None:

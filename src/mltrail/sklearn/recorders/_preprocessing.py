@@ -204,7 +204,7 @@ def wrap_transform(function: Callable[..., Any]) -> Callable[..., Any]:
     def patched_transform(self: Any, *args: Any, **kwargs: Any) -> Any:
         if not _by_object or id(self) not in _by_object:
             return function(self, *args, **kwargs)
-        from mltrail.sklearn.recorders import _heldout
+        from mltrail.sklearn.shared import _models
 
         step = _by_object.get(id(self))
         if (
@@ -221,7 +221,7 @@ def wrap_transform(function: Callable[..., Any]) -> Callable[..., Any]:
         try:
             _on_transform(step, X, result)
         except Exception as exc:  # autolog must never break the user's call
-            _heldout._warn(exc)
+            _models.warn(exc)
         return result
 
     functools.update_wrapper(patched_transform, function)

@@ -12,7 +12,7 @@ from typing import Any
 
 from mltrail._errors import InvalidValueError
 from mltrail._system_tags import EVALUATION_TAG
-from mltrail.sklearn.recorders._evaluate import TEST_NAME
+from mltrail.sklearn.shared._evaluate import TEST_NAME
 
 __all__ = ["evaluate"]
 
@@ -20,8 +20,7 @@ __all__ = ["evaluate"]
 def _target_run(model: Any, run_id: str | None) -> tuple[Any, str, bool]:
     """Return ``(client, run_id, is_new)``: explicit, active, the model's, or new."""
     from mltrail import tracking
-    from mltrail.sklearn.recorders import _heldout
-    from mltrail.sklearn.shared import _fit
+    from mltrail.sklearn.shared import _fit, _models
     from mltrail.tracking._runs import current_client
 
     if run_id is not None:
@@ -29,7 +28,7 @@ def _target_run(model: Any, run_id: str | None) -> tuple[Any, str, bool]:
     active = tracking.active_run()
     if active is not None:
         return current_client(), str(active.info.run_id), False
-    logged = _heldout.model_run(model)
+    logged = _models.model_run(model)
     if logged is not None:
         return logged[1], logged[0], False
     run = tracking.start_run(tags=_fit.estimator_tags(model))
@@ -107,7 +106,8 @@ def evaluate(
     from sklearn.utils.validation import check_is_fitted
 
     from mltrail.sklearn.recorders import _heldout
-    from mltrail.sklearn.recorders._evaluate import (
+    from mltrail.sklearn.shared import _models, _splits, _state
+    from mltrail.sklearn.shared._evaluate import (
         Outputs,
         complete_outputs,
         log_evaluation,
@@ -115,7 +115,6 @@ def evaluate(
         model_name,
         suite,
     )
-    from mltrail.sklearn.shared import _splits, _state
 
     _splits.check_name(name)
     kind = model_kind(model)
@@ -146,7 +145,7 @@ def evaluate(
     outputs = Outputs(kind, model=model_name(model))
     with _state.quiet():
         complete_outputs(model, X, outputs)
-    pos_label = _heldout.pos_label()
+    pos_label = _models.pos_label()
     metrics = suite(outputs, X, y, pos_label=pos_label)
     client, target, is_new = _target_run(model, run_id)
     try:
