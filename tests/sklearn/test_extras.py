@@ -472,11 +472,12 @@ def test_curve_attributes_cover_what_iteration_curves_reads() -> None:
 @pytest.fixture
 def wired_autolog(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     from mltrail.sklearn import autolog
-    from mltrail.sklearn.recorders import _code, _partial
+    from mltrail.sklearn.recorders import _code
+    from mltrail.sklearn.session import _loops
 
     autolog()
     yield
-    _partial.end_partial_loops()
+    _loops.end_partial_loops()
     autolog(disable=True)
     _background.wait()
     _code.reset()

@@ -27,6 +27,7 @@ from mltrail._system_tags import PARTIAL_FIT_CALLS_TAG
 from mltrail.sklearn import autolog
 from mltrail.sklearn.patches import _patch
 from mltrail.sklearn.recorders import _code, _partial
+from mltrail.sklearn.session import _loops
 from mltrail.sklearn.shared import _background, _state
 from mltrail.tracking import TrackingClient
 
@@ -40,7 +41,7 @@ def patched() -> Iterator[None]:
     """Autologging on, with ``partial_fit`` patched; everything undone afterwards."""
     autolog()
     yield
-    _partial.end_partial_loops()
+    _loops.end_partial_loops()
     autolog(disable=True)
     _background.wait()
     _code.reset()
@@ -63,7 +64,7 @@ def test_loop_is_one_run_with_a_step_per_call(
     patched: None, batches: Any, client: TrackingClient, list_runs: ListRuns
 ) -> None:
     train(SGDClassifier(random_state=0), batches)
-    _partial.end_partial_loops()
+    _loops.end_partial_loops()
     (run,) = list_runs()
     assert run.info.status == "FINISHED"
     sizes = client.get_metric_history(run.info.run_id, "partial_fit_batch_size")
@@ -83,7 +84,7 @@ def test_loop_logs_params_tags_and_the_model_at_its_end(
     assert running.data.tags["estimator_name"] == "SGDClassifier"
     assert running.data.tags["mlflow.autologging"] == "sklearn"
     assert "mlflow.mltrail.author" in running.data.tags
-    _partial.end_partial_loops()
+    _loops.end_partial_loops()
     paths = {f.path for f in client.list_artifacts(running.info.run_id, "model")}
     assert "model/MLmodel" in paths
 
@@ -116,7 +117,7 @@ def test_estimator_without_progress_attributes_logs_batch_size_and_score(
     patched: None, batches: Any, list_runs: ListRuns
 ) -> None:
     train(GaussianNB(), batches[:2])
-    _partial.end_partial_loops()
+    _loops.end_partial_loops()
     (run,) = list_runs()
     assert sorted(run.data.metrics) == ["partial_fit_batch_size", "partial_fit_score"]
 
@@ -135,7 +136,7 @@ def test_end_partial_loops_for_another_run_keeps_the_loop(
     patched: None, batches: Any, list_runs: ListRuns
 ) -> None:
     train(SGDClassifier(random_state=0), batches[:2])
-    _partial.end_partial_loops("another-run")
+    _loops.end_partial_loops("another-run")
     (run,) = list_runs()
     assert run.info.status == "RUNNING"
 
@@ -145,7 +146,7 @@ def test_loop_inside_a_user_run_logs_into_it_and_never_ends_it(
 ) -> None:
     with tracking.start_run() as run:
         train(SGDClassifier(random_state=0), batches)
-        _partial.end_partial_loops(run.info.run_id)
+        _loops.end_partial_loops(run.info.run_id)
         assert tracking.active_run() is not None
         assert client.get_run(run.info.run_id).info.status == "RUNNING"
     (only,) = list_runs()
@@ -267,7 +268,7 @@ def test_start_failure_warns_and_the_call_still_runs(
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("no store")
 
-    monkeypatch.setattr(_partial, "_start", broken)
+    monkeypatch.setattr(_loops, "_start", broken)
     model = SGDClassifier(random_state=0)
     X, y = batches[0]
     with pytest.warns(MltrailWarning, match="no store"):
@@ -362,7 +363,7 @@ def test_model_without_signature_when_signatures_are_off(
     autolog(log_model_signatures=False, log_input_examples=False)
     try:
         train(SGDClassifier(random_state=0), batches[:2])
-        _partial.end_partial_loops()
+        _loops.end_partial_loops()
     finally:
         autolog(disable=True)
     (run,) = list_runs()
@@ -394,7 +395,7 @@ def test_held_out_scores_after_each_call_log_a_history(
     for X, y in batches:
         model.partial_fit(X, y, classes=CLASSES)
         scores.append(model.score(X_test, y_test))
-    _partial.end_partial_loops()
+    _loops.end_partial_loops()
     (run,) = list_runs()
     history = client.get_metric_history(run.info.run_id, "test_accuracy")
     assert [m.step for m in history] == list(range(len(scores)))
@@ -412,7 +413,7 @@ def test_a_loop_records_data_environment_pipeline_and_plots(
 ) -> None:
     batches, _, _ = split_batches
     train(SGDClassifier(random_state=0), batches)
-    _partial.end_partial_loops()
+    _loops.end_partial_loops()
     (run,) = list_runs()
     (train_input,) = run.inputs.dataset_inputs
     assert train_input.dataset.name == "train"
@@ -432,11 +433,11 @@ def test_the_training_digest_covers_every_batch(
 ) -> None:
     batches, _, _ = split_batches
     train(SGDClassifier(random_state=0), batches)
-    _partial.end_partial_loops()
+    _loops.end_partial_loops()
     changed = [(X.copy(), y) for X, y in batches]
     changed[-1][0][0, 0] += 1.0
     train(SGDClassifier(random_state=0), changed)
-    _partial.end_partial_loops()
+    _loops.end_partial_loops()
     first, second = (run.inputs.dataset_inputs[0].dataset for run in list_runs())
     assert first.digest != second.digest
 
@@ -448,7 +449,7 @@ def test_user_metrics_during_a_loop_go_to_its_run(
     for epoch, (X, y) in enumerate(batches):
         model.partial_fit(X, y, classes=CLASSES)
         tracking.log_metric("epoch_marker", float(epoch), step=epoch)
-    _partial.end_partial_loops()
+    _loops.end_partial_loops()
     (run,) = list_runs()
     assert run.data.metrics["epoch_marker"] == float(len(batches) - 1)
 
@@ -473,7 +474,7 @@ def test_a_scaler_updated_batch_by_batch_is_the_loops_preprocessing(
     for X, y in batches:
         scaler.partial_fit(X)
         model.partial_fit(scaler.transform(X), y, classes=CLASSES)
-    _partial.end_partial_loops()
+    _loops.end_partial_loops()
     (run,) = list_runs()
     assert run.data.tags["estimator_name"] == "SGDClassifier"
     assert run.data.tags["mlflow.mltrail.preprocessing"] == "StandardScaler"

@@ -434,12 +434,12 @@ def test_grid_search_in_process_backend_creates_one_parent(
 def test_failure_building_the_log_warns(
     autolog: None, iris: Any, monkeypatch: pytest.MonkeyPatch, list_runs: ListRuns
 ) -> None:
-    from mltrail.sklearn.recorders import _logging
+    from mltrail.sklearn.shared import _events
 
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("no log today")
 
-    monkeypatch.setattr(_logging, "FitLog", broken)
+    monkeypatch.setattr(_events, "FitEnded", broken)
     with pytest.warns(MltrailWarning, match="logging: RuntimeError: no log today"):
         DecisionTreeClassifier().fit(*iris)
     (run,) = list_runs()

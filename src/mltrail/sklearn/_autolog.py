@@ -198,15 +198,15 @@ def autolog(
     from mltrail.sklearn.recorders import (
         _code,
         _heldout,
-        _partial,
         _post_training,
         _preprocessing,
     )
+    from mltrail.sklearn.session import _loops
     from mltrail.sklearn.shared import _state
 
     if disable:
         _state.settings = None
-        _partial.end_partial_loops()
+        _loops.end_partial_loops()
         _patch.unpatch_all()
         _heldout.reset()
         _post_training.reset()

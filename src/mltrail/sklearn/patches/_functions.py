@@ -137,12 +137,12 @@ def _wrap_split(function: Callable[..., Any]) -> Callable[..., Any]:
 def _wrap_cross_validation(
     name: str, function: Callable[..., Any]
 ) -> Callable[..., Any]:
-    """Return a cross-validation function that ``_crossval.call`` runs and logs."""
+    """Return a cross-validation function that the session runs and logs."""
 
     def cross_validation(*args: Any, **kwargs: Any) -> Any:
-        from mltrail.sklearn.recorders import _crossval
+        from mltrail.sklearn.session import _validation
 
-        return _crossval.call(name, function, args, kwargs)
+        return _validation.call(name, function, args, kwargs)
 
     return cross_validation
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from types import FunctionType
 from typing import Any
 
-from mltrail.sklearn.session import _session
+from mltrail.sklearn.session import _loops, _session
 from mltrail.sklearn.shared import _state
 
 __all__ = [
@@ -71,6 +71,21 @@ def _wrap_function(function: Callable[..., Any]) -> Callable[..., Any]:
     return patched_fit
 
 
+def _wrap_partial_fit(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Return the patched form of a ``partial_fit`` function."""
+
+    def patched_partial_fit(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if _state.settings is None or _state.in_fit.get() is not None:
+            return function(self, *args, **kwargs)
+        if _state.is_called_by_library():
+            return _state.run_quietly(function, self, args, kwargs)
+        return _loops.run_partial_fit(function, self, args, kwargs)
+
+    functools.update_wrapper(patched_partial_fit, function)
+    setattr(patched_partial_fit, _state.PATCH_MARKER, True)
+    return patched_partial_fit
+
+
 def _wrap_entry(
     entry: object, wrap: Callable[[Callable[..., Any]], Callable[..., Any]]
 ) -> object | None:
@@ -90,12 +105,12 @@ def _wrap_entry(
 def _wrappers() -> dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]]:
     """Return, for each patched method name, what wraps the original."""
     from mltrail.sklearn.patches import _methods
-    from mltrail.sklearn.recorders import _heldout, _partial, _preprocessing
+    from mltrail.sklearn.recorders import _heldout, _preprocessing
 
     wrappers: dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]] = (
         dict.fromkeys(FIT_METHODS, _wrap_function)
     )
-    wrappers["partial_fit"] = _partial.wrap_partial_fit
+    wrappers["partial_fit"] = _wrap_partial_fit
     wrappers["transform"] = _preprocessing.wrap_transform
     for name in _heldout.METHODS:
         wrappers[name] = functools.partial(_methods.wrap_method, name)

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mltrail._system_tags import (
     GIT_BRANCH_TAG,
@@ -28,12 +28,16 @@ from mltrail._system_tags import (
     SOURCE_TYPE_TAG,
 )
 
+if TYPE_CHECKING:
+    from mltrail.sklearn.shared._events import RunStarted
+
 __all__ = [
     "DIFF_ARTIFACT",
     "SOURCE_DIRECTORY",
     "UNTRACKED_ARTIFACT",
     "code_tags",
     "on_run_start",
+    "on_run_started",
     "validate_config_tags",
 ]
 
@@ -208,6 +212,11 @@ def _remember(run_id: str) -> bool:
         while len(_started_runs) > MAX_REMEMBERED_RUNS:
             del _started_runs[next(iter(_started_runs))]
         return True
+
+
+def on_run_started(event: RunStarted) -> list[str]:
+    """Record what :func:`on_run_start` records, on the run the event names."""
+    return on_run_start(event.run_id, event.config)
 
 
 def on_run_start(run_id: str, config: object) -> list[str]:

@@ -16,10 +16,14 @@ import time
 import types
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mltrail import _warnings
 from mltrail._system_tags import PIPELINE_TAG
+from mltrail.sklearn.shared._fit import describe_train
+
+if TYPE_CHECKING:
+    from mltrail.sklearn.shared._events import EstimatorUsed, FitEnded, LoopEnded
 
 __all__ = [
     "ESTIMATOR_HTML_ARTIFACT",
@@ -28,7 +32,10 @@ __all__ = [
     "PIPELINE_TAG",
     "curve_metrics",
     "describe_train",
+    "on_estimator_used",
     "on_fit_end",
+    "on_fit_ended",
+    "on_loop_ended",
 ]
 
 PIPELINE_ARTIFACT = "pipeline.json"
@@ -50,9 +57,9 @@ CURVE_ATTRIBUTES = (
     "oob_scores_",
     "evals_result_",
 )
-# The user's ``fit`` call, counted from ``_check_leakage`` through the core's
-# ``FitLog.step``; a best effort, the warning names the run either way.
-LEAKAGE_STACKLEVEL = 9
+# The session's ``run_fit``, counted from ``_warn_leakage`` through the session's
+# dispatch of ``FitEnded``; a best effort, the warning names the run either way.
+LEAKAGE_STACKLEVEL = 10
 
 
 def _option(config: object, name: str, default: bool = True) -> bool:
@@ -82,6 +89,39 @@ class _Steps:
             action()
         except Exception as exc:  # autolog must never break the user's fit
             self.problems.append(f"{name}: {type(exc).__name__}: {exc}")
+
+
+def on_fit_ended(event: FitEnded) -> list[str]:
+    """Log what :func:`on_fit_end` logs for a fit, with its training predictions."""
+    return on_fit_end(
+        event.run_id,
+        event.estimator,
+        event.X,
+        event.y,
+        event.config,
+        sample_weight=event.sample_weight,
+        y_pred=event.predictions.get("y_pred"),
+        y_score=event.predictions.get("y_score"),
+    )
+
+
+def on_estimator_used(event: EstimatorUsed) -> list[str]:
+    """Log the dataset and pipeline of an estimator that the run did not fit.
+
+    Nothing is fitted: no iteration curves, no training plots.
+    """
+    import dataclasses
+
+    unfitted = dataclasses.replace(event.config, log_iterations=False, log_plots=False)
+    return on_fit_end(event.run_id, event.estimator, event.X, event.y, unfitted)
+
+
+def on_loop_ended(event: LoopEnded) -> list[str]:
+    """Log the pipeline and plots of a ``partial_fit`` loop's estimator."""
+    if not event.has_record:
+        return []
+    loop = event.loop
+    return on_fit_end(loop.run_id, loop.estimator, None, None, loop.config)
 
 
 def on_fit_end(
@@ -170,27 +210,6 @@ def on_fit_end(
             ),
         )
     return steps.problems
-
-
-def describe_train(model: Any, X: Any, y: Any, lineage: Any) -> Any:
-    """Describe the training data of ``model`` as the run input ``train``."""
-    from sklearn.base import is_classifier, is_regressor
-
-    from mltrail.capture._datasets import describe_dataset
-    from mltrail.tracking._context import system_tags
-
-    is_classification = (
-        True if is_classifier(model) else False if is_regressor(model) else None
-    )
-    return describe_dataset(
-        X,
-        y,
-        name=TRAIN_DATASET,
-        context="train",
-        lineage=lineage,
-        source_tags=system_tags(),
-        is_classification=is_classification,
-    )
 
 
 class _Split:

@@ -30,15 +30,20 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mltrail.sklearn.shared import _models, _state
+
+if TYPE_CHECKING:
+    from mltrail.sklearn.shared._events import FitEnded, LoopEnded
 from mltrail.sklearn.shared import _splits as _split_records
 
 __all__ = [
     "METHODS",
     "busy",
     "configure",
+    "on_fit_ended",
+    "on_loop_ended",
     "on_metric_call",
     "on_predict",
     "on_score",
@@ -155,6 +160,17 @@ def on_split(args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any) -> N
 
 
 # Models -----------------------------------------------------------------------------
+
+
+def on_fit_ended(event: FitEnded) -> None:
+    """Let predictions of the fitted model on held-out data log their metrics."""
+    _models.on_fit_end(event.estimator, event.run_id, event.X, event.y)
+
+
+def on_loop_ended(event: LoopEnded) -> None:
+    """Draw the held-out plots of a ``partial_fit`` loop's last evaluations."""
+    if event.has_record:
+        submit_loop_plots(event.loop.run_id)
 
 
 def submit_loop_plots(run_id: str) -> None:

@@ -22,7 +22,6 @@ import functools
 import itertools
 import json
 import threading
-import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
@@ -32,16 +31,20 @@ from typing import TYPE_CHECKING, Any
 from mltrail._system_tags import PREPROCESSING_TAG
 
 if TYPE_CHECKING:
+    from mltrail.sklearn.shared._events import FitEnded, LoopEnded, TransformerFitted
     from mltrail.sklearn.shared._state import AutologSettings
 
 __all__ = [
     "PREPROCESSING_ARTIFACT",
     "is_standalone_transformer",
+    "on_fit_ended",
+    "on_loop_ended",
     "on_model_fit",
+    "on_transformer_fitted",
     "partial_fit_step",
     "record_chain",
+    "remember_fit",
     "reset",
-    "run_fit",
     "wrap_transform",
 ]
 
@@ -52,7 +55,7 @@ RUN_HISTORY = 1024
 
 
 @dataclass(slots=True)
-class _Step:
+class Step:
     """One top-level fit of a standalone transformer."""
 
     serial: int
@@ -72,8 +75,8 @@ class _Step:
 _lock = threading.RLock()
 _serials = itertools.count(1)
 # id(transformer) -> its latest fit; serial -> fit (bounded, outlives the object)
-_by_object: dict[int, _Step] = {}
-_by_serial: OrderedDict[int, _Step] = OrderedDict()
+_by_object: dict[int, Step] = {}
+_by_serial: OrderedDict[int, Step] = OrderedDict()
 # run id -> the entries of its preprocessing.json, in the order recorded
 _run_entries: OrderedDict[str, list[dict[str, object]]] = OrderedDict()
 
@@ -111,41 +114,28 @@ def is_standalone_transformer(estimator: Any) -> bool:
     return not _search.is_search(estimator)
 
 
-def run_fit(
-    config: AutologSettings,
+def remember_fit(
     function: Callable[..., Any],
     estimator: Any,
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
-) -> Any:
-    """Run a transformer's top-level fit (inside a session) and remember it.
+    result: Any,
+    duration: float,
+) -> Step:
+    """Remember a transformer's finished top-level fit, and its output if any."""
+    from mltrail.sklearn.shared import _fit, _splits
 
-    The user's exception propagates unchanged and records nothing. Returns what
-    the fit returned.
-    """
-    from mltrail.sklearn.shared import _fit, _runs, _splits, _state
+    X = _fit.fit_arguments(function, args, kwargs)[0]
+    source = _recognise(X)
+    step = _remember(estimator, X, source, duration)
+    if result is not estimator and X is not None:
+        _splits.derive(result, source, step.serial)  # fit_transform's output
+    return step
 
-    start = time.perf_counter()
-    result = function(estimator, *args, **kwargs)
-    duration = time.perf_counter() - start
-    problems: list[str] = []
-    try:
-        X = _fit.fit_arguments(function, args, kwargs)[0]
-        source = _recognise(X)
-        step = _remember(estimator, X, source, duration)
-        if result is not estimator and X is not None:
-            _splits.derive(result, source, step.serial)  # fit_transform's output
-        active = _runs.active_run_id()
-        if active is not None and not config.exclusive:
-            from mltrail.sklearn.recorders import _code
-            from mltrail.sklearn.shared import _fit, _state
 
-            problems.extend(_code.on_run_start(active, config))
-            _record(active, step, config)
-    except Exception as exc:  # autolog must never break the user's fit
-        problems.append(f"preprocessing: {type(exc).__name__}: {exc}")
-    _state.warn_problems(problems, config)
-    return result
+def on_transformer_fitted(event: TransformerFitted) -> None:
+    """Record a transformer fitted inside a user's run in that run, at once."""
+    _record(event.run_id, event.step, event.config)
 
 
 def _recognise(X: Any) -> Any:
@@ -161,7 +151,7 @@ def _recognise(X: Any) -> Any:
     return _splits.recognise(X, n_rows=n_rows)
 
 
-def _remember(estimator: Any, X: Any, source: Any, duration: float | None) -> _Step:
+def _remember(estimator: Any, X: Any, source: Any, duration: float | None) -> Step:
     from mltrail.capture._pipeline import pipeline_structure, pipeline_summary
     from mltrail.sklearn.shared import _fit
 
@@ -177,7 +167,7 @@ def _remember(estimator: Any, X: Any, source: Any, duration: float | None) -> _S
     fitted_on = None
     if source is not None:
         fitted_on = source.part or source.name
-    step = _Step(
+    step = Step(
         serial=next(_serials),
         ref=weakref.ref(estimator, forget),
         estimator_name=cls.__name__,
@@ -229,7 +219,7 @@ def wrap_transform(function: Callable[..., Any]) -> Callable[..., Any]:
     return patched_transform
 
 
-def _on_transform(step: _Step, X: Any, output: Any) -> None:
+def _on_transform(step: Step, X: Any, output: Any) -> None:
     from mltrail.sklearn.shared import _splits, _state
 
     if X is None or output is X:
@@ -237,6 +227,18 @@ def _on_transform(step: _Step, X: Any, output: Any) -> None:
     with _state.quiet():
         source = _recognise(X)
     _splits.derive(output, source, step.serial)
+
+
+def on_fit_ended(event: FitEnded) -> None:
+    """Record in the fit's run the transformers that its X went through, if any."""
+    on_model_fit(event.run_id, event.X, event.config)
+
+
+def on_loop_ended(event: LoopEnded) -> None:
+    """Record in a loop's run the transformers that its batches went through."""
+    if event.has_record:
+        loop = event.loop
+        record_chain(loop.run_id, loop.chain, loop.config)
 
 
 def on_model_fit(run_id: str, X: Any, config: AutologSettings) -> None:
@@ -292,7 +294,7 @@ def _step_name(base: str, taken: set[str]) -> str:
     return next(f"{base}-{n}" for n in itertools.count(2) if f"{base}-{n}" not in taken)
 
 
-def _record(run_id: str, step: _Step, config: AutologSettings) -> None:
+def _record(run_id: str, step: Step, config: AutologSettings) -> None:
     """Write one transformer's params, tag, entry and fitted object to a run."""
     from mltrail._entities import RunTag
     from mltrail.sklearn.shared import _background, _runs

@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING, Any
 from mltrail.sklearn.shared import _fit
 
 if TYPE_CHECKING:
+    from mltrail.sklearn.shared._events import FitEnded
     from mltrail.sklearn.shared._fit_outputs import FitOutputs
 
 __all__ = [
     "CLUSTER_SAMPLE_SIZE",
+    "on_fit_ended",
     "training_metrics",
 ]
 
@@ -238,3 +240,21 @@ def _training_metrics(
         weight = {} if sample_weight is None else {"sample_weight": sample_weight}
         values["training_score"] = estimator.score(X, y, **weight)
     return {key: float(value) for key, value in values.items()}
+
+
+def on_fit_ended(event: FitEnded) -> None:
+    """Add a fit's training metrics to its record, and the predictions they made."""
+    if event.is_search and event.model is None:
+        return  # refit=False: nothing can predict
+    event.metrics.update(
+        training_metrics(
+            event.estimator,
+            event.X,
+            event.y,
+            event.sample_weight,
+            pos_label=event.config.pos_label,
+            fit_result=event.call.result,
+            predictions=event.predictions,
+            fit_outputs=event.call.outputs,
+        )
+    )

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 from mltrail._system_tags import AUTOLOGGING_TAG
-from mltrail.sklearn.shared import _fit, _fit_outputs, _state
+from mltrail.sklearn.session import _registry
+from mltrail.sklearn.shared import _events, _fit, _fit_outputs, _state
 
 __all__ = ["Carrier", "run_fit"]
 
@@ -53,7 +54,8 @@ def run_fit(
     """Run a top-level fit inside a training session, logging it to a run."""
     from sklearn.base import BaseEstimator
 
-    from mltrail.sklearn.recorders import _partial, _preprocessing
+    from mltrail.sklearn.recorders import _preprocessing
+    from mltrail.sklearn.session import _loops
     from mltrail.sklearn.shared import _background
 
     config = _state.settings
@@ -64,11 +66,46 @@ def run_fit(
     token = _state.in_fit.set(True)
     try:
         if _preprocessing.is_standalone_transformer(estimator):
-            return _preprocessing.run_fit(config, function, estimator, args, kwargs)
-        _partial.end_partial_loops()
+            return _transformer_fit(config, function, estimator, args, kwargs)
+        _loops.end_partial_loops()
         return _TopLevelFit(config, function, estimator, args, kwargs).run()
     finally:
         _state.in_fit.reset(token)
+
+
+def _transformer_fit(
+    config: _state.AutologSettings,
+    function: Callable[..., Any],
+    estimator: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Any:
+    """Run a transformer's top-level fit (inside a session) and remember it.
+
+    A transformer takes no run of its own: inside a user's run it is recorded
+    there at once, else the model its output trains records it. The user's
+    exception propagates unchanged and records nothing. Returns what the fit
+    returned.
+    """
+    from mltrail.sklearn.recorders import _preprocessing
+    from mltrail.sklearn.shared import _runs
+
+    start = time.perf_counter()
+    result = function(estimator, *args, **kwargs)
+    duration = time.perf_counter() - start
+    problems: list[str] = []
+    try:
+        step = _preprocessing.remember_fit(
+            function, estimator, args, kwargs, result, duration
+        )
+        active = _runs.active_run_id()
+        if active is not None and not config.exclusive:
+            _registry.dispatch(_events.RunStarted(active, config), problems)
+            _registry.dispatch(_events.TransformerFitted(active, config, step))
+    except Exception as exc:  # autolog must never break the user's fit
+        problems.append(f"preprocessing: {type(exc).__name__}: {exc}")
+    _state.warn_problems(problems, config)
+    return result
 
 
 class _TopLevelFit:
@@ -147,10 +184,8 @@ class _TopLevelFit:
         self._record_code()
 
     def _record_code(self) -> None:
-        from mltrail.sklearn.recorders import _code
-
         assert self.run_id is not None  # noqa: S101 - set by the caller
-        self.problems.extend(_code.on_run_start(self.run_id, self.config))
+        _registry.dispatch(_events.RunStarted(self.run_id, self.config), self.problems)
 
     def _fail(self, exc: BaseException) -> None:
         """Record the failed fit; the exception itself propagates unchanged."""
@@ -194,12 +229,11 @@ class _TopLevelFit:
     def _log(
         self, result: Any, duration: float, outputs: _fit_outputs.FitOutputs | None
     ) -> None:
-        from mltrail.sklearn.recorders import _logging
-
         assert self.run_id is not None  # noqa: S101 - checked by the caller
-        call = _logging.FitCall(
+        call = _events.FitCall(
             self.function, self.args, self.kwargs, result, duration, outputs
         )
-        _logging.FitLog(
+        event = _events.FitEnded(
             self.run_id, self.config, self.estimator, call, self.params, self.problems
-        ).write()
+        )
+        _registry.dispatch(event, self.problems)

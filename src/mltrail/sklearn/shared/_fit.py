@@ -1,7 +1,8 @@
 """What autolog reads of a fit call and of an estimator, for every stage.
 
 The fit's ``X``, ``y`` and ``sample_weight``, the estimator's params and tags as
-MLflow logs them, its first rows, and what kind of model it is. Pure functions:
+MLflow logs them, its first rows, what kind of model it is, and the description
+of its training data as a run input. Pure functions:
 they never copy the data.
 """
 
@@ -15,6 +16,8 @@ from typing import Any
 
 __all__ = [
     "INPUT_EXAMPLE_ROWS",
+    "TRAIN_DATASET",
+    "describe_train",
     "estimator_params",
     "estimator_tags",
     "fit_arguments",
@@ -28,6 +31,7 @@ __all__ = [
 ]
 
 INPUT_EXAMPLE_ROWS = 5
+TRAIN_DATASET = "train"
 # (module, class) defining a classifier ``predict`` that is the class of highest
 # ``predict_proba``: see ``_predicts_most_probable``.
 MOST_PROBABLE_PREDICTS = (
@@ -161,3 +165,24 @@ def predicts_most_probable(estimator: Any) -> bool:
 def static_method(estimator: Any, name: str) -> Any:
     """Return the class attribute behind ``estimator.name``, descriptors unresolved."""
     return inspect.getattr_static(type(estimator), name, None)
+
+
+def describe_train(model: Any, X: Any, y: Any, lineage: Any) -> Any:
+    """Describe the training data of ``model`` as the run input ``train``."""
+    from sklearn.base import is_classifier, is_regressor
+
+    from mltrail.capture._datasets import describe_dataset
+    from mltrail.tracking._context import system_tags
+
+    is_classification = (
+        True if is_classifier(model) else False if is_regressor(model) else None
+    )
+    return describe_dataset(
+        X,
+        y,
+        name=TRAIN_DATASET,
+        context="train",
+        lineage=lineage,
+        source_tags=system_tags(),
+        is_classification=is_classification,
+    )
