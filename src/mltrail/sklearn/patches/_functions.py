@@ -25,7 +25,8 @@ from types import FunctionType
 from typing import Any
 
 from mltrail.sklearn.recorders import _heldout, _post_training
-from mltrail.sklearn.shared import _models, _state
+from mltrail.sklearn.session import _registry
+from mltrail.sklearn.shared import _events, _models, _state
 
 __all__ = [
     "METRICS_EXCLUDED",
@@ -80,7 +81,7 @@ _patches: dict[str, list[_CellPatch | _AttributePatch]] = {}
 
 
 def _wrap_metric(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
-    """Return ``function`` that reports its result to ``_heldout.on_metric_call``."""
+    """Return ``function`` that reports its result as ``MetricComputed``."""
 
     def metric(*args: Any, **kwargs: Any) -> Any:
         # Nothing predicted yet, autolog off, or nested in a fit or another call.
@@ -94,31 +95,17 @@ def _wrap_metric(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
             result = function(*args, **kwargs)
         finally:
             _state.busy.reset(token)
-        _heldout.on_metric_call(name, args, kwargs, result)
-        if _post_training.is_enabled() and _heldout._is_number(result):
-            _follow_metric_call(function, args, kwargs, float(result))
+        frame = sys._getframe(1)  # the caller's: MLflow's record of the call
+        _registry.dispatch(
+            _events.MetricComputed(name, function, args, kwargs, result, frame)
+        )
         return result
 
     return metric
 
 
-def _follow_metric_call(
-    function: Callable[..., Any],
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    value: float,
-) -> None:
-    """Log the call under MLflow's post-training name if it used a prediction."""
-    frame = sys._getframe(2)  # the caller of the patched metric
-    try:
-        with _state.quiet():
-            _post_training.on_metric_call(function, args, kwargs, value, frame)
-    except Exception as exc:  # autolog must never break the user's call
-        _models.warn(exc)
-
-
 def _wrap_split(function: Callable[..., Any]) -> Callable[..., Any]:
-    """Return ``train_test_split`` that reports its parts to ``_heldout.on_split``."""
+    """Return ``train_test_split`` that reports its parts as ``SplitMade``."""
 
     def split(*arrays: Any, **options: Any) -> Any:
         if not _models.is_listening():
@@ -128,7 +115,7 @@ def _wrap_split(function: Callable[..., Any]) -> Callable[..., Any]:
             result = function(*arrays, **options)
         finally:
             _state.busy.reset(token)
-        _heldout.on_split(arrays, options, result)
+        _registry.dispatch(_events.SplitMade(arrays, options, result))
         return result
 
     return split

@@ -1,7 +1,8 @@
 """The patched prediction methods of estimators that autolog logged.
 
 ``predict``, ``predict_proba``, ``predict_log_proba``, ``decision_function`` and
-``score`` report what they computed to the held-out recorder (``_heldout``) and to
+``score`` of a model autolog logged report what they computed as ``Predicted`` or
+``Scored``, which the session hands to the held-out recorder (``_heldout``) and to
 MLflow's post-training names (``_post_training``); estimators autolog did not fit
 pass straight through.
 """
@@ -15,8 +16,8 @@ from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from typing import Any
 
-from mltrail.sklearn.recorders import _heldout, _post_training
-from mltrail.sklearn.shared import _models, _state
+from mltrail.sklearn.session import _registry
+from mltrail.sklearn.shared import _events, _models, _state
 
 __all__ = ["wrap_method"]
 
@@ -30,8 +31,8 @@ def wrap_method(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
     """Return ``function`` (the method ``name`` of an estimator class) with the hook.
 
     The original runs with the hooks quiet (a ``score`` calling ``predict`` and
-    ``accuracy_score`` records nothing), then :func:`on_predict` or :func:`on_score`
-    sees its result. Estimators that autolog did not fit cost one dict lookup.
+    ``accuracy_score`` records nothing), then the recorders see its result.
+    Estimators that autolog did not fit cost one dict lookup.
     """
 
     def patched(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -72,55 +73,21 @@ def wrap_method(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
         finally:
             _capture.reset(capture_token)
             _state.busy.reset(token)
+        frame = sys._getframe(1)  # the caller's: MLflow's names of datasets
+        event: _events.Predicted | _events.Scored
         if name == "score":
             y = args[1] if len(args) > 1 else kwargs.get("y")
-            _heldout.on_score(self, X, y, result, captured)
+            event = _events.Scored(
+                self, X, y, result, captured, function, args, kwargs, frame
+            )
         else:
-            _heldout.on_predict(self, name, X, result, captured)
-        if _post_training.is_enabled():
-            _follow_for_mlflow(self, name, function, args, kwargs, result)
+            event = _events.Predicted(self, name, X, result, captured, frame)
+        _registry.dispatch(event)
         return result
 
     functools.update_wrapper(patched, function)
     setattr(patched, _state.PATCH_MARKER, True)
     return patched
-
-
-def _follow_for_mlflow(
-    estimator: Any,
-    name: str,
-    function: Callable[..., Any],
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    result: Any,
-) -> None:
-    """Give a prediction or score to ``_post_training`` for MLflow's metric names.
-
-    Called from the patched method: the frame two above is the method's caller.
-    """
-    target = _models.post_training_run(estimator)
-    if target is None:
-        return
-    run_id, client = target
-    frame = sys._getframe(2)
-    try:
-        with _state.quiet():
-            if name != "score":
-                X = args[0] if args else kwargs.get("X")
-                _post_training.on_predict(run_id, client, X, result, frame)
-            elif _heldout._is_number(result):
-                _post_training.on_score(
-                    run_id,
-                    client,
-                    estimator,
-                    function,
-                    args,
-                    kwargs,
-                    float(result),
-                    frame,
-                )
-    except Exception as exc:  # autolog must never break the user's call
-        _models.warn(exc)
 
 
 def _is_plain_call(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> bool:

@@ -19,8 +19,8 @@ from collections.abc import Callable, Iterable
 from types import FunctionType
 from typing import Any
 
-from mltrail.sklearn.session import _loops, _session
-from mltrail.sklearn.shared import _state
+from mltrail.sklearn.session import _loops, _registry, _session
+from mltrail.sklearn.shared import _events, _state
 
 __all__ = [
     "FIT_METHODS",
@@ -86,6 +86,38 @@ def _wrap_partial_fit(function: Callable[..., Any]) -> Callable[..., Any]:
     return patched_partial_fit
 
 
+def _wrap_transform(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Return ``transform`` that reports the outputs of remembered transformers."""
+    from mltrail.sklearn.recorders import _preprocessing
+    from mltrail.sklearn.shared import _models
+
+    remembered = _preprocessing.fitted_transformers
+
+    def patched_transform(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if not remembered or id(self) not in remembered:
+            return function(self, *args, **kwargs)
+        step = _preprocessing.fitted_step(self)
+        if (
+            step is None
+            or _state.settings is None
+            or _state.in_fit.get() is not None
+            or _state.busy.get()
+        ):
+            return function(self, *args, **kwargs)
+        with _state.quiet():
+            result = function(self, *args, **kwargs)
+        X = args[0] if args else kwargs.get("X")
+        try:
+            _registry.dispatch(_events.Transformed(step, X, result))
+        except Exception as exc:  # autolog must never break the user's call
+            _models.warn(exc)
+        return result
+
+    functools.update_wrapper(patched_transform, function)
+    setattr(patched_transform, PATCH_MARKER, True)
+    return patched_transform
+
+
 def _wrap_entry(
     entry: object, wrap: Callable[[Callable[..., Any]], Callable[..., Any]]
 ) -> object | None:
@@ -105,13 +137,13 @@ def _wrap_entry(
 def _wrappers() -> dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]]:
     """Return, for each patched method name, what wraps the original."""
     from mltrail.sklearn.patches import _methods
-    from mltrail.sklearn.recorders import _heldout, _preprocessing
+    from mltrail.sklearn.recorders import _heldout
 
     wrappers: dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]] = (
         dict.fromkeys(FIT_METHODS, _wrap_function)
     )
     wrappers["partial_fit"] = _wrap_partial_fit
-    wrappers["transform"] = _preprocessing.wrap_transform
+    wrappers["transform"] = _wrap_transform
     for name in _heldout.METHODS:
         wrappers[name] = functools.partial(_methods.wrap_method, name)
     return wrappers

@@ -11,9 +11,10 @@ their training X, in ``_models``):
   and by a fingerprint of their content, so a ``sklearn.metrics`` call on them, or on
   a copy, is recognised.
 
-Hooks called by the patches: :func:`on_predict` and :func:`on_score` (around
-``predict``, ``predict_proba``, ``predict_log_proba``, ``decision_function`` and
-``score``), and, from ``_functions``, :func:`on_split` and :func:`on_metric_call`.
+The events it hears, from the patches through the session: ``Predicted`` and
+``Scored`` (``predict``, ``predict_proba``, ``predict_log_proba``,
+``decision_function`` and ``score`` of a logged model), ``MetricComputed``,
+``SplitMade``, ``FitEnded`` (the model joins ``_models``) and ``LoopEnded``.
 Nothing is logged inside a fit, inside a call of a patched method or function, or
 while this module runs its own predictions (the ``busy`` context variable).
 """
@@ -23,7 +24,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import inspect
-import numbers
 import threading
 import warnings
 import weakref
@@ -35,7 +35,14 @@ from typing import TYPE_CHECKING, Any
 from mltrail.sklearn.shared import _models, _state
 
 if TYPE_CHECKING:
-    from mltrail.sklearn.shared._events import FitEnded, LoopEnded
+    from mltrail.sklearn.shared._events import (
+        FitEnded,
+        LoopEnded,
+        MetricComputed,
+        Predicted,
+        Scored,
+        SplitMade,
+    )
 from mltrail.sklearn.shared import _splits as _split_records
 
 __all__ = [
@@ -45,9 +52,13 @@ __all__ = [
     "on_fit_ended",
     "on_loop_ended",
     "on_metric_call",
+    "on_metric_computed",
     "on_predict",
+    "on_predicted",
     "on_score",
+    "on_scored",
     "on_split",
+    "on_split_made",
     "quiet",
     "remember_evaluation",
     "reset",
@@ -80,7 +91,10 @@ PATCH_MARKER = _state.PATCH_MARKER
 
 busy = _state.busy
 quiet = _state.quiet
-_warn = _models.warn
+# Called by the recorders below, two frames under the patch: the session's dispatch
+# and the event's recorder.
+_warn = functools.partial(_models.warn, stacklevel=_models.WARN_STACKLEVEL + 2)
+_is_number = _state.is_number
 
 
 @dataclass(slots=True)
@@ -145,6 +159,11 @@ def reset() -> None:
 # Splits -----------------------------------------------------------------------------
 
 
+def on_split_made(event: SplitMade) -> None:
+    """Record the parts of a finished ``train_test_split``."""
+    on_split(event.arrays, event.options, event.result)
+
+
 def on_split(args: tuple[Any, ...], kwargs: Mapping[str, Any], result: Any) -> None:
     """Record a finished ``train_test_split(*args, **kwargs)`` that returned ``result``.
 
@@ -184,6 +203,16 @@ def submit_loop_plots(run_id: str) -> None:
 
 
 # Predictions ------------------------------------------------------------------------
+
+
+def on_predicted(event: Predicted) -> None:
+    """Record a logged model's prediction; log the suite if labels are known."""
+    on_predict(event.estimator, event.method, event.X, event.output, event.extra)
+
+
+def on_scored(event: Scored) -> None:
+    """Record a logged model's ``score``: labels for the suite, and a metric."""
+    on_score(event.estimator, event.X, event.y, event.result, event.extra)
 
 
 def on_predict(
@@ -377,10 +406,6 @@ def remember_evaluation(
 # Metric calls -----------------------------------------------------------------------
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
 def _fingerprint(value: Any) -> tuple[int, str] | None:
     """Return ``(length, digest of the values)`` of a 1-D or 2-D array-like."""
     import numpy as np
@@ -460,6 +485,11 @@ def _argument(
         return kwargs[name]
     index = parameters.index(name)
     return args[index] if index < len(args) else None
+
+
+def on_metric_computed(event: MetricComputed) -> None:
+    """Log a metric computed on a followed prediction; it may complete a suite."""
+    on_metric_call(event.name, event.args, event.kwargs, event.result)
 
 
 def on_metric_call(

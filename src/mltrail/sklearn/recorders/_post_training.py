@@ -19,7 +19,12 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Mapping
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from mltrail.sklearn.shared import _models, _state
+
+if TYPE_CHECKING:
+    from mltrail.sklearn.shared._events import MetricComputed, Predicted, Scored
 
 __all__ = [
     "METRIC_INFO_ARTIFACT",
@@ -27,8 +32,11 @@ __all__ = [
     "has_predictions",
     "is_enabled",
     "on_metric_call",
+    "on_metric_computed",
     "on_predict",
+    "on_predicted",
     "on_score",
+    "on_scored",
     "reset",
 ]
 
@@ -38,6 +46,8 @@ PREDICTION_HISTORY = 256
 RUN_HISTORY = 1024
 # A string argument longer than this shows cut in metric_info.json, as in MLflow.
 MAX_SHOWN_TEXT = 32
+# The user's call, counted from ``_models.warn`` through the session's dispatch.
+_WARN_STACKLEVEL = _models.WARN_STACKLEVEL + 1
 
 _lock = threading.RLock()  # a prediction collected meanwhile takes it too
 # id(prediction) -> (weak reference, run id, dataset name, client)
@@ -50,8 +60,6 @@ _calls: OrderedDict[str, dict[str, list[tuple[str, str]]]] = OrderedDict()
 
 def is_enabled() -> bool:
     """Whether autolog is on with ``log_post_training_metrics``."""
-    from mltrail.sklearn.shared import _state
-
     config = _state.settings
     return config is not None and config.log_post_training_metrics
 
@@ -164,6 +172,63 @@ def _log(
     _background.submit(
         run_id, lambda: [(METRIC_INFO_ARTIFACT, text)], name=METRIC_INFO_ARTIFACT
     )
+
+
+def on_predicted(event: Predicted) -> None:
+    """Follow a logged model's prediction, for the metrics computed on it later."""
+    if not is_enabled():
+        return
+    target = _models.post_training_run(event.estimator)
+    if target is None:
+        return
+    run_id, client = target
+    try:
+        with _state.quiet():
+            on_predict(run_id, client, event.X, event.output, event.frame)
+    except Exception as exc:  # autolog must never break the user's call
+        _models.warn(exc, stacklevel=_WARN_STACKLEVEL)
+
+
+def on_scored(event: Scored) -> None:
+    """Log a logged model's ``score`` under MLflow's name."""
+    if not is_enabled():
+        return
+    target = _models.post_training_run(event.estimator)
+    if target is None:
+        return
+    run_id, client = target
+    try:
+        with _state.quiet():
+            if _state.is_number(event.result):
+                on_score(
+                    run_id,
+                    client,
+                    event.estimator,
+                    event.function,
+                    event.args,
+                    event.kwargs,
+                    float(event.result),
+                    event.frame,
+                )
+    except Exception as exc:  # autolog must never break the user's call
+        _models.warn(exc, stacklevel=_WARN_STACKLEVEL)
+
+
+def on_metric_computed(event: MetricComputed) -> None:
+    """Log a metric computed on a followed prediction under MLflow's name."""
+    if not (is_enabled() and _state.is_number(event.result)):
+        return
+    try:
+        with _state.quiet():
+            on_metric_call(
+                event.function,
+                event.args,
+                event.kwargs,
+                float(event.result),
+                event.frame,
+            )
+    except Exception as exc:  # autolog must never break the user's call
+        _models.warn(exc, stacklevel=_WARN_STACKLEVEL)
 
 
 def on_predict(

@@ -18,7 +18,6 @@ model under ``preprocessing/<step>/``.
 from __future__ import annotations
 
 import copy
-import functools
 import itertools
 import json
 import threading
@@ -31,21 +30,28 @@ from typing import TYPE_CHECKING, Any
 from mltrail._system_tags import PREPROCESSING_TAG
 
 if TYPE_CHECKING:
-    from mltrail.sklearn.shared._events import FitEnded, LoopEnded, TransformerFitted
+    from mltrail.sklearn.shared._events import (
+        FitEnded,
+        LoopEnded,
+        Transformed,
+        TransformerFitted,
+    )
     from mltrail.sklearn.shared._state import AutologSettings
 
 __all__ = [
     "PREPROCESSING_ARTIFACT",
+    "fitted_step",
+    "fitted_transformers",
     "is_standalone_transformer",
     "on_fit_ended",
     "on_loop_ended",
     "on_model_fit",
+    "on_transformed",
     "on_transformer_fitted",
     "partial_fit_step",
     "record_chain",
     "remember_fit",
     "reset",
-    "wrap_transform",
 ]
 
 PREPROCESSING_ARTIFACT = "preprocessing.json"
@@ -74,8 +80,10 @@ class Step:
 
 _lock = threading.RLock()
 _serials = itertools.count(1)
-# id(transformer) -> its latest fit; serial -> fit (bounded, outlives the object)
+# id(transformer) -> its latest fit; serial -> fit (bounded, outlives the object).
+# The patched ``transform`` looks here first: an empty dict costs it nothing.
 _by_object: dict[int, Step] = {}
+fitted_transformers = _by_object
 _by_serial: OrderedDict[int, Step] = OrderedDict()
 # run id -> the entries of its preprocessing.json, in the order recorded
 _run_entries: OrderedDict[str, list[dict[str, object]]] = OrderedDict()
@@ -187,36 +195,15 @@ def _remember(estimator: Any, X: Any, source: Any, duration: float | None) -> St
     return step
 
 
-def wrap_transform(function: Callable[..., Any]) -> Callable[..., Any]:
-    """Return ``transform`` that records the outputs of remembered transformers."""
-    from mltrail.sklearn.shared import _state
+def fitted_step(transformer: Any) -> Step | None:
+    """Return the remembered top-level fit of this very transformer, if any."""
+    step = _by_object.get(id(transformer))
+    return None if step is None or step.ref() is not transformer else step
 
-    def patched_transform(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if not _by_object or id(self) not in _by_object:
-            return function(self, *args, **kwargs)
-        from mltrail.sklearn.shared import _models
 
-        step = _by_object.get(id(self))
-        if (
-            step is None
-            or step.ref() is not self
-            or _state.settings is None
-            or _state.in_fit.get() is not None
-            or _state.busy.get()
-        ):
-            return function(self, *args, **kwargs)
-        with _state.quiet():
-            result = function(self, *args, **kwargs)
-        X = args[0] if args else kwargs.get("X")
-        try:
-            _on_transform(step, X, result)
-        except Exception as exc:  # autolog must never break the user's call
-            _models.warn(exc)
-        return result
-
-    functools.update_wrapper(patched_transform, function)
-    setattr(patched_transform, _state.PATCH_MARKER, True)
-    return patched_transform
+def on_transformed(event: Transformed) -> None:
+    """Remember a remembered transformer's output as a dataset derived from X."""
+    _on_transform(event.step, event.X, event.output)
 
 
 def _on_transform(step: Step, X: Any, output: Any) -> None:

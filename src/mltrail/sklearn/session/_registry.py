@@ -16,8 +16,13 @@ from mltrail.sklearn.shared._events import (
     EstimatorUsed,
     FitEnded,
     LoopEnded,
+    MetricComputed,
     PartialFitStep,
+    Predicted,
     RunStarted,
+    Scored,
+    SplitMade,
+    Transformed,
     TransformerFitted,
 )
 
@@ -34,6 +39,7 @@ def _registrations() -> list[tuple[type, str, Recorder]]:
         _heldout,
         _logging,
         _partial,
+        _post_training,
         _preprocessing,
         _search_runs,
         _training,
@@ -59,6 +65,14 @@ def _registrations() -> list[tuple[type, str, Recorder]]:
         (LoopEnded, "record", _preprocessing.on_loop_ended),
         (LoopEnded, "record", _partial.queue_model),
         (LoopEnded, "held-out plots", _heldout.on_loop_ended),
+        (Predicted, "held-out evaluation", _heldout.on_predicted),
+        (Predicted, "post-training metrics", _post_training.on_predicted),
+        (Scored, "held-out evaluation", _heldout.on_scored),
+        (Scored, "post-training metrics", _post_training.on_scored),
+        (MetricComputed, "held-out evaluation", _heldout.on_metric_computed),
+        (MetricComputed, "post-training metrics", _post_training.on_metric_computed),
+        (SplitMade, "splits", _heldout.on_split_made),
+        (Transformed, "preprocessing", _preprocessing.on_transformed),
         (CrossValidated, "cross-validation", _crossval.on_cross_validated),
     ]
 

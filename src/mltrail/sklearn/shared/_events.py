@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from mltrail._system_tags import AUTOLOGGING_TAG
@@ -30,9 +31,14 @@ __all__ = [
     "FitCall",
     "FitEnded",
     "LoopEnded",
+    "MetricComputed",
     "PartialFitLoop",
     "PartialFitStep",
+    "Predicted",
     "RunStarted",
+    "Scored",
+    "SplitMade",
+    "Transformed",
     "TransformerFitted",
 ]
 
@@ -197,3 +203,65 @@ class LoopEnded:
     def has_record(self) -> bool:
         """Whether the loop's record is to be logged."""
         return self.is_complete and self.loop.step > 0
+
+
+@dataclass(frozen=True, slots=True)
+class Predicted:
+    """A logged model's prediction method returned ``output`` for X alone.
+
+    ``extra`` holds the outputs of other methods the call computed on the same X;
+    ``frame`` is the caller's frame (MLflow's dataset names come from it).
+    """
+
+    estimator: Any
+    method: str
+    X: Any
+    output: Any
+    extra: dict[str, Any]
+    frame: FrameType | None
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """A logged model's ``score`` returned ``result``; the call as it was made."""
+
+    estimator: Any
+    X: Any
+    y: Any
+    result: Any
+    extra: dict[str, Any]
+    function: Callable[..., Any]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    frame: FrameType | None
+
+
+@dataclass(frozen=True, slots=True)
+class MetricComputed:
+    """``sklearn.metrics.<name>(*args, **kwargs)`` returned ``result``."""
+
+    name: str
+    function: Callable[..., Any]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    result: Any
+    frame: FrameType | None
+
+
+@dataclass(frozen=True, slots=True)
+class SplitMade:
+    """``train_test_split(*arrays, **options)`` returned ``result``."""
+
+    arrays: tuple[Any, ...]
+    options: dict[str, Any]
+    result: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Transformed:
+    """A remembered transformer's ``transform`` turned X into ``output``."""
+
+    # What the preprocessing recorder remembered of its fit (``_preprocessing.Step``).
+    step: Any
+    X: Any
+    output: Any

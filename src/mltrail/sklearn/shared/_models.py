@@ -87,14 +87,22 @@ def pos_label() -> Any:
     return None if config is None else config.pos_label
 
 
-def warn(exc: BaseException, outcome: str = "your call itself succeeded") -> None:
-    """Warn that logging failed; ``outcome`` says what became of the user's call."""
+def warn(
+    exc: BaseException,
+    outcome: str = "your call itself succeeded",
+    *,
+    stacklevel: int = WARN_STACKLEVEL,
+) -> None:
+    """Warn that logging failed; ``outcome`` says what became of the user's call.
+
+    ``stacklevel`` counts from the caller of this function, as ``warnings.warn``.
+    """
     config = _state.settings
     if config is None or not config.silent:
         _warnings.warn(
             f"mltrail could not log a held-out evaluation ({outcome}): "
             f"{type(exc).__name__}: {exc}",
-            stacklevel=WARN_STACKLEVEL,
+            stacklevel=stacklevel,
         )
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "error_tags",
     "in_fit",
     "is_called_by_library",
+    "is_number",
     "problem",
     "quiet",
     "run_quietly",
@@ -164,6 +165,13 @@ def warn_fit(
         + "; ".join(problems),
         stacklevel=stacklevel,
     )
+
+
+def is_number(value: Any) -> bool:
+    """Whether ``value`` is a real number a metric can hold (not a bool)."""
+    import numbers
+
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def error_tags(exc: BaseException) -> dict[str, str]:
