@@ -17,7 +17,7 @@ import sys
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -174,44 +174,50 @@ def _log(
     )
 
 
-def on_predicted(event: Predicted) -> None:
-    """Follow a logged model's prediction, for the metrics computed on it later."""
+def _follow(estimator: Any, record: Callable[[str, Any], None]) -> None:
+    """Call ``record(run_id, client)`` for a call of a logged model, quietly.
+
+    Only with ``log_post_training_metrics``, and only for a model autolog logged
+    outside a ``partial_fit`` loop; a failure warns and goes no further.
+    """
     if not is_enabled():
         return
-    target = _models.post_training_run(event.estimator)
+    target = _models.post_training_run(estimator)
     if target is None:
         return
-    run_id, client = target
     try:
         with _state.quiet():
-            on_predict(run_id, client, event.X, event.output, event.frame)
+            record(*target)
     except Exception as exc:  # autolog must never break the user's call
-        _models.warn(exc, stacklevel=_WARN_STACKLEVEL)
+        _models.warn(exc, stacklevel=_WARN_STACKLEVEL + 1)
+
+
+def on_predicted(event: Predicted) -> None:
+    """Follow a logged model's prediction, for the metrics computed on it later."""
+    _follow(
+        event.estimator,
+        lambda run_id, client: on_predict(
+            run_id, client, event.X, event.output, event.frame
+        ),
+    )
 
 
 def on_scored(event: Scored) -> None:
     """Log a logged model's ``score`` under MLflow's name."""
-    if not is_enabled():
-        return
-    target = _models.post_training_run(event.estimator)
-    if target is None:
-        return
-    run_id, client = target
-    try:
-        with _state.quiet():
-            if _state.is_number(event.result):
-                on_score(
-                    run_id,
-                    client,
-                    event.estimator,
-                    event.function,
-                    event.args,
-                    event.kwargs,
-                    float(event.result),
-                    event.frame,
-                )
-    except Exception as exc:  # autolog must never break the user's call
-        _models.warn(exc, stacklevel=_WARN_STACKLEVEL)
+    if _state.is_number(event.result):
+        _follow(
+            event.estimator,
+            lambda run_id, client: on_score(
+                run_id,
+                client,
+                event.estimator,
+                event.function,
+                event.args,
+                event.kwargs,
+                float(event.result),
+                event.frame,
+            ),
+        )
 
 
 def on_metric_computed(event: MetricComputed) -> None:
