@@ -1,9 +1,10 @@
 """The shape of ``mltrail.sklearn``: one-way stages, no import cycle (#14 §1).
 
 Each stage is a folder of the package; a module imports only modules of its own
-stage or of the stages below it. Read statically (``ast``), so that imports inside
-functions count too: a lazy import hides a cycle from the interpreter, not from a
-reader.
+stage or of the stages below it, and a recorder imports no other recorder (the
+session hands it events; what several recorders need is in ``shared/``). Read
+statically (``ast``), so that imports inside functions count too: a lazy import
+hides a cycle from the interpreter, not from a reader.
 """
 
 from __future__ import annotations
