@@ -26,7 +26,7 @@ from mltrail.sklearn.shared._events import (
     TransformerFitted,
 )
 
-__all__ = ["dispatch", "recorders"]
+__all__ = ["Recorder", "dispatch", "recorders"]
 
 Recorder = Callable[[Any], Iterable[str] | None]
 
