@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -296,3 +298,37 @@ def test_several_named_tensors_are_not_supported():
 def test_any_column_passes_unchanged():
     X = pd.DataFrame({"x": pd.Series([1, "a"], dtype=object)})
     assert enforce_schema(X, Schema((ColSpec("any", "x"),))) is X
+
+
+DOUBLES = Schema((ColSpec("double", "a"), ColSpec("double", "b")))
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, np.nan]}),
+        pd.DataFrame({"b": [3.0], "a": [1.0]}),
+        pd.DataFrame({"a": [1.0], "b": np.array([3.0], dtype="float32")}),
+        pd.DataFrame({"a": [1.0], "b": [3]}),
+        pd.DataFrame({"a": [1.0], "b": pd.array([3.0], dtype="Float64")}),
+        pd.DataFrame({"a": [1.0]}),
+    ],
+    ids=["exact", "order", "float32", "int", "nullable", "missing"],
+)
+def test_frames_of_doubles_skip_no_check(frame, monkeypatch):
+    from mltrail.models import _enforce
+
+    def enforced() -> Any:
+        try:
+            return enforce_schema(frame, DOUBLES)
+        except InvalidValueError as error:
+            return str(error)
+
+    fast = enforced()
+    monkeypatch.setattr(_enforce, "_is_exact_doubles", lambda frame, specs: False)
+    slow = enforced()
+    if isinstance(slow, str):
+        assert fast == slow
+        return
+    assert (fast is frame) == (slow is frame)
+    pd.testing.assert_frame_equal(fast, slow)

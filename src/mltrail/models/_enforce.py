@@ -103,11 +103,31 @@ def _to_frame(data: Any, schema: Schema) -> pd.DataFrame:
     )
 
 
+def _is_exact_doubles(frame: pd.DataFrame, specs: list[ColSpec]) -> bool:
+    """Whether a frame already is what a signature of named doubles asks for.
+
+    Every column named as the signature's, in its order, and float64: what a
+    scoring request of numbers reads as. Checking that costs a few microseconds
+    where checking each column costs a few hundred.
+    """
+    import numpy as np
+
+    if not specs or any(spec.type != "double" for spec in specs):
+        return False
+    if frame.columns.tolist() != [spec.name for spec in specs]:
+        return False
+    double = np.dtype("float64")
+    return all(dtype == double for dtype in frame.dtypes.tolist())
+
+
 def _enforce_columns(data: Any, schema: Schema) -> pd.DataFrame:
     import pandas as pd
 
     frame = _to_frame(data, schema)
     specs: list[ColSpec] = [spec for spec in schema.inputs if isinstance(spec, ColSpec)]
+    exact = schema.has_names and len(specs) == len(schema.inputs)
+    if exact and _is_exact_doubles(frame, specs):
+        return frame
     if not schema.has_names:
         if frame.shape[1] < len(specs):
             raise InvalidValueError(
