@@ -12,9 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.table import Table
 
-from mltrail.cli import _render
 from mltrail.cli._options import json_option
 
 if TYPE_CHECKING:
@@ -47,6 +45,10 @@ def models() -> None:
 @click.pass_obj
 def list_models(obj: Context, filter_string: str, as_json: bool) -> None:
     """List registered models with their newest version and aliases."""
+    from rich.table import Table
+
+    from mltrail.cli import _render
+
     found: list[RegisteredModel] = []
     token: str | None = None
     while True:
@@ -91,6 +93,10 @@ def _all_versions(obj: Context, name: str) -> list[ModelVersion]:
 @click.pass_obj
 def show_model(obj: Context, name: str, as_json: bool) -> None:
     """Show a model: its versions, aliases and the history of every alias move."""
+    from rich.table import Table
+
+    from mltrail.cli import _render
+
     model = obj.client.get_registered_model(name)
     versions = _all_versions(obj, name)
     history = obj.client.get_alias_history(name)
@@ -146,6 +152,7 @@ def register(
     obj: Context, model_uri: str, name: str, aliases: tuple[str, ...], as_json: bool
 ) -> None:
     """Register MODEL_URI (runs:/<run_id>/model, a directory) as a version of NAME."""
+    from mltrail.cli import _render
     from mltrail.registry._register import register_with_client
 
     version = register_with_client(obj.client, model_uri, name)
@@ -172,6 +179,8 @@ def alias(
     obj: Context, name: str, alias: str, version: str | None, delete: bool
 ) -> None:
     """Point ALIAS of model NAME at VERSION (or --delete it); every move is kept."""
+    from mltrail.cli import _render
+
     client = obj.client
     if delete == (version is not None):
         raise click.UsageError("Give a VERSION to move the alias to, or --delete.")
@@ -304,6 +313,7 @@ def predict(
     strict: bool,
 ) -> None:
     """Predict a file of rows with a model, validated as the scoring server does."""
+    from mltrail.cli import _render
     from mltrail.serving._batch import predict_file
 
     summary = predict_file(
