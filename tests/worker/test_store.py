@@ -57,6 +57,7 @@ def test_store_settings_are_read_from_the_helper(
     helper: _helper.Helper, uri: str
 ) -> None:
     store = _store.open_store(uri)
+    assert isinstance(store, _store.HelperStore)
     assert store.artifact_root == open_here(uri).artifact_root
     with pytest.raises(AttributeError, match="no attribute 'no_such_method'"):
         store.no_such_method  # noqa: B018 - the access is what is tested
@@ -121,3 +122,25 @@ def test_autologged_script_never_imports_sqlalchemy(tmp_path: Path) -> None:
         mltrail.set_tracking_uri("sqlite:///mltrail.db")
     assert run.info.status == "FINISHED"
     assert "training_accuracy_score" in run.data.metrics
+
+
+def test_store_is_opened_here_from_the_second_run(
+    helper: _helper.Helper, uri: str
+) -> None:
+    client = TrackingClient(uri)
+    first = client.create_run("0")
+    store = client._store
+    assert isinstance(store, _store.HelperStore)
+    assert not _is_here(store)
+    second = client.create_run("0")
+    assert _is_here(store)
+    # Both runs are in the one database, whichever process wrote them.
+    client.log_param(first.info.run_id, "made", "here")
+    assert client.get_run(first.info.run_id).data.params == {"made": "here"}
+    assert open_here(uri).get_run(second.info.run_id).info.run_id == (
+        second.info.run_id
+    )
+
+
+def _is_here(store: _store.HelperStore) -> bool:
+    return store.is_here

@@ -53,6 +53,7 @@ BOOTSTRAP = (
     "from mltrail._worker._main import main; main()"
 )
 PARENT_CHECK_INTERVAL = 0.5
+SWITCH_INTERVAL = 0.0002
 # Below the user's process: the helper's work must not slow the user's own code
 # down, and whenever the user's process waits for it, it has the CPU to itself.
 NICENESS = 0
@@ -80,6 +81,9 @@ def main() -> None:
     with contextlib.suppress(OSError):
         os.nice(NICENESS)
     warnings.simplefilter("ignore")  # nobody could see them
+    # The store thread waits for the GIL while a task draws or saves: hand it over
+    # sooner than every 5 ms, so that a store call the parent waits for is quick.
+    sys.setswitchinterval(SWITCH_INTERVAL)
     serve(input_fd, output_fd, is_parent_alive=lambda: os.getppid() == parent_pid)
     # Skip the interpreter's teardown: everything is written, nothing is left.
     os._exit(0)
