@@ -257,7 +257,16 @@ def test_serve_runs_uvicorn_with_the_options(
     options = _serve.ServeOptions(
         "models:/diabetes@champion", tracking_uri=regressor.tracking_uri, port=5999
     )
+    forked: list[tuple[Any, Any]] = []
+    monkeypatch.setattr(_serve, "run_forked", lambda app, o: forked.append((app, o)))
     _serve.serve(options)
+    # Several workers are forked after the load where counts can be summed...
+    monkeypatch.setattr(_serve, "_counts_per_process", lambda: True)
+    _serve.serve(replace(options, workers=3))
+    assert forked[0][0].state.scorer.model.version == "diabetes/1"
+    assert forked[0][1].workers == 3
+    # ... and spawned by uvicorn otherwise, each loading the model.
+    monkeypatch.setattr(_serve, "_counts_per_process", lambda: False)
     _serve.serve(replace(options, workers=3))
     assert calls[0][1]["port"] == 5999
     assert calls[1][0] == "mltrail.serving._serve:app_from_environment"

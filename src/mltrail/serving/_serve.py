@@ -1,24 +1,34 @@
 """Run a scoring server with uvicorn: one process, or several workers.
 
 The model is loaded once in this process before the port is bound, so a bad URI
-or an untrusted file fails at once; with ``--workers N`` each worker loads it
-again (from the settings in ``MLTRAIL_SERVING_SETTINGS``) and Prometheus counts are
-summed over workers through ``PROMETHEUS_MULTIPROC_DIR``.
+or an untrusted file fails at once, and ``/ping`` never answers before the model
+can predict. With ``--workers N`` the workers are forked from this process after
+the load (where ``os.fork`` exists): they share the loaded model instead of
+importing scikit-learn and loading it N times. Elsewhere uvicorn spawns them and
+each loads it again (from the settings in ``MLTRAIL_SERVING_SETTINGS``).
+Prometheus counts are summed over workers through ``PROMETHEUS_MULTIPROC_DIR``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
 import tempfile
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from starlette.applications import Starlette
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
 
-from mltrail.serving._app import ServingSettings, create_scoring_app
-
-__all__ = ["ServeOptions", "app_from_environment", "build_scoring_app", "serve"]
+__all__ = [
+    "ServeOptions",
+    "app_from_environment",
+    "build_scoring_app",
+    "run_forked",
+    "serve",
+]
 
 SETTINGS_VARIABLE = "MLTRAIL_SERVING_SETTINGS"
 
@@ -40,6 +50,9 @@ class ServeOptions:
 
 def build_scoring_app(options: ServeOptions) -> Starlette:
     """Load the model and return its scoring app."""
+    # The app (and prometheus_client) are imported here, after serve() has named
+    # the metrics directory of several workers: prometheus_client reads it once.
+    from mltrail.serving._app import ServingSettings, create_scoring_app
     from mltrail.serving._model import load_served_model
 
     model = load_served_model(
@@ -78,6 +91,9 @@ def serve(options: ServeOptions) -> None:
             log_level="warning",
         )
         return
+    if hasattr(os, "fork") and _counts_per_process():
+        run_forked(app, options)
+        return
     os.environ[SETTINGS_VARIABLE] = json.dumps(dataclasses.asdict(options))
     uvicorn.run(
         "mltrail.serving._serve:app_from_environment",
@@ -88,3 +104,65 @@ def serve(options: ServeOptions) -> None:
         access_log=False,
         log_level="warning",
     )
+
+
+def _counts_per_process() -> bool:
+    """Whether prometheus_client keeps counts in per-process files, summed by /metrics.
+
+    It decides when first imported; imported before ``PROMETHEUS_MULTIPROC_DIR``
+    was set (by the code that called ``serve``), forked workers would each count
+    in memory alone, so they are spawned instead.
+    """
+    from prometheus_client import values
+
+    return values.ValueClass is not values.MutexValue
+
+
+def run_forked(app: Starlette, options: ServeOptions) -> None:
+    """Serve ``app`` from ``options.workers`` processes forked from this one.
+
+    This process binds the port, forks the workers (each runs uvicorn on the
+    shared socket with the model already loaded) and waits for them. SIGINT or
+    SIGTERM here stops them gracefully; a worker that dies is not replaced.
+    """
+    import signal
+
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,
+        host=options.host,
+        port=options.port,
+        access_log=False,
+        log_level="warning",
+    )
+    sock = config.bind_socket()
+    children: list[int] = []
+    for _ in range(options.workers):
+        pid = os.fork()
+        if pid == 0:  # a worker: serve until told to stop, then leave at once
+            code = 0
+            try:
+                uvicorn.Server(config).run(sockets=[sock])
+            except BaseException:
+                code = 1
+            finally:
+                os._exit(code)
+        children.append(pid)
+    sock.close()
+
+    def stop(signum: int, frame: object) -> None:
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    previous = {
+        signum: signal.signal(signum, stop)
+        for signum in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        for pid in children:
+            os.waitpid(pid, 0)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
