@@ -2,7 +2,9 @@
 
 To add a record, write one module in ``recorders/`` with a function that takes
 the event, and register it here with one line: the event's type, the name its
-failure gets in the user's warning, and the function.
+failure gets in the user's warning, and the function. The table is built once, at
+the first event: a recorder's own helpers are looked up at each call, the
+registered functions are not.
 """
 
 from __future__ import annotations
