@@ -166,9 +166,14 @@ from tests.worker._tasks import pid_file, wait_for
 
 root = sys.argv[1]
 artifacts = RunArtifacts(root)
+if sys.argv[2] == "orphan":  # a helper that may outlive its parent by one second
+    _helper.BOOTSTRAP = _helper.BOOTSTRAP.replace(
+        "from mltrail._worker._main import main; main()",
+        "from mltrail._worker import _main; _main.ORPHAN_GRACE = 1.0; _main.main()",
+    )
 helper = _helper.start()
 helper.submit(Task("run", artifacts, pid_file, (os.path.join(root, "helper.pid"),)))
-helper.submit(Task("run", artifacts, wait_for, (os.path.join(root, "go"),)))
+helper.submit(Task("run", artifacts, wait_for, (os.path.join(root, "go"), 600)))
 helper.submit(Task("run", artifacts, pid_file, (os.path.join(root, "after.pid"),)))
 helper.flush()
 with open(os.path.join(root, "parent.pid"), "w") as file:
@@ -218,6 +223,20 @@ def test_helper_exits_when_its_parent_is_killed(tmp_path: Path) -> None:
         (tmp_path / "go").touch()
         assert _read_pid(tmp_path / "after.pid") == helper_pid
         assert wait_until_gone(helper_pid)
+    finally:
+        parent.kill()
+        parent.wait(TIMEOUT)
+
+
+@pytest.mark.slow
+def test_helper_whose_task_hangs_ends_soon_after_its_parent(tmp_path: Path) -> None:
+    parent = _run_parent(tmp_path, "orphan")
+    try:
+        helper_pid = _read_pid(tmp_path / "helper.pid")
+        assert parent.wait(TIMEOUT) == 0
+        # Its task waits for a file that never comes; the helper ends all the same.
+        assert wait_until_gone(helper_pid)
+        assert not (tmp_path / "after.pid").exists()
     finally:
         parent.kill()
         parent.wait(TIMEOUT)

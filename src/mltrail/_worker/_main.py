@@ -54,6 +54,8 @@ BOOTSTRAP = (
 )
 PARENT_CHECK_INTERVAL = 0.5
 SWITCH_INTERVAL = 0.0002
+# How long the helper may go on once its parent has ended (see _end_long_after).
+ORPHAN_GRACE = 300.0
 # Below the user's process: the helper's work must not slow the user's own code
 # down, and whenever the user's process waits for it, it has the CPU to itself.
 NICENESS = 0
@@ -84,8 +86,27 @@ def main() -> None:
     # The store thread waits for the GIL while a task draws or saves: hand it over
     # sooner than every 5 ms, so that a store call the parent waits for is quick.
     sys.setswitchinterval(SWITCH_INTERVAL)
+    threading.Thread(
+        target=_end_long_after,
+        args=(parent_pid,),
+        name="mltrail-helper-end",
+        daemon=True,
+    ).start()
     serve(input_fd, output_fd, is_parent_alive=lambda: os.getppid() == parent_pid)
     # Skip the interpreter's teardown: everything is written, nothing is left.
+    os._exit(0)
+
+
+def _end_long_after(parent_pid: int) -> None:
+    """End the process ``ORPHAN_GRACE`` seconds after its parent, whatever it does.
+
+    A task may hang with nobody waiting for it (a PNG sent to a server that is
+    gone, retried for ever): the pictures left undrawn are drawn again by
+    ``mltrail runs render``, and no helper outlives its parent for long.
+    """
+    while os.getppid() == parent_pid:
+        time.sleep(PARENT_CHECK_INTERVAL)
+    time.sleep(ORPHAN_GRACE)
     os._exit(0)
 
 
