@@ -116,7 +116,7 @@ def test_logged_model_loads_from_runs_uri(forest):
 def test_log_model_copies_into_remote_artifacts(forest, monkeypatch):
     from mltrail.models import _uris
 
-    monkeypatch.setattr(_uris, "local_artifact_directory", lambda uri, path: None)
+    monkeypatch.setattr(_uris, "local_artifact_directory", lambda *args, **kwargs: None)
     with start_run() as run:
         info = mltrail.sklearn.log_model(forest, "copied")
     paths = {f.path for f in TrackingClient().list_artifacts(run.info.run_id, "copied")}
