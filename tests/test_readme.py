@@ -22,6 +22,9 @@ USES = {
     "psycopg": ("+psycopg",),
     "pymysql": ("+pymysql",),
     "pyarrow": (".to_parquet(",),  # pandas' parquet engine
+    # uvicorn's defaults (http="auto", loop="auto") take them when installed.
+    "httptools": ("import uvicorn",),
+    "uvloop": ("import uvicorn",),
 }
 
 
