@@ -16,6 +16,7 @@ from mltrail._entities import (
     ViewType,
 )
 from mltrail._errors import ConflictError, InvalidValueError, NotFoundError
+from mltrail._worker import _helper
 from mltrail.tracking import TrackingClient, _buffer, _heartbeat
 
 
@@ -211,6 +212,8 @@ def test_running_runs_get_heartbeats_until_terminated(client: TrackingClient) ->
 def test_read_waits_for_points_the_buffer_is_writing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The store itself, not its calls through an autolog helper left by a test.
+    monkeypatch.setattr(_helper, "_helper", None)
     client = TrackingClient(f"sqlite:///{tmp_path / 'slow.db'}")
     run_id = client.create_run("0").info.run_id
     store = client._store
