@@ -288,6 +288,7 @@ plain = fits(FITS)
 AUTOLOG()
 fits(1)  # warm-up with autolog
 logged = fits(FITS)
+DURABLE()  # everything sent before the harness stops the server (MLflow: at return)
 report(logged - plain, plain=plain, with_autolog=logged, fits=FITS)
 """
 
@@ -304,12 +305,14 @@ SERVER_AUTOLOG = Scenario(
         "mltrail": _served(
             "mltrail",
             "import mltrail\nmltrail.set_tracking_uri(url)\n"
-            "AUTOLOG = mltrail.sklearn.autolog\nFITS = 10\n" + _AUTOLOG,
+            "AUTOLOG = mltrail.sklearn.autolog\nFITS = 10\nDURABLE = mltrail.flush\n"
+            + _AUTOLOG,
         ),
         "mlflow": _served(
             "mlflow",
             "import mlflow\nmlflow.set_tracking_uri(url)\n"
-            "AUTOLOG = mlflow.sklearn.autolog\nFITS = 3\n" + _AUTOLOG,
+            "AUTOLOG = mlflow.sklearn.autolog\nFITS = 3\nDURABLE = lambda: None\n"
+            + _AUTOLOG,
         ),
     },
     target=Target(0.05),
