@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -124,20 +127,23 @@ def test_http_artifact_store_streams_and_deletes(
         store.write_bytes(uri, "../escape", b"x")
 
 
+@pytest.fixture
+def quick_spool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A spool of this test's own; a server that is down is found so at once."""
+    monkeypatch.setenv("MLTRAIL_SPOOL_DIR", str(tmp_path / "spool"))
+    monkeypatch.setenv("MLTRAIL_HTTP_REQUEST_MAX_RETRIES", "1")
+    monkeypatch.setenv("MLTRAIL_HTTP_REQUEST_BACKOFF_FACTOR", "0.01")
+
+
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::FutureWarning")
+@pytest.mark.usefixtures("quick_spool")
 def test_fit_returns_and_nothing_is_lost_while_the_server_is_down(
-    sqlite_app: Starlette,
-    sqlite_store: SqlStore,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    sqlite_app: Starlette, sqlite_store: SqlStore
 ) -> None:
     from sklearn.datasets import load_iris
     from sklearn.linear_model import LogisticRegression
 
-    monkeypatch.setenv("MLTRAIL_SPOOL_DIR", str(tmp_path / "spool"))
-    monkeypatch.setenv("MLTRAIL_HTTP_REQUEST_MAX_RETRIES", "1")
-    monkeypatch.setenv("MLTRAIL_HTTP_REQUEST_BACKOFF_FACTOR", "0.01")
     port = free_port()
     X, y = load_iris(return_X_y=True, as_frame=True)
     with threaded_server(sqlite_app, port=port) as url:
@@ -163,6 +169,70 @@ def test_fit_returns_and_nothing_is_lost_while_the_server_is_down(
     assert len(sqlite_store.get_metric_history(run.info.run_id, "loss")) == 100
     assert stored.info.status == "FINISHED"
     assert "training_accuracy_score" in stored.data.metrics
+
+
+# Logs to a server that the test stops in the middle, then trains and exits. Once
+# the server is found gone, the client's retries are made to last minutes: the
+# script ends in time only if nothing waits on them (not a fit's background work,
+# not the exit's flush, heartbeat or run end).
+VANISHED_SERVER_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    import mltrail
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+    from mltrail.store._rest_client import rest_client
+
+    url = sys.argv[1]
+    mltrail.set_tracking_uri(url)
+    mltrail.sklearn.autolog()
+    run = mltrail.start_run(run_name="vanished")
+    mltrail.log_param("before", 1)
+    print(run.info.run_id, flush=True)
+    sys.stdin.readline()  # the server is stopped now
+    mltrail.log_param("after", 2)  # finds it gone (one quick retry)
+    client = rest_client(url)
+    client.retries, client.backoff = 5, 60.0
+    for step in range(50):
+        mltrail.log_metric("loss", 1 / (step + 1), step=step)
+    X, y = load_iris(return_X_y=True)
+    LogisticRegression(max_iter=300).fit(X, y)
+    mltrail.set_tag("stage", "trained")
+    """
+)
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("quick_spool")
+def test_a_script_whose_server_vanished_exits_at_once_and_loses_no_write(
+    sqlite_app: Starlette, sqlite_store: SqlStore
+) -> None:
+    port = free_port()
+    with threaded_server(sqlite_app, port=port) as url:
+        script = subprocess.Popen(
+            [sys.executable, "-c", VANISHED_SERVER_SCRIPT, url],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert script.stdout is not None
+        run_id = script.stdout.readline().decode().strip()
+    try:
+        _, errors = script.communicate(b"go\n", timeout=120)
+    finally:
+        script.kill()
+    assert script.returncode == 0, errors.decode()
+    assert sqlite_store.get_run(run_id).data.params == {"before": "1"}
+    with threaded_server(sqlite_app, port=port):
+        result = CliRunner().invoke(cli, ["--tracking-uri", url, "sync"])
+    assert result.exit_code == 0, result.output
+    stored = sqlite_store.get_run(run_id)
+    assert stored.info.status == "FINISHED"
+    assert stored.data.params["after"] == "2"
+    assert stored.data.params["C"] == "1.0"  # the fit's, logged while down
+    assert stored.data.tags["stage"] == "trained"
+    assert "training_accuracy_score" in stored.data.metrics
+    assert len(sqlite_store.get_metric_history(run_id, "loss")) == 50
 
 
 def test_http_store_deletes_a_run_s_files(server_url: str) -> None:

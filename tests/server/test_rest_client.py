@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import math
+import socket
+import threading
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,11 +18,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from mltrail import ConflictError, InvalidValueError, NotFoundError, StoreError
+from mltrail import (
+    ConflictError,
+    InvalidValueError,
+    MltrailWarning,
+    NotFoundError,
+    StoreError,
+)
+from mltrail._entities import Param
 from mltrail.cli._main import cli
+from mltrail.store import _rest_client
 from mltrail.store._rest import RestStore
 from mltrail.store._rest_client import RestClient, ServerUnavailableError
-from mltrail.store._rest_spool import Spool, spooled_servers
+from mltrail.store._rest_spool import Spool, spool_of, spooled_servers
 from tests.server._live import free_port, threaded_server
 
 calls: dict[str, int] = {}
@@ -197,3 +210,97 @@ def test_spool_skips_refused_requests_and_keeps_them(
         store.log_metric_batches([])
     assert "does not exist" in (spool.directory / "rejected.log").read_text()
     assert spool.is_empty()
+
+
+class HangingUp:
+    """A socket on 127.0.0.1 that accepts each connection and closes it at once."""
+
+    def __init__(self) -> None:
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
+        self.accepted = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.socket.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            connection.close()
+
+    def attempts_of(self, call: object) -> int:
+        """How many connections ``call()`` made before it raised."""
+        before = self.accepted
+        with pytest.raises(ServerUnavailableError, match="unreachable"):
+            call()  # type: ignore[operator]
+        time.sleep(0.05)  # the last accept is counted
+        return self.accepted - before
+
+
+@pytest.fixture
+def hanging_up() -> Iterator[HangingUp]:
+    server = HangingUp()
+    yield server
+    server.socket.close()
+
+
+def test_a_server_found_down_is_tried_once_for_a_while(
+    hanging_up: HangingUp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = RestClient(hanging_up.url, retries=3, backoff=0)
+    assert hanging_up.attempts_of(lambda: client.call("GET", "/x")) == 4
+    assert hanging_up.attempts_of(lambda: client.call("GET", "/x")) == 1  # down
+    monkeypatch.setattr(client, "_down_until", time.monotonic())  # window over
+    assert not client.is_down
+    assert hanging_up.attempts_of(lambda: client.call("GET", "/x")) == 4
+
+
+def test_a_server_that_answers_again_is_up(tmp_path: Path) -> None:
+    port = free_port()
+    client = RestClient(f"http://127.0.0.1:{port}", retries=1, backoff=0)
+    with pytest.raises(ServerUnavailableError):
+        client.call("GET", "/flaky/up")
+    assert client.is_down
+    calls.clear()
+    with threaded_server(APP, port=port):
+        assert client.call("GET", "/flaky/up") == {"calls": 1}
+    assert not client.is_down
+
+
+def test_a_process_that_exits_retries_less_and_never_a_down_server(
+    hanging_up: HangingUp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_rest_client, "_exiting", False)
+    _rest_client.mark_exiting()
+    assert _rest_client._exiting
+    client = RestClient(hanging_up.url, retries=5, backoff=0)
+    attempts = hanging_up.attempts_of(lambda: client.call("GET", "/x"))
+    assert attempts == 1 + _rest_client.EXIT_RETRIES
+    assert client._down_until == math.inf  # down for the rest of the process
+    assert hanging_up.attempts_of(lambda: client.call("GET", "/x")) == 1
+
+
+def test_every_store_of_a_process_spools_to_one_file_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLTRAIL_SPOOL_DIR", str(tmp_path / "spool"))
+    monkeypatch.setenv("MLTRAIL_HTTP_REQUEST_MAX_RETRIES", "0")
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens
+    first, second = RestStore(url), RestStore(url)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MltrailWarning)  # the server is down
+        for index, store in enumerate([first, second, first, second]):
+            store.log_batch("r" * 32, params=[Param(f"p{index}", "1")])
+    files = [
+        path for path in spool_of(url).directory.iterdir() if path.suffix == ".jsonl"
+    ]
+    assert len(files) == 1
+    lines = [json.loads(line) for line in files[0].read_text().splitlines()]
+    assert [line["fields"]["params"][0]["key"] for line in lines] == [
+        "p0",
+        "p1",
+        "p2",
+        "p3",
+    ]

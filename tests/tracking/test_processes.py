@@ -333,26 +333,37 @@ def test_at_exit_registers_once_per_process(monkeypatch: pytest.MonkeyPatch) -> 
     import multiprocessing
     from multiprocessing import util
 
+    from mltrail.store import _rest_client
     from mltrail.tracking import _exit
 
-    registered: list[object] = []
-    finalizers: list[object] = []
-    monkeypatch.setattr(atexit, "register", registered.append)
+    registered: list[tuple[object, tuple[object, ...]]] = []
+    finalizers: list[tuple[object, tuple[object, ...]]] = []
+    monkeypatch.setattr(
+        atexit, "register", lambda fn, *args: registered.append((fn, args))
+    )
     monkeypatch.setattr(_exit, "_registered", set())
     monkeypatch.setattr(_exit, "_finalizers", {})
+    monkeypatch.setattr(_rest_client, "_exiting", False)
+    ran: list[bool] = []
 
     def callback() -> None:
-        pass
+        ran.append(_rest_client._exiting)
 
     _exit.at_exit(callback)
-    assert (registered, finalizers) == ([callback], [])  # not a child process
+    assert registered == [(_exit._leaving, (callback,))]
+    assert finalizers == []  # not a child process
     monkeypatch.setattr(multiprocessing, "parent_process", lambda: object())
     monkeypatch.setattr(
-        util, "Finalize", lambda owner, fn, exitpriority: finalizers.append(fn)
+        util,
+        "Finalize",
+        lambda owner, fn, args, exitpriority: finalizers.append((fn, args)),
     )
     _exit.at_exit(callback)
     _exit.at_exit(callback)
-    assert (registered, finalizers) == ([callback], [callback])
+    assert len(registered) == 1
+    assert finalizers == [(_exit._leaving, (callback,))]
+    _exit._leaving(callback)  # what atexit runs: the client knows, then the callback
+    assert ran == [True]
 
 
 def test_exit_flush_warns_about_points_it_could_not_write(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import threading
-import time
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -41,7 +40,7 @@ from mltrail.store._rest_client import (
 )
 from mltrail.store._rest_registry import RestRegistryMixin
 from mltrail.store._rest_sender import BackgroundSender
-from mltrail.store._rest_spool import Spool, SpooledRequest
+from mltrail.store._rest_spool import SpooledRequest, spool_of
 from mltrail.store._rest_wire import (
     dataset_input_to_json,
     experiment_from_json,
@@ -63,8 +62,6 @@ MLTRAIL_API = "/api/2.0/mltrail"
 MLFLOW_LIMITS = {"metrics": 1000, "params": 100, "tags": 100, "total": 1000}
 MLTRAIL_BATCH_ITEMS = 100_000
 HISTORY_PAGE = 25_000
-# Seconds after a failed write during which later writes go straight to the spool.
-RETRY_SPOOL_AFTER = 5.0
 
 
 def _metric_json(metric: Metric) -> dict[str, Any]:
@@ -93,11 +90,10 @@ class RestStore(RestRegistryMixin):
         self.uri = uri.rstrip("/")
         self.artifact_root = "mlflow-artifacts:"
         self._client: RestClient = rest_client(self.uri)
-        self._spool = Spool(self.uri)
+        self._spool = spool_of(self.uri)
         self._spooled = False
         self._spool_lock = threading.Lock()
         self._warned = False
-        self._down_until = 0.0
         self._heartbeats = True
         self._infos: dict[str, RunInfo] = {}
         self._sender = BackgroundSender(self._send_write)
@@ -169,9 +165,9 @@ class RestStore(RestRegistryMixin):
         self, method: str, path: str, fields: Mapping[str, Any], idempotent: bool
     ) -> bool:
         with self._spool_lock:
-            if self._spooled and time.monotonic() < self._down_until:
+            if self._spooled and self._client.is_down:
                 # The server was unreachable moments ago: keep this write in order
-                # behind the others at once, instead of waiting for the retries.
+                # behind the others at once, instead of trying again.
                 self._spool.append(method, API + path, fields)
                 return False
             try:
@@ -182,7 +178,6 @@ class RestStore(RestRegistryMixin):
             except ServerUnavailableError as error:
                 self._spool.append(method, API + path, fields)
                 self._spooled = True
-                self._down_until = time.monotonic() + RETRY_SPOOL_AFTER
                 if not self._warned:
                     self._warned = True
                     warnings.warn(

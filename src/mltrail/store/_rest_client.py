@@ -9,6 +9,13 @@ exponentially and honour ``Retry-After``:
 - ``500``, ``502``, ``504`` and a connection lost after sending are retried only for
   idempotent calls (reads, and writes whose repetition changes nothing).
 
+A server that could not be reached after every retry is taken for down: for the
+next ``DOWN_WINDOW`` seconds each call to it is tried once, without retries, so a
+script whose server vanished spools its writes at once instead of waiting through
+every write's retries. Once the process exits (``mark_exiting``), retries are
+fewer, and a server found down stays down: leaving never waits on retries for more
+than a few seconds.
+
 Credentials come from ``MLTRAIL_TRACKING_USERNAME``/``_PASSWORD`` (HTTP Basic) or
 ``MLTRAIL_TRACKING_TOKEN`` (Bearer), or the same ``MLFLOW_`` variables; Basic wins
 when both are set, as in MLflow's client. Server errors become mltrail's exceptions
@@ -19,8 +26,10 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -45,12 +54,17 @@ __all__ = [
     "RemoteNotFoundError",
     "RestClient",
     "ServerUnavailableError",
+    "mark_exiting",
     "rest_client",
 ]
 
 USER_AGENT = f"mltrail/{__version__}"
 DEFAULT_RETRIES = 5
 DEFAULT_BACKOFF = 0.5
+# Seconds after a server was found unreachable during which calls are tried once.
+DOWN_WINDOW = 30.0
+# Retries of a call made while the process exits (about a second of backoff).
+EXIT_RETRIES = 2
 MAX_BACKOFF = 30.0
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 120.0
@@ -195,13 +209,26 @@ class RestClient:
         self._pool = urllib3.PoolManager(num_pools=4, **options)
         self._server_info: dict[str, Any] | None = None
         self._info_lock = threading.Lock()
+        # Until when (monotonic) the server is taken for down; 0.0 while it answers.
+        self._down_until = 0.0
+
+    @property
+    def is_down(self) -> bool:
+        """Whether the server was found unreachable moments ago (``DOWN_WINDOW``)."""
+        return self._down_until > time.monotonic()
+
+    def _retries_now(self) -> int:
+        if self.is_down:
+            return 0
+        return min(self.retries, EXIT_RETRIES) if _exiting else self.retries
 
     def _retry(self, idempotent: bool) -> Retry:
+        retries = self._retries_now()
         return Retry(
-            total=self.retries,
-            connect=self.retries,
-            read=self.retries if idempotent else 0,
-            status=self.retries,
+            total=retries,
+            connect=retries,
+            read=retries if idempotent else 0,
+            status=retries,
             other=0,
             allowed_methods=None,  # every method; the status list decides
             status_forcelist=IDEMPOTENT_RETRIED if idempotent else ALWAYS_RETRIED,
@@ -242,7 +269,7 @@ class RestClient:
         """
         url = self.base_url + path
         try:
-            return self._pool.request(
+            response = self._pool.request(
                 method,
                 url,
                 body=body,
@@ -254,12 +281,16 @@ class RestClient:
                 chunked=body is not None and not isinstance(body, bytes),
             )
         except Urllib3Error as exc:
+            # Down for a while; for the rest of the process once it exits.
+            self._down_until = math.inf if _exiting else time.monotonic() + DOWN_WINDOW
             reason = getattr(exc, "reason", None) or exc
             raise ServerUnavailableError(
                 f"the tracking server at {self.safe_url} is unreachable: "
                 f"{type(reason).__name__}: {reason}. Check that it runs and that "
                 "MLTRAIL_TRACKING_URI points at it."
             ) from exc
+        self._down_until = 0.0  # it answered
+        return response
 
     def call(
         self,
@@ -385,6 +416,18 @@ def rest_client(base_url: str) -> RestClient:
             if client is None:
                 client = _clients[key] = RestClient(key)
     return client
+
+
+_exiting = False
+
+
+def mark_exiting() -> None:
+    """Say that the process is leaving: calls retry less, and never a down server.
+
+    The tracking layer's exit handlers call it first (``tracking._exit``).
+    """
+    global _exiting
+    _exiting = True
 
 
 def _forget_clients_after_fork() -> None:

@@ -138,4 +138,11 @@ def drain_all() -> None:
                 )
 
 
-atexit.register(drain_all)
+def _drain_at_exit() -> None:
+    from mltrail.store._rest_client import mark_exiting
+
+    mark_exiting()  # a server that is gone is not waited for (see _rest_client)
+    drain_all()
+
+
+atexit.register(_drain_at_exit)

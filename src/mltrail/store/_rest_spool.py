@@ -7,9 +7,10 @@ sends the spooled requests first, in order; ``mltrail sync`` sends what is left
 after the process ended.
 
 Files live in ``MLTRAIL_SPOOL_DIR`` (default ``~/.cache/mltrail/spool``), one folder
-per server, one file per process (``<pid>-<random>.jsonl``), one JSON request per
-line, flushed and synced as written. A sender claims a file by renaming it, so two
-processes never send the same file.
+per server, one file per process (``<pid>-<random>.jsonl``, from ``spool_of``: every
+store of the process appends to it, in the order the writes were made), one JSON
+request per line, flushed and synced as written. A sender claims a file by
+renaming it, so two processes never send the same file.
 """
 
 from __future__ import annotations
@@ -26,7 +27,13 @@ from typing import Any
 
 from mltrail._errors import MltrailError, StoreError
 
-__all__ = ["Spool", "SpooledRequest", "spool_directory", "spooled_servers"]
+__all__ = [
+    "Spool",
+    "SpooledRequest",
+    "spool_directory",
+    "spool_of",
+    "spooled_servers",
+]
 
 SpooledRequest = dict[str, Any]  # {"method", "path", "fields"}
 _CLAIMED = ".sending"
@@ -56,6 +63,20 @@ def spooled_servers() -> list[str]:
         if marker.is_file() and not Spool(marker.read_text().strip()).is_empty():
             servers.append(marker.read_text().strip())
     return sorted(servers)
+
+
+_spools_lock = threading.Lock()
+_spools: dict[Path, Spool] = {}
+
+
+def spool_of(base_url: str) -> Spool:
+    """Return this process's spool of one server: its writes stay in one file."""
+    directory = spool_directory(base_url)
+    with _spools_lock:
+        spool = _spools.get(directory)
+        if spool is None:
+            spool = _spools[directory] = Spool(base_url)
+    return spool
 
 
 class Spool:

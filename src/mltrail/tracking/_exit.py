@@ -5,6 +5,10 @@ child started with fork leaves through ``os._exit``, which runs none. Such child
 (fork, spawn or forkserver, pool workers included) run ``multiprocessing``'s own
 finalizers when they leave; ``at_exit`` registers there too, from the child itself.
 Each callback must be safe to run twice (a spawned child runs both).
+
+Before the first callback runs, the REST client is told that the process is
+leaving (``mark_exiting``): a tracking server that is gone then costs seconds at
+exit, not every write's retries.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ def at_exit(callback: Callable[[], None]) -> None:
     """Run ``callback`` when this process leaves; registering again is harmless."""
     if callback not in _registered:
         _registered.add(callback)
-        atexit.register(callback)
+        atexit.register(_leaving, callback)
     multiprocessing = sys.modules.get("multiprocessing")
     if multiprocessing is None or multiprocessing.parent_process() is None:
         return
@@ -37,4 +41,11 @@ def at_exit(callback: Callable[[], None]) -> None:
 
         # Registered from the child (its bootstrap clears inherited finalizers); an
         # exit priority makes it run when the child leaves, before os._exit.
-        util.Finalize(None, callback, exitpriority=0)
+        util.Finalize(None, _leaving, args=(callback,), exitpriority=0)
+
+
+def _leaving(callback: Callable[[], None]) -> None:
+    client = sys.modules.get("mltrail.store._rest_client")
+    if client is not None:  # imported only where a server is tracked to
+        client.mark_exiting()
+    callback()
