@@ -223,19 +223,19 @@ def test_answers_to_a_gone_parent_are_dropped(loop: Loop, tmp_path: Path) -> Non
     assert (tmp_path / "a.txt").read_bytes() == b"a"
 
 
+def _rendering(root: Path, name: str) -> Task:
+    return Task(
+        "run", RunArtifacts(str(root)), files, ({name: b"x"},), is_rendering=True
+    )
+
+
 def test_renderings_wait_for_the_tasks_sent_after_them(
     loop: Loop, tmp_path: Path
 ) -> None:
     release = tmp_path / "release"
     loop.send(1, _task(tmp_path, wait_for, str(release)))  # the loop is busy
     for task_id in (2, 3):
-        rendering = Task(
-            "run",
-            RunArtifacts(str(tmp_path)),
-            files,
-            ({f"picture{task_id}.png": b"x"},),
-            is_rendering=True,
-        )
+        rendering = _rendering(tmp_path, f"picture{task_id}.png")
         header = pickle.dumps(("task", task_id, True))
         write_frame(loop.to_loop, [header, *dumps_task(rendering)])
     loop.send(4, _task(tmp_path, files, {"model.txt": b"m"}))
@@ -247,16 +247,28 @@ def test_renderings_wait_for_the_tasks_sent_after_them(
     assert answers == [("done", 1), ("done", 4), ("done", 2), ("done", 3)]
 
 
+def test_renderings_wait_for_a_quiet_moment(
+    loop: Loop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mltrail._worker import _main
+
+    # The loop reads the setting at each turn: long enough that a task sent
+    # moments after the rendering always comes first, on any machine.
+    monkeypatch.setattr(_main, "RENDER_QUIET", 3.0)
+    header = pickle.dumps(("task", 1, True))
+    write_frame(loop.to_loop, [header, *dumps_task(_rendering(tmp_path, "p.png"))])
+    time.sleep(0.2)  # the loop is idle: without the rule it would draw now
+    loop.send(2, _task(tmp_path, files, {"model.txt": b"m"}))
+    assert loop.answer() == ("done", 2)
+    assert not (tmp_path / "p.png").exists()
+    assert loop.answer() == ("done", 1)  # drawn once nothing came for a while
+    assert (tmp_path / "p.png").read_bytes() == b"x"
+
+
 def test_renderings_are_drawn_after_the_input_ends(loop: Loop, tmp_path: Path) -> None:
     release = tmp_path / "release"
     loop.send(1, _task(tmp_path, wait_for, str(release)))
-    rendering = Task(
-        "run",
-        RunArtifacts(str(tmp_path)),
-        files,
-        ({"picture.png": b"x"},),
-        is_rendering=True,
-    )
+    rendering = _rendering(tmp_path, "picture.png")
     write_frame(loop.to_loop, [pickle.dumps(("task", 2, True)), *dumps_task(rendering)])
     loop.close(loop.to_loop)  # the parent exits
     release.touch()

@@ -10,6 +10,10 @@ drawn when the script that logged it has exited.
 Work comes in this order: tasks the end of a run waits for (a model) as they
 arrive, then the imports asked for, then renderings (a plot's PNG, marked in the
 frame's header), which nobody waits for: a model never queues behind pictures.
+Renderings wait for a quiet moment, ``RENDER_QUIET`` seconds with nothing new from
+the parent: a loop of short fits keeps sending work, and drawing its pictures
+(about 50 ms of CPU each, five per classifier) beside it would take the core that
+the user's own threads (BLAS, OpenMP) compute on.
 """
 
 from __future__ import annotations
@@ -53,6 +57,8 @@ BOOTSTRAP = (
     "from mltrail._worker._main import main; main()"
 )
 PARENT_CHECK_INTERVAL = 0.5
+# Seconds without a new frame from the parent before a rendering starts.
+RENDER_QUIET = 0.3
 SWITCH_INTERVAL = 0.0002
 # How long the helper may go on once its parent has ended (see _end_long_after).
 ORPHAN_GRACE = 300.0
@@ -158,10 +164,14 @@ def _serve_tasks(
     imports: collections.deque[str] = collections.deque()
     renderings: collections.deque[Frame] = collections.deque()
     is_parent_gone = False
+    last_frame = time.monotonic()
     while True:
+        quiet_in = RENDER_QUIET - (time.monotonic() - last_frame)
         try:
-            if imports or renderings:
+            if imports or (renderings and (quiet_in <= 0 or is_parent_gone)):
                 frame = inbox.get_nowait()
+            elif renderings:
+                frame = inbox.get(timeout=quiet_in)
             elif is_parent_gone:
                 # Finish what the parent wrote before it died: what the reader has
                 # queued, and what is still in the pipe.
@@ -176,6 +186,7 @@ def _serve_tasks(
             elif is_parent_gone and not _is_readable(input_fd):
                 return
             continue
+        last_frame = time.monotonic()
         if frame is _PARENT_GONE:
             is_parent_gone = True
         elif frame is None or not _handle(frame, output_fd, imports, renderings):
