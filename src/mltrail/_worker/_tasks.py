@@ -81,7 +81,8 @@ def modules_needed(
     ]
     if log_models:
         modules += ["mltrail.models._model", "mltrail.capture._environment"]
-        modules.append("skops.io" if serialization_format == "skops" else "sklearn")
+        skops = "mltrail.models._skops"  # skops.io, without scikit-learn's walk
+        modules.append(skops if serialization_format == "skops" else "sklearn")
     if log_plots:
         # Not matplotlib: a model's task arriving during that import would wait
         # for it. The first plot's PNG imports it; nobody waits for those.

@@ -151,6 +151,9 @@ def library_version(section: str) -> str:
 
 def skops_lists() -> dict[str, dict[str, list[str]]]:
     """Compute the version-dependent lists from the installed skops (slow: ~1 s)."""
+    from mltrail.models._skops import import_skops_io
+
+    import_skops_io()  # skops.io, without scikit-learn's walk
     import skops.io._sklearn as skops_sklearn
     import skops.io._trusted_types as trusted
     from skops.io._utils import get_type_name

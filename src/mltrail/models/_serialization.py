@@ -158,7 +158,7 @@ class _Archive(ZipFile):
 
 def _dump_skops(estimator: Any, path: Path) -> list[str]:
     """Write the skops file and return the types that skops does not trust itself."""
-    import skops.io
+    from mltrail.models._skops import skops_io  # without scikit-learn's walk
 
     try:
         # skops's own dump pretty-prints schema.json with the pure-Python JSON
@@ -166,8 +166,8 @@ def _dump_skops(estimator: Any, path: Path) -> list[str]:
         import skops
         from skops.io._utils import SaveContext, get_state
     except ImportError:  # pragma: no cover - only with a skops that moved its helpers
-        skops.io.dump(estimator, path)
-        return skops.io.get_untrusted_types(file=path)  # type: ignore[no-any-return]
+        skops_io.dump(estimator, path)
+        return skops_io.get_untrusted_types(file=path)  # type: ignore[no-any-return]
 
     # In memory first: ZipFile seeks back to each member's header after writing it,
     # and on a file every seek flushes, a few system calls per array of a forest.
@@ -184,7 +184,7 @@ def _dump_skops(estimator: Any, path: Path) -> list[str]:
         file.write(buffer.getbuffer())
     key = _untrusted_key(state)
     if key not in _UNTRUSTED_BY_KEY:
-        _UNTRUSTED_BY_KEY[key] = skops.io.get_untrusted_types(data=buffer.getvalue())
+        _UNTRUSTED_BY_KEY[key] = skops_io.get_untrusted_types(data=buffer.getvalue())
     return list(_UNTRUSTED_BY_KEY[key])
 
 
@@ -282,17 +282,17 @@ def untrusted_types(path: Path, trusted: Iterable[str] = ()) -> list[str]:
 
 def _load_with_skops(path: Path, trusted: frozenset[str] | Literal[True]) -> Any:
     """Load with skops itself, under skops's own policy and the caller's names."""
-    import skops.io
+    from mltrail.models._skops import skops_io  # without scikit-learn's walk
 
     try:
-        found = skops.io.get_untrusted_types(file=path)
+        found = skops_io.get_untrusted_types(file=path)
     except Exception as error:  # translated: skops's own errors on a bad file
         raise _refuse_corrupt(path, f"skops could not load it: {error}") from error
     refused = [] if trusted is True else [n for n in found if n not in trusted]
     if refused:
         raise UntrustedModelError(str(path), refused, "skops")
     try:
-        return skops.io.load(path, trusted=found)
+        return skops_io.load(path, trusted=found)
     except Exception as error:  # translated, as above
         raise _refuse_corrupt(path, f"skops could not load it: {error}") from error
 

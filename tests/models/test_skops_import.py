@@ -1,0 +1,64 @@
+"""``skops.io`` imported from the cached estimator names gives skops the same list."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+# Prints what skops trusts and whether the walk of scikit-learn's modules ran
+# (sklearn.semi_supervised is imported by nothing else here).
+PROBE = """
+import json, sys
+import mltrail.models._skops as fast
+import skops.io._trusted_types as trusted
+print(json.dumps({
+    "names": trusted.SKLEARN_ESTIMATOR_TYPE_NAMES,
+    "walked": "sklearn.semi_supervised" in sys.modules,
+    "file": str(fast.cache_file()),
+}))
+"""
+
+
+def _probe(cache: Path) -> dict[str, object]:
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        env={**os.environ, "XDG_CACHE_HOME": str(cache)},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    probe: dict[str, object] = json.loads(result.stdout)
+    return probe
+
+
+@pytest.mark.slow
+def test_the_second_import_reads_the_names_the_first_one_wrote(tmp_path: Path) -> None:
+    first = _probe(tmp_path)
+    assert first["walked"] is True
+    names = first["names"]
+    assert isinstance(names, list)
+    assert "sklearn.ensemble._forest.RandomForestClassifier" in names
+    cache = Path(str(first["file"]))
+    assert cache.parent == tmp_path / "mltrail"
+    assert json.loads(cache.read_text()) == names
+    second = _probe(tmp_path)
+    assert second["walked"] is False
+    assert second["names"] == names
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("content", ["not json", '["os.system"]', '{"a": 1}'])
+def test_a_bad_file_means_the_ordinary_import(tmp_path: Path, content: str) -> None:
+    first = _probe(tmp_path)
+    cache = Path(str(first["file"]))
+    cache.write_text(content)
+    again = _probe(tmp_path)
+    assert again["walked"] is True
+    assert again["names"] == first["names"]
+    assert json.loads(cache.read_text()) == first["names"]  # written again
