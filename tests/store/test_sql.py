@@ -739,6 +739,36 @@ def test_stale_heartbeat_turns_run_killed(store: SqlStore) -> None:
     assert stored == "KILLED"
 
 
+def test_a_read_does_not_wait_on_a_writer_that_holds_the_lock(
+    store: SqlStore,
+) -> None:
+    # Another process stopped in the middle of a write (Ctrl-Z, SIGSTOP) keeps its
+    # lock: the read shows the stale run KILLED without writing, and a later read
+    # writes it once the lock is free.
+    run_id = _new_run(store)
+    beat = int(time.time() * 1000) - 3_600_000
+    store.touch_heartbeat([run_id], beat)
+    this_run = runs_table.c.run_id == run_id
+    with store._engine.connect() as holder:
+        if store._dialect == "sqlite":
+            holder.exec_driver_sql("BEGIN IMMEDIATE")
+        holder.execute(
+            runs_table.update().where(this_run).values(run_name=runs_table.c.run_name)
+        )
+        info = store.get_run(run_id).info
+        assert (info.status, info.end_time) == ("KILLED", beat)
+        [found] = store.search_runs(["0"])
+        assert found.info.status == "KILLED"
+        with store._engine.connect() as conn:
+            stored = conn.execute(sa.select(runs_table.c.status).where(this_run))
+            assert stored.scalar() == "RUNNING"  # nothing written yet
+        holder.rollback()
+    assert store.get_run(run_id).info.status == "KILLED"
+    with store._engine.connect() as conn:
+        stored = conn.execute(sa.select(runs_table.c.status).where(this_run))
+        assert stored.scalar() == "KILLED"
+
+
 def test_stale_heartbeat_is_killed_by_search(store: SqlStore) -> None:
     run_id = _new_run(store)
     store.touch_heartbeat([run_id], int(time.time() * 1000) - 3_600_000)

@@ -271,22 +271,30 @@ def test_stopped_process_comes_back_running_and_loses_nothing(
         cwd=tmp_path,
         env=environment,
     ) as child:
-        assert child.stdout is not None
-        run_id = child.stdout.readline().strip()
-        time.sleep(0.5)
-        child.send_signal(signal.SIGSTOP)
         try:
+            assert child.stdout is not None
+            run_id = child.stdout.readline().strip()
+            time.sleep(0.5)
+            # It may stop in the middle of a write and keep the store's lock: reads
+            # must not wait for it (they show the run KILLED without writing).
+            child.send_signal(signal.SIGSTOP)
+            try:
+                assert _wait_until(
+                    lambda: reader.get_run(run_id).info.status == "KILLED", 10
+                )
+            finally:
+                child.send_signal(signal.SIGCONT)
             assert _wait_until(
-                lambda: reader.get_run(run_id).info.status == "KILLED", 10
+                lambda: reader.get_run(run_id).info.status == "RUNNING", 10
             )
+            assert reader.get_run(run_id).info.end_time is None
+            time.sleep(0.3)
+            stop_file.write_text("")
+            steps = int(child.stdout.readline())
+            assert child.wait(timeout=60) == 0
         finally:
-            child.send_signal(signal.SIGCONT)
-        assert _wait_until(lambda: reader.get_run(run_id).info.status == "RUNNING", 10)
-        assert reader.get_run(run_id).info.end_time is None
-        time.sleep(0.3)
-        stop_file.write_text("")
-        steps = int(child.stdout.readline())
-        assert child.wait(timeout=60) == 0
+            if child.poll() is None:  # a failed check: the loop would never end
+                child.kill()
     try:
         run = reader.get_run(run_id)
         assert run.info.status == "FINISHED"

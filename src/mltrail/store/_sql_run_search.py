@@ -186,9 +186,14 @@ class RunSearchMixin(InputsMixin):
         ]
 
     def _current_info(self, row: Row[Any] | _RunRow) -> RunInfo:
-        """Return the run's info; a read-only store shows an expired run KILLED."""
+        """Return the run's info; an expired run shows KILLED, written yet or not.
+
+        The expiry is written when the store can (``_expire_heartbeats``); a
+        read-only store, or one whose write lock another process holds, shows the
+        same without writing it.
+        """
         info = _run_info(row)
-        if self.read_only is not None and self._is_stale(row):
+        if self._is_stale(row):
             return dataclasses.replace(
                 info, status=RunStatus.KILLED.value, end_time=row.heartbeat_time
             )
@@ -200,7 +205,11 @@ class RunSearchMixin(InputsMixin):
         return bool(row.heartbeat_time < _now() - int(self.heartbeat_timeout * 1000))
 
     def _expire_heartbeats(self) -> None:
-        """Mark RUNNING runs whose heartbeat is stale as KILLED (one cheap SELECT)."""
+        """Mark RUNNING runs whose heartbeat is stale as KILLED (one cheap SELECT).
+
+        Skipped when another writer holds the lock (``_try_write``): reads show
+        those runs KILLED anyway (``_current_info``), and the next read writes it.
+        """
         if self.read_only is not None:
             return  # nothing can be written; _current_info shows them KILLED
         runs = schema.runs
@@ -216,7 +225,7 @@ class RunSearchMixin(InputsMixin):
         )
         if found is None:
             return
-        self._write(
+        self._try_write(
             lambda conn: conn.execute(
                 runs.update()
                 .where(stale)

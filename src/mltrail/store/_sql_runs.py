@@ -236,18 +236,18 @@ class RunsMixin(LoggingMixin, RunSearchMixin):
         """
         check_run_id(run_id)
 
-        def work(conn: Connection) -> Run | bool | None:
+        def work(conn: Connection, *, expire: bool = True) -> Run | bool | None:
             row = self._fetch_run(conn, run_id)
             if row is None:
                 return None
-            if self._is_stale(row) and self.read_only is None:
+            if expire and self._is_stale(row) and self.read_only is None:
                 return True
             return self._runs_from_rows(conn, [row])[0]
 
         found = self._read(work)
         if found is True:
-            self._expire_heartbeats()
-            found = self._read(work)
+            self._expire_heartbeats()  # skipped if another writer holds the lock
+            found = self._read(lambda conn: work(conn, expire=False))
         if not isinstance(found, Run):
             raise NotFoundError(
                 "run", run_id, "Check the id, or list runs with search_runs()."

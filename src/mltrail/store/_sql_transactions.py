@@ -41,6 +41,16 @@ RETRYABLE_MESSAGES = (
     "lock wait timeout",
     "could not serialize",
 )
+# How long a write that may be skipped waits for another writer's lock (see
+# try_write); MySQL counts whole seconds.
+BRIEF_LOCK_WAIT_MS = 100
+_BRIEF_LOCK_WAIT = {
+    "postgresql": (f"SET LOCAL lock_timeout = '{BRIEF_LOCK_WAIT_MS}ms'", None),
+    "mysql": (
+        "SET SESSION innodb_lock_wait_timeout = 1",
+        "SET SESSION innodb_lock_wait_timeout = DEFAULT",
+    ),
+}
 
 # Connections a forked child inherited: referenced forever, so that they are never
 # closed (nor finalized) by the child, which must not touch its parent's handles.
@@ -128,6 +138,12 @@ class _Raw:
 def _is_retryable(exc: BaseException) -> bool:
     text = str(getattr(exc, "orig", exc)).lower()
     return any(message in text for message in RETRYABLE_MESSAGES)
+
+
+def _is_lock_busy(exc: BaseException) -> bool:
+    """Whether a write failed only because another writer held a lock too long."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    return _is_retryable(exc) or "lock timeout" in text
 
 
 class SqlBase:
@@ -260,6 +276,44 @@ class SqlBase:
 
     def _write(self, work: Callable[[Connection], T]) -> T:
         return self._run(work, write=True)
+
+    def _try_write(self, work: Callable[[Connection], object]) -> bool:
+        """Make a write that may be skipped; False when another writer holds a lock.
+
+        For bookkeeping that a read does on the way (a stale heartbeat's expiry):
+        the read must never wait on another process, which may be stopped in the
+        middle of its own transaction (Ctrl-Z, SIGSTOP, a debugger) and keep its
+        lock as long as it stays stopped. It waits ``BRIEF_LOCK_WAIT_MS`` at most,
+        once, instead of the lock retries of every other write.
+        """
+        if self.read_only is not None:
+            return False
+        try:
+            if self._threads is not None:
+                conn = self._threads.get()
+                _, rows = self._execute(conn, _Raw("PRAGMA busy_timeout"), fetch=True)
+                self._execute(conn, _Raw(f"PRAGMA busy_timeout = {BRIEF_LOCK_WAIT_MS}"))
+                try:
+                    self._run_sqlite(self._threads, work, write=True)
+                finally:
+                    self._execute(conn, _Raw(f"PRAGMA busy_timeout = {rows[0][0]}"))
+                return True
+            start, end = _BRIEF_LOCK_WAIT.get(self._dialect, (None, None))
+            with self._engine.connect() as conn:
+                try:
+                    if start is not None:
+                        conn.exec_driver_sql(start)
+                    work(conn)
+                    self._end_transaction(conn, commit=True)
+                finally:
+                    if end is not None:
+                        conn.exec_driver_sql(end)
+                        self._end_transaction(conn, commit=True)
+            return True
+        except DBAPIError as exc:
+            if _is_lock_busy(exc):
+                return False
+            raise self._translate(exc) from exc
 
     def _read(self, work: Callable[[Connection], T]) -> T:
         return self._run(work, write=False)
