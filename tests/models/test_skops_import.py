@@ -1,4 +1,7 @@
-"""``skops.io`` imported from the cached estimator names gives skops the same list."""
+"""The helper imports ``skops.io`` from cached estimator names; skops trusts the same.
+
+Every other process imports skops the ordinary way, whatever the file holds.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +14,12 @@ from pathlib import Path
 import pytest
 
 # Prints what skops trusts and whether the walk of scikit-learn's modules ran
-# (sklearn.semi_supervised is imported by nothing else here).
+# (sklearn.semi_supervised is imported by nothing else here); argv[1] says whether
+# the process takes the helper's part.
 PROBE = """
 import json, sys
+import mltrail._worker._main as helper
+helper.IS_HELPER = sys.argv[1] == "helper"
 import mltrail.models._skops as fast
 import skops.io._trusted_types as trusted
 print(json.dumps({
@@ -24,9 +30,9 @@ print(json.dumps({
 """
 
 
-def _probe(cache: Path) -> dict[str, object]:
+def _probe(cache: Path, role: str = "helper") -> dict[str, object]:
     result = subprocess.run(
-        [sys.executable, "-c", PROBE],
+        [sys.executable, "-c", PROBE, role],
         env={**os.environ, "XDG_CACHE_HOME": str(cache)},
         capture_output=True,
         text=True,
@@ -62,3 +68,17 @@ def test_a_bad_file_means_the_ordinary_import(tmp_path: Path, content: str) -> N
     assert again["walked"] is True
     assert again["names"] == first["names"]
     assert json.loads(cache.read_text()) == first["names"]  # written again
+
+
+@pytest.mark.slow
+def test_a_process_other_than_the_helper_never_reads_the_file(tmp_path: Path) -> None:
+    first = _probe(tmp_path, role="script")  # writes the file
+    cache = Path(str(first["file"]))
+    assert json.loads(cache.read_text()) == first["names"]
+    written = cache.stat().st_mtime_ns
+    cache.write_text(json.dumps([*first["names"], "sklearn.planted.Type"]))  # type: ignore[misc]
+    again = _probe(tmp_path, role="script")
+    assert again["walked"] is True
+    assert again["names"] == first["names"]  # what skops computes, not the file
+    assert "sklearn.planted.Type" not in again["names"]  # type: ignore[operator]
+    assert cache.stat().st_mtime_ns != written  # the file was put right again

@@ -70,6 +70,9 @@ NICENESS = 0
 STORE_MODULE = "mltrail.store._sql"
 
 Frame = list[bytearray]
+# True in the helper process only (main() sets it): it saves models and never
+# loads one, which lets it import skops from cached names (models/_skops.py).
+IS_HELPER = False
 # Put in the inbox by the watchdog: an empty frame, which no reader ever queues.
 _PARENT_GONE: Frame = []
 _import_lock = threading.Lock()
@@ -79,6 +82,8 @@ _store_imported = threading.Event()
 
 def main() -> None:
     """Serve the parent whose process id is ``sys.argv[2]``, then exit."""
+    global IS_HELPER
+    IS_HELPER = True
     parent_pid = int(sys.argv[2])
     input_fd, output_fd = os.dup(0), os.dup(1)
     # Whatever a library prints must not reach the parent's pipe.

@@ -1,16 +1,24 @@
-"""Import ``skops.io`` without walking every scikit-learn module for its trust list.
+"""Import ``skops.io`` in the helper without walking every scikit-learn module.
 
 ``skops.io`` builds its default trust list when it is imported: it calls
 scikit-learn's ``all_estimators()``, which imports every module of scikit-learn
 (about 450 of them, 0.3 to 1 s) only to read the names of the estimator classes.
-That list depends on nothing but the versions of scikit-learn and skops, so the
-first import keeps it in a small file (``~/.cache/mltrail``, or
-``$XDG_CACHE_HOME/mltrail``), and later imports hand skops stand-in classes that
-carry the same module and class names, so that skops computes exactly the list it
-would have computed. Nothing else of skops changes; any doubt (no file, a file of
-other versions or unreadable, skops imported already) is the ordinary import.
+That list depends on nothing but the versions of scikit-learn and skops. An
+ordinary import, in any process, keeps it in a small file (``~/.cache/mltrail``, or
+``$XDG_CACHE_HOME/mltrail``); the helper process (``_worker``), on the critical
+path of a one-shot script's model, hands skops stand-in classes that carry the
+same module and class names, so that skops computes exactly the list it would have
+computed, without the walk.
 
-Importing this module does it, so the helper process can warm it by name.
+Only the helper does so: it saves models and never loads one, and what the list
+decides there is which types ``MLmodel`` names in ``skops_trusted_types`` (a name
+wrongly left out makes MLflow's loader refuse the model, never run it). Every other
+process imports skops the ordinary way, so no decision to load a file rests on a
+file in the user's cache. Any doubt (no file, a file of other versions or
+unreadable, skops imported already) is the ordinary import. The stand-ins replace
+``sklearn.utils.all_estimators`` for the length of that one import only.
+
+Importing this module does it, so the helper can warm it by name.
 """
 
 from __future__ import annotations
@@ -42,17 +50,19 @@ def cache_file() -> Path | None:
 
 
 def import_skops_io() -> ModuleType:
-    """Import ``skops.io`` (once), from the cached estimator names when they exist."""
+    """Import ``skops.io`` once; in the helper, from the cached names if they exist."""
     module = sys.modules.get("skops.io")
     if module is not None:
         return module
     path = cache_file()
-    names = _read(path)
+    names = _read(path) if _is_helper() else None
     if names is None:
         import skops.io
         import skops.io._trusted_types as trusted
 
-        _write(path, list(trusted.SKLEARN_ESTIMATOR_TYPE_NAMES))
+        found = list(trusted.SKLEARN_ESTIMATOR_TYPE_NAMES)
+        if _read(path) != found:  # written once per versions, not at every import
+            _write(path, found)
         return sys.modules["skops.io"]
     import sklearn.utils
 
@@ -65,6 +75,11 @@ def import_skops_io() -> ModuleType:
     finally:
         sklearn.utils.all_estimators = walk
     return sys.modules["skops.io"]
+
+
+def _is_helper() -> bool:
+    main = sys.modules.get("mltrail._worker._main")
+    return bool(getattr(main, "IS_HELPER", False))
 
 
 def _stand_in(name: str) -> type:
@@ -81,8 +96,7 @@ def _read(path: Path | None) -> list[str] | None:
     except (OSError, ValueError):
         return None
     if not isinstance(names, list) or not all(
-        isinstance(name, str) and name.startswith("sklearn.") and "." in name
-        for name in names
+        isinstance(name, str) and name.startswith("sklearn.") for name in names
     ):
         return None
     return names
