@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+import threading
+import time
+import types
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +18,41 @@ from mltrail.store._open import clear_store_cache
 from mltrail.tracking import _buffer, _heartbeat, _pending, _runs
 
 OUR_VARIABLES = ("MLTRAIL_", "MLFLOW_")
+# The message of CPython 3.11's guard against two threads installing a trace
+# function at the same moment (python/cpython#98257).
+_SETTRACE_RACE = "another trace function is being installed"
+
+
+class _ThreadStartSys(types.ModuleType):
+    """``sys`` as ``threading`` sees it when a thread starts, with ``settrace`` retried.
+
+    Under coverage, every new thread installs coverage's tracer with ``settrace``.
+    On Python 3.11 a thread that does so while another thread installs one dies
+    before running its target ("Cannot install a trace function while another
+    trace function is being installed"): the request it was to serve (a test
+    server's worker thread) is never answered. The guard is one flag for the whole
+    process and holds only for the moment of the other installation, so trying
+    again succeeds. Python 3.12 and later trace through ``sys.monitoring``.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(sys, name)
+
+    @staticmethod
+    def settrace(function: Callable[..., Any] | None) -> None:
+        for _ in range(1000):
+            try:
+                sys.settrace(function)
+                return
+            except RuntimeError as error:
+                if _SETTRACE_RACE not in str(error):
+                    raise
+                time.sleep(0.001)
+        sys.settrace(function)
+
+
+if sys.version_info < (3, 12):
+    setattr(threading, "_sys", _ThreadStartSys("sys"))  # noqa: B010 - private name
 
 
 def _our_variables() -> list[str]:
