@@ -37,6 +37,68 @@ def test_frame_round_trips_its_parts(pipe: tuple[int, int]) -> None:
     assert read_frame(read_end) == [bytearray(b"head"), bytearray(), bytearray(b"tail")]
 
 
+def test_frame_of_many_parts_goes_in_one_system_call(
+    pipe: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A forest's model travels as hundreds of arrays: one writev, not one write
+    # each, so that the sending thread gives the GIL away once, not 400 times.
+    read_end, write_end = pipe
+    calls: list[int] = []
+    writev = os.writev
+
+    def counting_writev(fd: int, buffers: list[memoryview]) -> int:
+        calls.append(len(buffers))
+        return writev(fd, buffers)
+
+    monkeypatch.setattr(os, "writev", counting_writev)
+    parts = [bytes([index % 256]) * 100 for index in range(400)]
+
+    write_frame(write_end, parts)
+
+    assert calls == [401]  # the header and every part
+    assert read_frame(read_end) == [bytearray(part) for part in parts]
+
+
+def test_frame_beyond_the_pipe_and_the_buffer_limit_round_trips(
+    pipe: tuple[int, int],
+) -> None:
+    # More parts than one writev or readv takes (IOV_MAX, 1024), more bytes than
+    # the pipe holds (64 KiB): writes and reads stop in the middle of parts.
+    read_end, write_end = pipe
+    parts = [os.urandom(1 + index % 1500) for index in range(3000)]
+    parts[7] = b""
+    got: list[list[bytearray] | None] = []
+    reader = threading.Thread(target=lambda: got.append(read_frame(read_end)))
+    reader.start()
+
+    write_frame(write_end, parts)
+
+    reader.join(timeout=30)
+    assert got == [[bytearray(part) for part in parts]]
+
+
+@pytest.mark.parametrize(
+    ("sent", "message"),
+    [
+        (b"ab" + b"cde", "cut after 3 of 5 bytes"),
+        (b"ab" + b"fghij", "cut before part 2"),
+    ],
+    ids=["inside a later part", "before a later part"],
+)
+def test_frame_cut_in_a_later_part_names_where(
+    pipe: tuple[int, int], sent: bytes, message: str
+) -> None:
+    read_end, write_end = pipe
+    sizes = (2, 5, 4)
+    header = (3).to_bytes(4, "big") + b"".join(
+        size.to_bytes(8, "big") for size in sizes
+    )
+    os.write(write_end, header + sent)
+    os.close(write_end)
+    with pytest.raises(ProtocolError, match=message):
+        read_frame(read_end)
+
+
 def test_message_round_trips(pipe: tuple[int, int]) -> None:
     read_end, write_end = pipe
     write_message(write_end, ("done", 7))

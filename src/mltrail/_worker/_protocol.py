@@ -50,11 +50,37 @@ class ProtocolError(Exception):
     """A frame ended early or is malformed: the other side died mid-write."""
 
 
-def _write_all(fd: int, data: Part) -> None:
-    view = memoryview(data).cast("B")
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
+# Buffers per readv/writev call: the system's limit (IOV_MAX, 1024 on Linux).
+try:
+    _IOV_MAX = max(16, os.sysconf("SC_IOV_MAX"))
+except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+    _IOV_MAX = 16
+
+
+def _advance(views: list[memoryview], head: int, count: int) -> int:
+    """Drop ``count`` bytes from the views from ``head`` on; return the new head."""
+    while count:
+        size = views[head].nbytes
+        if count < size:
+            views[head] = views[head][count:]
+            return head
+        count -= size
+        head += 1
+    return head
+
+
+def _write_all(fd: int, parts: Sequence[Part]) -> None:
+    """Write ``parts`` in as few system calls as the pipe allows (writev).
+
+    One call per frame, not one per part: a forest's model has hundreds of arrays,
+    and each call gives the GIL away, which the sending thread may then wait a
+    whole switch interval to get back while another thread computes.
+    """
+    views = [view for view in (memoryview(part).cast("B") for part in parts) if view]
+    head = 0
+    while head < len(views):
+        written = os.writev(fd, views[head : head + _IOV_MAX])
+        head = _advance(views, head, written)
 
 
 def _read_exactly(fd: int, size: int) -> bytearray | None:
@@ -72,13 +98,29 @@ def _read_exactly(fd: int, size: int) -> bytearray | None:
     return buffer
 
 
+def _read_parts(fd: int, sizes: Sequence[int]) -> list[bytearray]:
+    """Read parts of ``sizes`` bytes, many at a time (readv): see ``_write_all``."""
+    parts = [bytearray(size) for size in sizes]
+    indices = [index for index, size in enumerate(sizes) if size]
+    views = [memoryview(parts[index]) for index in indices]
+    head = 0
+    while head < len(views):
+        count = os.readv(fd, views[head : head + _IOV_MAX])
+        if count == 0:
+            index = indices[head]
+            done = sizes[index] - views[head].nbytes
+            if done == 0:
+                raise ProtocolError(f"frame cut before part {index}")
+            raise ProtocolError(f"frame cut after {done} of {sizes[index]} bytes")
+        head = _advance(views, head, count)
+    return parts
+
+
 def write_frame(fd: int, parts: Sequence[Part]) -> None:
     """Write one frame of ``parts`` to the file descriptor ``fd``."""
     sizes = [memoryview(part).nbytes for part in parts]
     header = _COUNT.pack(len(parts)) + b"".join(_LENGTH.pack(size) for size in sizes)
-    _write_all(fd, header)
-    for part in parts:
-        _write_all(fd, part)
+    _write_all(fd, [header, *parts])
 
 
 def read_frame(fd: int) -> list[bytearray] | None:
@@ -92,14 +134,8 @@ def read_frame(fd: int) -> list[bytearray] | None:
     lengths = _read_exactly(fd, _LENGTH.size * count)
     if lengths is None:
         raise ProtocolError("frame cut after its part count")
-    parts = []
-    for index in range(count):
-        (size,) = _LENGTH.unpack_from(lengths, index * _LENGTH.size)
-        part = _read_exactly(fd, size) if size else bytearray()
-        if part is None:
-            raise ProtocolError(f"frame cut before part {index}")
-        parts.append(part)
-    return parts
+    sizes = [size for (size,) in _LENGTH.iter_unpack(lengths)]
+    return _read_parts(fd, sizes)
 
 
 def write_message(fd: int, message: tuple[Any, ...]) -> None:
