@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import queue
 import threading
 import time
 import warnings
@@ -250,36 +249,61 @@ def test_idle_worker_ends_and_the_next_job_starts_another() -> None:
     assert [path for _, path, _ in recorder.files] == ["plots/1.png", "plots/2.png"]
 
 
-class LateQueue:
-    """A queue whose first get times out although a job arrives right after."""
-
-    def __init__(self, items: list[tuple[str, str, Any, float]]) -> None:
-        self.items = items
-        self.has_timed_out = False
-
-    def get(self, timeout: float) -> tuple[str, str, Any, float]:
-        if not self.has_timed_out or not self.items:
-            self.has_timed_out = True
-            raise queue.Empty
-        return self.items.pop(0)
-
-    def empty(self) -> bool:
-        return not self.items
-
-
-def test_worker_takes_a_job_that_arrives_as_it_times_out() -> None:
+def test_worker_takes_a_job_that_arrives_as_its_wait_times_out() -> None:
     recorder = Recorder()
-    renderer = PlotRenderer(recorder)
-    renderer.submit("run", lambda: [("plots/first.png", b"")])
-    assert renderer.wait("run", timeout=30)
-    late = LateQueue([("run", "late", lambda: [("plots/late.png", b"")], 0.0)])
-    renderer._queue = late  # type: ignore[assignment]  # stands in for SimpleQueue
+    renderer = PlotRenderer(recorder, idle_timeout=0.01)
+    late = ("run", "late", lambda: [("plots/late.png", b"")], 0.0)
+    wait = renderer._condition.wait
+    arrived: list[object] = []
+
+    def wait_that_times_out_as_a_job_arrives(timeout: float | None = None) -> bool:
+        if not arrived:
+            arrived.append(late)
+            renderer._queue.append(late)
+            return False  # timed out: the job came in the same instant
+        return wait(timeout)
+
+    renderer._condition.wait = wait_that_times_out_as_a_job_arrives  # type: ignore[method-assign]
     renderer._pending["run"] = 1
 
     renderer._work()  # on this thread: it is not the renderer's worker
 
-    assert [path for _, path, _ in recorder.files][-1] == "plots/late.png"
+    assert [path for _, path, _ in recorder.files] == ["plots/late.png"]
     assert renderer.wait("run", timeout=0)
+
+
+def test_first_job_runs_before_the_jobs_queued_earlier() -> None:
+    renderer = PlotRenderer(Recorder(), start_delay=30)
+    order: list[str] = []
+
+    def job(name: str) -> Any:
+        def run() -> list[tuple[str, bytes]]:
+            order.append(name)
+            return []
+
+        return run
+
+    renderer.submit("run", job("plots"))
+    renderer.submit("run", job("dataset"))
+    renderer.submit("run", job("model"), first=True)
+
+    assert renderer.wait("run", timeout=10)
+    assert order == ["model", "plots", "dataset"]
+
+
+def test_first_job_still_waits_for_its_delay_or_a_waiter() -> None:
+    renderer = PlotRenderer(Recorder(), start_delay=30)
+    started = threading.Event()
+
+    def job() -> list[tuple[str, bytes]]:
+        started.set()
+        return []
+
+    renderer.submit("run", job, first=True)
+
+    assert not started.wait(0.3)
+    assert renderer.wait("run", timeout=10)
+    assert started.is_set()
 
 
 def test_delayed_job_waits_for_its_delay_or_a_waiter() -> None:

@@ -59,3 +59,30 @@ def test_transformer_output_comes_from_transform() -> None:
     output = _output_for_signature(model, X.head(3))
 
     np.testing.assert_array_equal(output, model.transform(X.head(3)))
+
+
+@pytest.mark.usefixtures("autolog")
+def test_model_is_handed_over_first_when_the_run_ends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The helper saves the model, a run's longest file, while the background
+    # thread writes the rest: the job that hands it over goes before them.
+    import mltrail
+    from mltrail.evaluation._render import PlotRenderer
+    from mltrail.sklearn.shared import _background
+
+    monkeypatch.setattr(_background.renderer(), "_start_delay", 30.0)
+    started: list[tuple[str, str]] = []
+    run_job = PlotRenderer._run
+
+    def recording_run(self: PlotRenderer, run_id: str, label: str, job: Any) -> None:
+        started.append((run_id, label))
+        run_job(self, run_id, label, job)
+
+    monkeypatch.setattr(PlotRenderer, "_run", recording_run)
+    with mltrail.start_run() as run:
+        make_pipeline(StandardScaler(), LogisticRegression()).fit(X, Y)
+
+    labels = [label for run_id, label in started if run_id == run.info.run_id]
+    assert labels[0] == "model"
+    assert {"pipeline", "training plots"} <= set(labels[1:])

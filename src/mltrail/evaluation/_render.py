@@ -2,10 +2,11 @@
 
 A job is a callable that returns ``(relative_path, bytes)`` pairs, such as
 ``lambda: plot_artifacts(plots_for_classifier(...), dataset="test")``. The worker
-runs jobs in order and hands each file to the ``write`` callback the renderer was
-built with. ``wait(run_id)`` (which ``end_run`` calls) blocks until that run's jobs
-are done and then reports each failed job as one ``MltrailWarning`` on the caller's
-thread: a failure never raises into user code and never stops the other jobs.
+runs jobs in order (those submitted with ``first=True`` before the rest) and hands
+each file to the ``write`` callback the renderer was built with. ``wait(run_id)``
+(which ``end_run`` calls) blocks until that run's jobs are done and then reports
+each failed job as one ``MltrailWarning`` on the caller's thread: a failure never
+raises into user code and never stops the other jobs.
 
 Standard library only, so importing this module stays cheap. The worker starts with
 the first job and ends after ``idle_timeout`` seconds without one. When no thread can
@@ -18,8 +19,8 @@ jobs are the parent's); at interpreter exit every renderer waits, up to
 from __future__ import annotations
 
 import atexit
+import collections
 import os
-import queue
 import threading
 import time
 import weakref
@@ -29,6 +30,8 @@ from mltrail import _warnings
 
 Job = Callable[[], Iterable[tuple[str, bytes]]]
 Write = Callable[[str, str, bytes], None]
+# A queued job: its run, its label, the job and when it was submitted.
+_Item = tuple[str, str, Job, float]
 
 EXIT_TIMEOUT = 10.0
 IDLE_TIMEOUT = 30.0
@@ -82,15 +85,17 @@ class PlotRenderer:
 
     def _reset(self) -> None:
         self._condition = threading.Condition()
-        self._queue: queue.SimpleQueue[tuple[str, str, Job, float]] = (
-            queue.SimpleQueue()
-        )
+        # Jobs submitted with first=True, then the others; each in submit order.
+        self._first: collections.deque[_Item] = collections.deque()
+        self._queue: collections.deque[_Item] = collections.deque()
         self._pending: dict[str, int] = {}
         self._waiters = 0
         self._failures: dict[str, list[str]] = {}
         self._worker: threading.Thread | None = None
 
-    def submit(self, run_id: str, job: Job, *, name: str | None = None) -> None:
+    def submit(
+        self, run_id: str, job: Job, *, name: str | None = None, first: bool = False
+    ) -> None:
         """Queue a job for ``run_id``; it runs on the worker thread.
 
         Parameters
@@ -102,6 +107,10 @@ class PlotRenderer:
         name : str, default=None
             What the job draws, for the warning if it fails; by default the
             callable's ``__name__``.
+        first : bool, default=False
+            Run it before the jobs queued without ``first`` (still after its
+            ``start_delay``): a job that hands work to another process, which
+            then does it while this thread runs the rest.
 
         Examples
         --------
@@ -126,7 +135,9 @@ class PlotRenderer:
                     self._worker = worker
             # Queued under the lock, so an idle worker cannot exit past this job.
             if self._worker is not None:
-                self._queue.put((run_id, label, job, time.monotonic()))
+                jobs = self._first if first else self._queue
+                jobs.append((run_id, label, job, time.monotonic()))
+                self._condition.notify_all()
                 return
         self._run(run_id, label, job)
 
@@ -182,26 +193,32 @@ class PlotRenderer:
 
     def _work(self) -> None:
         while True:
-            try:
-                item = self._queue.get(timeout=self._idle_timeout)
-            except queue.Empty:
-                with self._condition:
-                    if self._queue.empty():
+            item = self._next()
+            if item is None:
+                return
+            self._run(*item[:3])
+
+    def _next(self) -> _Item | None:
+        """Take the next job once its start time came (or someone waits).
+
+        None when no job came for ``idle_timeout`` seconds: the worker ends.
+        """
+        with self._condition:
+            while True:
+                jobs = self._first or self._queue
+                if not jobs:
+                    if not self._condition.wait(timeout=self._idle_timeout) and not (
+                        self._first or self._queue
+                    ):
                         if self._worker is threading.current_thread():
                             self._worker = None
-                        return
-                continue
-            run_id, label, job, submitted = item
-            self._hold_back(submitted + self._start_delay)
-            self._run(run_id, label, job)
-
-    def _hold_back(self, start: float) -> None:
-        """Wait until ``start`` (a ``monotonic`` time) or until someone waits."""
-        with self._condition:
-            self._condition.wait_for(
-                lambda: self._waiters > 0 or time.monotonic() >= start,
-                timeout=max(0.0, start - time.monotonic()),
-            )
+                        return None
+                    continue
+                start = jobs[0][3] + self._start_delay
+                if self._waiters > 0 or time.monotonic() >= start:
+                    return jobs.popleft()
+                # A job submitted with first=True, or a waiter, wakes us earlier.
+                self._condition.wait(timeout=start - time.monotonic())
 
     def _run(self, run_id: str, label: str, job: Job) -> None:
         failure = None

@@ -78,7 +78,9 @@ def queue_files(event: FitEnded) -> None:
             )
         return []
 
-    _background.submit(run_id, job, name="model")
+    # First when the run ends: the helper saves the model while this process's
+    # background thread writes the run's other files.
+    _background.submit(run_id, job, name="model", first=True)
 
 
 def on_estimator_used(event: EstimatorUsed) -> None:

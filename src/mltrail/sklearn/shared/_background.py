@@ -119,6 +119,7 @@ def submit(
     name: str,
     reads: Any = None,
     after_tasks: bool = False,
+    first: bool = False,
     finish: Callable[[BaseException | None], object] | None = None,
 ) -> None:
     """Queue ``job`` for ``run_id`` on the background worker.
@@ -127,6 +128,8 @@ def submit(
     A ``Task`` goes to the helper process at once (its arguments are snapshots
     already, so ``reads`` does not apply), and ``finish(error)`` runs here once it
     is done. ``after_tasks`` holds the job back until the run's tasks are done.
+    ``first`` runs the job before the jobs queued without it (one that hands a
+    task to the helper: the helper works on it while this thread does the rest).
     Every read or end of the run in this process waits for the job too.
     """
     from mltrail._worker import Task
@@ -143,17 +146,17 @@ def submit(
     if after_tasks:
         board().after_tasks(run_id, job, name)
     else:
-        _submit_local(run_id, job, name)
+        _submit_local(run_id, job, name, first=first)
 
 
-def _submit_local(run_id: str, job: Job, name: str) -> None:
+def _submit_local(run_id: str, job: Job, name: str, *, first: bool = False) -> None:
     def pending_job() -> Iterable[tuple[str, bytes]]:
         with _pending.working():
             files = list(job())
         _render_plots(run_id, files)
         return files
 
-    renderer().submit(run_id, pending_job, name=name)
+    renderer().submit(run_id, pending_job, name=name, first=first)
 
 
 def _render_plots(run_id: str, files: list[tuple[str, bytes]]) -> None:
