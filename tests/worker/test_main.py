@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import select
 import sys
 import threading
 import time
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 from mltrail._errors import NotFoundError
+from mltrail._worker import _main
 from mltrail._worker._main import serve
 from mltrail._worker._protocol import (
     DESCRIBE,
@@ -337,3 +339,35 @@ def test_store_call_is_answered_while_a_task_runs(loop: Loop, tmp_path: Path) ->
     )
     release.write_text("")
     assert loop.answer() == ("done", 1)
+
+
+def test_store_call_goes_on_once_the_store_is_imported_under_a_held_lock(
+    loop: Loop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The task thread imports the store, then at once takes the import lock again
+    # for skops (a second or more): the store call must not wait for skops.
+    monkeypatch.setattr(_main, "_store_imported", threading.Event())
+    held, release = threading.Event(), threading.Event()
+
+    def import_something_long() -> None:
+        with _main._import_lock:
+            held.set()
+            release.wait(60)
+
+    holder = threading.Thread(target=import_something_long, daemon=True)
+    holder.start()
+    assert held.wait(10)
+    try:
+        call = StoreCall(f"sqlite:///{tmp_path / 'calls.db'}", None, "artifact_root")
+        header = pickle.dumps(("store", 1))
+        write_frame(loop.to_loop, [header, pickle.dumps(call)])
+        readable, _, _ = select.select([loop.from_loop], [], [], 0.3)
+        assert not readable  # the store is not imported yet: the call waits
+        _main._store_imported.set()  # imported; the lock stays held
+        readable, _, _ = select.select([loop.from_loop], [], [], 10)
+        assert readable
+        assert _read_kind(loop) == ("done", 1)
+        assert not release.is_set()
+    finally:
+        release.set()
+        holder.join(timeout=30)

@@ -68,6 +68,9 @@ NICENESS = 0
 
 # The store's implementation: SQLAlchemy and the schema (see _serve_store).
 STORE_MODULE = "mltrail.store._sql"
+# How often a store call waiting for the import lock looks whether the task
+# thread has imported the store meanwhile.
+STORE_IMPORT_POLL = 0.005
 
 Frame = list[bytearray]
 # True in the helper process only (main() sets it): it saves models and never
@@ -262,11 +265,17 @@ def _make(store: Any, call: StoreCall) -> object:
 
 
 def _open_store(call: StoreCall) -> Any:
-    if not _store_imported.is_set():
-        # Never beside an import of the task thread (see _serve_tasks).
-        with _import_lock:
-            importlib.import_module(STORE_MODULE)
-        _store_imported.set()
+    # Never beside an import of the task thread (see _serve_tasks). The task
+    # thread may be importing the store right now, and take the lock again for
+    # skops as soon as it is done: look at the event between tries, or this call
+    # would wait for skops too.
+    while not _store_imported.is_set():
+        if _import_lock.acquire(timeout=STORE_IMPORT_POLL):
+            try:
+                importlib.import_module(STORE_MODULE)
+                _store_imported.set()
+            finally:
+                _import_lock.release()
     from mltrail.store._open import open_store
 
     return open_store(call.uri, artifact_root=call.artifact_root)
