@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import json
 import pickle
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from zipfile import ZipFile
 
@@ -23,7 +25,7 @@ from sklearn.tree import DecisionTreeClassifier
 from skops.io._utils import SaveContext, get_state
 
 from mltrail._errors import InvalidValueError
-from mltrail.models import UntrustedModelError
+from mltrail.models import UntrustedModelError, _skops
 from mltrail.models._serialization import (
     _UNTRUSTED_BY_KEY,
     _state_key,
@@ -45,6 +47,19 @@ class Doubler(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # untyped
 
     def transform(self, X):
         return X * 2
+
+
+def untrusted_file() -> Path:
+    path = _skops.untrusted_file()
+    assert path is not None
+    return path
+
+
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path_factory, monkeypatch):
+    """Untrusted types remembered by this test only (``models/_skops.py``)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+    _UNTRUSTED_BY_KEY.clear()
 
 
 @pytest.fixture(scope="module")
@@ -270,14 +285,68 @@ def test_pruned_key_equals_the_full_walk(make):
     assert _state_key(state, pruned=True) == _state_key(state)
 
 
-def test_every_kind_of_estimator_reports_what_skops_reports(tmp_path):
+@pytest.mark.parametrize("process", ["same process", "next process"])
+def test_every_kind_of_estimator_reports_what_skops_reports(tmp_path, process):
     _UNTRUSTED_BY_KEY.clear()
     for index, make in enumerate([*ESTIMATORS.values(), *ESTIMATORS.values()]):
+        if process == "next process" and index == len(ESTIMATORS):
+            _UNTRUSTED_BY_KEY.clear()  # the second pass reads what the first kept
         (tmp_path / str(index)).mkdir()
         _, types = dump_model(make(), tmp_path / str(index), "skops")
         path = tmp_path / str(index) / "model.skops"
         assert types == skops.io.get_untrusted_types(file=path)
     assert len(_UNTRUSTED_BY_KEY) == len(ESTIMATORS)
+
+
+def test_next_process_takes_the_untrusted_types_without_an_audit(
+    tmp_path, custom_pipeline, monkeypatch
+):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = dump_model(custom_pipeline, tmp_path / "a", "skops")[1]
+    assert first is not None
+    assert untrusted_file().is_file()
+    _UNTRUSTED_BY_KEY.clear()  # as in a new process
+
+    def no_audit(**kwargs: Any) -> list[str]:
+        raise AssertionError("audited again")
+
+    monkeypatch.setattr(skops.io, "get_untrusted_types", no_audit)
+    assert dump_model(custom_pipeline, tmp_path / "b", "skops")[1] == first
+    assert DOUBLER in first
+
+
+@pytest.mark.parametrize(
+    "kept",
+    [["os.system"], [DOUBLER, "builtins.eval"], "not a list", [1]],
+    ids=["a foreign type", "a foreign type beside a real one", "text", "a number"],
+)
+def test_remembered_types_not_of_the_model_are_audited_again(
+    tmp_path, custom_pipeline, kept
+):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    dump_model(custom_pipeline, tmp_path / "a", "skops")
+    path = untrusted_file()
+    found = json.loads(path.read_text())
+    assert len(found) == 1
+    found = dict.fromkeys(found, kept)
+    path.write_text(json.dumps(found))
+    _UNTRUSTED_BY_KEY.clear()
+
+    types = dump_model(custom_pipeline, tmp_path / "b", "skops")[1]
+
+    assert types is not None
+    assert types == skops.io.get_untrusted_types(file=tmp_path / "b" / "model.skops")
+    assert "os.system" not in types
+    assert list(json.loads(path.read_text()).values()) == [types]  # set right
+
+
+def test_unreadable_untrusted_file_is_an_audit(tmp_path, forest):
+    (tmp_path / "a").mkdir()
+    untrusted_file().parent.mkdir(parents=True)
+    untrusted_file().write_text("{not json")
+    assert dump_model(forest, tmp_path / "a", "skops")[1] == ["sklearn.tree._tree.Tree"]
 
 
 def test_functions_inside_pipeline_steps_are_keyed(tmp_path):

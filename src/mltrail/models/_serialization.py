@@ -158,7 +158,11 @@ class _Archive(ZipFile):
 
 def _dump_skops(estimator: Any, path: Path) -> list[str]:
     """Write the skops file and return the types that skops does not trust itself."""
-    from mltrail.models._skops import skops_io  # without scikit-learn's walk
+    from mltrail.models._skops import (  # skops_io: without scikit-learn's walk
+        recall_untrusted,
+        remember_untrusted,
+        skops_io,
+    )
 
     try:
         # skops's own dump pretty-prints schema.json with the pure-Python JSON
@@ -183,9 +187,15 @@ def _dump_skops(estimator: Any, path: Path) -> list[str]:
     with open(path, "wb") as file:
         file.write(buffer.getbuffer())
     key = _untrusted_key(state)
-    if key not in _UNTRUSTED_BY_KEY:
-        _UNTRUSTED_BY_KEY[key] = skops_io.get_untrusted_types(data=buffer.getvalue())
-    return list(_UNTRUSTED_BY_KEY[key])
+    types = _UNTRUSTED_BY_KEY.get(key)
+    if types is None:
+        # A one-shot script saves one model: an earlier run of it has the answer.
+        types = recall_untrusted(key)
+        if types is None:
+            types = skops_io.get_untrusted_types(data=buffer.getvalue())
+            remember_untrusted(key, types)
+        _UNTRUSTED_BY_KEY[key] = types
+    return list(types)
 
 
 def dump_model(

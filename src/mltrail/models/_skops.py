@@ -18,12 +18,18 @@ file in the user's cache. Any doubt (no file, a file of other versions or
 unreadable, skops imported already) is the ordinary import. The stand-ins replace
 ``sklearn.utils.all_estimators`` for the length of that one import only.
 
+The same folder keeps, for the next processes, the untrusted types skops's audit
+found for each kind of model saved (``recall_untrusted``): the audit loads the
+file again and costs as much as the save of a forest, and a one-shot script saves
+one model. Only names of the model's own types are ever taken from that file.
+
 Importing this module does it, so the helper can warm it by name.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import sys
@@ -32,21 +38,95 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-__all__ = ["cache_file", "import_skops_io", "skops_io"]
+__all__ = [
+    "cache_file",
+    "import_skops_io",
+    "recall_untrusted",
+    "remember_untrusted",
+    "skops_io",
+    "untrusted_file",
+]
+
+# Raised when the key of a state (_serialization._state_key) changes its meaning.
+UNTRUSTED_FORMAT = 1
+# Keys kept in the file of untrusted types: one per kind of model saved.
+MAX_REMEMBERED_KEYS = 512
 
 
 def cache_file() -> Path | None:
     """Return the file of the estimator names for the installed versions."""
+    return _versioned_file("estimator-names", ("skops", "scikit-learn"))
+
+
+def untrusted_file() -> Path | None:
+    """Return the file of the untrusted types found by key, for these versions."""
+    return _versioned_file(
+        f"untrusted-types-{UNTRUSTED_FORMAT}", ("skops", "scikit-learn", "numpy")
+    )
+
+
+def _versioned_file(name: str, packages: tuple[str, ...]) -> Path | None:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        key = f"skops-{version('skops')}-scikit-learn-{version('scikit-learn')}"
-    except PackageNotFoundError:  # no metadata: no file, the ordinary import
+        key = "-".join(f"{package}-{version(package)}" for package in packages)
+    except PackageNotFoundError:  # no metadata: no file
         return None
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(
         os.path.expanduser("~"), ".cache"
     )
-    return Path(base) / "mltrail" / f"estimator-names-{key}.json"
+    return Path(base) / "mltrail" / f"{name}-{key}.json"
+
+
+def recall_untrusted(key: frozenset[tuple[str, ...]]) -> list[str] | None:
+    """Return the untrusted types remembered for a state's key, or None.
+
+    An earlier process found them with skops's own audit of a file of the same
+    key (see ``_serialization._state_key``). Only names of that key are taken: a
+    changed file can then at most name a type of the model as untrusted, which is
+    only listed in ``MLmodel`` beside the others, or leave one out, which makes
+    MLflow's loader refuse the model; it can never add a type of its own.
+    """
+    types = _read_untrusted(untrusted_file()).get(_digest(key))
+    if not isinstance(types, list) or not all(isinstance(name, str) for name in types):
+        return None
+    if not set(types) <= _names_of(key):
+        return None
+    return types
+
+
+def remember_untrusted(key: frozenset[tuple[str, ...]], types: list[str]) -> None:
+    """Keep the untrusted types of a key for the next processes (never raises)."""
+    path = untrusted_file()
+    if path is None:
+        return
+    found = _read_untrusted(path)
+    found.pop(_digest(key), None)
+    found[_digest(key)] = list(types)
+    while len(found) > MAX_REMEMBERED_KEYS:  # the oldest go first
+        del found[next(iter(found))]
+    _write_json(path, found)
+
+
+def _digest(key: frozenset[tuple[str, ...]]) -> str:
+    text = json.dumps(sorted(key), separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _names_of(key: frozenset[tuple[str, ...]]) -> set[str]:
+    """Every name skops could report for a state of ``key``."""
+    names = {f"{node[1]}.{node[2]}" for node in key if len(node) > 2}
+    return names | {node[3] for node in key if len(node) > 3}
+
+
+def _read_untrusted(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        found: Any = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def import_skops_io() -> ModuleType:
@@ -103,14 +183,18 @@ def _read(path: Path | None) -> list[str] | None:
 
 
 def _write(path: Path | None, names: list[str]) -> None:
-    if path is None:
-        return
-    with contextlib.suppress(OSError):  # a read-only home: every import walks
+    if path is not None:
+        _write_json(path, names)
+
+
+def _write_json(path: Path, value: object) -> None:
+    """Replace ``path`` with ``value`` as JSON, whole or not at all; never raise."""
+    with contextlib.suppress(OSError):  # a read-only home: nothing is kept
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as file:
-                json.dump(names, file)
+                json.dump(value, file)
             os.replace(temporary, path)
         finally:
             with contextlib.suppress(FileNotFoundError):
