@@ -291,19 +291,23 @@ def test_first_job_runs_before_the_jobs_queued_earlier() -> None:
     assert order == ["model", "plots", "dataset"]
 
 
-def test_first_job_still_waits_for_its_delay_or_a_waiter() -> None:
+def test_first_job_starts_at_once_whatever_the_delay() -> None:
     renderer = PlotRenderer(Recorder(), start_delay=30)
-    started = threading.Event()
+    started, later = threading.Event(), threading.Event()
 
-    def job() -> list[tuple[str, bytes]]:
-        started.set()
-        return []
+    def job(event: threading.Event) -> Any:
+        def run() -> list[tuple[str, bytes]]:
+            event.set()
+            return []
 
-    renderer.submit("run", job, first=True)
+        return run
 
-    assert not started.wait(0.3)
+    renderer.submit("run", job(later))
+    renderer.submit("run", job(started), first=True)
+
+    assert started.wait(10)  # nobody waits, yet it ran
+    assert not later.wait(0.3)  # the other job is still held back
     assert renderer.wait("run", timeout=10)
-    assert started.is_set()
 
 
 def test_delayed_job_waits_for_its_delay_or_a_waiter() -> None:

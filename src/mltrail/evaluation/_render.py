@@ -2,11 +2,11 @@
 
 A job is a callable that returns ``(relative_path, bytes)`` pairs, such as
 ``lambda: plot_artifacts(plots_for_classifier(...), dataset="test")``. The worker
-runs jobs in order (those submitted with ``first=True`` before the rest) and hands
-each file to the ``write`` callback the renderer was built with. ``wait(run_id)``
-(which ``end_run`` calls) blocks until that run's jobs are done and then reports
-each failed job as one ``MltrailWarning`` on the caller's thread: a failure never
-raises into user code and never stops the other jobs.
+runs jobs in order (those submitted with ``first=True`` at once, before the rest)
+and hands each file to the ``write`` callback the renderer was built with.
+``wait(run_id)`` (which ``end_run`` calls) blocks until that run's jobs are done and
+then reports each failed job as one ``MltrailWarning`` on the caller's thread: a
+failure never raises into user code and never stops the other jobs.
 
 Standard library only, so importing this module stays cheap. The worker starts with
 the first job and ends after ``idle_timeout`` seconds without one. When no thread can
@@ -108,9 +108,9 @@ class PlotRenderer:
             What the job draws, for the warning if it fails; by default the
             callable's ``__name__``.
         first : bool, default=False
-            Run it before the jobs queued without ``first`` (still after its
-            ``start_delay``): a job that hands work to another process, which
-            then does it while this thread runs the rest.
+            Run it at once, without ``start_delay``, and before the jobs queued
+            without ``first``: a short job that hands work to another process,
+            which does it on another core while the caller goes on.
 
         Examples
         --------
@@ -214,7 +214,8 @@ class PlotRenderer:
                             self._worker = None
                         return None
                     continue
-                start = jobs[0][3] + self._start_delay
+                delay = 0.0 if jobs is self._first else self._start_delay
+                start = jobs[0][3] + delay
                 if self._waiters > 0 or time.monotonic() >= start:
                     return jobs.popleft()
                 # A job submitted with first=True, or a waiter, wakes us earlier.

@@ -78,8 +78,8 @@ def queue_files(event: FitEnded) -> None:
             )
         return []
 
-    # First when the run ends: the helper saves the model while this process's
-    # background thread writes the run's other files.
+    # At once, and before the run's other jobs: the helper saves the model on the
+    # other core while the script goes on, and the run's end waits for less.
     _background.submit(run_id, job, name="model", first=True)
 
 

@@ -128,8 +128,8 @@ def submit(
     A ``Task`` goes to the helper process at once (its arguments are snapshots
     already, so ``reads`` does not apply), and ``finish(error)`` runs here once it
     is done. ``after_tasks`` holds the job back until the run's tasks are done.
-    ``first`` runs the job before the jobs queued without it (one that hands a
-    task to the helper: the helper works on it while this thread does the rest).
+    ``first`` runs the job at once, before the jobs queued without it (a short
+    one that hands a task to the helper, which works on it on another core).
     Every read or end of the run in this process waits for the job too.
     """
     from mltrail._worker import Task
