@@ -6,6 +6,7 @@ import os
 import platform
 import subprocess
 import sys
+import threading
 import types
 from collections.abc import Iterator
 from pathlib import Path
@@ -447,3 +448,31 @@ def test_own_artifacts_inside_the_repository_are_not_untracked_files(
 
     store, uri = client._artifacts(run_id)
     assert store.read_bytes(uri, "code/untracked.txt") == b"notes.py\n"
+
+
+def test_source_file_is_written_off_the_calling_thread(
+    client: TrackingClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On a server the write is a round trip, which the user's fit need not wait for.
+    from mltrail.store._artifacts import LocalArtifactStore
+
+    writers: list[tuple[str, threading.Thread]] = []
+    write_bytes = LocalArtifactStore.write_bytes
+
+    def recording(self: LocalArtifactStore, uri: str, path: str, data: bytes) -> None:
+        writers.append((path, threading.current_thread()))
+        write_bytes(self, uri, path, data)
+
+    monkeypatch.setattr(LocalArtifactStore, "write_bytes", recording)
+    source = SourceInfo("/nowhere/train.py", "script", "x = 1\n", False)
+    monkeypatch.setattr(_code, "_script_source", lambda: source)
+    run_id = new_run(client)
+
+    _code.on_run_start(run_id, AutologSettings())
+
+    assert _background.wait(run_id)
+    written = [(path, thread) for path, thread in writers if path.startswith("code/")]
+    assert [path for path, _ in written] == ["code/train.py"]
+    assert written[0][1] is not threading.current_thread()
+    store, uri = client._artifacts(run_id)
+    assert store.read_bytes(uri, "code/train.py") == b"x = 1\n"

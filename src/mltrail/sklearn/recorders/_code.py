@@ -265,9 +265,9 @@ def _record(run_id: str, config: object) -> None:
 
         client.log_batch(run_id, tags=[RunTag(k, v) for k, v in tags.items()])
     if files:
-        store, uri = client._artifacts(run_id)
-        for path, data in files:
-            store.write_bytes(uri, path, data)
+        # Read now (the file may change), written by the background thread: on a
+        # server it is a round trip that the user's fit need not wait for.
+        _background.submit(run_id, lambda: files, name="source")
     if state is not None:
         root, has_commit = state.root, state.commit is not None
         _background.submit(
