@@ -34,6 +34,17 @@ def test_helper_does_tasks_in_another_process(
     assert int((tmp_path / "pid").read_text()) == helper.pid != os.getpid()
 
 
+def test_helper_runs_below_the_user_process(
+    helper: _helper.Helper, tmp_path: Path
+) -> None:
+    # Its work must not take a core from the user's own threads (BLAS, OpenMP);
+    # when the user's process waits for it, it has the cores anyway.
+    ticket = helper.submit(_task(tmp_path, pid_file, str(tmp_path / "pid")))
+    assert ticket.resolved.wait(TIMEOUT)  # its set-up is done
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    assert os.getpriority(os.PRIO_PROCESS, helper.pid) == min(19, ours + 10)
+
+
 def test_helper_writes_the_files_a_task_returns(
     helper: _helper.Helper, tmp_path: Path
 ) -> None:
