@@ -42,8 +42,10 @@ with mltrail.start_run() as run:
     model = RandomForestClassifier(n_estimators=10, random_state=0)
     model.fit(X_train, y_train)
     model.predict(X_test)
-    with open(os.path.join(root, "run_id"), "w") as file:
+    # Whole or not at all: the test reads it as soon as the name exists.
+    with open(os.path.join(root, "run_id.tmp"), "w") as file:
         file.write(run.info.run_id)
+    os.replace(os.path.join(root, "run_id.tmp"), os.path.join(root, "run_id"))
 """
 
 
@@ -108,8 +110,9 @@ pid_path = os.path.join(root, "helper.pid")
 _helper.current().submit(Task("none", RunArtifacts(root), pid_file, (pid_path,)))
 X, y = load_wine(return_X_y=True, as_frame=True)
 RandomForestClassifier(n_estimators=5, random_state=0).fit(X, y)
-with open(os.path.join(root, "run_id"), "w") as file:
+with open(os.path.join(root, "run_id.tmp"), "w") as file:
     file.write(mltrail.last_active_run().info.run_id)
+os.replace(os.path.join(root, "run_id.tmp"), os.path.join(root, "run_id"))
 time.sleep(600)  # killed here
 """
 
