@@ -100,9 +100,9 @@ def remember_untrusted(key: frozenset[tuple[str, ...]], types: list[str]) -> Non
     path = untrusted_file()
     if path is None:
         return
-    found = _read_untrusted(path)
-    found.pop(_digest(key), None)
-    found[_digest(key)] = list(types)
+    found, digest = _read_untrusted(path), _digest(key)
+    found.pop(digest, None)  # written again last: the newest keys are kept
+    found[digest] = list(types)
     while len(found) > MAX_REMEMBERED_KEYS:  # the oldest go first
         del found[next(iter(found))]
     _write_json(path, found)
@@ -115,7 +115,7 @@ def _digest(key: frozenset[tuple[str, ...]]) -> str:
 
 def _names_of(key: frozenset[tuple[str, ...]]) -> set[str]:
     """Every name skops could report for a state of ``key``."""
-    names = {f"{node[1]}.{node[2]}" for node in key if len(node) > 2}
+    names = {f"{node[1]}.{node[2]}" for node in key}
     return names | {node[3] for node in key if len(node) > 3}
 
 
