@@ -340,8 +340,9 @@ def test_delete_restore_and_tag_selected_runs(page: Page, site: Site) -> None:
     page.get_by_role("button", name="Tag…").click()
     page.get_by_label("Key").fill("reviewed")
     page.get_by_label("Value").fill("yes")
-    # The store is read once the server has answered the form's POST.
-    with page.expect_response(lambda response: response.request.method == "POST"):
+    # The page reloads itself once the server has tagged the runs; a dialog
+    # opened before that reload would vanish with the old page.
+    with page.expect_navigation():
         page.get_by_role("button", name="Set tag").click()
     assert site.store.get_run(ridge).data.tags["reviewed"] == "yes"
     page.locator(f"tr[data-run-id='{ridge}'] input[name=run_ids]").check()
