@@ -102,6 +102,56 @@ def test_killed_helper_gives_every_unanswered_task_back(
     assert late.outcome == "local"
 
 
+def test_stuck_helper_is_killed_and_gives_its_tasks_back(
+    helper: _helper.Helper, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_helper, "STALL_TIMEOUT", 1.0)
+    monkeypatch.setattr(_helper, "STALL_CHECK", 0.05)
+    ready = helper.submit(_task(tmp_path, files, {}))
+    assert _helper.wait(ready, TIMEOUT)
+    os.kill(helper.pid, signal.SIGSTOP)  # alive, but it will never answer
+    ticket = helper.submit(_task(tmp_path, files, {"a": b"a"}))
+    assert _helper.wait(ticket, TIMEOUT)
+    assert (ticket.outcome, ticket.reason) == ("local", "the helper is gone")
+    assert wait_until_gone(helper.pid)
+    assert _helper.current() is None
+
+
+def test_busy_helper_that_pulses_is_waited_for(
+    helper: _helper.Helper, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Busy for several times the stall timeout, but its pulses say it is alive.
+    monkeypatch.setattr(_helper, "STALL_TIMEOUT", 1.5)
+    monkeypatch.setattr(_helper, "STALL_CHECK", 0.05)
+    release = tmp_path / "release"
+    ticket = helper.submit(_task(tmp_path, wait_for, str(release)))
+    timer = threading.Timer(5.0, release.touch)
+    timer.start()
+    try:
+        assert _helper.wait(ticket, TIMEOUT)
+    finally:
+        timer.cancel()
+    assert ticket.outcome == "done"
+    assert helper.is_alive
+
+
+def test_wait_gives_up_after_its_timeout(
+    helper: _helper.Helper, tmp_path: Path
+) -> None:
+    ticket = helper.submit(_task(tmp_path, wait_for, str(tmp_path / "never")))
+    assert not _helper.wait(ticket, 0.2)
+    assert not ticket.resolved.is_set()
+    (tmp_path / "never").touch()
+    assert _helper.wait(ticket, TIMEOUT)
+
+
+def test_wait_without_a_helper_waits_for_the_ticket() -> None:
+    ticket = _helper.Ticket(None)  # type: ignore[arg-type]
+    assert not _helper.wait(ticket, 0.01)
+    ticket.resolve("local")
+    assert _helper.wait(ticket)
+
+
 def test_start_reuses_the_running_helper(helper: _helper.Helper) -> None:
     assert _helper.start(["json"]) is helper
 

@@ -1,4 +1,4 @@
-"""A tracked script whose helper is killed mid-run still leaves a complete run."""
+"""A tracked script whose helper is killed or stuck mid-run leaves a complete run."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from mltrail.tracking import TrackingClient
 from tests.worker.conftest import wait_until_gone
 
 TIMEOUT = 300.0
+ROOT = Path(__file__).parents[2]
 
 SCRIPT = """
 import os, sys
@@ -49,6 +50,13 @@ with mltrail.start_run() as run:
 """
 
 
+def _command(tmp_path: Path, source: str) -> list[str]:
+    """Write ``source`` as a script in ``tmp_path``; return the command that runs it."""
+    script = tmp_path / "train.py"
+    script.write_text(textwrap.dedent(source))
+    return [sys.executable, str(script), str(tmp_path)]
+
+
 def _read(path: Path, process: subprocess.Popen[bytes]) -> str:
     deadline = time.monotonic() + TIMEOUT
     while not path.exists():
@@ -62,13 +70,11 @@ def _read(path: Path, process: subprocess.Popen[bytes]) -> str:
 def test_script_whose_helper_is_killed_mid_run_logs_everything(
     tmp_path: Path,
 ) -> None:
-    script = tmp_path / "train.py"
-    script.write_text(textwrap.dedent(SCRIPT))
-    root = Path(__file__).parents[2]
+    command = _command(tmp_path, SCRIPT)
     process = subprocess.Popen(
-        [sys.executable, str(script), str(tmp_path)],
+        command,
         cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(root)},
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     try:
         helper_pid = int(_read(tmp_path / "helper.pid", process))
@@ -79,6 +85,11 @@ def test_script_whose_helper_is_killed_mid_run_logs_everything(
         process.kill()
         process.wait(TIMEOUT)
     assert wait_until_gone(helper_pid)
+    _assert_complete(run_id)
+
+
+def _assert_complete(run_id: str) -> None:
+    """Check that the run has its metrics, its model and every plot's PNG."""
     client = TrackingClient()
     run = client.get_run(run_id)
     assert run.info.status == "FINISHED"
@@ -93,6 +104,53 @@ def test_script_whose_helper_is_killed_mid_run_logs_everything(
     assert "plots/training_confusion_matrix" in data
     # The process drew what the helper could not: every plot has its PNG.
     assert pictures == data
+
+
+STOPPED_SCRIPT = """
+import os, signal, sys, time
+import mltrail
+from mltrail._worker import _helper
+from mltrail._worker._tasks import RunArtifacts, Task
+from sklearn.datasets import load_wine
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.model_selection import train_test_split
+from tests.worker._tasks import pid_file
+
+root = sys.argv[1]
+_helper.STALL_TIMEOUT, _helper.STALL_CHECK = 2.0, 0.1
+mltrail.sklearn.autolog()
+helper = _helper.current()
+pid_path = os.path.join(root, "helper.pid")
+_helper.wait(helper.submit(Task("none", RunArtifacts(root), pid_file, (pid_path,))))
+# Alive but stuck from here on, as if it were stopped in a debugger.
+os.kill(helper.pid, signal.SIGSTOP)
+X, y = load_wine(return_X_y=True, as_frame=True)
+X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+with mltrail.start_run() as run:
+    model = RandomForestClassifier(n_estimators=10, random_state=0)
+    model.fit(X_train, y_train)
+    model.predict(X_test)
+with open(os.path.join(root, "run_id"), "w") as file:
+    file.write(run.info.run_id)
+"""
+
+
+@pytest.mark.slow
+def test_script_whose_helper_is_stuck_ends_it_and_logs_everything(
+    tmp_path: Path,
+) -> None:
+    command = _command(tmp_path, STOPPED_SCRIPT)
+    process = subprocess.run(
+        command,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert process.returncode == 0
+    # The stuck helper was killed, not left stopped forever.
+    assert wait_until_gone(int((tmp_path / "helper.pid").read_text()))
+    _assert_complete((tmp_path / "run_id").read_text())
 
 
 HANGING_SCRIPT = """
@@ -119,13 +177,11 @@ time.sleep(600)  # killed here
 
 @pytest.mark.slow
 def test_helper_of_a_killed_script_exits(tmp_path: Path) -> None:
-    script = tmp_path / "train.py"
-    script.write_text(textwrap.dedent(HANGING_SCRIPT))
-    root = Path(__file__).parents[2]
+    command = _command(tmp_path, HANGING_SCRIPT)
     process = subprocess.Popen(
-        [sys.executable, str(script), str(tmp_path)],
+        command,
         cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(root)},
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     try:
         helper_pid = int(_read(tmp_path / "helper.pid", process))

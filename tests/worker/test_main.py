@@ -55,8 +55,15 @@ class Loop:
         header = pickle.dumps(("task", task_id))
         write_frame(self.to_loop, [header, *dumps_task(task)])
 
+    def frame(self) -> list[bytearray] | None:
+        """Read the loop's next frame that is not a pulse (None at the end)."""
+        while True:
+            frame = read_frame(self.from_loop)
+            if frame is None or pickle.loads(frame[0]) != ("alive", -1):  # noqa: S301
+                return frame
+
     def answer(self) -> tuple[Any, ...]:
-        frame = read_frame(self.from_loop)
+        frame = self.frame()
         assert frame is not None
         message = pickle.loads(frame[0])  # noqa: S301 - our own pipe
         if message[0] == "failed":
@@ -159,6 +166,23 @@ def test_tasks_sent_before_the_end_are_all_done(loop: Loop, tmp_path: Path) -> N
     ]
 
 
+def test_loop_pulses_while_a_task_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_main, "PULSE_INTERVAL", 0.05)
+    loop = Loop()
+    try:
+        release = tmp_path / "release"
+        loop.send(1, _task(tmp_path, wait_for, str(release)))
+        frame = read_frame(loop.from_loop)  # the task has not answered yet
+        assert frame is not None
+        assert pickle.loads(frame[0]) == ("alive", -1)  # noqa: S301 - our own pipe
+        release.touch()
+        assert loop.answer() == ("done", 1)
+    finally:
+        loop.shutdown()
+
+
 def test_exit_message_ends_the_loop(loop: Loop) -> None:
     write_message(loop.to_loop, ("exit",))
     loop.join()
@@ -169,7 +193,7 @@ def test_frame_cut_by_a_dying_parent_ends_the_loop(loop: Loop) -> None:
     loop.close(loop.to_loop)
     loop.join()
     loop.close(loop.output_fd)
-    assert read_frame(loop.from_loop) is None
+    assert loop.frame() is None
 
 
 def test_gone_parent_ends_the_loop_although_the_pipe_stays_open(
@@ -281,7 +305,7 @@ def test_renderings_are_drawn_after_the_input_ends(loop: Loop, tmp_path: Path) -
 def _call(loop: Loop, call_id: int, call: StoreCall) -> tuple[Any, ...]:
     header = pickle.dumps(("store", call_id))
     write_frame(loop.to_loop, [header, pickle.dumps(call)])
-    frame = read_frame(loop.from_loop)
+    frame = loop.frame()
     assert frame is not None
     message = pickle.loads(frame[0])  # noqa: S301 - our own pipe
     if message[0] == "failed":
@@ -323,7 +347,7 @@ def test_store_call_the_helper_cannot_make_is_refused(loop: Loop) -> None:
 
 
 def _read_kind(loop: Loop) -> tuple[Any, ...]:
-    frame = read_frame(loop.from_loop)
+    frame = loop.frame()
     assert frame is not None
     return tuple(pickle.loads(frame[0])[:2])  # noqa: S301 - our own pipe
 

@@ -187,7 +187,7 @@ class TaskBoard:
             if not tickets:  # follow-ups are being queued right now
                 time.sleep(0.001)
             for ticket in tickets:
-                if not ticket.resolved.wait(remaining()):
+                if not _helper.wait(ticket, remaining()):
                     return False
             if deadline is not None and time.monotonic() >= deadline:
                 return False

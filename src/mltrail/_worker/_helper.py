@@ -20,6 +20,7 @@ import json
 import os
 import pickle
 import queue
+import signal
 import sys
 import threading
 import time
@@ -39,7 +40,7 @@ from mltrail._worker._protocol import (
 )
 from mltrail._worker._tasks import Task
 
-__all__ = ["DISABLE_VARIABLE", "Helper", "Ticket", "current", "start"]
+__all__ = ["DISABLE_VARIABLE", "Helper", "Ticket", "current", "start", "wait"]
 
 # What the sender thread writes: a task, a store call, or modules to import early.
 Outgoing: TypeAlias = "tuple[int, Ticket] | tuple[int, Ticket, StoreCall] | list[str]"
@@ -48,6 +49,12 @@ DISABLE_VARIABLE = "MLTRAIL_HELPER_PROCESS"
 _FALSE_VALUES = ("0", "false", "no", "off")
 # At exit, how long tasks still queued here may take to reach the helper.
 EXIT_SEND_TIMEOUT = 10.0
+# The helper pulses every second whatever it does (_main.PULSE_INTERVAL). One that
+# has sent nothing for this long while someone waits for it is stuck (stopped, or
+# in a call that never gives the GIL back): it is killed and its work done here.
+STALL_TIMEOUT = 30.0
+# How often a wait for the helper looks whether it still pulses.
+STALL_CHECK = 1.0
 
 
 class Ticket:
@@ -128,6 +135,7 @@ class Helper:
         self._outbox: queue.SimpleQueue[Outgoing] = queue.SimpleQueue()
         self._unsent = 0
         self._sent = threading.Condition(self._lock)
+        self._last_heard = time.monotonic()
         self.is_alive = True
         self._threads = [
             threading.Thread(target=target, name=name, daemon=True)
@@ -179,6 +187,30 @@ class Helper:
         if not is_queued:
             ticket.resolve("local", reason="the helper is gone")
         return ticket
+
+    def wait(self, ticket: Ticket, timeout: float | None = None) -> bool:
+        """Block until ``ticket`` is resolved; False when ``timeout`` passed first.
+
+        A helper that has not pulsed for ``STALL_TIMEOUT`` seconds meanwhile is
+        killed: its unanswered tickets, this one too, then say ``local``.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            step = STALL_CHECK
+            if deadline is not None:
+                step = min(step, max(0.0, deadline - time.monotonic()))
+            if ticket.resolved.wait(step):
+                return True
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            self._end_if_stalled()
+
+    def _end_if_stalled(self) -> None:
+        if not self.is_alive or time.monotonic() - self._last_heard < STALL_TIMEOUT:
+            return
+        with contextlib.suppress(OSError):  # ended already
+            os.kill(self.pid, signal.SIGKILL)
+        self._die()
 
     def warm(self, modules: Iterable[str]) -> None:
         """Ask the helper to import ``modules`` now, before a task needs them."""
@@ -256,7 +288,10 @@ class Helper:
                 frame = None
             if frame is None:
                 break
+            self._last_heard = time.monotonic()
             message = pickle.loads(frame[0])  # noqa: S301 - our own helper's pipe
+            if message[0] == "alive":  # a pulse, sent whatever the helper does
+                continue
             ticket = self._take(int(message[1]))
             if ticket is None:
                 continue
@@ -325,6 +360,14 @@ def start(warm: Iterable[str] = ()) -> Helper | None:
             _helper = helper
     helper.warm(warm)
     return helper
+
+
+def wait(ticket: Ticket, timeout: float | None = None) -> bool:
+    """Block until ``ticket`` is resolved (False on timeout); see ``Helper.wait``."""
+    helper = _helper
+    if helper is None:
+        return ticket.resolved.wait(timeout)
+    return helper.wait(ticket, timeout)
 
 
 def _spawn() -> Helper | None:

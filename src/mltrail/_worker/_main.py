@@ -57,6 +57,9 @@ BOOTSTRAP = (
     "from mltrail._worker._main import main; main()"
 )
 PARENT_CHECK_INTERVAL = 0.5
+# How often the helper tells its parent it is alive, whatever it is doing: the
+# parent kills a helper it has not heard from for a while (_helper.STALL_TIMEOUT).
+PULSE_INTERVAL = 1.0
 # Seconds without a new frame from the parent before a rendering starts.
 RENDER_QUIET = 0.3
 SWITCH_INTERVAL = 0.0002
@@ -158,11 +161,21 @@ def serve(
             name="mltrail-helper-watchdog",
             daemon=True,
         ).start()
+    done = threading.Event()
+    pulse = threading.Thread(
+        target=_pulse,
+        args=(output_fd, done),
+        name="mltrail-helper-pulse",
+        daemon=True,
+    )
+    pulse.start()
     try:
         _serve_tasks(inbox, input_fd, output_fd)
     finally:
         calls.put(None)  # the calls read before the input ended are still made
         store_thread.join()
+        done.set()
+        pulse.join(timeout=PULSE_INTERVAL + 5.0)  # no pulse once this returns
 
 
 def _serve_tasks(
@@ -291,6 +304,14 @@ def _watch(
     while is_parent_alive():
         time.sleep(PARENT_CHECK_INTERVAL)
     inbox.put(_PARENT_GONE)
+
+
+def _pulse(output_fd: int, done: threading.Event) -> None:
+    # From a thread of its own: it stops when the whole process is stopped, or
+    # when a call holds the GIL and never gives it back.
+    pulse = [pickle.dumps(("alive", -1), protocol=PICKLE_PROTOCOL)]
+    while not done.wait(PULSE_INTERVAL):
+        _write(output_fd, pulse)
 
 
 def _is_readable(fd: int) -> bool:

@@ -89,7 +89,7 @@ def clear() -> None:
         _stores.clear()
     helper = _helper.current()
     if helper is not None:
-        helper.call(StoreCall("", None, CLEAR)).resolved.wait()
+        helper.wait(helper.call(StoreCall("", None, CLEAR)))
 
 
 class HelperStore:
@@ -137,7 +137,7 @@ class HelperStore:
         helper = None if self.is_here else _helper.current()
         if helper is not None and not helper.is_own_thread():
             ticket = helper.call(StoreCall(self._uri, self._root, method, args, kwargs))
-            ticket.resolved.wait()
+            helper.wait(ticket)
             if ticket.outcome == "done":
                 return ticket.result
             if ticket.outcome == "failed":
