@@ -11,6 +11,7 @@ import pytest
 from mltrail._worker import _board, _helper
 from mltrail._worker._board import Job, TaskBoard
 from mltrail._worker._tasks import RunArtifacts, Task
+from mltrail.evaluation._render import PlotRenderer
 from tests.worker._tasks import fail, pid_file, wait_for
 
 TIMEOUT = 120.0
@@ -247,6 +248,27 @@ def test_wait_for_every_run(
     assert not board.wait(timeout=0.05)
     (tmp_path / "go").touch()
     assert board.wait(timeout=TIMEOUT)
+
+
+def test_wait_runs_the_local_jobs_while_the_helper_works(
+    helper: _helper.Helper, tmp_path: Path
+) -> None:
+    # Queued jobs start only when someone waits for them (or after a long delay);
+    # the end of a run must not hold them back until the helper's tasks are done.
+    renderer = PlotRenderer(lambda run_id, path, data: None, start_delay=600.0)
+    board = TaskBoard(
+        lambda run_id, job, name: renderer.submit(run_id, job, name=name),
+        lambda run_id, timeout: renderer.wait(run_id, timeout=timeout),
+    )
+
+    def release() -> list[tuple[str, bytes]]:
+        (tmp_path / "go").touch()
+        return []
+
+    board.submit(_blocker(tmp_path))  # the helper's task waits for the local job
+    renderer.submit("run", release, name="release")
+    assert board.wait("run", timeout=20.0)
+    assert (tmp_path / "go").exists()
 
 
 def test_wait_times_out_while_the_local_thread_is_busy(local: Local) -> None:

@@ -174,6 +174,12 @@ class TaskBoard:
         def remaining() -> float | None:
             return None if deadline is None else max(0.0, deadline - time.monotonic())
 
+        # This process's own jobs first: its thread does them while the helper
+        # works on the run's tasks on the other core. Waiting for the tasks first
+        # would hold these jobs back (they start early only when waited for) and
+        # do the two one after the other.
+        if not self._wait_local(run_id, remaining()):
+            return False
         while True:
             tickets = self._unfinished(run_id, renderings)
             if tickets is None:
