@@ -180,3 +180,22 @@ def test_killed_helper_is_replaced_by_the_next_autolog(
     replacement = _helper.current()
     assert replacement is not None
     assert replacement.pid != autolog.pid
+
+
+def test_each_top_level_fit_tells_the_helper_it_started(
+    autolog: _helper.Helper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    told: list[_helper.Helper] = []
+    monkeypatch.setattr(
+        _helper.Helper, "hold_renderings", lambda self: told.append(self)
+    )
+    X_train, _, y_train, _ = _wine()
+    make_pipeline(StandardScaler(), RandomForestClassifier(n_estimators=3)).fit(
+        X_train, y_train
+    )
+    RandomForestClassifier(n_estimators=3).fit(X_train, y_train)
+    # Once per fit the user called: not for the pipeline's steps or the trees.
+    assert told == [autolog, autolog]

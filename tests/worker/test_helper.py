@@ -152,6 +152,19 @@ def test_wait_without_a_helper_waits_for_the_ticket() -> None:
     assert _helper.wait(ticket)
 
 
+def test_busy_message_reaches_the_helper_which_goes_on(
+    helper: _helper.Helper, tmp_path: Path
+) -> None:
+    helper.hold_renderings()
+    assert helper.flush(TIMEOUT)  # written to the helper's pipe
+    ticket = helper.submit(_task(tmp_path, files, {"a": b"a"}))
+    assert _helper.wait(ticket, TIMEOUT)
+    assert ticket.outcome == "done"
+    helper.close()
+    helper.hold_renderings()  # a closed helper takes nothing more
+    assert helper.flush(TIMEOUT)
+
+
 def test_start_reuses_the_running_helper(helper: _helper.Helper) -> None:
     assert _helper.start(["json"]) is helper
 

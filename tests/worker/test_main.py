@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import select
@@ -183,6 +184,27 @@ def test_loop_pulses_while_a_task_runs(
         loop.shutdown()
 
 
+@pytest.fixture
+def unfrozen() -> Iterator[None]:
+    """Give this process's objects back to the collector after the test."""
+    gc.unfreeze()
+    yield
+    gc.unfreeze()
+
+
+def test_import_keeps_the_new_modules_out_of_the_collector_s_way(
+    unfrozen: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_main, "_modules_frozen", len(sys.modules))
+    _main._freeze_modules()  # nothing imported since: nothing frozen
+    assert gc.get_freeze_count() == 0
+    monkeypatch.delitem(sys.modules, "colorsys", raising=False)
+    _main._import("colorsys")
+    assert "colorsys" in sys.modules
+    assert gc.get_freeze_count() > 0
+    assert _main._modules_frozen == len(sys.modules)
+
+
 def test_exit_message_ends_the_loop(loop: Loop) -> None:
     write_message(loop.to_loop, ("exit",))
     loop.join()
@@ -288,6 +310,21 @@ def test_renderings_wait_for_a_quiet_moment(
     assert loop.answer() == ("done", 2)
     assert not (tmp_path / "p.png").exists()
     assert loop.answer() == ("done", 1)  # drawn once nothing came for a while
+    assert (tmp_path / "p.png").read_bytes() == b"x"
+
+
+def test_busy_parent_holds_renderings_back(
+    loop: Loop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_main, "RENDER_QUIET", 1.0)
+    header = pickle.dumps(("task", 1, True))
+    write_frame(loop.to_loop, [header, *dumps_task(_rendering(tmp_path, "p.png"))])
+    # A fit starts every half second: never a quiet second, never a picture.
+    for _ in range(6):
+        write_message(loop.to_loop, ("busy",))
+        time.sleep(0.5)
+    assert not (tmp_path / "p.png").exists()
+    assert loop.answer() == ("done", 1)  # drawn once the fits stopped
     assert (tmp_path / "p.png").read_bytes() == b"x"
 
 

@@ -42,8 +42,13 @@ from mltrail._worker._tasks import Task
 
 __all__ = ["DISABLE_VARIABLE", "Helper", "Ticket", "current", "start", "wait"]
 
-# What the sender thread writes: a task, a store call, or modules to import early.
-Outgoing: TypeAlias = "tuple[int, Ticket] | tuple[int, Ticket, StoreCall] | list[str]"
+# What the sender thread writes: a task, a store call, modules to import early, or
+# BUSY.
+Outgoing: TypeAlias = (
+    "tuple[int, Ticket] | tuple[int, Ticket, StoreCall] | list[str] | str"
+)
+# The message that tells the helper a fit started (see Helper.hold_renderings).
+BUSY = "busy"
 
 DISABLE_VARIABLE = "MLTRAIL_HELPER_PROCESS"
 _FALSE_VALUES = ("0", "false", "no", "off")
@@ -218,6 +223,18 @@ class Helper:
             self._unsent += 1
             self._outbox.put(list(modules))
 
+    def hold_renderings(self) -> None:
+        """Tell the helper that a fit started: its model will come soon.
+
+        The helper starts a picture only after a quiet moment with nothing from
+        this process (``_main.RENDER_QUIET``); this message starts a new one, so
+        that a fit's model does not arrive in the middle of a drawing.
+        """
+        with self._lock:
+            if self.is_alive:
+                self._unsent += 1
+                self._outbox.put(BUSY)
+
     def flush(self, timeout: float | None = None) -> bool:
         """Block until everything queued has been written to the helper."""
         with self._sent:
@@ -251,6 +268,9 @@ class Helper:
             return
         if isinstance(item, list):
             write_message(self._to_helper, ("warm", item))
+            return
+        if isinstance(item, str):
+            write_message(self._to_helper, (item,))
             return
         if len(item) == 3:
             self._send_call(*item)

@@ -13,13 +13,15 @@ frame's header), which nobody waits for: a model never queues behind pictures.
 Renderings wait for a quiet moment, ``RENDER_QUIET`` seconds with nothing new from
 the parent: a loop of short fits keeps sending work, and drawing its pictures
 (about 50 ms of CPU each, five per classifier) beside it would take the core that
-the user's own threads (BLAS, OpenMP) compute on.
+the user's own threads (BLAS, OpenMP) compute on. The parent says ``busy`` when a
+fit starts, so that a picture does not start just before the fit's model comes.
 """
 
 from __future__ import annotations
 
 import collections
 import contextlib
+import gc
 import importlib
 import os
 import pickle
@@ -87,6 +89,8 @@ _PARENT_GONE: Frame = []
 _import_lock = threading.Lock()
 _answer_lock = threading.Lock()
 _store_imported = threading.Event()
+# How many modules were loaded when the collector last froze its objects.
+_modules_frozen = 0
 
 
 def main() -> None:
@@ -339,6 +343,7 @@ def _handle(
         _run(message[1], frame[1:], output_fd)
     elif kind == "warm":
         imports.extend(name for name in message[1] if name not in sys.modules)
+    # "busy" (a fit started) asks nothing more: a frame starts a new quiet moment.
     return bool(kind != "exit")
 
 
@@ -348,6 +353,21 @@ def _import(name: str) -> None:
         importlib.import_module(name)
         if name == STORE_MODULE:
             _store_imported.set()
+    _freeze_modules()
+
+
+def _freeze_modules() -> None:
+    """Keep the objects of the modules imported so far out of the collector's way.
+
+    With scikit-learn, skops and SQLAlchemy loaded, each full collection walked
+    every object of every module: about 100 ms, in the middle of a model's save
+    that the end of a run waits for. Frozen objects are never walked again. Only
+    after an import: what a task left behind must stay collectable.
+    """
+    global _modules_frozen
+    if len(sys.modules) != _modules_frozen:
+        gc.freeze()
+        _modules_frozen = len(sys.modules)
 
 
 def _run(task_id: int, parts: Sequence[bytearray], output_fd: int) -> None:
@@ -367,6 +387,7 @@ def _run(task_id: int, parts: Sequence[bytearray], output_fd: int) -> None:
         _answer_failure(output_fd, task_id, exc)
     else:
         _answer(output_fd, ("done", task_id))
+    _freeze_modules()  # what the task imported (matplotlib, for the first PNG)
 
 
 def _answer_failure(output_fd: int, task_id: int, exc: BaseException) -> None:

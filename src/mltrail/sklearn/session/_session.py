@@ -63,6 +63,7 @@ def run_fit(
         return function(estimator, *args, **kwargs)
     # A job still saving this estimator's last fit must finish before it changes.
     _background.wait_for_object(estimator)
+    _background.fit_started()
     token = _state.in_fit.set(True)
     try:
         if _preprocessing.is_standalone_transformer(estimator):

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "board",
     "client_of",
+    "fit_started",
     "renderer",
     "run_artifacts",
     "submit",
@@ -147,6 +148,17 @@ def submit(
         board().after_tasks(run_id, job, name)
     else:
         _submit_local(run_id, job, name, first=first)
+
+
+def fit_started() -> None:
+    """Tell the helper process that a fit started: its model will come soon."""
+    from mltrail._worker import _helper
+
+    helper = _helper.current()
+    if helper is not None:
+        # A hint, in the user's fit: whatever goes wrong must not break it.
+        with contextlib.suppress(Exception):
+            helper.hold_renderings()
 
 
 def _submit_local(run_id: str, job: Job, name: str, *, first: bool = False) -> None:
