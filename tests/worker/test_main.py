@@ -195,10 +195,10 @@ def unfrozen() -> Iterator[None]:
 def test_import_keeps_the_new_modules_out_of_the_collector_s_way(
     unfrozen: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delitem(sys.modules, "colorsys", raising=False)  # a new import
     monkeypatch.setattr(_main, "_modules_frozen", len(sys.modules))
     _main._freeze_modules()  # nothing imported since: nothing frozen
     assert gc.get_freeze_count() == 0
-    monkeypatch.delitem(sys.modules, "colorsys", raising=False)
     _main._import("colorsys")
     assert "colorsys" in sys.modules
     assert gc.get_freeze_count() > 0
