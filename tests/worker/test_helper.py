@@ -105,10 +105,11 @@ def test_killed_helper_gives_every_unanswered_task_back(
 def test_stuck_helper_is_killed_and_gives_its_tasks_back(
     helper: _helper.Helper, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_helper, "STALL_TIMEOUT", 1.0)
-    monkeypatch.setattr(_helper, "STALL_CHECK", 0.05)
     ready = helper.submit(_task(tmp_path, files, {}))
     assert _helper.wait(ready, TIMEOUT)
+    assert ready.outcome == "done"  # up and pulsing: from now on, a short timeout
+    monkeypatch.setattr(_helper, "STALL_TIMEOUT", 1.0)
+    monkeypatch.setattr(_helper, "STALL_CHECK", 0.05)
     os.kill(helper.pid, signal.SIGSTOP)  # alive, but it will never answer
     ticket = helper.submit(_task(tmp_path, files, {"a": b"a"}))
     assert _helper.wait(ticket, TIMEOUT)
@@ -120,12 +121,14 @@ def test_stuck_helper_is_killed_and_gives_its_tasks_back(
 def test_busy_helper_that_pulses_is_waited_for(
     helper: _helper.Helper, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Busy for several times the stall timeout, but its pulses say it is alive.
-    monkeypatch.setattr(_helper, "STALL_TIMEOUT", 1.5)
+    # Busy for three times the stall timeout, but its pulses say it is alive.
+    ready = helper.submit(_task(tmp_path, files, {}))
+    assert _helper.wait(ready, TIMEOUT)
+    monkeypatch.setattr(_helper, "STALL_TIMEOUT", 2.0)
     monkeypatch.setattr(_helper, "STALL_CHECK", 0.05)
     release = tmp_path / "release"
     ticket = helper.submit(_task(tmp_path, wait_for, str(release)))
-    timer = threading.Timer(5.0, release.touch)
+    timer = threading.Timer(6.0, release.touch)
     timer.start()
     try:
         assert _helper.wait(ticket, TIMEOUT)

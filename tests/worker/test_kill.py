@@ -117,12 +117,12 @@ from sklearn.model_selection import train_test_split
 from tests.worker._tasks import pid_file
 
 root = sys.argv[1]
-_helper.STALL_TIMEOUT, _helper.STALL_CHECK = 2.0, 0.1
 mltrail.sklearn.autolog()
 helper = _helper.current()
 pid_path = os.path.join(root, "helper.pid")
 _helper.wait(helper.submit(Task("none", RunArtifacts(root), pid_file, (pid_path,))))
 # Alive but stuck from here on, as if it were stopped in a debugger.
+_helper.STALL_TIMEOUT, _helper.STALL_CHECK = 2.0, 0.1
 os.kill(helper.pid, signal.SIGSTOP)
 X, y = load_wine(return_X_y=True, as_frame=True)
 X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
