@@ -316,11 +316,12 @@ def test_renderings_wait_for_a_quiet_moment(
 def test_busy_parent_holds_renderings_back(
     loop: Loop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_main, "RENDER_QUIET", 1.0)
+    # Four times the pause between the fits: a loaded machine may delay a write.
+    monkeypatch.setattr(_main, "RENDER_QUIET", 2.0)
     header = pickle.dumps(("task", 1, True))
     write_frame(loop.to_loop, [header, *dumps_task(_rendering(tmp_path, "p.png"))])
-    # A fit starts every half second: never a quiet second, never a picture.
-    for _ in range(6):
+    # A fit starts every half second: never two quiet seconds, never a picture.
+    for _ in range(8):
         write_message(loop.to_loop, ("busy",))
         time.sleep(0.5)
     assert not (tmp_path / "p.png").exists()
