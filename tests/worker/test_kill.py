@@ -50,11 +50,15 @@ with mltrail.start_run() as run:
 """
 
 
-def _command(tmp_path: Path, source: str) -> list[str]:
-    """Write ``source`` as a script in ``tmp_path``; return the command that runs it."""
+def _start(tmp_path: Path, source: str) -> subprocess.Popen[bytes]:
+    """Write ``source`` as a script in ``tmp_path`` and start it."""
     script = tmp_path / "train.py"
     script.write_text(textwrap.dedent(source))
-    return [sys.executable, str(script), str(tmp_path)]
+    return subprocess.Popen(
+        [sys.executable, str(script), str(tmp_path)],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
 
 
 def _read(path: Path, process: subprocess.Popen[bytes]) -> str:
@@ -70,12 +74,7 @@ def _read(path: Path, process: subprocess.Popen[bytes]) -> str:
 def test_script_whose_helper_is_killed_mid_run_logs_everything(
     tmp_path: Path,
 ) -> None:
-    command = _command(tmp_path, SCRIPT)
-    process = subprocess.Popen(
-        command,
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    process = _start(tmp_path, SCRIPT)
     try:
         helper_pid = int(_read(tmp_path / "helper.pid", process))
         run_id = _read(tmp_path / "run_id", process)
@@ -139,15 +138,12 @@ with open(os.path.join(root, "run_id"), "w") as file:
 def test_script_whose_helper_is_stuck_ends_it_and_logs_everything(
     tmp_path: Path,
 ) -> None:
-    command = _command(tmp_path, STOPPED_SCRIPT)
-    process = subprocess.run(
-        command,
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        timeout=TIMEOUT,
-        check=False,
-    )
-    assert process.returncode == 0
+    process = _start(tmp_path, STOPPED_SCRIPT)
+    try:
+        assert process.wait(TIMEOUT) == 0
+    finally:
+        process.kill()
+        process.wait(TIMEOUT)
     # The stuck helper was killed, not left stopped forever.
     assert wait_until_gone(int((tmp_path / "helper.pid").read_text()))
     _assert_complete((tmp_path / "run_id").read_text())
@@ -177,12 +173,7 @@ time.sleep(600)  # killed here
 
 @pytest.mark.slow
 def test_helper_of_a_killed_script_exits(tmp_path: Path) -> None:
-    command = _command(tmp_path, HANGING_SCRIPT)
-    process = subprocess.Popen(
-        command,
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    process = _start(tmp_path, HANGING_SCRIPT)
     try:
         helper_pid = int(_read(tmp_path / "helper.pid", process))
         _read(tmp_path / "run_id", process)

@@ -195,6 +195,7 @@ def unfrozen() -> Iterator[None]:
 def test_import_keeps_the_new_modules_out_of_the_collector_s_way(
     unfrozen: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(_main, "IS_HELPER", True)  # only the helper freezes
     monkeypatch.delitem(sys.modules, "colorsys", raising=False)  # a new import
     monkeypatch.setattr(_main, "_modules_frozen", len(sys.modules))
     _main._freeze_modules()  # nothing imported since: nothing frozen
@@ -203,6 +204,16 @@ def test_import_keeps_the_new_modules_out_of_the_collector_s_way(
     assert "colorsys" in sys.modules
     assert gc.get_freeze_count() > 0
     assert _main._modules_frozen == len(sys.modules)
+
+
+def test_import_outside_the_helper_freezes_nothing(
+    unfrozen: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delitem(sys.modules, "colorsys", raising=False)
+    monkeypatch.setattr(_main, "_modules_frozen", len(sys.modules))
+    _main._import("colorsys")  # as in a test's own loop, in this process
+    assert "colorsys" in sys.modules
+    assert gc.get_freeze_count() == 0
 
 
 def test_exit_message_ends_the_loop(loop: Loop) -> None:

@@ -145,34 +145,12 @@ def serve(
     # Store calls have a thread of their own: the parent waits for each, and must
     # not wait behind a model being saved or a picture being drawn.
     calls: queue.SimpleQueue[Frame | None] = queue.SimpleQueue()
-    store_thread = threading.Thread(
-        target=_serve_store,
-        args=(calls, output_fd),
-        name="mltrail-helper-store",
-        daemon=True,
-    )
-    store_thread.start()
-    threading.Thread(
-        target=_read,
-        args=(input_fd, inbox, calls),
-        name="mltrail-helper-reader",
-        daemon=True,
-    ).start()
+    store_thread = _start("store", _serve_store, calls, output_fd)
+    _start("reader", _read, input_fd, inbox, calls)
     if is_parent_alive is not None:
-        threading.Thread(
-            target=_watch,
-            args=(is_parent_alive, inbox),
-            name="mltrail-helper-watchdog",
-            daemon=True,
-        ).start()
+        _start("watchdog", _watch, is_parent_alive, inbox)
     done = threading.Event()
-    pulse = threading.Thread(
-        target=_pulse,
-        args=(output_fd, done),
-        name="mltrail-helper-pulse",
-        daemon=True,
-    )
-    pulse.start()
+    pulse = _start("pulse", _pulse, output_fd, done)
     try:
         _serve_tasks(inbox, input_fd, output_fd)
     finally:
@@ -180,6 +158,15 @@ def serve(
         store_thread.join()
         done.set()
         pulse.join(timeout=PULSE_INTERVAL + 5.0)  # no pulse once this returns
+
+
+def _start(name: str, target: Callable[..., None], *args: Any) -> threading.Thread:
+    """Start a daemon thread ``mltrail-helper-<name>`` running ``target(*args)``."""
+    thread = threading.Thread(
+        target=target, args=args, name=f"mltrail-helper-{name}", daemon=True
+    )
+    thread.start()
+    return thread
 
 
 def _serve_tasks(
@@ -362,10 +349,13 @@ def _freeze_modules() -> None:
     With scikit-learn, skops and SQLAlchemy loaded, each full collection walked
     every object of every module: about 100 ms, in the middle of a model's save
     that the end of a run waits for. Frozen objects are never walked again. Only
-    after an import: what a task left behind must stay collectable.
+    after an import, so that what tasks leave behind stays collectable (but for
+    the leftovers of a task that imported something, frozen with its modules).
+    In the helper process only: freezing is process-wide, and ``serve`` also runs
+    inside other processes (the tests).
     """
     global _modules_frozen
-    if len(sys.modules) != _modules_frozen:
+    if IS_HELPER and len(sys.modules) != _modules_frozen:
         gc.freeze()
         _modules_frozen = len(sys.modules)
 
