@@ -204,3 +204,43 @@ def test_installed_packages_lists_every_distribution_sorted():
 def test_installed_packages_returns_a_fresh_list():
     installed_packages().clear()
     assert installed_packages()
+
+
+def test_installed_packages_match_the_full_metadata_of_each_distribution():
+    full = {}
+    for distribution in importlib.metadata.distributions():
+        name = distribution.metadata["Name"]
+        full.setdefault(name.lower(), f"{name}=={distribution.version}")
+    _environment._installed_packages.cache_clear()
+    assert installed_packages() == [full[key] for key in sorted(full)]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_name_and_version_come_from_the_headers_not_the_description(tmp_path, newline):
+    info = tmp_path / "fake_dist-1.0.dist-info"
+    info.mkdir()
+    lines = [
+        "Metadata-Version: 2.1",
+        "Name: fake-dist",
+        "Version: 1.0.post2",
+        "",
+        "Name: not-this-one",
+        "Version: 9.9",
+    ]
+    (info / "METADATA").write_bytes(newline.join(lines).encode())
+    distribution = importlib.metadata.PathDistribution(info)
+    assert _environment._name_and_version(distribution) == ("fake-dist", "1.0.post2")
+
+
+def test_name_and_version_fall_back_to_pkg_info_and_to_none(tmp_path):
+    egg = tmp_path / "old.egg-info"
+    egg.mkdir()
+    (egg / "PKG-INFO").write_text("Metadata-Version: 1.0\nName: old\nVersion: 0.1\n")
+    assert _environment._name_and_version(
+        importlib.metadata.PathDistribution(egg)
+    ) == ("old", "0.1")
+    empty = tmp_path / "empty.dist-info"
+    empty.mkdir()
+    assert _environment._name_and_version(
+        importlib.metadata.PathDistribution(empty)
+    ) == (None, None)
