@@ -49,3 +49,26 @@ def test_import_loads_no_heavy_module(code: str) -> None:
 def test_tracking_names_load_without_heavy_modules() -> None:
     loaded = _modules_loaded_by("import mltrail; mltrail.log_metric; mltrail.start_run")
     assert loaded.isdisjoint(HEAVY_MODULES), sorted(loaded & set(HEAVY_MODULES))
+
+
+def test_the_sklearn_adapter_loads_its_model_code_on_first_use() -> None:
+    # autolog() starts its helper process before the model code is imported.
+    script = (
+        "import sys, mltrail.sklearn as adapter\n"
+        "print('mltrail.models' in sys.modules)\n"
+        "from mltrail.sklearn import log_model\n"
+        "from mltrail.sklearn.shared import _flavor\n"
+        "print(log_model is _flavor.log_model,"
+        " adapter.save_model is _flavor.save_model,"
+        " adapter.load_model is _flavor.load_model, 'log_model' in dir(adapter))\n"
+        "try:\n    adapter.no_such_name\nexcept AttributeError as error:\n"
+        "    print(error)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.splitlines() == [
+        "False",
+        "True True True True",
+        "module 'mltrail.sklearn' has no attribute 'no_such_name'",
+    ]

@@ -194,6 +194,19 @@ def autolog(
     >>> mltrail.sklearn.autolog(disable=True)
     """
     from mltrail import _worker
+
+    if not disable:
+        _check_settings(max_tuning_runs, registered_model_name, serialization_format)
+        # Before everything else, the imports below included: the helper imports
+        # skops while this process imports scikit-learn, and the end of the first
+        # run waits for it.
+        _worker.start(
+            _worker.modules_needed(
+                log_models=log_models,
+                serialization_format=serialization_format,
+                log_plots=log_plots,
+            )
+        )
     from mltrail.sklearn.patches import _patch
     from mltrail.sklearn.recorders import (
         _code,
@@ -212,40 +225,6 @@ def autolog(
         _post_training.reset()
         _preprocessing.reset()
         return
-    if max_tuning_runs is not None and (
-        isinstance(max_tuning_runs, bool) or max_tuning_runs < 0
-    ):
-        raise InvalidValueError(
-            "max_tuning_runs",
-            max_tuning_runs,
-            "None or an int >= 0",
-            "Use None to log every candidate of a search.",
-        )
-    if registered_model_name is not None and (
-        not isinstance(registered_model_name, str) or not registered_model_name
-    ):
-        raise InvalidValueError(
-            "registered_model_name",
-            registered_model_name,
-            "None or a non-empty str",
-            "Pass the name of the registered model, such as 'wine-quality'.",
-        )
-    if serialization_format not in _FORMATS:
-        raise InvalidValueError(
-            "serialization_format",
-            serialization_format,
-            f"one of {', '.join(map(repr, _FORMATS))}",
-            "Use 'skops' (the default): it loads without running code.",
-        )
-    # First: the helper imports skops while this process imports scikit-learn
-    # below, and the end of the first run waits for it.
-    _worker.start(
-        _worker.modules_needed(
-            log_models=log_models,
-            serialization_format=serialization_format,
-            log_plots=log_plots,
-        )
-    )
     _worker.prepare_store()  # the helper opens the store; this process never does
     if log_tags:
         _code.validate_config_tags()
@@ -286,3 +265,33 @@ def autolog(
         log_partial_fit=log_partial_fit,
     )
     _patch.patch_all()
+
+
+def _check_settings(
+    max_tuning_runs: Any, registered_model_name: Any, serialization_format: Any
+) -> None:
+    if max_tuning_runs is not None and (
+        isinstance(max_tuning_runs, bool) or max_tuning_runs < 0
+    ):
+        raise InvalidValueError(
+            "max_tuning_runs",
+            max_tuning_runs,
+            "None or an int >= 0",
+            "Use None to log every candidate of a search.",
+        )
+    if registered_model_name is not None and (
+        not isinstance(registered_model_name, str) or not registered_model_name
+    ):
+        raise InvalidValueError(
+            "registered_model_name",
+            registered_model_name,
+            "None or a non-empty str",
+            "Pass the name of the registered model, such as 'wine-quality'.",
+        )
+    if serialization_format not in _FORMATS:
+        raise InvalidValueError(
+            "serialization_format",
+            serialization_format,
+            f"one of {', '.join(map(repr, _FORMATS))}",
+            "Use 'skops' (the default): it loads without running code.",
+        )
