@@ -82,3 +82,41 @@ def test_a_process_other_than_the_helper_never_reads_the_file(tmp_path: Path) ->
     assert again["names"] == first["names"]  # what skops computes, not the file
     assert "sklearn.planted.Type" not in again["names"]  # type: ignore[operator]
     assert cache.stat().st_mtime_ns != written  # the file was put right again
+
+
+# Imports what the helper imports, in its order, then prints every list of names
+# that skops trusts by default.
+HELPER_ORDER_PROBE = """
+import importlib, json, sys
+import mltrail._worker._main as helper
+from mltrail._worker import modules_needed
+helper.IS_HELPER = sys.argv[1] == "helper"
+if helper.IS_HELPER:
+    for name in modules_needed(log_models=True, serialization_format="skops",
+                               log_plots=True):
+        importlib.import_module(name)
+import mltrail.models._skops
+import skops.io._trusted_types as trusted
+print(json.dumps({name: getattr(trusted, name) for name in dir(trusted)
+                  if name.endswith("_TYPE_NAMES")}))
+"""
+
+
+@pytest.mark.slow
+def test_the_helper_trusts_the_names_an_ordinary_import_trusts(tmp_path: Path) -> None:
+    def probe(role: str) -> dict[str, list[str]]:
+        result = subprocess.run(
+            [sys.executable, "-c", HELPER_ORDER_PROBE, role],
+            env={**os.environ, "XDG_CACHE_HOME": str(tmp_path)},
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=300,
+        )
+        names: dict[str, list[str]] = json.loads(result.stdout)
+        return names
+
+    ordinary = probe("script")  # writes the cached estimator names too
+    assert len(ordinary["SCIPY_UFUNC_TYPE_NAMES"]) > 100  # those found by a walk
+    assert len(ordinary["NUMPY_UFUNC_TYPE_NAMES"]) > 50
+    assert probe("helper") == ordinary
