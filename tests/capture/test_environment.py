@@ -236,11 +236,8 @@ def test_name_and_version_fall_back_to_pkg_info_and_to_none(tmp_path):
     egg = tmp_path / "old.egg-info"
     egg.mkdir()
     (egg / "PKG-INFO").write_text("Metadata-Version: 1.0\nName: old\nVersion: 0.1\n")
-    assert _environment._name_and_version(
-        importlib.metadata.PathDistribution(egg)
-    ) == ("old", "0.1")
+    read = _environment._name_and_version
+    assert read(importlib.metadata.PathDistribution(egg)) == ("old", "0.1")
     empty = tmp_path / "empty.dist-info"
     empty.mkdir()
-    assert _environment._name_and_version(
-        importlib.metadata.PathDistribution(empty)
-    ) == (None, None)
+    assert read(importlib.metadata.PathDistribution(empty)) == (None, None)
