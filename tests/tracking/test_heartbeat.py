@@ -57,11 +57,42 @@ def test_run_lives_while_heartbeat_beats_and_dies_without(tmp_path: Path) -> Non
 
 
 @pytest.mark.usefixtures("fast_heartbeat")
-def test_new_run_is_touched_at_once() -> None:
+def test_new_run_is_touched_at_the_next_tick() -> None:
     store = RecordingStore()
     _heartbeat.register(store, "a" * 32)  # type: ignore[arg-type]  # duck-typed
     assert _wait_until(lambda: store.touched)
     assert store.touched[0] == ["a" * 32]
+
+
+def test_a_run_shorter_than_the_interval_costs_no_heartbeat_write(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Its first heartbeat was written with the run: no early beat comes in the
+    # middle of a short autologged fit.
+    monkeypatch.setenv("MLTRAIL_HEARTBEAT_INTERVAL", "1.0")
+    _heartbeat.reset()
+    store = RecordingStore()
+    _heartbeat.register(store, "a" * 32)  # type: ignore[arg-type]  # duck-typed
+    time.sleep(0.3)  # longer than the early beat of old (0.1 s), within a tick
+    _heartbeat.unregister(store, "a" * 32)  # type: ignore[arg-type]  # duck-typed
+    _heartbeat.register(store, "b" * 32)  # type: ignore[arg-type]  # duck-typed
+    assert _wait_until(lambda: store.touched)
+    assert store.touched[0] == ["b" * 32]  # never "a", which ended in time
+
+
+def test_a_created_run_carries_its_first_heartbeat(tmp_path: Path) -> None:
+    store = SqlStore(f"sqlite:///{tmp_path}/h.db", artifact_root=str(tmp_path / "a"))
+    client = TrackingClient(store.uri)
+    client._opened_store = store
+    before = time.time_ns() // 1_000_000
+    run_id = client.create_run("0").info.run_id
+    _heartbeat.reset()  # no thread beats it
+    with store._engine.connect() as connection:
+        beat = connection.exec_driver_sql(
+            "SELECT heartbeat_time FROM runs WHERE run_id = ?", (run_id,)
+        ).scalar_one()
+    assert before <= beat <= time.time_ns() // 1_000_000
+    store.close()
 
 
 @pytest.mark.usefixtures("fast_heartbeat")

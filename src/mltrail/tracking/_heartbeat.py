@@ -4,6 +4,11 @@ While this process has RUNNING runs that it created or resumed, a daemon thread 
 ``store.touch_heartbeat`` every ``MLTRAIL_HEARTBEAT_INTERVAL`` seconds (default 5). The
 store marks a RUNNING run KILLED once its heartbeat is older than
 ``MLTRAIL_HEARTBEAT_TIMEOUT``, so a process killed with SIGKILL leaves no run RUNNING.
+
+A run's first heartbeat is written with the run itself (``create_run``, or the update
+that resumes it), so the thread's first beat of a new run comes at its next tick, at
+most one interval later: a run shorter than that costs no heartbeat write at all (an
+early beat used to land in the middle of every short autologged fit).
 """
 
 from __future__ import annotations
@@ -20,8 +25,6 @@ from mltrail.store._base import Store
 
 __all__ = ["beat", "register", "reset", "stop", "unregister"]
 
-FIRST_BEAT_DELAY = 0.1  # seconds between a run's start and its first heartbeat
-
 
 class _Heartbeat:
     """The runs to keep alive, per store, and the thread that does it."""
@@ -29,7 +32,6 @@ class _Heartbeat:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.runs: dict[int, tuple[Store, set[str]]] = {}
-        self.wake = threading.Event()
         self.stopped = threading.Event()
         self.thread: threading.Thread | None = None
         self.stopping = False
@@ -39,7 +41,6 @@ class _Heartbeat:
         with self.lock:
             entry = self.runs.setdefault(id(store), (store, set()))
             entry[1].add(run_id)
-            self.wake.set()  # a new run gets its first heartbeat now, off this thread
             if self.thread is None and not self.stopping:
                 # Beat at least twice per timeout, whatever the settings say, so a
                 # live run is never taken for a dead one.
@@ -65,11 +66,7 @@ class _Heartbeat:
 
     def _loop(self, interval: float) -> None:
         while not self.stopping:
-            if self.wake.wait(interval) and not self.stopping:
-                # Woken by a new run: gather the runs that start close together, and
-                # skip those that already ended, so short runs cost no write.
-                self.stopped.wait(min(interval, FIRST_BEAT_DELAY))
-            self.wake.clear()
+            self.stopped.wait(interval)
             if not self.stopping:
                 self.beat()
 
@@ -103,7 +100,6 @@ class _Heartbeat:
     def stop(self) -> None:
         self.stopping = True
         self.stopped.set()
-        self.wake.set()
 
 
 _heartbeat = _Heartbeat()
