@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import importlib.util
 import os
 import pickle
 import select
@@ -28,7 +29,7 @@ from mltrail._worker._protocol import (
     write_frame,
     write_message,
 )
-from mltrail._worker._tasks import RunArtifacts, Task
+from mltrail._worker._tasks import RunArtifacts, Task, modules_needed
 from tests.worker._tasks import fail, files, wait_for
 
 
@@ -444,3 +445,36 @@ def test_store_call_goes_on_once_the_store_is_imported_under_a_held_lock(
     finally:
         release.set()
         holder.join(timeout=30)
+
+
+@pytest.mark.parametrize("log_plots", [True, False])
+@pytest.mark.parametrize("serialization_format", ["skops", "cloudpickle"])
+def test_the_helper_imports_what_tasks_need_in_a_useful_order(
+    serialization_format: str, log_plots: bool
+) -> None:
+    modules = modules_needed(
+        log_models=True, serialization_format=serialization_format, log_plots=log_plots
+    )
+    assert all(importlib.util.find_spec(name) is not None for name in modules)
+    assert len(set(modules)) == len(modules)
+    saver = "mltrail.models._skops" if serialization_format == "skops" else "sklearn"
+    # The store early (the first fit's run waits for it), what the model's save
+    # imports after skops, the plots' module last.
+    assert modules.index("mltrail.store._sql") < modules.index(saver)
+    assert modules.index(saver) < modules.index("yaml")
+    assert ("mltrail.evaluation._figures" in modules) is log_plots
+    if log_plots:
+        assert modules[-1] == "mltrail.evaluation._figures"
+    # scipy's ufuncs loaded ahead of SQLAlchemy's modules (see modules_needed).
+    assert (modules[0] == "scipy.special") is (serialization_format == "skops")
+
+
+def test_the_helper_imports_no_model_code_when_no_model_is_logged() -> None:
+    modules = modules_needed(
+        log_models=False, serialization_format="skops", log_plots=False
+    )
+    assert modules == [
+        "mltrail.store._sql",
+        "mltrail.sklearn.recorders._logging",
+        "mltrail._worker._model",
+    ]
