@@ -18,6 +18,12 @@ from bench._model import TOOLS, Scenario
 RESULT_MARKER = "BENCH_RESULT "
 DATABASE_FILES = {"mltrail": "mltrail.db", "mlflow": "mlflow.db"}
 _STDERR_TAIL_LINES = 15
+# Each sample's processes carry BENCH_SAMPLE=<id> in their environment: the
+# runner waits for the ones a sample leaves behind (mltrail's helper drawing the
+# PNGs of the runs it logged) before it starts the next sample, which they would
+# slow down, whichever tool that one is.
+SAMPLE_VARIABLE = "BENCH_SAMPLE"
+LEFTOVER_TIMEOUT = 120.0
 
 
 class SnippetError(RuntimeError):
@@ -254,6 +260,7 @@ def _run_once(
         env = tool_environment(
             tool, workdir, setup_dir=workdir if scenario.setup else None
         )
+        env[SAMPLE_VARIABLE] = sample = os.urandom(8).hex()
         started = time.perf_counter()
         try:
             completed = subprocess.run(
@@ -265,12 +272,44 @@ def _run_once(
                 timeout=scenario.timeout,
                 check=False,
             )
+            elapsed = time.perf_counter() - started
         except subprocess.TimeoutExpired as exc:
             raise SnippetError(f"timed out after {scenario.timeout:.0f} s") from exc
-        elapsed = time.perf_counter() - started
+        finally:
+            wait_for_leftovers(sample)
     return parse_result(
         completed.stdout, completed.stderr, completed.returncode, elapsed
     )
+
+
+def wait_for_leftovers(sample: str, timeout: float = LEFTOVER_TIMEOUT) -> bool:
+    """Wait until no process of ``sample`` is left; False if some still are.
+
+    A process is the sample's when its environment holds ``BENCH_SAMPLE=sample``
+    (processes of other users, which cannot be read, are not).
+    """
+    deadline = time.monotonic() + timeout
+    while _processes_of(sample):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def _processes_of(sample: str) -> list[int]:
+    marker = f"{SAMPLE_VARIABLE}={sample}".encode()
+    found = []
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as file:
+                environment = file.read().split(b"\0")
+        except OSError:  # gone, or not ours to read
+            continue
+        if marker in environment:
+            found.append(int(entry))
+    return found
 
 
 def parse_result(stdout: str, stderr: str, returncode: int, elapsed: float) -> Sample:

@@ -381,3 +381,35 @@ def test_main_exits_1_when_check_finds_a_missed_target(
         str(tmp_path / "r"),
     ]
     assert _cli.main(argv) == 1
+
+
+def test_the_next_sample_starts_once_the_last_one_left_nothing_behind(
+    tmp_path: Path,
+) -> None:
+    # Like mltrail's helper drawing PNGs after the script exits: a process in a
+    # session of its own, which outlives the snippet by a second, then writes.
+    marker = tmp_path / "leftover-ended"
+    leftover = f"import time; time.sleep(1); open({str(marker)!r}, 'w').close()"
+    code = (
+        "import subprocess, sys\n"
+        f"subprocess.Popen([sys.executable, '-c', {leftover!r}],\n"
+        "                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,\n"
+        "                 start_new_session=True)\n"
+        "report(1)\n"
+    )
+    row = run_scenario(
+        _scenario(code={"mltrail": code}),
+        3,
+        tools=["mltrail"],
+        pythons=PYTHONS,
+        repeat=1,
+        progress=lambda t: None,
+    )
+    assert row.median("mltrail") == 1
+    assert marker.exists()  # waited for
+    assert row.tools["mltrail"].samples[0].process_seconds < 1.0  # not counted
+
+
+def test_waiting_for_leftovers_gives_up_after_its_timeout() -> None:
+    assert _runner.wait_for_leftovers("no-such-sample", timeout=0.0)
+    assert not _runner._processes_of("no-such-sample")
