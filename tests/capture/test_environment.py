@@ -207,7 +207,7 @@ def test_installed_packages_returns_a_fresh_list():
 
 
 def test_installed_packages_match_the_full_metadata_of_each_distribution():
-    full = {}
+    full: dict[str, str] = {}
     for distribution in importlib.metadata.distributions():
         name = distribution.metadata["Name"]
         full.setdefault(name.lower(), f"{name}=={distribution.version}")
