@@ -217,6 +217,59 @@ def test_import_outside_the_helper_freezes_nothing(
     assert gc.get_freeze_count() == 0
 
 
+def _module_that_records_the_collector(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, fails: bool = False
+) -> str:
+    """Write a module that records whether the collector is on while it runs."""
+    name = f"collector_probe_{tmp_path.name}_{int(fails)}"
+    body = "import gc\nIMPORTED_WITH_COLLECTOR = gc.isenabled()\n"
+    (tmp_path / f"{name}.py").write_text(body + ("raise ValueError\n" if fails else ""))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, name, raising=False)
+    return name
+
+
+def test_the_helper_imports_with_the_collector_off(
+    unfrozen: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_main, "IS_HELPER", True)
+    name = _module_that_records_the_collector(tmp_path, monkeypatch)
+    assert gc.isenabled()
+    _main._import(name)
+    assert sys.modules[name].IMPORTED_WITH_COLLECTOR is False
+    assert gc.isenabled()  # on again after the import
+    assert gc.get_freeze_count() > 0  # and what it made is frozen
+
+
+def test_a_failed_import_turns_the_collector_back_on(
+    unfrozen: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_main, "IS_HELPER", True)
+    name = _module_that_records_the_collector(tmp_path, monkeypatch, fails=True)
+    _main._import(name)  # never fails
+    assert name not in sys.modules
+    assert gc.isenabled()
+
+
+def test_imports_outside_the_helper_leave_the_collector_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = _module_that_records_the_collector(tmp_path, monkeypatch)
+    _main._import(name)
+    assert sys.modules[name].IMPORTED_WITH_COLLECTOR is True
+
+
+def test_a_collector_that_was_off_stays_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_main, "IS_HELPER", True)
+    gc.disable()
+    try:
+        with _main._collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 def test_exit_message_ends_the_loop(loop: Loop) -> None:
     write_message(loop.to_loop, ("exit",))
     loop.join()
