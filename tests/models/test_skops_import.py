@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,16 +31,16 @@ print(json.dumps({
 """
 
 
-def _probe(cache: Path, role: str = "helper") -> dict[str, object]:
+def _probe(cache: Path, role: str = "helper", script: str = PROBE) -> dict[str, Any]:
     result = subprocess.run(
-        [sys.executable, "-c", PROBE, role],
+        [sys.executable, "-c", script, role],
         env={**os.environ, "XDG_CACHE_HOME": str(cache)},
         capture_output=True,
         text=True,
         check=True,
         timeout=300,
     )
-    probe: dict[str, object] = json.loads(result.stdout)
+    probe: dict[str, Any] = json.loads(result.stdout)
     return probe
 
 
@@ -76,11 +77,11 @@ def test_a_process_other_than_the_helper_never_reads_the_file(tmp_path: Path) ->
     cache = Path(str(first["file"]))
     assert json.loads(cache.read_text()) == first["names"]
     written = cache.stat().st_mtime_ns
-    cache.write_text(json.dumps([*first["names"], "sklearn.planted.Type"]))  # type: ignore[misc]
+    cache.write_text(json.dumps([*first["names"], "sklearn.planted.Type"]))
     again = _probe(tmp_path, role="script")
     assert again["walked"] is True
     assert again["names"] == first["names"]  # what skops computes, not the file
-    assert "sklearn.planted.Type" not in again["names"]  # type: ignore[operator]
+    assert "sklearn.planted.Type" not in again["names"]
     assert cache.stat().st_mtime_ns != written  # the file was put right again
 
 
@@ -104,19 +105,8 @@ print(json.dumps({name: getattr(trusted, name) for name in dir(trusted)
 
 @pytest.mark.slow
 def test_the_helper_trusts_the_names_an_ordinary_import_trusts(tmp_path: Path) -> None:
-    def probe(role: str) -> dict[str, list[str]]:
-        result = subprocess.run(
-            [sys.executable, "-c", HELPER_ORDER_PROBE, role],
-            env={**os.environ, "XDG_CACHE_HOME": str(tmp_path)},
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=300,
-        )
-        names: dict[str, list[str]] = json.loads(result.stdout)
-        return names
-
-    ordinary = probe("script")  # writes the cached estimator names too
+    # The ordinary import writes the cached estimator names for the helper's.
+    ordinary = _probe(tmp_path, role="script", script=HELPER_ORDER_PROBE)
     assert len(ordinary["SCIPY_UFUNC_TYPE_NAMES"]) > 100  # those found by a walk
     assert len(ordinary["NUMPY_UFUNC_TYPE_NAMES"]) > 50
-    assert probe("helper") == ordinary
+    assert _probe(tmp_path, script=HELPER_ORDER_PROBE) == ordinary
