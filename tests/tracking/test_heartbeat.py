@@ -72,12 +72,15 @@ def test_a_run_shorter_than_the_interval_costs_no_heartbeat_write(
     monkeypatch.setenv("MLTRAIL_HEARTBEAT_INTERVAL", "1.0")
     _heartbeat.reset()
     store = RecordingStore()
-    _heartbeat.register(store, "a" * 32)  # type: ignore[arg-type]  # duck-typed
-    time.sleep(0.3)  # longer than the early beat of old (0.1 s), within a tick
-    _heartbeat.unregister(store, "a" * 32)  # type: ignore[arg-type]  # duck-typed
-    _heartbeat.register(store, "b" * 32)  # type: ignore[arg-type]  # duck-typed
-    assert _wait_until(lambda: store.touched)
-    assert store.touched[0] == ["b" * 32]  # never "a", which ended in time
+    try:
+        _heartbeat.register(store, "a" * 32)  # type: ignore[arg-type]  # duck-typed
+        time.sleep(0.3)  # longer than the early beat of old (0.1 s), within a tick
+        _heartbeat.unregister(store, "a" * 32)  # type: ignore[arg-type]  # duck-typed
+        _heartbeat.register(store, "b" * 32)  # type: ignore[arg-type]  # duck-typed
+        assert _wait_until(lambda: store.touched)
+        assert store.touched[0] == ["b" * 32]  # never "a", which ended in time
+    finally:
+        _heartbeat.reset()  # no thread left beating for the next tests
 
 
 def test_a_created_run_carries_its_first_heartbeat(tmp_path: Path) -> None:
