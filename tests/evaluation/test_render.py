@@ -6,6 +6,7 @@ import os
 import threading
 import time
 import warnings
+import weakref
 from typing import Any
 
 import pytest
@@ -199,11 +200,17 @@ def test_child_after_fork_starts_empty() -> None:
     assert renderer.wait("run", timeout=30)
 
 
-def test_reset_after_fork_leaves_a_working_renderer() -> None:
+def test_reset_after_fork_leaves_a_working_renderer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     recorder = Recorder()
     renderer = PlotRenderer(recorder)
     renderer.submit("before", lambda: [("a", b"")])
     assert renderer.wait(timeout=30)
+    # As in a forked child, where no other thread runs: the hook resets only this
+    # renderer, not those of earlier tests whose worker threads still wait here
+    # (a reset swaps the condition a waiting thread holds).
+    monkeypatch.setattr(_render, "_RENDERERS", weakref.WeakSet([renderer]))
 
     _render._reset_after_fork()
     renderer.submit("after", lambda: [("b", b"")])
