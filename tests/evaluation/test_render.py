@@ -219,6 +219,35 @@ def test_reset_after_fork_leaves_a_working_renderer(
     assert [path for _, path, _ in recorder.files] == ["a", "b"]
 
 
+def test_a_worker_from_before_a_reset_ends_quietly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A reset happens in a forked child, where the parent's worker does not run;
+    # in one process (a test), that worker still waits on the old condition.
+    errors: list[BaseException | None] = []
+    monkeypatch.setattr(
+        threading, "excepthook", lambda args: errors.append(args.exc_value)
+    )
+    recorder = Recorder()
+    renderer = PlotRenderer(recorder)
+    renderer.submit("before", lambda: [("a", b"")])
+    assert renderer.wait(timeout=30)
+    old_worker, old_condition = renderer._worker, renderer._condition
+    assert old_worker is not None
+    assert old_worker.is_alive()  # waiting for the next job
+
+    renderer._reset()
+    # A job of the new queues, not due for a while, then the old worker wakes.
+    renderer._queue.append(("after", "late", list, time.monotonic() + 60))
+    with old_condition:
+        old_condition.notify_all()
+    old_worker.join(timeout=10)
+
+    assert not old_worker.is_alive()
+    assert errors == []
+    assert [path for _, path, _ in recorder.files] == ["a"]
+
+
 def test_job_runs_inline_when_no_thread_can_start(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

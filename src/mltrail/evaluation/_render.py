@@ -201,13 +201,18 @@ class PlotRenderer:
     def _next(self) -> _Item | None:
         """Take the next job once its start time came (or someone waits).
 
-        None when no job came for ``idle_timeout`` seconds: the worker ends.
+        None when no job came for ``idle_timeout`` seconds: the worker ends. None
+        too for a worker of before a ``_reset``, whose condition is not the
+        renderer's any more: the reset's own worker serves the new queues.
         """
-        with self._condition:
+        condition = self._condition
+        with condition:
             while True:
+                if self._condition is not condition:
+                    return None
                 jobs = self._first or self._queue
                 if not jobs:
-                    if not self._condition.wait(timeout=self._idle_timeout) and not (
+                    if not condition.wait(timeout=self._idle_timeout) and not (
                         self._first or self._queue
                     ):
                         if self._worker is threading.current_thread():
@@ -219,7 +224,7 @@ class PlotRenderer:
                 if self._waiters > 0 or time.monotonic() >= start:
                     return jobs.popleft()
                 # A job submitted with first=True, or a waiter, wakes us earlier.
-                self._condition.wait(timeout=start - time.monotonic())
+                condition.wait(timeout=start - time.monotonic())
 
     def _run(self, run_id: str, label: str, job: Job) -> None:
         failure = None
