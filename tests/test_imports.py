@@ -24,12 +24,17 @@ HEAVY_MODULES = [
 ]
 
 
-def _modules_loaded_by(code: str) -> set[str]:
-    script = f"import sys\n{code}\nimport json\nprint(json.dumps(sorted(sys.modules)))"
+def _output_of(script: str) -> str:
+    """Run ``script`` in a fresh interpreter and return what it printed."""
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
-    return {name.split(".")[0] for name in json.loads(result.stdout)}
+    return result.stdout
+
+
+def _modules_loaded_by(code: str) -> set[str]:
+    script = f"import sys\n{code}\nimport json\nprint(json.dumps(sorted(sys.modules)))"
+    return {name.split(".")[0] for name in json.loads(_output_of(script))}
 
 
 @pytest.mark.parametrize(
@@ -64,10 +69,7 @@ def test_the_sklearn_adapter_loads_its_model_code_on_first_use() -> None:
         "try:\n    adapter.no_such_name\nexcept AttributeError as error:\n"
         "    print(error)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.splitlines() == [
+    assert _output_of(script).splitlines() == [
         "False",
         "True True True True",
         "module 'mltrail.sklearn' has no attribute 'no_such_name'",

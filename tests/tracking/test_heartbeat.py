@@ -83,6 +83,14 @@ def test_a_run_shorter_than_the_interval_costs_no_heartbeat_write(
         _heartbeat.reset()  # no thread left beating for the next tests
 
 
+def _stored_heartbeat(store: SqlStore, run_id: str) -> int | None:
+    with store._engine.connect() as connection:
+        beat: int | None = connection.exec_driver_sql(
+            "SELECT heartbeat_time FROM runs WHERE run_id = ?", (run_id,)
+        ).scalar_one()
+    return beat
+
+
 def test_a_created_run_carries_its_first_heartbeat(tmp_path: Path) -> None:
     store = SqlStore(f"sqlite:///{tmp_path}/h.db", artifact_root=str(tmp_path / "a"))
     client = TrackingClient(store.uri)
@@ -90,11 +98,23 @@ def test_a_created_run_carries_its_first_heartbeat(tmp_path: Path) -> None:
     before = time.time_ns() // 1_000_000
     run_id = client.create_run("0").info.run_id
     _heartbeat.reset()  # no thread beats it
-    with store._engine.connect() as connection:
-        beat = connection.exec_driver_sql(
-            "SELECT heartbeat_time FROM runs WHERE run_id = ?", (run_id,)
-        ).scalar_one()
+    beat = _stored_heartbeat(store, run_id)
+    assert beat is not None
     assert before <= beat <= time.time_ns() // 1_000_000
+    store.close()
+
+
+def test_a_run_set_running_again_carries_a_heartbeat_at_once(tmp_path: Path) -> None:
+    store = SqlStore(f"sqlite:///{tmp_path}/h.db", artifact_root=str(tmp_path / "a"))
+    client = TrackingClient(store.uri)
+    client._opened_store = store
+    run_id = client.create_run("0").info.run_id
+    client.set_terminated(run_id, "FINISHED")
+    assert _stored_heartbeat(store, run_id) is None  # ended on purpose
+    _heartbeat.reset()  # no thread beats it
+    client.set_terminated(run_id, "RUNNING")
+    assert _stored_heartbeat(store, run_id) is not None
+    _heartbeat.reset()
     store.close()
 
 

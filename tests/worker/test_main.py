@@ -233,6 +233,7 @@ def test_the_helper_imports_with_the_collector_off(
     unfrozen: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(_main, "IS_HELPER", True)
+    monkeypatch.setattr(_main, "_modules_frozen", len(sys.modules))
     name = _module_that_records_the_collector(tmp_path, monkeypatch)
     assert gc.isenabled()
     _main._import(name)

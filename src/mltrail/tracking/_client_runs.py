@@ -179,6 +179,10 @@ class RunsMixin(ClientBase):
         if status.is_terminated:
             _heartbeat.unregister(self._store, run_id)
         else:
+            # Written now, as create_run and a resume do: the heartbeat thread's
+            # first beat may come a whole interval later, and a run ended on
+            # purpose has none left to expire by.
+            self._store.touch_heartbeat([run_id], now_ms())
             _heartbeat.register(self._store, run_id)
 
     def delete_run(self, run_id: str) -> None:
