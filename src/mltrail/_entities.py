@@ -7,6 +7,7 @@ Names and fields follow MLflow's entities (``Run.info.run_id``, ``Run.data.metri
 from __future__ import annotations
 
 import enum
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -31,6 +32,7 @@ __all__ = [
     "RunStatus",
     "RunTag",
     "ViewType",
+    "new_model_id",
 ]
 
 T = TypeVar("T")
@@ -502,6 +504,11 @@ class LoggedModelMetric:
     run_id: str | None = None
     dataset_name: str | None = None
     dataset_digest: str | None = None
+
+
+def new_model_id() -> str:
+    """Return a new logged model's id: ``m-`` and 32 lowercase hex digits."""
+    return f"m-{uuid.uuid4().hex}"
 
 
 @dataclass(frozen=True, slots=True)

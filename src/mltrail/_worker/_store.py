@@ -108,6 +108,10 @@ class HelperStore:
         Whether calls are made in this process now (from the second run created).
     """
 
+    # A SQLite store behind it, whichever process makes the call: it takes the id
+    # that the caller chose for a new logged model (``SqlStore.takes_model_ids``).
+    takes_model_ids = True
+
     def __init__(self, uri: str, artifact_root: str | None) -> None:
         self._uri = uri
         self._root = artifact_root

@@ -22,6 +22,8 @@ from mltrail.models._model import ModelInfo
 __all__ = [
     "LoggedModelStart",
     "check_model_name",
+    "choose_model_id",
+    "file_options",
     "finish_logged_model",
     "log_model_directory",
     "start_logged_model",
@@ -47,6 +49,29 @@ def check_model_name(name: str | None, artifact_path: str | None) -> str:
             "model name", chosen, "a non-empty str", "Use a name such as 'model'."
         )
     return chosen.strip("/")
+
+
+def choose_model_id(client: Any) -> str | None:
+    """Return a new logged model's id if ``client``'s store takes one, else None.
+
+    A SQL store takes the id its caller chose, so the model's files, which name
+    it, can be written while its record is created; a server chooses its own.
+    """
+    if not getattr(client._store, "takes_model_ids", False):
+        return None
+    from mltrail._entities import new_model_id
+
+    return new_model_id()
+
+
+def file_options(run_id: str, name: str, model_id: str) -> dict[str, Any]:
+    """Return what a logged model decides of its files (``save_model_directory``)."""
+    return {
+        "run_id": run_id,
+        "artifact_path": name,
+        "model_uri": f"models:/{model_id}",
+        "model_id": model_id,
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +101,14 @@ def start_logged_model(
     tags: Mapping[str, Any] | None = None,
     model_type: str | None = None,
     client: Any = None,
+    model_id: str | None = None,
 ) -> LoggedModelStart:
     """Create the logged model (PENDING) of a model about to be written to a run.
 
     Without ``run_id`` the active run is used, or one is started and left active,
     as MLflow does; ``client`` is the run's ``TrackingClient`` (the current one by
-    default). Finish it with ``finish_logged_model`` once the files are written.
+    default). ``model_id`` is the id given by ``choose_model_id``, or None for the
+    store's own. Finish it with ``finish_logged_model`` once the files are written.
     """
     from mltrail._entities import Param, RunTag
     from mltrail._system_tags import MODEL_ARTIFACT_PATH_TAG
@@ -103,6 +130,7 @@ def start_logged_model(
     model_tags = {str(k): str(v) for k, v in (tags or {}).items()}
     model_tags[MODEL_ARTIFACT_PATH_TAG] = name
     target = local_artifact_directory(artifact_uri, name)
+    chosen = {} if model_id is None else {"model_id": model_id}
     logged = client._store.create_logged_model(
         run_data.info.experiment_id,
         name=name,
@@ -111,14 +139,10 @@ def start_logged_model(
         params=[Param(key, value) for key, value in model_params.items()],
         tags=[RunTag(key, value) for key, value in model_tags.items()],
         artifact_location=str(target) if target is not None else None,
+        **chosen,
     )
     remember_logged_model(logged.model_id)  # for mltrail.last_logged_model()
-    options: dict[str, Any] = {
-        "run_id": run_id,
-        "artifact_path": name,
-        "model_uri": f"models:/{logged.model_id}",
-        "model_id": logged.model_id,
-    }
+    options = file_options(run_id, name, logged.model_id)
     return LoggedModelStart(
         logged.model_id, run_id, name, model_params, model_tags, target, options
     )

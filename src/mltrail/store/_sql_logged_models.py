@@ -8,7 +8,6 @@ Runs link to models as outputs (``runs/outputs``) and inputs (``runs/log-inputs`
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +21,7 @@ from mltrail._entities import (
     LoggedModelStatus,
     Param,
     RunTag,
+    new_model_id,
 )
 from mltrail._errors import InvalidValueError, NotFoundError
 from mltrail.store import _schema as schema
@@ -83,6 +83,10 @@ def _key_value_rows(
 
 class LoggedModelsMixin(SqlStatements):
     """The logged-model methods of ``SqlStore``."""
+
+    # ``create_logged_model`` takes the id the caller chose (``new_model_id``),
+    # so a model's files can be written before its record exists.
+    takes_model_ids = True
 
     def _upsert_model_rows(
         self, conn: Connection, table: sa.Table, rows: list[dict[str, Any]]
@@ -187,7 +191,7 @@ class LoggedModelsMixin(SqlStatements):
             raise InvalidValueError(
                 "model_id", model_id, "'m-' and 32 lowercase hex digits", _MODEL_ID_HINT
             )
-        model_id = f"m-{uuid.uuid4().hex}" if model_id is None else model_id
+        model_id = new_model_id() if model_id is None else model_id
         param_rows = _key_value_rows(model_id, params, "param")
         tag_rows = _key_value_rows(model_id, tags, "tag")
         now = (

@@ -120,20 +120,30 @@ def _queue_model_task(
     cv_results: str | None,
     artifact_path: str = MODEL_ARTIFACT,
 ) -> None:
-    """On the background thread: create the logged model, then give the files away.
+    """On the background thread: create the logged model and give the files away.
 
-    Only the run's ``model`` is registered under ``registered_model_name``.
+    A store that takes the model's id from its caller (SQL) gets the files' task
+    first, so the helper writes them on the other core while the logged model's
+    record is made here; a server's logged model is made first, as its id names
+    the files. The background thread marks it READY (``finish``) once the files
+    are written. Only the run's ``model`` is registered under
+    ``registered_model_name``.
     """
     from mltrail._worker import Task
-    from mltrail.models._log import finish_logged_model, start_logged_model
+    from mltrail.models._log import (
+        LoggedModelStart,
+        choose_model_id,
+        file_options,
+        finish_logged_model,
+        start_logged_model,
+    )
     from mltrail.sklearn.shared import _background
 
     client = _background.client_of(run_id)
-    start = None
-    if model is not None:
-        start = start_logged_model(name=artifact_path, run_id=run_id, client=client)
+    start: LoggedModelStart | None = None
 
     def finish(error: BaseException | None) -> None:
+        # Runs on this thread after this job: ``start`` is set unless it failed.
         if start is None:
             return
         finish_logged_model(start, is_failed=error is not None, client=client)
@@ -143,15 +153,25 @@ def _queue_model_task(
 
             register_with_client(client, f"models:/{start.model_id}", name)
 
-    options = {} if start is None else start.options
-    task = Task(
-        run_id,
-        artifacts,
-        model_files,
-        (config, artifacts, model, example, cv_results, options, artifact_path),
-        name=artifact_path,
-    )
-    _background.submit(run_id, task, name=artifact_path, finish=finish)
+    def give_files_away(options: dict[str, Any]) -> None:
+        task = Task(
+            run_id,
+            artifacts,
+            model_files,
+            (config, artifacts, model, example, cv_results, options, artifact_path),
+            name=artifact_path,
+        )
+        _background.submit(run_id, task, name=artifact_path, finish=finish)
+
+    model_id = None if model is None else choose_model_id(client)
+    if model_id is not None:
+        give_files_away(file_options(run_id, artifact_path, model_id))
+    if model is not None:
+        start = start_logged_model(
+            name=artifact_path, run_id=run_id, client=client, model_id=model_id
+        )
+    if model_id is None:
+        give_files_away({} if start is None else start.options)
 
 
 def model_files(
