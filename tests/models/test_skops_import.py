@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -98,8 +99,11 @@ if helper.IS_HELPER:
         importlib.import_module(name)
 import mltrail.models._skops
 import skops.io._trusted_types as trusted
-print(json.dumps({name: getattr(trusted, name) for name in dir(trusted)
-                  if name.endswith("_TYPE_NAMES")}))
+import skops.io._utils as utils
+lists = {name: getattr(trusted, name) for name in dir(trusted)
+         if name.endswith("_TYPE_NAMES")}
+# skops's own search is back once the import is over.
+print(json.dumps({**lists, "whichmodule": utils.whichmodule.__module__}))
 """
 
 
@@ -110,3 +114,53 @@ def test_the_helper_trusts_the_names_an_ordinary_import_trusts(tmp_path: Path) -
     assert len(ordinary["SCIPY_UFUNC_TYPE_NAMES"]) > 100  # those found by a walk
     assert len(ordinary["NUMPY_UFUNC_TYPE_NAMES"]) > 50
     assert _probe(tmp_path, script=HELPER_ORDER_PROBE) == ordinary
+
+
+def _lazy_module(name: str, value: object) -> ModuleType:
+    module = ModuleType(name)
+    module.__getattr__ = lambda attribute: (  # type: ignore[method-assign]
+        value if attribute == "lazy" else _missing(attribute)
+    )
+    return module
+
+
+def _missing(attribute: str) -> object:
+    raise AttributeError(attribute)
+
+
+class _ModuleWithProperty(ModuleType):
+    @property
+    def computed(self) -> object:
+        return COMPUTED
+
+
+COMPUTED = object()
+
+
+def test_the_helper_s_search_finds_what_skops_s_finds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Every ufunc skops names at import, plus the kinds of module whose attributes
+    # are not entries of their __dict__: a module __getattr__, a property.
+    import numpy as np
+    import scipy.special
+    from skops.io._utils import whichmodule
+
+    from mltrail.models._skops import _which_module
+
+    lazy = object()
+    monkeypatch.setitem(sys.modules, "mltrail_test_lazy", _lazy_module("l", lazy))
+    odd = _ModuleWithProperty("mltrail_test_property")
+    monkeypatch.setitem(sys.modules, "mltrail_test_property", odd)
+    objects: list[tuple[object, str]] = [
+        (value, name)
+        for module in (np, scipy.special)
+        for name, value in vars(module).items()
+        if isinstance(value, np.ufunc)
+    ]
+    assert len(objects) > 150
+    objects += [(lazy, "lazy"), (COMPUTED, "computed"), (object(), "nowhere")]
+    for value, name in objects:
+        assert _which_module(value, name) == whichmodule(value, name), name
+    assert _which_module(lazy, "lazy") == "mltrail_test_lazy"
+    assert _which_module(COMPUTED, "computed") == "mltrail_test_property"

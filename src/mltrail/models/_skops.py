@@ -8,7 +8,9 @@ ordinary import, in any process, keeps it in a small file (``~/.cache/mltrail``,
 ``$XDG_CACHE_HOME/mltrail``); the helper process (``_worker``), on the critical
 path of a one-shot script's model, hands skops stand-in classes that carry the
 same module and class names, so that skops computes exactly the list it would have
-computed, without the walk.
+computed, without the walk. For the length of that import, skops's search of
+the module of each ufunc looks into plain modules' dictionaries instead of asking
+each module with ``getattr`` (``_which_module``): the same answers, 50 ms sooner.
 
 Only the helper does so: it saves models and never loads one, and what the list
 decides there is which types ``MLmodel`` names in ``skops_trusted_types`` (a name
@@ -29,11 +31,13 @@ Importing this module does it, so the helper can warm it by name.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -147,14 +151,63 @@ def import_skops_io() -> ModuleType:
     import sklearn.utils
 
     walk = sklearn.utils.all_estimators
-    sklearn.utils.all_estimators = lambda *args, **kwargs: [
-        (name.rpartition(".")[2], _stand_in(name)) for name in names
-    ]
+    sklearn.utils.all_estimators = functools.partial(_estimators_by_name, names)
     try:
         import skops.io  # noqa: F401 - skops builds its trust list from the stand-ins
     finally:
         sklearn.utils.all_estimators = walk
+        utils = sys.modules.get("skops.io._utils")
+        if utils is not None and vars(utils).get("whichmodule") is _which_module:
+            vars(utils)["whichmodule"] = _skops_which_module[0]
     return sys.modules["skops.io"]
+
+
+# skops's own ``whichmodule`` while the helper imports skops (see below).
+_skops_which_module: list[Any] = []
+
+
+def _estimators_by_name(names: list[str], *args: Any, **kwargs: Any) -> list[Any]:
+    """Stand in for ``all_estimators`` while skops is imported; speed up its search.
+
+    skops calls it first thing when it builds its trust list; its next lines name
+    each scipy and numpy ufunc with its ``whichmodule``, which looks for the
+    object in every loaded module, in load order, with a ``getattr`` that fails
+    in nearly all of them (about 58,000 failed lookups, 50 to 90 ms). From here
+    to the end of the import it is ``_which_module``, which finds the same module.
+    """
+    utils = sys.modules.get("skops.io._utils")
+    if utils is not None and not _skops_which_module:
+        _skops_which_module.append(vars(utils)["whichmodule"])
+        vars(utils)["whichmodule"] = _which_module
+    return [(name.rpartition(".")[2], _stand_in(name)) for name in names]
+
+
+def _which_module(obj: Any, name: str) -> str:
+    """Find what skops's ``whichmodule`` finds, with dictionary lookups where it can.
+
+    The first loaded module whose attribute ``name`` is ``obj``, as skops's: in a
+    plain module without a module ``__getattr__`` the attribute is the entry of
+    its ``__dict__``, which is looked up without raising; any other module is
+    asked with ``getattr``, as skops asks it.
+    """
+    module_name = getattr(obj, "__module__", None)
+    if module_name is not None:
+        return str(module_name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        for module_name, module in sys.modules.copy().items():
+            if module_name in ("__main__", "__mp_main__") or module is None:
+                continue
+            if type(module) is ModuleType and "__getattr__" not in module.__dict__:
+                found = module.__dict__.get(name)
+            else:
+                try:
+                    found = getattr(module, name, None)
+                except (AttributeError, ImportError):
+                    continue
+            if found is obj:
+                return str(module_name)
+    return "__main__"
 
 
 def _is_helper() -> bool:
