@@ -215,6 +215,17 @@ def test_installed_packages_match_the_full_metadata_of_each_distribution():
     assert installed_packages() == [full[key] for key in sorted(full)]
 
 
+def test_installed_version_is_importlib_metadata_s_for_every_distribution():
+    names = {dist.metadata["Name"] for dist in importlib.metadata.distributions()}
+    assert len(names) > 50
+    _environment._installed_version.cache_clear()
+    for name in sorted(names):
+        assert _environment._installed_version(name) == importlib.metadata.version(
+            name
+        ), name
+    assert _environment._installed_version("no-such-distribution-here") is None
+
+
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
 def test_name_and_version_come_from_the_headers_not_the_description(tmp_path, newline):
     info = tmp_path / "fake_dist-1.0.dist-info"
