@@ -115,6 +115,10 @@ def test_killed_process_loses_at_most_the_last_second(tmp_path: Path) -> None:
         def read() -> None:
             assert victim.stdout is not None
             for line in victim.stdout:
+                if not line.endswith("\n"):
+                    # Cut by the kill: unbuffered (PYTHONUNBUFFERED), print writes
+                    # the step, the space, the time and the newline one by one.
+                    break
                 step, timestamp = line.split()
                 logged.append((int(step), int(timestamp)))
 
