@@ -193,6 +193,8 @@ def _which_module(obj: Any, name: str) -> str:
     module_name = getattr(obj, "__module__", None)
     if module_name is not None:
         return str(module_name)
+    if "." in name and _skops_which_module:  # skops's own path through the names
+        return str(_skops_which_module[0](obj, name))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         for module_name, module in sys.modules.copy().items():

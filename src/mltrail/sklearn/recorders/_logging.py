@@ -127,7 +127,9 @@ def _queue_model_task(
     record is made here; a server's logged model is made first, as its id names
     the files. The background thread marks it READY (``finish``) once the files
     are written. Only the run's ``model`` is registered under
-    ``registered_model_name``.
+    ``registered_model_name``. If the record cannot be made, the error becomes
+    the job's warning, as before; on a SQL store the files are then written all
+    the same, under the id that no record names.
     """
     from mltrail._worker import Task
     from mltrail.models._log import (
