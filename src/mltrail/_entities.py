@@ -7,7 +7,6 @@ Names and fields follow MLflow's entities (``Run.info.run_id``, ``Run.data.metri
 from __future__ import annotations
 
 import enum
-import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -508,6 +507,8 @@ class LoggedModelMetric:
 
 def new_model_id() -> str:
     """Return a new logged model's id: ``m-`` and 32 lowercase hex digits."""
+    import uuid  # here: ``import mltrail`` does not need it
+
     return f"m-{uuid.uuid4().hex}"
 
 

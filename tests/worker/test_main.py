@@ -260,17 +260,6 @@ def test_imports_outside_the_helper_leave_the_collector_alone(
     assert sys.modules[name].IMPORTED_WITH_COLLECTOR is True
 
 
-def test_a_collector_that_was_off_stays_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_main, "IS_HELPER", True)
-    gc.disable()
-    try:
-        with _main._collector_paused():
-            pass
-        assert not gc.isenabled()
-    finally:
-        gc.enable()
-
-
 def test_exit_message_ends_the_loop(loop: Loop) -> None:
     write_message(loop.to_loop, ("exit",))
     loop.join()

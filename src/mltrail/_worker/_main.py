@@ -32,7 +32,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from mltrail import _config
@@ -345,8 +345,7 @@ def _import(name: str) -> None:
     _freeze_modules()
 
 
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
+def _collector_paused() -> contextlib.AbstractContextManager[None]:
     """Keep the cyclic collector off for the length of an import, in the helper.
 
     Importing scikit-learn, scipy, pandas and SQLAlchemy makes some 300,000
@@ -360,14 +359,11 @@ def _collector_paused() -> Iterator[None]:
     their cycles to the next collection. Outside the helper (``serve`` in tests)
     the collector is left as it is.
     """
-    if not IS_HELPER or not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
+    if not IS_HELPER:
+        return contextlib.nullcontext()
+    from mltrail._json import paused_gc  # orjson: not for the user's process
+
+    return paused_gc()
 
 
 def _freeze_modules() -> None:
