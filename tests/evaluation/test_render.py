@@ -23,9 +23,9 @@ class Recorder:
         self.threads: set[int] = set()
         self.lock = threading.Lock()
 
-    def __call__(self, run_id: str, path: str, data: Any) -> None:
+    def __call__(self, run_id: str, files: Any) -> None:
         with self.lock:
-            self.files.append((run_id, path, data))
+            self.files += [(run_id, path, data) for path, data in files]
             self.threads.add(threading.get_ident())
 
 
@@ -104,7 +104,7 @@ def test_failing_job_warns_once_and_others_still_run() -> None:
 
 
 def test_failing_write_becomes_a_warning() -> None:
-    def refuse(run_id, path, data):
+    def refuse(run_id, files):
         raise OSError("disk full")
 
     renderer = PlotRenderer(refuse)
@@ -117,7 +117,7 @@ def test_failing_write_becomes_a_warning() -> None:
 def test_failing_job_never_raises_from_wait_under_error_filter(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    def refuse(run_id, path, data):
+    def refuse(run_id, files):
         raise OSError("disk full")
 
     renderer = PlotRenderer(refuse)

@@ -403,6 +403,7 @@ def test_server_info_names_mltrail_features(client: TestClient) -> None:
     assert set(body["mltrail_features"]) == {
         "create_run_heartbeat",
         "update_run_metrics",
+        "artifact_batches",
     }
 
 

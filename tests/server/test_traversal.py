@@ -17,6 +17,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 
 from mltrail.server import ServerSettings, create_app
+from mltrail.store._artifact_batch import pack
 from mltrail.store._sql import SqlStore
 from tests.server._live import threaded_server
 
@@ -101,7 +102,11 @@ def server(sqlite_store: SqlStore, tmp_path: Path) -> Iterator[tuple[str, str, s
 
 
 def _raw(
-    url: str, method: str, path: str, body: bytes | None = None
+    url: str,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    content_type: str | None = None,
 ) -> tuple[int, bytes]:
     parts = urlsplit(url)
     connection = http.client.HTTPConnection(
@@ -112,6 +117,8 @@ def _raw(
         connection.putheader("Host", "localhost")
         if body is not None:
             connection.putheader("Content-Length", str(len(body)))
+        if content_type is not None:
+            connection.putheader("Content-Type", content_type)
         connection.endheaders(body)
         response = connection.getresponse()
         return response.status, response.read()
@@ -168,6 +175,43 @@ def test_traversal_corpus_never_leaves_the_roots(
     assert (tmp_path / "outside" / "secret.txt").read_bytes() == SECRET
     assert not list((tmp_path / "outside").glob("x*"))
     assert len(answers) == (len(CORPUS) + 1) * 12
+
+
+def test_traversal_corpus_in_artifact_batches(
+    server: tuple[str, str, str], tmp_path: Path, recording: list[tuple[str, str]]
+) -> None:
+    """Each path of the corpus as a batch's directory, and as a file in a batch.
+
+    A file's name is relative to the batch's directory, ``0``: the corpus's
+    ``0/...`` paths lose their ``0/``.
+    """
+    url, _, _ = server
+    tar = "application/x-tar"
+    for prefix in ("/api", "/ajax-api"):
+        _raw(url, "PUT", f"{prefix}/2.0/mltrail/artifacts/0", pack([("ok", b"")]), tar)
+    recording.clear()
+    for path in [*CORPUS, DEEP]:
+        for prefix in ("/api", "/ajax-api"):
+            batch = f"{prefix}/2.0/mltrail/artifacts"
+            for route, body in (
+                (f"{batch}/{path}", pack([("x.txt", b"x")])),
+                (
+                    f"{batch}/0",
+                    pack([("fine.txt", b"x"), (path.removeprefix("0/"), b"x")]),
+                ),
+            ):
+                status, answer = _raw(url, "PUT", route, body, tar)
+                assert SECRET not in answer, (path, route)
+                assert answer.startswith(b"{"), (path, route, status, answer[:200])
+                if path != DEEP:
+                    assert status in (400, 404), (path, route, status, answer[:200])
+    roots = str(tmp_path / "roots")
+    assert [
+        (event, target)
+        for event, target in recording
+        if not os.path.abspath(target).startswith(roots + os.sep)
+    ] == []
+    assert not list((tmp_path / "outside").glob("x*"))
 
 
 def test_listings_never_show_what_a_link_points_at(

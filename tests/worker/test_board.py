@@ -255,7 +255,7 @@ def test_wait_runs_the_local_jobs_while_the_helper_works(
 ) -> None:
     # Queued jobs start only when someone waits for them (or after a long delay);
     # the end of a run must not hold them back until the helper's tasks are done.
-    renderer = PlotRenderer(lambda run_id, path, data: None, start_delay=600.0)
+    renderer = PlotRenderer(lambda run_id, files: None, start_delay=600.0)
     board = TaskBoard(
         lambda run_id, job, name: renderer.submit(run_id, job, name=name),
         lambda run_id, timeout: renderer.wait(run_id, timeout=timeout),

@@ -63,9 +63,7 @@ def run_task(task: Task) -> None:
     """Do the task here and write the files it returns to the run's artifacts."""
     files = list(task.function(*task.args))
     if files:
-        store = task.artifacts.store()
-        for path, data in files:
-            store.write_bytes(task.artifacts.uri, path, data)
+        task.artifacts.store().write_files(task.artifacts.uri, files)
 
 
 def modules_needed(

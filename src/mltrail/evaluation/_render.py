@@ -24,12 +24,12 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from mltrail import _warnings
 
 Job = Callable[[], Iterable[tuple[str, bytes]]]
-Write = Callable[[str, str, bytes], None]
+Write = Callable[[str, Sequence[tuple[str, bytes]]], None]
 # A queued job: its run, its label, the job and when it was submitted.
 _Item = tuple[str, str, Job, float]
 
@@ -45,8 +45,9 @@ class PlotRenderer:
     Parameters
     ----------
     write : callable
-        ``write(run_id, relative_path, data)`` stores one file, for example as a run
-        artifact. It is called on the worker thread.
+        ``write(run_id, files)`` stores a job's ``(relative_path, data)`` pairs, for
+        example as run artifacts (in one request to a server). It is called on the
+        worker thread, once per job that returned files.
     idle_timeout : float, default=30.0
         Seconds without a job after which the worker thread ends; the next
         ``submit`` starts a new one.
@@ -62,12 +63,12 @@ class PlotRenderer:
     --------
     >>> from mltrail.evaluation._render import PlotRenderer
     >>> written = []
-    >>> renderer = PlotRenderer(lambda run_id, path, data: written.append(path))
+    >>> renderer = PlotRenderer(lambda run_id, files: written.extend(files))
     >>> renderer.submit("run1", lambda: [("plots/a.png", b"...")])
     >>> renderer.wait("run1")
     True
     >>> written
-    ['plots/a.png']
+    [('plots/a.png', b'...')]
     """
 
     def __init__(
@@ -115,7 +116,7 @@ class PlotRenderer:
         Examples
         --------
         >>> from mltrail.evaluation._render import PlotRenderer
-        >>> renderer = PlotRenderer(lambda run_id, path, data: None)
+        >>> renderer = PlotRenderer(lambda run_id, files: None)
         >>> renderer.submit("run1", lambda: [], name="nothing")
         >>> renderer.wait()
         True
@@ -162,7 +163,7 @@ class PlotRenderer:
         Examples
         --------
         >>> from mltrail.evaluation._render import PlotRenderer
-        >>> PlotRenderer(lambda run_id, path, data: None).wait("no-such-run")
+        >>> PlotRenderer(lambda run_id, files: None).wait("no-such-run")
         True
         """
         with self._condition:
@@ -229,8 +230,9 @@ class PlotRenderer:
     def _run(self, run_id: str, label: str, job: Job) -> None:
         failure = None
         try:
-            for path, data in job():
-                self._write(run_id, path, data)
+            files = list(job())
+            if files:
+                self._write(run_id, files)
         # A plot must never break the user's program: any failure, ours or the write
         # callback's, becomes a warning that wait() delivers.
         except Exception as exc:

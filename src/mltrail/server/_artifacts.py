@@ -3,7 +3,9 @@
 Files stream in both directions: an upload is written chunk by chunk as it arrives,
 a download is read chunk by chunk as it is sent, so a file of any size passes with
 little server memory. Every path goes through the store's resolver (local) or
-check (S3); downloads of types a browser would run are attachments.
+check (S3); downloads of types a browser would run are attachments. Beside the
+proxy, ``PUT /api/2.0/mltrail/artifacts/<directory>`` takes a group of small files
+as one tar (``mltrail.store._artifact_batch``), with the same paths and policy.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from mltrail.server._errors import ApiError
 from mltrail.server._messages import API_PREFIXES, Call, api_routes, json_response
 from mltrail.server._policy import Policy, PolicyRoute, Resource, current_user
 from mltrail.server._resources import EXPERIMENT_OF_RUN
+from mltrail.store._artifact_batch import BATCH_CONTENT_TYPE, MAX_BATCH_BODY, unpack
 from mltrail.store._base import ArtifactStore
 from mltrail.store._paths import check_relative_path
 from mltrail.store._rest_wire import file_info_to_json
@@ -136,6 +139,33 @@ async def upload(request: Request) -> Response:
         lambda: store.write_stream(destination, path, _pull(stream))
     )
     return json_response({})
+
+
+async def upload_batch(request: Request) -> Response:
+    """Write a tar of small files under one directory, in order.
+
+    Every name is checked before the first file is written: a bad one refuses the
+    batch. A file the store then refuses (a link out of the root) stops it there.
+    """
+    _, store, destination = _destination(request)
+    directory = _proxy_path(request.path_params["path"])
+    content_type = request.headers.get("content-type", "")
+    if content_type.partition(";")[0].strip().lower() != BATCH_CONTENT_TYPE:
+        raise ApiError(
+            "BAD_REQUEST",
+            f"A batch of artifacts must be sent as {BATCH_CONTENT_TYPE}; got "
+            f"Content-Type {content_type or 'none'!r}.",
+            status_code=415,
+        )
+    files = unpack(await request.body())
+    targets = [(_proxy_path(f"{directory}/{name}"), data) for name, data in files]
+
+    def write() -> None:
+        for path, data in targets:
+            store.write_bytes(destination, path, data)
+
+    await run_in_threadpool(write)
+    return json_response({"files": len(targets)})
 
 
 async def delete(request: Request) -> Response:
@@ -269,6 +299,14 @@ def routes(context: ServerContext) -> list[BaseRoute]:
                 policy=Policy.edit(EXPERIMENT_OF_PATH),
                 name=f"upload_artifact:{prefix}",
                 max_body_size=MAX_ARTIFACT_BYTES,
+            ),
+            PolicyRoute(
+                f"{prefix}/2.0/mltrail/artifacts/{{path:path}}",
+                upload_batch,
+                methods=["PUT"],
+                policy=Policy.edit(EXPERIMENT_OF_PATH),
+                name=f"upload_artifact_batch:{prefix}",
+                max_body_size=MAX_BATCH_BODY,
             ),
             PolicyRoute(
                 base + "/{path:path}",

@@ -18,6 +18,7 @@ __all__ = ["MLTRAIL_FEATURES", "routes"]
 MLTRAIL_FEATURES = (
     "create_run_heartbeat",  # runs/create takes heartbeat_time
     "update_run_metrics",  # runs/update takes metrics, written with the status
+    "artifact_batches",  # PUT /api/2.0/mltrail/artifacts/<dir> takes a tar of files
 )
 
 

@@ -18,7 +18,7 @@ import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, TypeVar
@@ -314,6 +314,13 @@ class LocalArtifactStore:
                     target.mkdir(parents=True, exist_ok=True)
                 else:
                     self._write(location, target, _copy_from(real))
+
+    def write_files(
+        self, artifact_uri: str, files: Sequence[tuple[str, bytes]]
+    ) -> None:
+        """Write ``(path, content)`` pairs with ``write_bytes``, in order."""
+        for path, data in files:
+            self.write_bytes(artifact_uri, path, data)
 
     def write_bytes(self, artifact_uri: str, path: str, data: bytes) -> None:
         """Write ``data`` to the file at ``path`` of the run, atomically.

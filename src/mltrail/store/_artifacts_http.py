@@ -4,7 +4,9 @@
 server; ``mlflow-artifacts://host:port/<path>`` names another server's, and
 ``http(s)://host/api/2.0/mlflow-artifacts/artifacts/<path>`` is the same spelled out.
 Files stream both ways: uploads are sent in chunks from disk, downloads are written
-in chunks to disk, so their size is not bounded by memory.
+in chunks to disk, so their size is not bounded by memory. A group of small files
+(a model's folder, a job's plots) goes to mltrail's server as one request
+(``_artifact_batch``); to a server without that route, one request per file.
 """
 
 from __future__ import annotations
@@ -12,12 +14,19 @@ from __future__ import annotations
 import os
 import posixpath
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from mltrail._entities import FileInfo
 from mltrail._errors import InvalidValueError, NotFoundError
+from mltrail.store._artifact_batch import (
+    BATCH_CONTENT_TYPE,
+    BATCH_PATH,
+    MAX_BATCH_BYTES,
+    MAX_BATCH_FILES,
+    pack,
+)
 from mltrail.store._paths import PATH_HINT, check_relative_path
 from mltrail.store._rest_client import RestClient, rest_client
 
@@ -25,6 +34,8 @@ __all__ = ["HttpArtifactStore", "proxy_location"]
 
 PROXY_PATH = "/api/2.0/mlflow-artifacts/artifacts"
 CHUNK = 1024 * 1024
+# What an mltrail server names in server-info when it takes batches.
+BATCH_FEATURE = "artifact_batches"
 
 
 def proxy_location(artifact_uri: str, tracking_uri: str) -> tuple[str, str]:
@@ -143,13 +154,61 @@ class HttpArtifactStore:
                 str(source),
                 "Pass an existing directory; use log_artifact for a single file.",
             )
+        entries = []
         for root, _, files in os.walk(source):
             relative = Path(root).relative_to(source).as_posix()
             folder = "/".join(
                 part for part in (artifact_path or "", relative) if part and part != "."
             )
-            for name in sorted(files):
-                self.log_file(artifact_uri, Path(root) / name, folder or None)
+            entries += [(Path(root) / name, folder) for name in sorted(files)]
+        sizes = [local.stat().st_size for local, _ in entries]
+        if _fits_a_batch(sizes):
+            batch = [
+                (f"{folder}/{local.name}" if folder else local.name, local.read_bytes())
+                for local, folder in entries
+            ]
+            if self._send_batch(artifact_uri, batch):
+                return
+        for local, folder in entries:
+            self.log_file(artifact_uri, local, folder or None)
+
+    def write_files(
+        self, artifact_uri: str, files: Sequence[tuple[str, bytes]]
+    ) -> None:
+        """Upload ``(path, content)`` pairs: one request to mltrail's server."""
+        for path, _ in files:
+            _check_file_path(path)
+        if _fits_a_batch([len(data) for _, data in files]) and self._send_batch(
+            artifact_uri, files
+        ):
+            return
+        for path, data in files:
+            self.write_bytes(artifact_uri, path, data)
+
+    def _send_batch(
+        self, artifact_uri: str, files: Sequence[tuple[str, bytes]]
+    ) -> bool:
+        """Send ``files`` as one batch; False if the server takes no batches.
+
+        A server takes them if its server-info (read once per server) names
+        ``BATCH_FEATURE`` and it serves artifacts: mltrail's, not MLflow's.
+        """
+        client, relative = self._target(artifact_uri, None)
+        info = client.server_info()
+        if BATCH_FEATURE not in (info.get("mltrail_features") or ()) or not info.get(
+            "serve_artifacts"
+        ):
+            return False
+        url = f"{BATCH_PATH}/{quote(relative)}"
+        response = client.request(
+            "PUT",
+            url,
+            body=pack(files),
+            headers={"Content-Type": BATCH_CONTENT_TYPE},
+            idempotent=True,
+        )
+        client.json_of(response, "PUT", url)
+        return True
 
     def write_bytes(self, artifact_uri: str, path: str, data: bytes) -> None:
         """Upload ``data`` as the file at ``path`` of the run."""
@@ -159,10 +218,7 @@ class HttpArtifactStore:
         self, artifact_uri: str, path: str, chunks: Iterable[bytes]
     ) -> int:
         """Upload the file at ``path`` from ``chunks``; return its size."""
-        if not isinstance(path, str) or not path or not check_relative_path(path):
-            raise InvalidValueError(
-                "artifact file", path, "a non-empty relative file path", PATH_HINT
-            )
+        _check_file_path(path)
         client, relative = self._target(artifact_uri, path)
         size = 0
 
@@ -277,6 +333,18 @@ class HttpArtifactStore:
         response = client.request("DELETE", self._url(relative))
         if response.status != 404:
             client.json_of(response, "DELETE", self._url(relative))
+
+
+def _check_file_path(path: object) -> None:
+    if not isinstance(path, str) or not path or not check_relative_path(path):
+        raise InvalidValueError(
+            "artifact file", path, "a non-empty relative file path", PATH_HINT
+        )
+
+
+def _fits_a_batch(sizes: Sequence[int]) -> bool:
+    """Whether files of these sizes go as one batch: several, small in all."""
+    return 1 < len(sizes) <= MAX_BATCH_FILES and sum(sizes) <= MAX_BATCH_BYTES
 
 
 def _chunks_of(file: object) -> Iterator[bytes]:

@@ -14,7 +14,7 @@ import os
 import posixpath
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -123,6 +123,13 @@ class S3ArtifactStore:
             )
             for name in sorted(files):
                 self.log_file(artifact_uri, Path(root) / name, folder or None)
+
+    def write_files(
+        self, artifact_uri: str, files: Sequence[tuple[str, bytes]]
+    ) -> None:
+        """Write ``(path, content)`` pairs with ``write_bytes``, in order."""
+        for path, data in files:
+            self.write_bytes(artifact_uri, path, data)
 
     def write_bytes(self, artifact_uri: str, path: str, data: bytes) -> None:
         """Write ``data`` as the object at ``path`` of the run."""

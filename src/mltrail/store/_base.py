@@ -339,6 +339,12 @@ class ArtifactStore(Protocol):
         """Write ``data`` to the file at ``path`` (a file path) of the run."""
         ...
 
+    def write_files(
+        self, artifact_uri: str, files: Sequence[tuple[str, bytes]]
+    ) -> None:
+        """Write ``(path, content)`` pairs, as ``write_bytes`` would one by one."""
+        ...
+
     def list(self, artifact_uri: str, path: str | None = None) -> list[FileInfo]:
         """List one directory level; paths in the result are run-relative."""
         ...

@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mltrail.tracking import _pending
@@ -84,9 +84,9 @@ def run_artifacts(run_id: str) -> RunArtifacts:
     return RunArtifacts(uri, client._store.artifact_root, client._tracking_uri)
 
 
-def _write(run_id: str, path: str, data: bytes) -> None:
+def _write(run_id: str, files: Sequence[tuple[str, bytes]]) -> None:
     store, uri = client_of(run_id)._artifacts(run_id)
-    store.write_bytes(uri, path, data)
+    store.write_files(uri, files)
 
 
 def renderer() -> PlotRenderer:
