@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -88,6 +89,52 @@ def test_autolog_over_http_logs_a_loadable_model(server_url: str) -> None:
     assert "test_accuracy" in read.data.metrics
     loaded = mltrail.sklearn.load_model(f"runs:/{run.info.run_id}/model")
     assert loaded.predict(X_test[:5]).tolist() == model.predict(X_test[:5]).tolist()
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+def test_autolog_sends_its_own_run_s_params_in_the_background(
+    server_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fit waits for no params round trip on its own run; on the user's, it does."""
+    import threading
+
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    from mltrail.store._rest_client import RestClient
+
+    sent: list[tuple[str, str]] = []  # (thread, run id) of each batch with params
+    request = RestClient.request
+
+    def recording(
+        self: RestClient, method: str, path: str, **options: object
+    ) -> object:
+        body = options.get("body")
+        if path.endswith("/runs/log-batch") and isinstance(body, bytes):
+            fields = json.loads(body)
+            if fields.get("params"):
+                sent.append((threading.current_thread().name, fields["run_id"]))
+        return request(self, method, path, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(RestClient, "request", recording)
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    mltrail.sklearn.autolog()
+    try:
+        LogisticRegression(max_iter=300).fit(X, y)
+        own = mltrail.last_active_run()
+        with mltrail.start_run() as users:
+            LogisticRegression(max_iter=300).fit(X, y)
+        mltrail.flush()
+    finally:
+        mltrail.sklearn.autolog(disable=True)
+    assert own is not None
+    assert own.info.run_id != users.info.run_id
+    assert sent == [
+        ("mltrail-rest-sender", own.info.run_id),
+        (threading.current_thread().name, users.info.run_id),
+    ]
+    for run_id in (own.info.run_id, users.info.run_id):
+        assert mltrail.get_run(run_id).data.params["max_iter"] == "300"
 
 
 def test_proxy_locations() -> None:

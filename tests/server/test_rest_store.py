@@ -302,12 +302,10 @@ def test_writes_spool_while_the_server_is_down(
     assert rest._spool.is_empty()
 
 
-def test_metrics_and_inputs_travel_in_the_background(
-    rest: RestStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _record_threads(rest: RestStore, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Return the list that gets the thread name of each request ``rest`` sends."""
     import threading
 
-    run_id = _run_id(rest)
     rest._client.server_info()  # asked once per client, before counting
     threads: list[str] = []
     request = rest._client.request
@@ -317,6 +315,16 @@ def test_metrics_and_inputs_travel_in_the_background(
         return request(method, path, **options)  # type: ignore[arg-type]  # as given
 
     monkeypatch.setattr(rest._client, "request", recording)
+    return threads
+
+
+def test_metrics_and_inputs_travel_in_the_background(
+    rest: RestStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    run_id = _run_id(rest)
+    threads = _record_threads(rest, monkeypatch)
     rest.log_batch(run_id, metrics=[Metric("m", 1.0, 1, 0)], tags=[RunTag("t", "1")])
     rest.log_inputs(run_id, [DatasetInput(Dataset("d", "ab", "code", "{}"), [])])
     run = rest.get_run(run_id)  # reads see the writes queued before them
@@ -325,6 +333,49 @@ def test_metrics_and_inputs_travel_in_the_background(
     assert [i.dataset.name for i in run.inputs.dataset_inputs] == ["d"]
     assert threads[:2] == ["mltrail-rest-sender"] * 2
     assert threads[2] == threading.current_thread().name
+
+
+def test_create_run_does_not_wait_for_queued_writes(
+    rest: RestStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fit's new run is not held up by the last run's metrics still travelling."""
+    import threading
+
+    first = _run_id(rest)
+    rest._client.server_info()
+    release = threading.Event()
+    request = rest._client.request
+
+    def slow_batches(method: str, path: str, **options: object) -> object:
+        if path.endswith("/runs/log-batch"):
+            release.wait(30)
+        return request(method, path, **options)  # type: ignore[arg-type]  # as given
+
+    monkeypatch.setattr(rest._client, "request", slow_batches)
+    rest.log_batch(first, metrics=[Metric("m", 1.0, 1, 0)])  # queued, held
+    created: list[str] = []
+    creating = threading.Thread(target=lambda: created.append(_run_id(rest)))
+    creating.start()
+    creating.join(30)
+    held = not release.is_set()
+    release.set()
+    assert held, "create_run waited for the queued write"
+    assert created
+    rest.drain_writes()
+    assert rest.get_run(first).data.metrics == {"m": 1.0}
+    assert rest.get_run(created[0]).info.status == "RUNNING"
+
+
+def test_params_travel_in_the_background_when_asked(
+    rest: RestStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    run_id = _run_id(rest)
+    threads = _record_threads(rest, monkeypatch)
+    rest.log_batch(run_id, params=[Param("C", "1")], background=True)
+    assert rest.get_run(run_id).data.params == {"C": "1"}
+    assert threads == ["mltrail-rest-sender", threading.current_thread().name]
 
 
 def test_params_are_sent_at_once(rest: RestStore) -> None:

@@ -86,6 +86,9 @@ class RestStore(RestRegistryMixin):
     >>> store.close()
     """
 
+    # ``log_batch`` takes ``background=True`` for params no one else writes.
+    sends_params_later = True
+
     def __init__(self, uri: str) -> None:
         self.uri = uri.rstrip("/")
         self.artifact_root = "mlflow-artifacts:"
@@ -123,8 +126,11 @@ class RestStore(RestRegistryMixin):
         *,
         idempotent: bool = True,
         base: str = API,
+        after_queued: bool = True,
     ) -> dict[str, Any]:
-        self._sender.drain()
+        """Make one call; with ``after_queued``, after the writes queued before it."""
+        if after_queued:
+            self._sender.drain()
         if self._spooled:
             self._send_spool()
         return self._client.call(method, base + path, fields, idempotent=idempotent)
@@ -344,7 +350,10 @@ class RestStore(RestRegistryMixin):
     ) -> Run:
         """Create a RUNNING run and return it; a heartbeat time is sent at once.
 
-        An mltrail server takes the heartbeat in the same request.
+        An mltrail server takes the heartbeat in the same request. It does not wait
+        for the writes queued in the background: none of them can name a run that
+        does not exist yet, or change what this call answers (an autologged fit
+        would otherwise wait for the last run's metrics and inputs to travel).
         """
         with_heartbeat = heartbeat_time is not None and self._has_feature(
             "create_run_heartbeat"
@@ -361,6 +370,7 @@ class RestStore(RestRegistryMixin):
                 "heartbeat_time": heartbeat_time if with_heartbeat else None,
             },
             idempotent=False,
+            after_queued=False,
         )
         run = run_from_json(body["run"])
         self._remember(run.info)
@@ -531,13 +541,18 @@ class RestStore(RestRegistryMixin):
         metrics: Sequence[Metric] = (),
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
+        background: bool | None = None,
     ) -> None:
         """Write metrics, params and tags (one request against mltrail's server).
 
         Without params, nothing can refuse the batch but a missing or deleted run:
         it is sent in the background, and such an error raised by the next call.
+        With params it is sent at once, as a param that has another value already is
+        refused, unless ``background=True`` says that none can have one (autolog's
+        own run, whose params it writes once).
         """
-        self._log_batch(run_id, metrics, params, tags, background=not params)
+        later = not params if background is None else background
+        self._log_batch(run_id, metrics, params, tags, background=later)
 
     def _log_batch(
         self,

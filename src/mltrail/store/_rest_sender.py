@@ -7,7 +7,9 @@ travel. One daemon thread per store sends them in the order they were queued.
 
 - **Read your writes:** every other call of the store first waits until the queue
   is empty (``drain``), so a read sees every write queued before it, and a write
-  sent at once comes after them.
+  sent at once comes after them. The one exception is ``create_run``, which no
+  queued write can concern: the run it creates did not exist when they were
+  queued.
 - **Nothing lost:** a write that cannot reach the server is spooled to disk by the
   store's own path, as any write; the queue is drained at interpreter exit; a
   forked child starts with an empty queue and a thread of its own.

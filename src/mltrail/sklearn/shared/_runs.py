@@ -7,6 +7,7 @@ runs; everything else goes through a ``TrackingClient`` by run id, in batches.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,10 @@ __all__ = [
 # Oversized param values are written whole under this folder of the run.
 PARAMS_ARTIFACT_DIR = "params"
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
+# Runs this module started whose params are not logged yet (oldest first).
+MAX_FRESH_RUNS = 1000
+_fresh_runs: dict[str, None] = {}
+_lock = threading.Lock()
 
 
 def _client() -> Any:
@@ -52,7 +57,18 @@ def start_run(tags: Mapping[str, str], *, nested: bool = False) -> str:
     from mltrail import tracking
 
     run = tracking.start_run(tags=dict(tags), nested=nested)
-    return str(run.info.run_id)
+    run_id = str(run.info.run_id)
+    with _lock:
+        _fresh_runs[run_id] = None
+        while len(_fresh_runs) > MAX_FRESH_RUNS:  # runs that never logged params
+            del _fresh_runs[next(iter(_fresh_runs))]
+    return run_id
+
+
+def _is_first_params(run_id: str) -> bool:
+    """Whether autolog started ``run_id`` and logs its params for the first time."""
+    with _lock:
+        return _fresh_runs.pop(run_id, False) is None
 
 
 def end_run(run_id: str, status: str) -> None:
@@ -95,12 +111,22 @@ def log_batch(
     from mltrail._entities import Metric, RunTag
 
     now = int(time.time() * 1000)
-    _client().log_batch(
-        run_id,
-        metrics=[Metric(k, v, now, 0) for k, v in (metrics or {}).items()],
-        params=params_that_fit(run_id, params or {}),
-        tags=[RunTag(k, v) for k, v in (tags or {}).items()],
-    )
+    client = _client()
+    batch = {
+        "metrics": [Metric(k, v, now, 0) for k, v in (metrics or {}).items()],
+        "params": params_that_fit(run_id, params or {}),
+        "tags": [RunTag(k, v) for k, v in (tags or {}).items()],
+    }
+    store = client._store
+    if (
+        batch["params"]
+        and getattr(store, "sends_params_later", False)
+        and _is_first_params(run_id)
+    ):
+        # No value can be there already: the fit does not wait for the round trip.
+        store.log_batch(run_id, **batch, background=True)
+    else:
+        client.log_batch(run_id, **batch)
 
 
 def params_that_fit(run_id: str, params: Mapping[str, str]) -> list[Param]:
