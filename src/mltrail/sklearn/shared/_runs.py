@@ -118,11 +118,8 @@ def log_batch(
         "tags": [RunTag(k, v) for k, v in (tags or {}).items()],
     }
     store = client._store
-    if (
-        batch["params"]
-        and getattr(store, "sends_params_later", False)
-        and _is_first_params(run_id)
-    ):
+    first = bool(batch["params"]) and _is_first_params(run_id)
+    if first and getattr(store, "sends_params_later", False):
         # No value can be there already: the fit does not wait for the round trip.
         store.log_batch(run_id, **batch, background=True)
     else:
