@@ -10,6 +10,7 @@ from starlette.testclient import TestClient
 
 from mltrail import InvalidValueError, NotFoundError
 from mltrail.server import ServerSettings, create_app
+from mltrail.store._artifact_batch import pack
 from mltrail.store._artifacts import open_artifact_store
 from mltrail.store._artifacts_s3 import S3ArtifactStore
 from mltrail.store._sql import SqlStore
@@ -121,19 +122,39 @@ def test_open_artifact_store_picks_s3(s3: S3ArtifactStore) -> None:
     assert isinstance(open_artifact_store(RUN), S3ArtifactStore)
 
 
-def test_proxy_streams_to_an_s3_destination(
-    s3: S3ArtifactStore, sqlite_store: SqlStore
-) -> None:
+@pytest.fixture
+def s3_server(s3: S3ArtifactStore, sqlite_store: SqlStore) -> TestClient:
+    """A server whose artifact proxy writes to s3://BUCKET/proxy."""
     settings = ServerSettings(artifacts_destination=f"s3://{BUCKET}/proxy")
-    client = TestClient(
+    return TestClient(
         create_app(sqlite_store, s3, settings), base_url="http://localhost"
     )
+
+
+def test_proxy_streams_to_an_s3_destination(
+    s3: S3ArtifactStore, s3_server: TestClient
+) -> None:
+    client = s3_server
     proxy = "/api/2.0/mlflow-artifacts/artifacts"
     assert client.put(f"{proxy}/0/r/artifacts/a.txt", content=b"via proxy").json() == {}
     assert s3.read_bytes(f"s3://{BUCKET}/proxy", "0/r/artifacts/a.txt") == b"via proxy"
     assert client.get(f"{proxy}/0/r/artifacts/a.txt").content == b"via proxy"
     listing = client.get(proxy, params={"path": "0/r/artifacts"}).json()
     assert listing == {"files": [{"path": "a.txt", "is_dir": False, "file_size": 9}]}
+
+
+def test_a_batch_through_the_proxy_lands_in_s3(
+    s3: S3ArtifactStore, s3_server: TestClient
+) -> None:
+    files = [("model/MLmodel", b"flavors: {}"), ("plots/roc.json", b"{}")]
+    answer = s3_server.put(
+        "/api/2.0/mltrail/artifacts/0/r/artifacts",
+        content=pack(files),
+        headers={"content-type": "application/x-tar"},
+    )
+    assert answer.json() == {"files": 2}
+    for path, data in files:
+        assert s3.read_bytes(f"s3://{BUCKET}/proxy", f"0/r/artifacts/{path}") == data
 
 
 def test_clients_write_straight_to_s3(
