@@ -9,6 +9,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,22 @@ def _invoke(model: Trained, *args: str) -> tuple[int, str, str]:
         env={"COLUMNS": "200"},
     )
     return result.exit_code, result.stdout, result.stderr
+
+
+def test_serve_owns_its_process(
+    regressor: Trained, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command is a process of its own: its start is frozen (frozen_startup)."""
+    calls: list[tuple[Any, dict[str, Any]]] = []
+    monkeypatch.setattr(
+        "mltrail.serving._serve.serve",
+        lambda options, **kw: calls.append((options, kw)),
+    )
+    code, _, _ = _invoke(regressor, "serve", "-m", "models:/diabetes@champion")
+    assert code == 0
+    assert [(options.model_uri, kw) for options, kw in calls] == [
+        ("models:/diabetes@champion", {"owns_process": True})
+    ]
 
 
 def test_list_and_show(classifier: Trained) -> None:

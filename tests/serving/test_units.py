@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -271,8 +272,48 @@ def test_serve_runs_uvicorn_with_the_options(
     assert calls[0][1]["port"] == 5999
     assert calls[1][0] == "mltrail.serving._serve:app_from_environment"
     assert calls[1][1]["workers"] == 3
-    app = _serve.app_from_environment()
+    try:
+        app = _serve.app_from_environment()  # a spawned worker's: frozen
+    finally:
+        gc.unfreeze()  # this is pytest's process, not a worker's
     assert app.state.scorer.model.version == "diabetes/1"
+
+
+def test_frozen_startup_freezes_what_the_start_made() -> None:
+    gc.unfreeze()
+    try:
+        with _serve.frozen_startup():
+            assert not gc.isenabled()
+            made = [{} for _ in range(1000)]
+        assert gc.isenabled()
+        assert gc.get_freeze_count() >= len(made)
+    finally:
+        gc.unfreeze()
+    with _serve.frozen_startup(owns_process=False):
+        assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
+
+
+def test_serve_freezes_its_start_only_in_a_process_of_its_own(
+    regressor: Trained, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    served: list[Any] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.append(app))
+    options = _serve.ServeOptions(
+        "models:/diabetes@champion", tracking_uri=regressor.tracking_uri
+    )
+    gc.unfreeze()
+    try:
+        _serve.serve(options)
+        assert gc.get_freeze_count() == 0
+        _serve.serve(options, owns_process=True)
+        assert gc.get_freeze_count() > 0
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
+    assert [app.state.scorer.model.version for app in served] == ["diabetes/1"] * 2
 
 
 def test_batcher_concatenates_arrays_and_starts_new_batches_when_full() -> None:

@@ -282,7 +282,8 @@ def serve(
             strict=strict,
             max_batch_size=max_batch_size,
             max_batch_delay_ms=max_batch_delay_ms,
-        )
+        ),
+        owns_process=True,
     )
 
 

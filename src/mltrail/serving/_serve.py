@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -67,21 +69,54 @@ def build_scoring_app(options: ServeOptions) -> Starlette:
 
 
 def app_from_environment() -> Starlette:
-    """Build a worker's app from ``MLTRAIL_SERVING_SETTINGS``."""
-    return build_scoring_app(ServeOptions(**json.loads(os.environ[SETTINGS_VARIABLE])))
+    """Build a worker's app from ``MLTRAIL_SERVING_SETTINGS`` (a spawned worker)."""
+    with frozen_startup():
+        return build_scoring_app(
+            ServeOptions(**json.loads(os.environ[SETTINGS_VARIABLE]))
+        )
 
 
-def serve(options: ServeOptions) -> None:
-    """Load the model, then serve it until interrupted."""
+@contextlib.contextmanager
+def frozen_startup(owns_process: bool = True) -> Iterator[None]:
+    """Start a server process without the cyclic collector, then freeze what it made.
+
+    Importing scikit-learn and loading a model make hundreds of thousands of objects
+    that live as long as the process and hold no garbage; meanwhile, each full
+    collection walks them all. They are made with the collector off, then moved
+    out of every later collection (``gc.freeze``, as Python's documentation advises
+    before forking workers, whose pages then stay shared), so neither the start
+    nor a request later pays for them. Only for a process that the server owns
+    (``owns_process``): the freeze keeps whatever else is alive at that moment.
+    """
+    if not owns_process:
+        yield
+        return
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
+
+
+def serve(options: ServeOptions, *, owns_process: bool = False) -> None:
+    """Load the model, then serve it until interrupted.
+
+    ``owns_process``: this process exists to serve (``mltrail models serve``), so
+    its startup is frozen (``frozen_startup``).
+    """
     import uvicorn
 
-    if options.workers > 1:
-        # Counters of every worker go to one directory, summed by /metrics. It must
-        # be set before prometheus_client is imported by the app.
-        os.environ.setdefault(
-            "PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="mltrail-metrics-")
-        )
-    app = build_scoring_app(options)
+    with frozen_startup(owns_process):
+        if options.workers > 1:
+            # Counters of every worker go to one directory, summed by /metrics. It
+            # must be set before prometheus_client is imported by the app.
+            os.environ.setdefault(
+                "PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="mltrail-metrics-")
+            )
+        app = build_scoring_app(options)
     if options.workers <= 1:
         uvicorn.run(
             app,
