@@ -250,7 +250,9 @@ def test_a_server_that_takes_no_batches_gets_one_put_per_file(
 
         async def server_info(request: Request) -> Response:
             answer = await original(request)
-            return JSONResponse({**json.loads(answer.body), "serve_artifacts": False})
+            return JSONResponse(
+                {**json.loads(bytes(answer.body)), "serve_artifacts": False}
+            )
 
         monkeypatch.setattr(_core, "server_info", server_info)
     app = create_app(sqlite_store, settings=settings)

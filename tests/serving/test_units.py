@@ -284,7 +284,7 @@ def test_frozen_startup_freezes_what_the_start_made() -> None:
     try:
         with _serve.frozen_startup():
             assert not gc.isenabled()
-            made = [{} for _ in range(1000)]
+            made: list[dict[str, int]] = [{} for _ in range(1000)]
         assert gc.isenabled()
         assert gc.get_freeze_count() >= len(made)
     finally:
