@@ -5,8 +5,8 @@ about fifteen small ones at a time (the model's seven, the plots' data, the
 pipeline). mltrail's server also takes such a group as one uncompressed tar,
 ``PUT /api/2.0/mltrail/artifacts/<directory>``: one request instead of fifteen,
 for the client, the network and the server. The client sends a group this way when
-it is small (``MAX_BATCH_BYTES``) and the server has the route; otherwise, against
-MLflow's server for one, it sends one ``PUT`` per file as before.
+it is small (``MAX_BATCH_BYTES``) and the server names ``artifact_batches`` in its
+server-info; otherwise, to MLflow's server for one, it sends one ``PUT`` per file.
 
 A batch holds regular files only. Each name is relative to the directory of the
 request and goes through the same path check as a single file's; a link, a
