@@ -21,7 +21,9 @@ from __future__ import annotations
 import importlib
 import io
 import json
+import math
 import operator
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 from zipfile import ZipFile
@@ -463,11 +465,75 @@ def _build_object(node: Node) -> Any:
     return instance
 
 
+# The header of a .npy file (format 1.0 to 3.0) as numpy writes it for plain and
+# record arrays: {'descr': ..., 'fortran_order': ..., 'shape': (...), }.
+_NPY_TYPE = r"'[<>|=]?[A-Za-z][A-Za-z0-9]*'"
+_NPY_HEADER = re.compile(
+    r"\{'descr': (?:(?P<plain>" + _NPY_TYPE + r")"
+    r"|\[(?P<fields>(?:\('[A-Za-z0-9_]+', " + _NPY_TYPE + r"\)(?:, )?)+)\]), "
+    r"'fortran_order': (?P<fortran>True|False), "
+    r"'shape': \((?P<shape>(?:\d+, )*(?:\d+,?)?)\), \} *\n"
+)
+_NPY_MAX_HEADER = 10_000  # np.load's own limit; a longer header goes to it
+_NPY_FIELD = re.compile(r"\('([A-Za-z0-9_]+)', '([<>|=]?[A-Za-z][A-Za-z0-9]*)'\)")
+
+
+def _load_npy(data: bytes) -> Any:
+    """Return the array of a ``.npy`` file's bytes, as ``np.load`` would.
+
+    ``np.load`` reads each header with ``ast.literal_eval``, a compile per array:
+    27 ms of the 70 a 100-tree forest takes to load. The headers numpy writes for
+    plain and record dtypes are read here with a pattern; any other header, an
+    object dtype or a short file goes to ``np.load`` (``allow_pickle=False``),
+    which reads it or raises as before.
+    """
+    import numpy as np
+
+    version = data[6:7]
+    start = 10 if version == b"\x01" else 12
+    size = int.from_bytes(data[8:start], "little")
+    if (
+        data[:6] == b"\x93NUMPY"
+        and version in (b"\x01", b"\x02", b"\x03")
+        and size <= _NPY_MAX_HEADER
+    ):
+        match = _NPY_HEADER.fullmatch(data[start : start + size].decode("latin-1"))
+        try:
+            array = None if match is None else _npy_body(match, data, start + size)
+        except (TypeError, ValueError):  # a dtype numpy refuses: np.load says why
+            array = None
+        if array is not None:
+            return array
+    return np.load(io.BytesIO(data), allow_pickle=False)
+
+
+def _npy_body(match: re.Match[str], data: bytes, body: int) -> Any:
+    """Return the array after a header that ``_NPY_HEADER`` read; None if unsure."""
+    import numpy as np
+
+    fields = match["fields"]
+    dtype = np.dtype(
+        match["plain"][1:-1] if fields is None else _NPY_FIELD.findall(fields)
+    )
+    shape = tuple(int(part) for part in match["shape"].split(",") if part)
+    count = math.prod(shape)
+    if (
+        dtype.hasobject
+        or not dtype.itemsize
+        or len(data) - body < count * dtype.itemsize
+    ):
+        return None
+    flat = np.frombuffer(data, dtype=dtype, count=count, offset=body)
+    if match["fortran"] == "True":
+        return flat.reshape(shape[::-1]).transpose().copy(order="F")
+    return flat.reshape(shape).copy()
+
+
 def _build_array(node: Node) -> Any:
     import numpy as np
 
     if node.parts["type"] == "numpy":
-        content = np.load(io.BytesIO(node.parts["data"]), allow_pickle=False)
+        content = _load_npy(node.parts["data"])
         if node.full_name != "numpy.ndarray":
             content = _import(node.module, node.name)(content)
         return content
