@@ -470,12 +470,12 @@ def _build_object(node: Node) -> Any:
 _NPY_TYPE = r"'[<>|=]?[A-Za-z][A-Za-z0-9]*'"
 _NPY_HEADER = re.compile(
     r"\{'descr': (?:(?P<plain>" + _NPY_TYPE + r")"
-    r"|\[(?P<fields>(?:\('[A-Za-z0-9_]+', " + _NPY_TYPE + r"\)(?:, )?)+)\]), "
+    r"|\[(?P<fields>(?:\('[A-Za-z0-9_]*', " + _NPY_TYPE + r"\)(?:, )?)+)\]), "
     r"'fortran_order': (?P<fortran>True|False), "
     r"'shape': \((?P<shape>(?:\d+, )*(?:\d+,?)?)\), \} *\n"
 )
 _NPY_MAX_HEADER = 10_000  # np.load's own limit; a longer header goes to it
-_NPY_FIELD = re.compile(r"\('([A-Za-z0-9_]+)', '([<>|=]?[A-Za-z][A-Za-z0-9]*)'\)")
+_NPY_FIELD = re.compile(r"\('([A-Za-z0-9_]*)', '([<>|=]?[A-Za-z][A-Za-z0-9]*)'\)")
 
 
 def _load_npy(data: bytes) -> Any:
@@ -483,9 +483,10 @@ def _load_npy(data: bytes) -> Any:
 
     ``np.load`` reads each header with ``ast.literal_eval``, a compile per array:
     27 ms of the 70 a 100-tree forest takes to load. The headers numpy writes for
-    plain and record dtypes are read here with a pattern; any other header, an
-    object dtype or a short file goes to ``np.load`` (``allow_pickle=False``),
-    which reads it or raises as before.
+    plain and record dtypes (padded ones included) are read here with a pattern and
+    numpy's ``descr_to_dtype``; any other header, an object dtype or a short file
+    goes to ``np.load`` (``allow_pickle=False``), which reads it or raises as
+    before.
     """
     import numpy as np
 
@@ -512,8 +513,11 @@ def _npy_body(match: re.Match[str], data: bytes, body: int) -> Any:
     import numpy as np
 
     fields = match["fields"]
-    dtype = np.dtype(
-        match["plain"][1:-1] if fields is None else _NPY_FIELD.findall(fields)
+    # numpy's own reading of a record descr: an unnamed field is padding (a tree's).
+    dtype = (
+        np.dtype(match["plain"][1:-1])
+        if fields is None
+        else np.lib.format.descr_to_dtype(_NPY_FIELD.findall(fields))
     )
     shape = tuple(int(part) for part in match["shape"].split(",") if part)
     count = math.prod(shape)
