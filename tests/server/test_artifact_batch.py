@@ -265,11 +265,16 @@ def test_a_server_that_takes_no_batches_gets_one_put_per_file(
     assert {path: (root / path).read_bytes() for path, _ in FILES} == dict(FILES)
 
 
-def test_write_files_checks_every_path_before_sending(
-    served: str, requests: list[tuple[str, str, int]]
+def test_a_batch_checks_every_path_before_sending(
+    served: str, requests: list[tuple[str, str, int]], tmp_path: Path
 ) -> None:
+    store = HttpArtifactStore(served)
     with pytest.raises(InvalidValueError, match="artifact"):
-        HttpArtifactStore(served).write_files(
+        store.write_files(
             "mlflow-artifacts:/0/run/artifacts", [("ok.txt", b""), ("../x", b"")]
         )
+    (tmp_path / "a.txt").write_bytes(b"a")
+    (tmp_path / "b.txt").write_bytes(b"b")
+    with pytest.raises(InvalidValueError, match="artifact"):
+        store.log_dir("mlflow-artifacts:/0/run/artifacts", tmp_path, "../outside")
     assert requests == []

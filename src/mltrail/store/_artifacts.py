@@ -18,7 +18,7 @@ import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, TypeVar
@@ -26,7 +26,7 @@ from urllib.parse import urlparse
 
 from mltrail._entities import FileInfo
 from mltrail._errors import InvalidValueError, NotFoundError
-from mltrail.store._base import ArtifactStore
+from mltrail.store._base import ArtifactStore, FilesInTurn
 from mltrail.store._paths import (
     PATH_HINT,
     artifact_root_path,
@@ -133,7 +133,7 @@ def _walk(top: Path, inside: str | None) -> Iterator[tuple[tuple[str, ...], Path
                 yield relative, Path(real)
 
 
-class LocalArtifactStore:
+class LocalArtifactStore(FilesInTurn):
     """Run files in a directory of the local filesystem.
 
     ``artifact_uri`` is an absolute path or a ``file://`` URI: a run's
@@ -314,13 +314,6 @@ class LocalArtifactStore:
                     target.mkdir(parents=True, exist_ok=True)
                 else:
                     self._write(location, target, _copy_from(real))
-
-    def write_files(
-        self, artifact_uri: str, files: Sequence[tuple[str, bytes]]
-    ) -> None:
-        """Write ``(path, content)`` pairs with ``write_bytes``, in order."""
-        for path, data in files:
-            self.write_bytes(artifact_uri, path, data)
 
     def write_bytes(self, artifact_uri: str, path: str, data: bytes) -> None:
         """Write ``data`` to the file at ``path`` of the run, atomically.

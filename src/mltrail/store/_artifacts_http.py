@@ -176,8 +176,6 @@ class HttpArtifactStore:
         self, artifact_uri: str, files: Sequence[tuple[str, bytes]]
     ) -> None:
         """Upload ``(path, content)`` pairs: one request to mltrail's server."""
-        for path, _ in files:
-            _check_file_path(path)
         if _fits_a_batch([len(data) for _, data in files]) and self._send_batch(
             artifact_uri, files
         ):
@@ -191,8 +189,11 @@ class HttpArtifactStore:
         """Send ``files`` as one batch; False if the server takes no batches.
 
         A server takes them if its server-info (read once per server) names
-        ``BATCH_FEATURE`` and it serves artifacts: mltrail's, not MLflow's.
+        ``BATCH_FEATURE`` and it serves artifacts: mltrail's, not MLflow's. Every
+        path is checked here first, as a single upload's would be.
         """
+        for path, _ in files:
+            _check_file_path(path)
         client, relative = self._target(artifact_uri, None)
         info = client.server_info()
         if BATCH_FEATURE not in (info.get("mltrail_features") or ()) or not info.get(

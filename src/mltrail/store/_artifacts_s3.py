@@ -14,13 +14,14 @@ import os
 import posixpath
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from mltrail._entities import FileInfo
 from mltrail._errors import InvalidValueError, NotFoundError, StoreError
+from mltrail.store._base import FilesInTurn
 from mltrail.store._paths import PATH_HINT, check_relative_path
 
 __all__ = ["S3ArtifactStore", "s3_artifact_store"]
@@ -42,7 +43,7 @@ def _location(artifact_uri: str, path: str | None) -> tuple[str, str]:
     return parts.netloc, key
 
 
-class S3ArtifactStore:
+class S3ArtifactStore(FilesInTurn):
     """Run files in S3, addressed by ``s3://bucket/prefix`` artifact URIs.
 
     Parameters
@@ -123,13 +124,6 @@ class S3ArtifactStore:
             )
             for name in sorted(files):
                 self.log_file(artifact_uri, Path(root) / name, folder or None)
-
-    def write_files(
-        self, artifact_uri: str, files: Sequence[tuple[str, bytes]]
-    ) -> None:
-        """Write ``(path, content)`` pairs with ``write_bytes``, in order."""
-        for path, data in files:
-            self.write_bytes(artifact_uri, path, data)
 
     def write_bytes(self, artifact_uri: str, path: str, data: bytes) -> None:
         """Write ``data`` as the object at ``path`` of the run."""

@@ -30,6 +30,7 @@ from mltrail._entities import (
 __all__ = [
     "ArtifactStore",
     "DeletableArtifactStore",
+    "FilesInTurn",
     "PurgeableStore",
     "PurgedExperiments",
     "Store",
@@ -314,6 +315,20 @@ class DeletableArtifactStore(Protocol):
     def delete_run_artifacts(self, artifact_uri: str) -> None:
         """Remove every file of the run at ``artifact_uri``; none there is fine."""
         ...
+
+
+class FilesInTurn:
+    """``write_files`` for an artifact store with no cheaper way than one by one."""
+
+    def write_bytes(self, artifact_uri: str, path: str, data: bytes) -> None:
+        raise NotImplementedError
+
+    def write_files(
+        self, artifact_uri: str, files: Sequence[tuple[str, bytes]]
+    ) -> None:
+        """Write ``(path, content)`` pairs with ``write_bytes``, in order."""
+        for path, data in files:
+            self.write_bytes(artifact_uri, path, data)
 
 
 class ArtifactStore(Protocol):
