@@ -281,3 +281,23 @@ def test_serve_answers_mlflows_client_and_curl(
         stop(process)
         if process.stdout is not None:
             process.stdout.close()
+
+
+@pytest.mark.parametrize("command", ["serve", "predict"])
+def test_an_untrusted_model_gets_the_clis_hint(
+    regressor: Trained, tmp_path: Path, command: str
+) -> None:
+    import mltrail
+
+    directory = tmp_path / "model"
+    mltrail.sklearn.save_model(
+        regressor.estimator, directory, serialization_format="pickle"
+    )
+    rows = tmp_path / "rows.csv"
+    regressor.X_test.head(2).to_csv(rows, index=False)
+    extra = ["-i", str(rows)] if command == "predict" else []
+    code, _, err = _invoke(regressor, command, "-m", str(directory), *extra)
+    assert code == 1
+    assert err.startswith(f"Error: model file '{directory / 'model.pkl'}' holds pickle")
+    assert "Pass --trusted only if you trust" in err
+    assert "load_model" not in err

@@ -7,7 +7,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -216,6 +218,26 @@ def _trusted_option(function: Any) -> Any:
     )(function)
 
 
+@contextlib.contextmanager
+def _trust_hint_for_the_cli() -> Iterator[None]:
+    """Give a refusal to load an untrusted model the CLI's hint, ``--trusted``."""
+    from mltrail._errors import MltrailError
+    from mltrail.models import UntrustedModelError
+
+    try:
+        yield
+    except UntrustedModelError as error:
+        what = (
+            f"types that are not trusted by default: {error.types}"
+            if error.serialization_format == "skops"
+            else f"{error.serialization_format} format, which can run any code"
+        )
+        raise MltrailError(
+            f"model file {error.path!r} holds {what}. Pass --trusted only if you "
+            "trust where the file comes from."
+        ) from None
+
+
 @models.command("serve")
 @_model_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
@@ -271,20 +293,21 @@ def serve(
     from mltrail.serving._serve import ServeOptions
     from mltrail.serving._serve import serve as run
 
-    run(
-        ServeOptions(
-            model_uri=model_uri,
-            host=host,
-            port=port,
-            workers=workers,
-            trusted=trusted,
-            tracking_uri=obj.tracking_uri,
-            strict=strict,
-            max_batch_size=max_batch_size,
-            max_batch_delay_ms=max_batch_delay_ms,
-        ),
-        owns_process=True,
-    )
+    with _trust_hint_for_the_cli():
+        run(
+            ServeOptions(
+                model_uri=model_uri,
+                host=host,
+                port=port,
+                workers=workers,
+                trusted=trusted,
+                tracking_uri=obj.tracking_uri,
+                strict=strict,
+                max_batch_size=max_batch_size,
+                max_batch_delay_ms=max_batch_delay_ms,
+            ),
+            owns_process=True,
+        )
 
 
 @models.command("predict")
@@ -317,16 +340,17 @@ def predict(
     from mltrail.cli import _render
     from mltrail.serving._batch import predict_file
 
-    summary = predict_file(
-        model_uri,
-        input_path,
-        output_path,
-        trusted=trusted,
-        strict=strict,
-        tracking_uri=obj.tracking_uri,
-        chunk_rows=PREDICT_CHUNK_ROWS,
-        progress_min_rows=PROGRESS_MIN_ROWS,
-    )
+    with _trust_hint_for_the_cli():
+        summary = predict_file(
+            model_uri,
+            input_path,
+            output_path,
+            trusted=trusted,
+            strict=strict,
+            tracking_uri=obj.tracking_uri,
+            chunk_rows=PREDICT_CHUNK_ROWS,
+            progress_min_rows=PROGRESS_MIN_ROWS,
+        )
     for finding in summary.findings:
         click.echo(f"Warning: {_render.escape_controls(finding.message)}", err=True)
     if output_path is not None:

@@ -226,6 +226,8 @@ def _enforce_column(column: Any, spec: ColSpec, name: str) -> Any:
     nullable = _is_masked(dtype)
     target = spec.type
     kind = dtype.kind
+    if target == "datetime" and actual == "string" and not is_categorical:
+        return _datetimes_from_text(column, spec, name)
     if actual == target:
         if is_categorical or target not in _NUMPY_DTYPES:
             return column
@@ -270,11 +272,40 @@ def _enforce_object_column(column: Any, spec: ColSpec, name: str) -> Any:
         return column
     if spec.type == "datetime" and inferred in ("datetime", "datetime64", "date"):
         return pd.to_datetime(column)
+    if spec.type == "datetime" and inferred in ("string", "empty"):
+        return _datetimes_from_text(column, spec, name)
     if inferred in ("integer", "floating", "mixed-integer-float", "boolean"):
         converted = column.infer_objects()
         if converted.dtype.kind != "O":
             return _enforce_column(converted, spec, name)
     raise _unsafe(name, spec, f"object holding {inferred} values")
+
+
+def _datetimes_from_text(column: Any, spec: ColSpec, name: str) -> Any:
+    """Read a column of text, such as JSON's or CSV's, as the signature's datetimes.
+
+    ISO 8601 text (``2024-01-31``, ``2024-01-31T12:00:00``) is read as MLflow's
+    server reads it; a missing value becomes ``NaT``. Text that is not a date is
+    refused, naming the column and the first such value.
+    """
+    import pandas as pd
+
+    try:
+        return pd.to_datetime(column, format="ISO8601")
+    except (ValueError, TypeError, OverflowError):
+        pass
+    for value in column.tolist():
+        if isinstance(value, str):
+            try:
+                pd.to_datetime(value, format="ISO8601")
+            except (ValueError, TypeError, OverflowError):
+                raise InvalidValueError(
+                    f"a value of column {name!r}",
+                    value,
+                    f"{spec.type!r} as in the model signature: a date in ISO 8601 "
+                    "form, such as '2024-01-31' or '2024-01-31T12:00:00'",
+                ) from None
+    raise _unsafe(name, spec, column.dtype)  # dates that differ in time zone
 
 
 def _check_shape(shape: tuple[int, ...], spec: TensorSpec) -> None:

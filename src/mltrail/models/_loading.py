@@ -192,6 +192,11 @@ class PyFuncModel:
             )
         return self._estimator
 
+    @property
+    def takes_params(self) -> bool:
+        """Whether ``predict`` takes inference ``params``: a python model's may."""
+        return self._context is not None
+
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
         """Check ``data`` against the signature, convert it safely, and predict.
 

@@ -187,24 +187,32 @@ class _Scorer:
         self.metrics.latency.observe(time.perf_counter() - started)
         return response
 
-    async def _score(self, request: Request, reading: list[bool]) -> Response:
+    async def _body(self, request: Request) -> bytes:
+        """Read the body, refusing it once it passes the limit, whatever its framing.
+
+        A declared length over the limit is refused before reading; a chunked body
+        (no length) is counted as it comes.
+        """
+        limit = self.settings.max_body_bytes
         length = request.headers.get("content-length")
-        if (
-            length is not None
-            and length.isdigit()
-            and int(length) > self.settings.max_body_bytes
-        ):
-            raise ScoringError(
-                413,
-                "BAD_REQUEST",
-                f"The request body is larger than {self.settings.max_body_bytes:,} "
-                "bytes. Split it into smaller requests, or use "
-                "'mltrail models predict' for batch prediction.",
-            )
-        body = await request.body()
+        if length is not None and length.isdigit() and int(length) > limit:
+            raise _too_large(limit)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def _score(self, request: Request, reading: list[bool]) -> Response:
+        body = await self._body(request)
         model = self.model
         parsed = parse_request(body, request.headers.get("content-type"), model.schema)
         data, findings = model.align(parsed.data)
+        params, ignored = model.usable_params(parsed.params)
+        findings += ignored
         findings += model.validate(data)
         self.metrics.record_findings(findings)
         if findings and self.settings.strict:
@@ -218,18 +226,27 @@ class _Scorer:
         if batcher is not None:
             batcher.reading -= 1
             reading[0] = False
-        if batcher is not None and not parsed.params:
+        if batcher is not None and not params:
             key = parsed.batch_key if data is parsed.data else None
             predictions = await batcher.submit(data, parsed.rows, key)
         elif parsed.rows <= INLINE_ROWS:
-            predictions = model.predict(data, parsed.params)
+            predictions = model.predict(data, params)
         else:
-            predictions = await run_in_threadpool(model.predict, data, parsed.params)
+            predictions = await run_in_threadpool(model.predict, data, params)
         self.metrics.rows.inc(parsed.rows)
         content: dict[str, Any] = {"predictions": jsonable(predictions)}
         if findings:
             content["warnings"] = [f.to_dict() for f in findings]
         return _json(content)
+
+
+def _too_large(limit: int) -> ScoringError:
+    return ScoringError(
+        413,
+        "BAD_REQUEST",
+        f"The request body is larger than {limit:,} bytes. Split it into smaller "
+        "requests, or use 'mltrail models predict' for batch prediction.",
+    )
 
 
 def create_scoring_app(

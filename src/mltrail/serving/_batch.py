@@ -82,15 +82,25 @@ def _as_frame(predictions: Any) -> pd.DataFrame:
 
 
 class _Writer:
-    """Write prediction chunks as CSV (a file or stdout) or Parquet."""
+    """Write prediction chunks as CSV (a file or stdout) or Parquet.
+
+    A file is written under a temporary name beside it and renamed into place by
+    ``close(complete=True)``: a run that fails halfway leaves no file of some of
+    the predictions, and an older file of that name stays as it was.
+    """
 
     def __init__(self, path: Path | None) -> None:
-        self.path = path
+        self.target = path
+        self.path = (
+            None
+            if path is None
+            else path.with_name(f".{path.name}.{os.getpid()}.partial")
+        )
         self.parquet: Any = None
         self.first = True
 
     def write(self, frame: pd.DataFrame) -> None:
-        if self.path is not None and self.path.suffix.lower() == ".parquet":
+        if self.target is not None and self.target.suffix.lower() == ".parquet":
             import pyarrow as pa
             import pyarrow.parquet as pq
 
@@ -109,9 +119,17 @@ class _Writer:
             )
         self.first = False
 
-    def close(self) -> None:
+    def close(self, *, complete: bool) -> None:
         if self.parquet is not None:
             self.parquet.close()
+        if self.path is None or self.target is None:
+            return
+        if not complete:
+            self.path.unlink(missing_ok=True)
+        elif self.first:  # no chunk at all: an empty file, as before
+            self.target.write_bytes(b"")
+        else:
+            os.replace(self.path, self.target)
 
 
 def _merge(into: dict[tuple[str, str], Finding], found: list[Finding]) -> None:
@@ -134,6 +152,7 @@ def _predict_chunks(
     writer: _Writer,
     *,
     strict: bool,
+    text: bool,
     progress: Any,
 ) -> PredictSummary:
     from mltrail.serving._parsing import coerce_columns
@@ -142,7 +161,7 @@ def _predict_chunks(
     merged: dict[tuple[str, str], Finding] = {}
     for chunk in chunks:
         if model.schema is not None:
-            coerce_columns(chunk, model.schema)
+            coerce_columns(chunk, model.schema, text=text, first_row=summary.rows)
         data, findings = model.align(chunk)
         findings += model.validate(data)
         if findings and strict:
@@ -182,6 +201,8 @@ def predict_file(
     # A rough row count from the size decides on a progress bar (CSV rows are tens
     # of bytes); the bar itself counts real rows.
     large = source.stat().st_size > progress_min_rows * 20
+    text = source.suffix.lower() != ".parquet"  # CSV and JSON: numbers as text
+    complete = False
     try:
         if large and output_path is not None:
             from rich.console import Console
@@ -189,9 +210,14 @@ def predict_file(
 
             with Progress(console=Console(stderr=True), transient=True) as progress:
                 progress.add_task("Predicting rows", total=None)
-                return _predict_chunks(
-                    model, chunks, writer, strict=strict, progress=progress
+                summary = _predict_chunks(
+                    model, chunks, writer, strict=strict, text=text, progress=progress
                 )
-        return _predict_chunks(model, chunks, writer, strict=strict, progress=None)
+        else:
+            summary = _predict_chunks(
+                model, chunks, writer, strict=strict, text=text, progress=None
+            )
+        complete = True
+        return summary
     finally:
-        writer.close()
+        writer.close(complete=complete)

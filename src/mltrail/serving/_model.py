@@ -60,6 +60,30 @@ class ServedModel:
         )
         return data[[c for c in data.columns if str(c) in known]], [finding]
 
+    def usable_params(
+        self, params: dict[str, Any] | None
+    ) -> tuple[dict[str, Any] | None, list[Finding]]:
+        """Return the params the model takes, and a finding for params it ignores.
+
+        A scikit-learn model takes no inference params. MLflow's server ignores
+        them then and says so in its log; here the caller reads it in the answer's
+        ``warnings``, and ``--strict`` refuses the request.
+        """
+        from mltrail.serving._profile import Finding
+
+        if not params or self.model.takes_params:
+            return params, []
+        names = sorted(map(str, params))
+        return None, [
+            Finding(
+                "params",
+                "ignored_params",
+                len(names),
+                f"params {names} were ignored: this model takes no inference "
+                "parameters.",
+            )
+        ]
+
     def validate(self, data: Any) -> list[Finding]:
         """Return what the request has that the training data never had."""
         return [] if self.profile is None else self.profile.check(data)

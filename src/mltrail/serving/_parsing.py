@@ -16,7 +16,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from mltrail._errors import MltrailError
@@ -32,6 +32,7 @@ __all__ = [
     "ParsedRequest",
     "ScoringError",
     "coerce_columns",
+    "coerce_tensor",
     "parse_request",
 ]
 
@@ -42,6 +43,7 @@ _INTEGER_TYPES = frozenset({"integer", "long"})
 _NUMBER_TYPES = _INTEGER_TYPES | {"float", "double"}
 _INTEGER_LIMITS = {"integer": 2**31, "long": 2**63}
 _EXACT_INT = 2**53  # the integers float64 holds exactly
+_UTF8_BOM = b"\xef\xbb\xbf"
 # 19 digits in a row may be an integer beyond 64 bits, which orjson reads as a float.
 _LONG_DIGITS = re.compile(rb"[0-9]{19}")
 
@@ -136,6 +138,8 @@ def _loads(body: bytes) -> Any:
 
 
 def _json_body(body: bytes) -> dict[str, Any]:
+    if body.startswith(_UTF8_BOM):  # as Windows tools write, and MLflow reads
+        body = body[len(_UTF8_BOM) :]
     try:
         data = _loads(body)
     except (UnicodeDecodeError, ValueError):
@@ -248,8 +252,12 @@ def _frame_from_records(value: object) -> pd.DataFrame:
 def _from_instances(value: object, schema: Schema | None) -> Any:
     import pandas as pd
 
+    if isinstance(value, Mapping):
+        return _frame_of_columns(value, "instances")
     if not isinstance(value, list):
-        raise _bad("Invalid input. 'instances' must be a list of rows.")
+        raise _bad(
+            "Invalid input. 'instances' must be a list of rows or an object of columns."
+        )
     if value and all(isinstance(v, Mapping) for v in value):
         return pd.DataFrame.from_records(value)
     return _array_or_frame(_as_array(value, "instances"), schema, "instances")
@@ -259,15 +267,26 @@ def _from_inputs(value: object, schema: Schema | None) -> Any:
     import pandas as pd
 
     if isinstance(value, Mapping):
-        try:
-            return pd.DataFrame({str(k): v for k, v in value.items()})
-        except (ValueError, TypeError) as exc:
-            raise _bad(
-                f"Invalid input. 'inputs' columns must have equal lengths: {exc}"
-            ) from None
+        return _frame_of_columns(value, "inputs")
     if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
         return pd.DataFrame.from_records(value)
     return _array_or_frame(_as_array(value, "inputs"), schema, "inputs")
+
+
+def _frame_of_columns(value: Mapping[str, Any], key: str) -> pd.DataFrame:
+    """Read an object of columns; an object of single values is one row."""
+    import pandas as pd
+
+    columns = {str(name): column for name, column in value.items()}
+    if columns and not any(isinstance(v, list | Mapping) for v in columns.values()):
+        return pd.DataFrame([columns])
+    try:
+        return pd.DataFrame(columns)
+    except (ValueError, TypeError) as exc:
+        raise _bad(
+            f"Invalid input. The columns of {key!r} must be lists of equal "
+            f"lengths: {exc}"
+        ) from None
 
 
 def _as_array(value: object, key: str) -> Any:
@@ -389,9 +408,57 @@ def parse_request(
         parsed = _parse_csv(body, schema)
     else:
         parsed = _parse_parquet(body)
+    text = media != CONTENT_TYPES[2]
+    if schema is not None and schema.is_tensor_spec and text:
+        return replace(parsed, data=coerce_tensor(parsed.data, schema))
     if schema is not None and parsed.batch_key is None:
-        coerce_columns(parsed.data, schema)
+        coerce_columns(parsed.data, schema, text=text)
     return parsed
+
+
+def coerce_tensor(data: Any, schema: Schema) -> Any:
+    """Give the numbers of a text request the signature's tensor dtype, losing nothing.
+
+    JSON's ``null`` is a missing value, NaN, in a float tensor (an array of them
+    and numbers reads as objects); JSON's numbers read as float64 or int64, and
+    reach a float32 or int32 tensor narrowed when every value fits, as in
+    ``coerce_columns``. Anything else is left to the signature's check.
+    """
+    import numpy as np
+    import pandas as pd
+
+    spec = schema.inputs[0]
+    try:
+        target = np.dtype(getattr(spec, "dtype", ""))
+    except TypeError:  # "str", "bytes", "object"
+        return data
+    if target.kind not in "iuf":
+        return data
+    array = data.to_numpy() if isinstance(data, pd.DataFrame) else data
+    if not isinstance(array, np.ndarray):
+        return data
+    if array.dtype == object and target.kind == "f":
+        if not _holds_numbers_or_nulls(array.ravel()):
+            return data
+        array = np.array(
+            [np.nan if v is None else v for v in array.ravel().tolist()],
+            dtype="float64",
+        ).reshape(array.shape)
+    if array.dtype == target or array.dtype.kind not in "iuf":
+        return array
+    flat = array.ravel()
+    if target == np.dtype("float32"):
+        return _as_float32(flat, None, 0).reshape(array.shape)
+    if target.kind in "iu" and array.dtype.kind in "iu":
+        info = np.iinfo(target)
+        if len(flat) and (flat.min() < info.min or flat.max() > info.max):
+            raise _bad(
+                f"Invalid input. The input holds a number outside the range of "
+                f"{target.name!r}, the model signature's dtype.",
+                "INVALID_PARAMETER_VALUE",
+            )
+        return array.astype(target)
+    return array
 
 
 def _first_lossy(values: Any) -> tuple[int, object] | None:
@@ -416,13 +483,22 @@ def _holds_numbers_or_nulls(column: Any) -> bool:
     )
 
 
-def coerce_columns(data: Any, schema: Schema) -> None:
-    """Turn float columns that hold whole numbers into the signature's integers.
+def coerce_columns(
+    data: Any, schema: Schema, *, text: bool = True, first_row: int = 0
+) -> None:
+    """Give the columns of a request the signature's number types, losing nothing.
 
-    JSON has one number type, so ``1.0`` reaches an integer column as a float; it
-    is cast when every value is a whole number in range. Otherwise this raises a
-    400 that names the column, the row and the value: the value would lose
-    information (MLflow truncates ``1.5`` to ``1`` silently).
+    JSON has one number type, and CSV none: ``1.0`` reaches an integer column as
+    a float, ``7`` reaches an ``integer`` (int32) column as an int64, and ``0.5``
+    a ``float`` (float32) column as a float64. Such a column is cast to the
+    signature's type when every value fits it. Otherwise this raises a 400 that
+    names the column, the row and the value: the value would lose information
+    (MLflow truncates ``1.5`` to ``1`` silently). ``text`` says the numbers were
+    written as decimal text (JSON, CSV), which a ``float`` column reads to its
+    nearest float32 as it reads any decimal; a Parquet file's float64 values are
+    binary, and narrowing them is left to the signature's check, which refuses it.
+    ``first_row`` is the number of the frame's first row in its file, for the
+    messages of a file read in chunks.
     """
     import pandas as pd
 
@@ -431,30 +507,34 @@ def coerce_columns(data: Any, schema: Schema) -> None:
     types = {str(spec.name): getattr(spec, "type", None) for spec in schema.inputs}
     for name, dtype in zip(data.columns, data.dtypes, strict=True):
         kind = types.get(str(name))
-        # Only object columns and floats for integers change: the others are not
-        # read at all (a request's columns are mostly numbers of the right kind).
-        if kind not in _NUMBER_TYPES or not (
-            str(dtype) == "object" or (kind in _INTEGER_TYPES and dtype.kind == "f")
-        ):
+        # Only the columns that can change are read at all: a request's columns
+        # are mostly numbers of the right kind, float64 for double or int64 for
+        # long.
+        if kind not in _NUMBER_TYPES or not _may_change(str(kind), dtype):
             continue
         column = data[name]
         if column.dtype == object and _holds_numbers_or_nulls(column):
             # JSON null in a number column: a missing value, as NaN.
             column = pd.to_numeric(column).astype("float64")
             data[name] = column
-        if kind not in _INTEGER_TYPES or column.dtype.kind != "f":
+        if kind == "float":
+            if column.dtype.kind in "iuf" and (text or column.dtype.kind != "f"):
+                data[name] = _as_float32(column.to_numpy(), str(name), first_row)
+            continue
+        if kind not in _INTEGER_TYPES or column.dtype.kind not in "iuf":
             continue
         values = column.to_numpy()
-        lossy = _first_lossy(values)
-        if lossy is not None:
-            position, value = lossy
-            shown = "a missing value" if value is None else repr(value)
-            raise _bad(
-                f"Invalid input. Column {str(name)!r} is {kind!r} in the model "
-                f"signature, but row {position} holds {shown}, which it cannot "
-                "hold exactly. Send whole numbers for this column.",
-                "INVALID_PARAMETER_VALUE",
-            )
+        if values.dtype.kind == "f":
+            lossy = _first_lossy(values)
+            if lossy is not None:
+                position, value = lossy
+                shown = "a missing value" if value is None else repr(value)
+                raise _bad(
+                    f"Invalid input. Column {str(name)!r} is {kind!r} in the model "
+                    f"signature, but row {first_row + position} holds {shown}, which "
+                    "it cannot hold exactly. Send whole numbers for this column.",
+                    "INVALID_PARAMETER_VALUE",
+                )
         limit = _INTEGER_LIMITS[str(kind)]
         if len(values) and (values.max() >= limit or values.min() < -limit):
             raise _bad(
@@ -463,3 +543,52 @@ def coerce_columns(data: Any, schema: Schema) -> None:
                 "INVALID_PARAMETER_VALUE",
             )
         data[name] = values.astype("int64" if kind == "long" else "int32")
+
+
+def _may_change(kind: str, dtype: Any) -> bool:
+    """Whether a column of this dtype may need a cast to the signature's ``kind``."""
+    import numpy as np
+
+    if not isinstance(dtype, np.dtype):  # masked numbers, text: the signature checks
+        return False
+    if dtype.kind == "O":
+        return True
+    if kind == "integer":
+        return dtype.kind == "f" or (dtype.kind in "iu" and str(dtype) != "int32")
+    if kind == "long":
+        return dtype.kind == "f"
+    if kind == "float":
+        return dtype.kind in "iuf" and str(dtype) != "float32"
+    return False
+
+
+def _as_float32(values: Any, name: str | None, first_row: int) -> Any:
+    """Return numbers as float32, or raise a 400 for one that float32 cannot hold.
+
+    A float beyond float32's range would become infinite; an integer beyond 2**24
+    may become another integer. Missing values (NaN) stay missing. ``name`` is the
+    column's, None for a tensor.
+    """
+    import numpy as np
+
+    with np.errstate(over="ignore"):  # an overflow is found below, and refused
+        narrowed = values.astype("float32")
+    if values.dtype.kind == "f":
+        lost = np.isinf(narrowed) & np.isfinite(values)
+    else:
+        lost = narrowed.astype(values.dtype) != values
+    positions = np.flatnonzero(lost)
+    if len(positions):
+        position = int(positions[0])
+        where = (
+            "The input tensor is 'float32' in the model signature, but it"
+            if name is None
+            else f"Column {name!r} is 'float' (32 bits) in the model signature, "
+            f"but row {first_row + position}"
+        )
+        raise _bad(
+            f"Invalid input. {where} holds {values[position].item()!r}, which "
+            "float32 cannot hold exactly.",
+            "INVALID_PARAMETER_VALUE",
+        )
+    return narrowed
