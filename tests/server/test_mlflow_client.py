@@ -165,3 +165,31 @@ def test_runs_read_back_across_clients(
     assert seen_by_mlflow.data.metrics == {"score": 0.75}
     names = set(mlflow.search_runs(experiment_names=["cross"])["tags.mlflow.runName"])
     assert names == {"by-mlflow", "by-mltrail"}
+
+
+def test_empty_values_and_experiment_deletion_as_mlflows_server(tracking: str) -> None:
+    """Found by running MLflow's client against both servers side by side."""
+    client = mlflow.MlflowClient()
+    experiment_id = client.create_experiment("empty-values")
+    run = client.create_run(experiment_id)
+    run_id = run.info.run_id
+    client.log_param(run_id, "note", "")
+    client.set_tag(run_id, "owner", "")
+    client.set_experiment_tag(experiment_id, "team", "")
+    client.create_registered_model("empty-values")
+    client.set_registered_model_tag("empty-values", "stage", "")
+    read = client.get_run(run_id)
+    assert read.data.params["note"] == ""
+    assert read.data.tags["owner"] == ""
+    assert client.get_experiment(experiment_id).tags["team"] == ""
+    assert client.get_registered_model("empty-values").tags == {"stage": ""}
+    newest = mlflow.search_experiments(max_results=1)
+    assert [e.experiment_id for e in newest] == [experiment_id]
+
+    client.delete_experiment(experiment_id)
+    assert client.get_run(run_id).info.lifecycle_stage == "deleted"
+    assert client.search_runs([experiment_id]) == []
+    with pytest.raises(mlflow.exceptions.MlflowException):
+        client.log_metric(run_id, "loss", 0.5)
+    client.restore_experiment(experiment_id)
+    assert client.get_run(run_id).info.lifecycle_stage == "active"

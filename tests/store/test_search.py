@@ -437,9 +437,9 @@ def test_search_experiments_filters_and_orders(store: SqlStore) -> None:
     assert names(order_by=["name"]) == ["Default", "alpha", "beta"]
     assert names(order_by=["attributes.name DESC"]) == ["beta", "alpha", "Default"]
     assert names(filter_string="name LIKE 'al%'") == ["alpha"]
-    assert names(filter_string="name ILIKE 'AL%'", view_type=ViewType.ALL) == [
-        "alpha",
+    assert sorted(names(filter_string="name ILIKE 'AL%'", view_type=ViewType.ALL)) == [
         "Alpaca",
+        "alpha",
     ]
     assert names(filter_string="tags.team = 'risk'") == ["beta"]
     assert names(filter_string="name != 'Default' and not tags.team IS NOT NULL") == [
@@ -452,6 +452,20 @@ def test_search_experiments_filters_and_orders(store: SqlStore) -> None:
         filter_string="creation_time >= 0",
         order_by=["creation_time", "last_update_time"],
     )[0] in {"Default", "beta"}
+
+
+def test_search_experiments_puts_the_newest_first_by_default(store: SqlStore) -> None:
+    """As MLflow's: creation time descending, then the id ascending."""
+    for name, created in (("old", 1_000), ("new", 3_000), ("twin", 1_000)):
+        store.create_experiment(name, creation_time=created)
+    found = [e.name for e in store.search_experiments()]
+    assert found[-3:] == ["new", "old", "twin"]
+    assert found[0] == "Default"  # created now, the newest
+    assert [e.name for e in store.search_experiments(max_results=2)] == found[:2]
+    second = store.search_experiments(
+        max_results=2, page_token=store.search_experiments(max_results=2).token
+    )
+    assert [e.name for e in second] == found[2:]
 
 
 def test_search_experiments_pages(store: SqlStore) -> None:

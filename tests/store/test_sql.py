@@ -151,6 +151,28 @@ def test_delete_and_restore_experiment(store: SqlStore) -> None:
     assert store.get_experiment(experiment_id).lifecycle_stage == "active"
 
 
+def test_an_experiment_is_deleted_and_restored_with_its_runs(store: SqlStore) -> None:
+    experiment_id = store.create_experiment("a")
+    inside = [
+        store.create_run(experiment_id, user_id="ada", start_time=0, run_name=name)
+        for name in ("one", "two")
+    ]
+    other = _new_run(store)
+    store.update_experiment(experiment_id, lifecycle_stage="deleted")
+    for run in inside:
+        info = store.get_run(run.info.run_id).info
+        assert info.lifecycle_stage == "deleted"
+    assert store.search_runs([experiment_id]) == []
+    assert len(store.search_runs([experiment_id], view_type=ViewType.DELETED_ONLY)) == 2
+    with pytest.raises(InvalidValueError, match="deleted"):
+        store.log_batch(inside[0].info.run_id, params=[Param("k", "v")])
+    assert store.get_run(other).info.lifecycle_stage == "active"
+    store.update_experiment(experiment_id, lifecycle_stage="active")
+    assert {r.info.run_id for r in store.search_runs([experiment_id])} == {
+        run.info.run_id for run in inside
+    }
+
+
 def test_default_experiment_cannot_be_deleted(store: SqlStore) -> None:
     with pytest.raises(InvalidValueError, match="cannot be deleted"):
         store.update_experiment("0", lifecycle_stage="deleted")

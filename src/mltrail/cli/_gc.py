@@ -159,7 +159,10 @@ def _select(
     client = obj.client
     old_runs = client.list_deleted_runs(older_than)
     if not run_refs and not experiment_refs:
-        return old_runs, _old_experiments(obj, older_than)
+        experiments = _old_experiments(obj, older_than)
+        going = {experiment.experiment_id for experiment in experiments}
+        # A deleted experiment's runs are deleted with it, and purged with it.
+        return [i for i in old_runs if i.experiment_id not in going], experiments
     old_ids = {info.run_id for info in old_runs}
     runs = []
     for ref in run_refs:

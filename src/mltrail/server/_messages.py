@@ -92,9 +92,13 @@ class Message:
         return self._get(name) is not None
 
     def text(self, name: str, *, required: bool = False) -> str | None:
-        """Return a string field; numbers are accepted and written in decimal."""
+        """Return a string field; numbers are accepted and written in decimal.
+
+        ``required``: the field must be there, and may be empty (a tag's or a
+        param's value ``""``, which MLflow's server stores).
+        """
         value = self._get(name)
-        if value is None or (required and value == ""):
+        if value is None:
             if required:
                 raise missing(name)
             return None
@@ -103,9 +107,9 @@ class Message:
         return str(value)
 
     def required_text(self, name: str) -> str:
-        """Return a string field that must be present and non-empty."""
+        """Return a string field that must be present and non-empty (a key, an id)."""
         value = self.text(name, required=True)
-        if value is None:  # pragma: no cover - text() raises for a required field
+        if not value:
             raise missing(name)
         return value
 

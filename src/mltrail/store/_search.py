@@ -647,8 +647,17 @@ def compile_run_order(
 
 
 def compile_experiment_order(clauses: Sequence[str]) -> list[SortTerm]:
-    """Return the sort terms of an experiment search, ending with the id."""
+    """Return the sort terms of an experiment search, ending with the id.
+
+    Without clauses the newest experiment comes first, as in MLflow
+    (``creation_time DESC``, then the id).
+    """
     experiments = schema.experiments
+    if not clauses:
+        return [
+            SortTerm(experiments.c.creation_time, True),
+            SortTerm(experiments.c.experiment_id),
+        ]
     terms: list[SortTerm] = []
     has_id = False
     for key in parse_order_by(clauses, experiments=True):

@@ -344,7 +344,9 @@ class ExperimentsMixin(SqlStatements):
         new_name : str or None, default=None
             A new unique name.
         lifecycle_stage : {"active", "deleted"} or None, default=None
-            ``"deleted"`` moves the experiment to the trash, ``"active"`` restores it.
+            ``"deleted"`` moves the experiment to the trash with its runs,
+            ``"active"`` restores it with its runs, as MLflow does (a run deleted
+            on its own before comes back too).
         tags : sequence of RunTag, default=()
             Tags to set (existing keys are overwritten).
 
@@ -399,12 +401,14 @@ class ExperimentsMixin(SqlStatements):
                     experiment_id,
                     "List experiments with search_experiments().",
                 )
-            values: dict[str, object] = {"last_update_time": _now()}
+            now = _now()
+            values: dict[str, object] = {"last_update_time": now}
             if new_name is not None and new_name != row.name:
                 self._check_name_free(conn, new_name)
                 values["name"] = new_name
             if lifecycle_stage is not None:
                 values["lifecycle_stage"] = lifecycle_stage
+                _move_runs(conn, number, lifecycle_stage, now)
             try:
                 conn.execute(
                     experiments.update()
@@ -543,3 +547,14 @@ class ExperimentsMixin(SqlStatements):
             return self._experiments_from_rows(conn, rows[:limit]), token
 
         return PagedList(*self._read(work))
+
+
+def _move_runs(conn: Connection, experiment: int, stage: str, now: int) -> None:
+    """Give the runs of an experiment moved to ``stage`` that stage too."""
+    runs = schema.runs
+    deleted = stage == LifecycleStage.DELETED.value
+    conn.execute(
+        runs.update()
+        .where(runs.c.experiment_id == experiment, runs.c.lifecycle_stage != stage)
+        .values(lifecycle_stage=stage, deleted_time=now if deleted else None)
+    )
