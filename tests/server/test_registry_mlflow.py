@@ -147,6 +147,37 @@ def test_mlflow_client_registry_methods(
     assert [m.name for m in client.search_registered_models()] == ["wine-live"]
 
 
+def test_a_version_registered_from_a_logged_models_location(
+    server: LiveServer, pipeline_dir: tuple[Path, Any, Any]
+) -> None:
+    """MLflow 3 keeps a logged model outside its run's artifacts; found by the audit."""
+    mlflow = import_mlflow()
+    _, pipeline, X = pipeline_dir
+    with mlflow.start_run(experiment_id="0") as run:
+        info = mlflow.sklearn.log_model(
+            pipeline, name="model", serialization_format="cloudpickle"
+        )
+    logged = mlflow.get_logged_model(info.model_id)
+    client = mlflow.MlflowClient()
+    client.create_registered_model("churn-logged")
+    version = client.create_model_version(
+        "churn-logged",
+        logged.artifact_location,
+        run_id=run.info.run_id,
+        model_id=info.model_id,
+    )
+    assert (version.version, version.run_id) == ("1", run.info.run_id)
+    model = mlflow.pyfunc.load_model("models:/churn-logged/1")
+    np.testing.assert_array_equal(model.predict(X), pipeline.predict(X))
+    with pytest.raises(mlflow.exceptions.MlflowException, match="logged model"):
+        client.create_model_version(
+            "churn-logged",
+            f"{run.info.artifact_uri}/elsewhere",
+            run_id=run.info.run_id,
+            model_id=info.model_id,
+        )
+
+
 def test_mlflow_errors_carry_mlflows_codes(server: LiveServer) -> None:
     mlflow = import_mlflow()
     client = mlflow.MlflowClient()

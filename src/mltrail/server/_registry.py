@@ -230,31 +230,41 @@ def get_alias_history(call: Call) -> dict[str, object]:
 # Model versions.
 
 
-def _check_run_readable(call: Call, run_id: str) -> None:
-    """Refuse to link a version to a run the caller may not read."""
+def _check_readable(call: Call, run_id: str | None, model_id: str | None) -> None:
+    """Refuse to link a version to a run or logged model the caller may not read."""
     authenticator = call.services.authenticator
     if authenticator is None or call.user.is_admin:
         return
-    experiment_id = experiment_of_run(call.services, run_id)
-    granted = anyio.from_thread.run(
-        authenticator.permission, call.user, "experiment", experiment_id
-    )
-    if granted < Access.READ:
-        raise ApiError(
-            "PERMISSION_DENIED",
-            f"Permission denied: user {call.user.username!r} needs READ on the "
-            f"experiment of run {run_id!r} to register a model from it.",
+    for kind, key in (("run", run_id), ("logged model", model_id)):
+        if not key:
+            continue
+        experiment_id = (
+            experiment_of_run(call.services, key)
+            if kind == "run"
+            else call.services.store.get_logged_model(key).experiment_id
         )
+        granted = anyio.from_thread.run(
+            authenticator.permission, call.user, "experiment", experiment_id
+        )
+        if granted < Access.READ:
+            raise ApiError(
+                "PERMISSION_DENIED",
+                f"Permission denied: user {call.user.username!r} needs READ on the "
+                f"experiment of {kind} {key!r} to register a model from it.",
+            )
 
 
 def create_model_version(call: Call) -> dict[str, object]:
     message = call.message
     name = message.required_text("name")
+    model_id = message.text("model_id") or None
+    run_id = message.text("run_id") or None
+    _check_readable(call, run_id, model_id)  # before the source is read
     source = check_source(
-        call.services, message.required_text("source"), message.text("run_id") or None
+        call.services, message.required_text("source"), run_id, model_id
     )
-    if source.run_id:
-        _check_run_readable(call, source.run_id)
+    if source.run_id and source.run_id != run_id:
+        _check_readable(call, source.run_id, None)
     version = _registry(call).create_model_version(
         name,
         source.source,
@@ -265,7 +275,7 @@ def create_model_version(call: Call) -> dict[str, object]:
         user_id=call.user.username,
         signature=source.signature,
         storage_location=source.storage_location,
-        model_id=message.text("model_id") or None,
+        model_id=model_id,
     )
     return {"model_version": model_version_to_json(version)}
 

@@ -153,13 +153,45 @@ def _from_logged_model(
     )
 
 
+def _inside_logged_model(
+    services: ServerContext, source: str, run_id: str | None, model_id: str
+) -> ModelSource:
+    """Check a source given with a ``model_id``: it lies inside that model's files.
+
+    MLflow 3 keeps a logged model's files outside its run's artifacts, at the
+    model's ``artifact_location``; MLflow's server accepts that location (or a
+    path inside it) as a version's source when the version names the model.
+    """
+    logged = services.store.get_logged_model(model_id)
+    relative = _relative_to_run(source, logged.artifact_location)
+    if relative is None:
+        raise _invalid(
+            source,
+            f"a location inside the files of logged model {model_id!r}",
+            "Pass the model's artifact_location, or 'models:/<model_id>'.",
+        )
+    signature = _read_signature(services, logged.artifact_location, relative, source)
+    return ModelSource(
+        source,
+        run_id=run_id or logged.source_run_id or None,
+        signature=signature,
+        storage_location=source,
+    )
+
+
 def check_source(
-    services: ServerContext, source: str, run_id: str | None
+    services: ServerContext,
+    source: str,
+    run_id: str | None,
+    model_id: str | None = None,
 ) -> ModelSource:
     """Return what to record for a version registered from ``source``, or raise.
 
-    Raises InvalidValueError for a source the server must not accept, and
-    NotFoundError when the run, the registered version or the model is missing.
+    ``model_id`` names the logged model the version comes from (MLflow 3): a
+    proxied or local source must then lie inside that model's files instead of
+    the run's. Raises InvalidValueError for a source the server must not accept,
+    and NotFoundError when the run, the registered version or the model is
+    missing.
     """
     if _has_parent_segment(source):
         raise _invalid(
@@ -180,6 +212,8 @@ def check_source(
             "a runs:/, models:/, mlflow-artifacts:/ or object store URI",
             "Use for example 'runs:/<run_id>/model'.",
         )
+    if model_id:
+        return _inside_logged_model(services, source, run_id, model_id)
     if not run_id:
         raise _invalid(
             source,
