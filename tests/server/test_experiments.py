@@ -61,6 +61,18 @@ def test_local_artifact_locations_are_refused(
     )
 
 
+def test_a_proxied_location_of_the_clients_choosing_is_refused_at_once(
+    client: TestClient,
+) -> None:
+    """MLflow's client could create it, then no upload into it passed the proxy."""
+    response = client.post(
+        f"{API}/experiments/create",
+        json={"name": "x", "artifact_location": "mlflow-artifacts:/team-a/x"},
+    )
+    assert response.status_code == 400
+    assert "the proxy keeps each experiment's files" in response.json()["message"]
+
+
 def test_remote_artifact_location_is_kept(client: TestClient) -> None:
     experiment_id = _create(client, "s3", artifact_location="s3://bucket/runs")
     body = client.get(

@@ -52,6 +52,16 @@ def tags_of(message: Message, name: str = "tags") -> list[RunTag]:
 
 def _check_artifact_location(services: ServerContext, location: str) -> None:
     scheme = urlparse(location).scheme
+    if scheme == "mlflow-artifacts":
+        # The proxy finds who may read and write a file by the experiment id its
+        # path starts with; a folder of the client's choosing would be accepted
+        # here and then refuse every upload.
+        raise InvalidValueError(
+            "artifact_location",
+            location,
+            "a location outside the proxy (s3:// or http(s)://), or none",
+            "Leave it out: the proxy keeps each experiment's files under its id.",
+        )
     if scheme in REMOTE_SCHEMES or location.startswith(services.settings.artifact_root):
         return
     raise InvalidValueError(
