@@ -325,3 +325,28 @@ def test_a_failed_batch_prediction_names_the_row_in_the_file_and_writes_nothing(
     summary = predict_file("typed", source, output, chunk_rows=100)
     assert summary.rows == 400
     assert len(pd.read_csv(output)) == 400
+
+
+@pytest.mark.parametrize(
+    ("body", "match"),
+    [
+        (
+            {"dataframe_split": {"columns": ["count", "count"], "data": [[1, 2]]}},
+            r"columns \['count'\] appear more than once",
+        ),
+        (
+            {"dataframe_split": {"columns": ["count", "ratio"], "data": []}},
+            "has no rows",
+        ),
+        ({"dataframe_records": []}, "has no rows"),
+    ],
+    ids=["duplicate-columns", "no-rows-split", "no-rows-records"],
+)
+def test_tables_a_model_cannot_take_are_named(
+    typed: tuple[ServedModel, Any, pd.DataFrame], body: dict[str, Any], match: str
+) -> None:
+    served, _, _ = typed
+    with scoring_client(served) as client:
+        answer = client.post("/invocations", json=body)
+    assert answer.status_code == 400
+    assert re.search(match, answer.json()["message"])

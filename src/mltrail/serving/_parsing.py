@@ -356,7 +356,16 @@ def _parsed(data: Any, params: dict[str, Any] | None) -> ParsedRequest:
     import pandas as pd
 
     if isinstance(data, pd.DataFrame):
-        return ParsedRequest(data, params, len(data), [str(c) for c in data.columns])
+        columns = [str(c) for c in data.columns]
+        if len(set(columns)) != len(columns):
+            twice = sorted({c for c in columns if columns.count(c) > 1})
+            raise _bad(
+                f"Invalid input. The columns {twice} appear more than once; name "
+                "each column once."
+            )
+        if not len(data):
+            raise _bad("Invalid input. The request has no rows; send at least one.")
+        return ParsedRequest(data, params, len(data), columns)
     rows = int(data.shape[0]) if getattr(data, "ndim", 0) else 1
     return ParsedRequest(data, params, rows, [])
 
