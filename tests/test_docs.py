@@ -13,15 +13,19 @@ import pytest
 
 PUBLIC_PACKAGES = [
     "mltrail",
+    "mltrail.artifacts",
     "mltrail.client",
     "mltrail.data",
     "mltrail.entities",
     "mltrail.exceptions",
     "mltrail.sklearn",
     "mltrail.models",
+    "mltrail.models.signature",
     "mltrail.pyfunc",
     "mltrail.server",
     "mltrail.registry",
+    "mltrail.types",
+    "mltrail.types.schema",
 ]
 # The numpydoc checks we hold every public name to. See numpydoc's list of codes:
 # GL08 no docstring, SS01 no summary, SS03 summary without period, PR01 parameter

@@ -10,15 +10,19 @@ import mltrail
 
 PUBLIC_PACKAGES = [
     "mltrail",
+    "mltrail.artifacts",
     "mltrail.client",
     "mltrail.data",
     "mltrail.entities",
     "mltrail.exceptions",
     "mltrail.sklearn",
     "mltrail.models",
+    "mltrail.models.signature",
     "mltrail.pyfunc",
     "mltrail.server",
     "mltrail.registry",
+    "mltrail.types",
+    "mltrail.types.schema",
 ]
 # Subpackages that appear as attributes once imported; their own names are not API.
 INTERNAL_PACKAGES = {

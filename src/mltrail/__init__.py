@@ -12,6 +12,7 @@ from mltrail._version import __version__
 
 if _typing.TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from mltrail import (
+        artifacts,
         client,
         data,
         entities,
@@ -21,6 +22,7 @@ if _typing.TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         registry,
         sklearn,
         tracking,
+        types,
     )
     from mltrail._autolog_all import autolog
     from mltrail._entities import (
@@ -62,6 +64,7 @@ if _typing.TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         RegisteredModel,
     )
     from mltrail.evaluation._front import evaluate
+    from mltrail.exceptions import MlflowException
     from mltrail.registry import register_model
     from mltrail.tracking import (
         ActiveRun,
@@ -194,6 +197,7 @@ _REGISTRY_ENTITIES = [
 ]
 _REGISTRY = ["register_model"]
 _SUBMODULES = (
+    "artifacts",
     "client",
     "data",
     "entities",
@@ -203,9 +207,11 @@ _SUBMODULES = (
     "registry",
     "sklearn",
     "tracking",
+    "types",
 )
 _EVALUATION = ["evaluate"]
 _AUTOLOG = ["autolog"]
+_EXCEPTIONS = ["MlflowException"]
 
 _LOCATIONS: dict[str, str] = {
     **dict.fromkeys(_ENTITIES, "mltrail._entities"),
@@ -213,6 +219,7 @@ _LOCATIONS: dict[str, str] = {
     **dict.fromkeys(_TRACKING, "mltrail.tracking"),
     **dict.fromkeys(_EVALUATION, "mltrail.evaluation._front"),
     **dict.fromkeys(_AUTOLOG, "mltrail._autolog_all"),
+    **dict.fromkeys(_EXCEPTIONS, "mltrail.exceptions"),
     **dict.fromkeys(_REGISTRY_ENTITIES, "mltrail._registry_entities"),
     **dict.fromkeys(_REGISTRY, "mltrail.registry"),
 }
@@ -234,6 +241,7 @@ __all__ = [
     "LoggedModelStatus",
     "Metric",
     "MlflowClient",
+    "MlflowException",
     "MltrailDeprecationWarning",
     "MltrailError",
     "MltrailWarning",
@@ -255,6 +263,7 @@ __all__ = [
     "ViewType",
     "__version__",
     "active_run",
+    "artifacts",
     "autolog",
     "client",
     "create_experiment",
@@ -304,6 +313,7 @@ __all__ = [
     "sklearn",
     "start_run",
     "tracking",
+    "types",
 ]
 
 

@@ -31,6 +31,32 @@ __all__ = [
     "StoreError",
 ]
 
+# MLflow's HTTP status per error code (``mlflow.exceptions.ERROR_CODE_TO_HTTP_STATUS``);
+# any other code is 500.
+HTTP_STATUS_BY_ERROR_CODE = {
+    "INTERNAL_ERROR": 500,
+    "INVALID_STATE": 500,
+    "DATA_LOSS": 500,
+    "NOT_IMPLEMENTED": 501,
+    "TEMPORARILY_UNAVAILABLE": 503,
+    "DEADLINE_EXCEEDED": 504,
+    "REQUEST_LIMIT_EXCEEDED": 429,
+    "CANCELLED": 499,
+    "RESOURCE_EXHAUSTED": 429,
+    "ABORTED": 409,
+    "RESOURCE_CONFLICT": 409,
+    "ALREADY_EXISTS": 409,
+    "NOT_FOUND": 404,
+    "ENDPOINT_NOT_FOUND": 404,
+    "RESOURCE_DOES_NOT_EXIST": 404,
+    "PERMISSION_DENIED": 403,
+    "CUSTOMER_UNAUTHORIZED": 401,
+    "UNAUTHENTICATED": 401,
+    "BAD_REQUEST": 400,
+    "RESOURCE_ALREADY_EXISTS": 400,
+    "INVALID_PARAMETER_VALUE": 400,
+}
+
 
 class MltrailError(Exception):
     """Base class of every error that mltrail raises on purpose.
@@ -76,6 +102,27 @@ class MltrailError(Exception):
         'INTERNAL_ERROR'
         """
         return self.error_code
+
+    def get_http_status_code(self) -> int:
+        """Return the HTTP status of this error, as ``MlflowException`` does.
+
+        Returns
+        -------
+        int
+            404 for ``RESOURCE_DOES_NOT_EXIST``, 400 for
+            ``INVALID_PARAMETER_VALUE``, MLflow's status for its other codes, and
+            500 for any code MLflow does not know.
+
+        Examples
+        --------
+        >>> from mltrail import InvalidValueError, NotFoundError
+        >>> NotFoundError("run", "abc").get_http_status_code()
+        404
+        >>> error = InvalidValueError("metric key", "", "a non-empty str")
+        >>> error.get_http_status_code()
+        400
+        """
+        return HTTP_STATUS_BY_ERROR_CODE.get(self.error_code, 500)
 
 
 class NotFoundError(MltrailError):

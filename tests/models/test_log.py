@@ -160,7 +160,7 @@ def test_a_logged_model_at_its_own_location_loads(estimator, tmp_path):
 
 def test_a_remote_logged_model_is_downloaded(estimator, tmp_path, monkeypatch):
     _, logged = _logged_elsewhere(estimator, tmp_path)
-    monkeypatch.setattr(_uris, "_local_directory", lambda uri: None)
+    monkeypatch.setattr(_uris, "local_path_of_uri", lambda uri: None)
     directory = _uris.resolve_model_uri(f"models:/{logged.model_id}")
     assert (directory / "MLmodel").is_file()
     assert directory != Path(logged.artifact_location)

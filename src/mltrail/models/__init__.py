@@ -10,6 +10,7 @@ from mltrail.models._model import ModelInfo
 from mltrail.models._serialization import UntrustedModelError
 from mltrail.models._signature import (
     ColSpec,
+    DataType,
     ModelSignature,
     Schema,
     TensorSpec,
@@ -19,6 +20,7 @@ from mltrail.models._signature import (
 
 __all__ = [
     "ColSpec",
+    "DataType",
     "Model",
     "ModelInfo",
     "ModelSignature",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ __all__ = [
     "EXAMPLE_ROWS",
     "SERVING_EXAMPLE_FILE",
     "InputExample",
+    "example_as_data",
     "load_input_example",
     "make_input_example",
 ]
@@ -70,6 +72,26 @@ def _to_json_list(values: Any) -> Any:
     if isinstance(values, list):
         return [_to_json_list(item) for item in values]
     return _to_json_value(values)
+
+
+def example_as_data(example: Any) -> Any:
+    """Return a dict example as a DataFrame, and any other example as it is.
+
+    As MLflow reads a dict: scalars are one row (``X.iloc[0].to_dict()``), lists
+    are columns (``X.to_dict(orient="list")``).
+    """
+    if not isinstance(example, Mapping):
+        return example
+    import pandas as pd
+
+    columns = dict(example)
+    if all(_is_scalar(value) for value in columns.values()):
+        return pd.DataFrame([columns])
+    return pd.DataFrame(columns)
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, str | bytes) or not hasattr(value, "__len__")
 
 
 def make_input_example(X: Any, rows: int = EXAMPLE_ROWS) -> InputExample:

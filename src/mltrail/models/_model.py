@@ -17,7 +17,7 @@ from typing import Any
 
 from mltrail._errors import InvalidValueError, NotFoundError
 from mltrail._version import __version__
-from mltrail.models._example import make_input_example
+from mltrail.models._example import example_as_data, make_input_example
 from mltrail.models._mlmodel import MLMODEL_FILE, Model, read_mlmodel, read_text
 from mltrail.models._serialization import MODEL_FILES, dump_model
 from mltrail.models._signature import ModelSignature, infer_signature
@@ -251,6 +251,7 @@ def save_model_directory(
             pyfunc_predict_fn,
             f"one of {', '.join(PREDICT_FUNCTIONS)}",
         )
+    input_example = example_as_data(input_example)
     if signature is None and input_example is not None:
         signature = _infer_from_example(estimator, input_example, pyfunc_predict_fn)
 
@@ -323,6 +324,7 @@ def write_model_files(
     flavors; this writes the rest. The directory must be new or empty; a failure
     removes what was written, so a half-written model never looks like one.
     """
+    input_example = example_as_data(input_example)
     _prepare_directory(directory)
     try:
         return _write_files(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal
 
 from mltrail._errors import InvalidValueError
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "COLUMN_TYPES",
     "ColSpec",
+    "DataType",
     "ModelSignature",
     "Schema",
     "TensorSpec",
@@ -60,13 +62,37 @@ _INFERRED_OBJECT_TYPES: dict[str, ColumnType] = {
 }
 
 
+class DataType(StrEnum):
+    """MLflow's column types, for ``ColSpec(DataType.double, "alcohol")``.
+
+    Each member is the str that ``ColSpec`` takes, so either can be passed.
+
+    Examples
+    --------
+    >>> from mltrail.types import ColSpec, DataType
+    >>> ColSpec(DataType.double, "alcohol").type
+    'double'
+    >>> [member.value for member in DataType][:3]
+    ['boolean', 'integer', 'long']
+    """
+
+    boolean = "boolean"
+    integer = "integer"
+    long = "long"
+    float = "float"
+    double = "double"
+    string = "string"
+    binary = "binary"
+    datetime = "datetime"
+
+
 @dataclass(frozen=True, slots=True)
 class ColSpec:
     """One column of a tabular input or output: its MLflow type, name and nullability.
 
     Parameters
     ----------
-    type : str
+    type : str or DataType
         One of ``boolean``, ``integer`` (int32), ``long`` (int64), ``float``
         (float32), ``double`` (float64), ``string``, ``binary``, ``datetime`` or
         ``any`` (MLflow's type for values it does not check).
@@ -92,6 +118,9 @@ class ColSpec:
     required: bool = True
 
     def __post_init__(self) -> None:
+        if isinstance(self.type, DataType):
+            # Kept as the plain str, so equality, repr and YAML stay as before.
+            object.__setattr__(self, "type", self.type.value)
         if self.type not in COLUMN_TYPES:
             raise InvalidValueError(
                 "column type", self.type, f"one of {', '.join(COLUMN_TYPES)}"

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LOGGED_MODEL_ID",
     "local_artifact_directory",
+    "local_path_of_uri",
     "looked_up_directory",
     "resolve_model_uri",
 ]
@@ -49,8 +50,8 @@ def local_artifact_directory(
     return local_artifact_path(artifact_uri, artifact_path, root=root)
 
 
-def _local_directory(uri: str) -> Path | None:
-    """Return the local directory of a model URI, or None when it is remote."""
+def local_path_of_uri(uri: str) -> Path | None:
+    """Return the local path of a URI (a path or ``file://``), or None when remote."""
     parsed = urlparse(uri)
     if parsed.scheme == "file":
         return Path(unquote(parsed.path))
@@ -71,7 +72,7 @@ def _logged_model_directory(client: TrackingClient, model_id: str, uri: str) -> 
         # mltrail keeps a logged model's files in its run, where runs:/ finds them.
         return _run_directory(client, logged.source_run_id, artifact_path, uri)
     location = logged.artifact_location
-    local = _local_directory(location)
+    local = local_path_of_uri(location)
     if local is not None:
         if not local.is_dir():
             raise NotFoundError("model", uri, "The logged model has no files yet.")
@@ -137,7 +138,7 @@ def looked_up_directory(text: str, lookup: SqliteLookup) -> Path | None:
             return None
         text = found.location
         if not text.startswith(("models:/", "runs:/")):
-            local = _local_directory(text)
+            local = local_path_of_uri(text)
             return local if local and (local / "MLmodel").is_file() else None
     if text.startswith("models:/"):
         files = lookup.logged_model_files(text)
@@ -209,7 +210,7 @@ def resolve_model_uri(model_uri: str | os.PathLike[str]) -> Path:
             if model_id is None:
                 raise
             return _logged_model_directory(client, model_id, text)
-    local = _local_directory(text)
+    local = local_path_of_uri(text)
     if local is None:
         raise InvalidValueError(
             "model_uri",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
-from mltrail._entities import PagedList, Run, ViewType
+from mltrail._entities import Experiment, PagedList, Run, ViewType
 from mltrail._errors import InvalidValueError
 from mltrail.tracking._client import TrackingClient
 from mltrail.tracking._client_base import to_names
@@ -22,6 +22,11 @@ __all__ = [
 ]
 
 _INFO_COLUMNS = ("run_id", "experiment_id", "status", "artifact_uri")
+# MLflow's fluent default (SEARCH_MAX_RESULTS_PANDAS): scripts that average over
+# "all runs" rely on it, so the fluent API pages through the store up to this many.
+MAX_RESULTS = 100_000
+# Runs asked of the store per page; stores accept at most 5,000.
+_PAGE_SIZE = 1_000
 
 
 @overload
@@ -35,6 +40,7 @@ def search_runs(
     *,
     page_token: str | None = ...,
     experiment_names: Sequence[str] | None = ...,
+    search_all_experiments: bool = ...,
 ) -> pandas.DataFrame: ...
 
 
@@ -49,6 +55,7 @@ def search_runs(
     output_format: Literal["list"],
     page_token: str | None = ...,
     experiment_names: Sequence[str] | None = ...,
+    search_all_experiments: bool = ...,
 ) -> PagedList[Run]: ...
 
 
@@ -56,12 +63,13 @@ def search_runs(
     experiment_ids: Sequence[str] | None = None,
     filter_string: str = "",
     run_view_type: ViewType | str | int = ViewType.ACTIVE_ONLY,
-    max_results: int = 1000,
+    max_results: int = MAX_RESULTS,
     order_by: Sequence[str] | None = None,
     output_format: Literal["pandas", "list"] = "pandas",
     *,
     page_token: str | None = None,
     experiment_names: Sequence[str] | None = None,
+    search_all_experiments: bool = False,
 ) -> pandas.DataFrame | PagedList[Run]:
     """Return the runs that match a filter, as a DataFrame or a list.
 
@@ -75,8 +83,9 @@ def search_runs(
         ``"metrics.acc > 0.9 and params.model = 'rf'"``.
     run_view_type : ViewType or str or int, default=ViewType.ACTIVE_ONLY
         Which lifecycle stages to include.
-    max_results : int, default=1000
-        At most this many runs.
+    max_results : int, default=100000
+        At most this many runs, fetched from the store page by page, as MLflow's
+        fluent ``search_runs`` does.
     order_by : sequence of str or None, default=None
         Such as ``["metrics.acc DESC"]``; missing values sort last. The default is
         ``start_time DESC``, then ``run_id``.
@@ -89,6 +98,9 @@ def search_runs(
         Continue after the page that returned this token.
     experiment_names : sequence of str or None, default=None
         The experiments to search, by name, instead of ``experiment_ids``.
+    search_all_experiments : bool, default=False
+        With neither ``experiment_ids`` nor ``experiment_names``, search every
+        active experiment instead of the active one.
 
     Returns
     -------
@@ -122,7 +134,9 @@ def search_runs(
             "Pass 'list' for Runs.",
         )
     client = current_client()
-    ids = _experiment_ids(client, experiment_ids, experiment_names)
+    ids = _experiment_ids(
+        client, experiment_ids, experiment_names, search_all_experiments
+    )
     runs: PagedList[Run] = PagedList([], None)
     if ids:
         runs = _search_all(
@@ -137,6 +151,7 @@ def _experiment_ids(
     client: TrackingClient,
     experiment_ids: Sequence[str] | None,
     experiment_names: Sequence[str] | None,
+    search_all_experiments: bool,
 ) -> list[str]:
     experiment_ids = to_names("experiment_ids", experiment_ids)
     experiment_names = to_names("experiment_names", experiment_names)
@@ -152,7 +167,20 @@ def _experiment_ids(
         return [experiment.experiment_id for experiment in found if experiment]
     if experiment_ids:
         return [str(experiment_id) for experiment_id in experiment_ids]
+    if search_all_experiments:
+        return [experiment.experiment_id for experiment in _active_experiments(client)]
     return [active_experiment_id(client)]
+
+
+def _active_experiments(client: TrackingClient) -> list[Experiment]:
+    found: list[Experiment] = []
+    token: str | None = None
+    while True:
+        page = client.search_experiments(ViewType.ACTIVE_ONLY, page_token=token)
+        found.extend(page)
+        token = page.token
+        if not token or not page:
+            return found
 
 
 def _search_all(
@@ -172,7 +200,7 @@ def _search_all(
             ids,
             filter_string,
             run_view_type,
-            max_results - len(found),
+            min(max_results - len(found), _PAGE_SIZE),
             to_names("order_by", order_by),
             token,
         )

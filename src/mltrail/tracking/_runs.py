@@ -151,6 +151,8 @@ _last_run: contextvars.ContextVar[tuple[TrackingClient, str] | None] = (
 _lock = threading.Lock()
 _clients: dict[tuple[str, str], TrackingClient] = {}
 _open_runs: dict[str, ActiveRun] = {}
+# Whether start_run(log_system_metrics=True) has warned in this process.
+_warned_system_metrics = False
 # The client is per URI and working directory, so a relative SQLite path that now
 # means another file does not inherit the experiment.
 _active_experiment: tuple[TrackingClient, str] | None = None
@@ -341,6 +343,9 @@ def start_run(
     nested: bool = False,
     tags: Mapping[str, object] | None = None,
     description: str | None = None,
+    *,
+    parent_run_id: str | None = None,
+    log_system_metrics: bool | None = None,
 ) -> ActiveRun:
     """Start a run, or resume one, and make it the active run of this context.
 
@@ -364,6 +369,12 @@ def start_run(
         Tags; values are converted with ``str``.
     description : str or None, default=None
         A note, stored as the ``mlflow.note.content`` tag.
+    parent_run_id : str or None, default=None
+        Start the new run as a child of this run, as MLflow 3 does. It must not be
+        deleted, and must be the active run of this context if there is one.
+    log_system_metrics : bool or None, default=None
+        Accepted for MLflow; mltrail records no system metrics, and True warns so
+        once per process.
 
     Returns
     -------
@@ -375,7 +386,8 @@ def start_run(
     ConflictError
         If a run is active in this context and ``nested`` is False.
     InvalidValueError
-        If the run to resume is deleted.
+        If the run to resume or the parent run is deleted, or ``parent_run_id``
+        is not the active run.
 
     Examples
     --------
@@ -394,6 +406,8 @@ def start_run(
             f"run {stack[-1]._run_id!r} is already active in this context. End it "
             "with mltrail.end_run() first, or pass nested=True to start a child run."
         )
+    if log_system_metrics:
+        _warn_no_system_metrics()
     client = current_client()
     if run_id is None:
         run_id = _run_id_from_environment()
@@ -406,7 +420,10 @@ def start_run(
     if run_id is not None:
         run = _resume(client, run_id, run_name, tag_values)
     else:
-        if stack:
+        if parent_run_id is not None:
+            _check_parent(client, parent_run_id, stack)
+            tag_values[PARENT_RUN_ID_TAG] = parent_run_id
+        elif stack:
             tag_values[PARENT_RUN_ID_TAG] = stack[-1]._run_id
         run = client.create_run(
             experiment_id
@@ -421,6 +438,42 @@ def start_run(
         _open_runs[active._run_id] = active
     _register_exit_handler()
     return active
+
+
+def _warn_no_system_metrics() -> None:
+    global _warned_system_metrics
+    with _lock:
+        if _warned_system_metrics:
+            return
+        _warned_system_metrics = True
+    from mltrail._warnings import warn
+
+    warn(
+        "log_system_metrics=True: mltrail records no system metrics (CPU, memory, "
+        "GPU); the run is tracked without them.",
+        stacklevel=3,
+    )
+
+
+def _check_parent(
+    client: TrackingClient, parent_run_id: str, stack: tuple[ActiveRun, ...]
+) -> None:
+    """Refuse a parent that is deleted or is not the active run, as MLflow does."""
+    if stack and stack[-1]._run_id != parent_run_id:
+        raise InvalidValueError(
+            "parent_run_id",
+            parent_run_id,
+            f"the active run {stack[-1]._run_id!r}",
+            "End the active run with mltrail.end_run() first, or pass "
+            "nested=True without parent_run_id.",
+        )
+    if client.get_run(parent_run_id).info.lifecycle_stage == LifecycleStage.DELETED:
+        raise InvalidValueError(
+            "parent_run_id",
+            parent_run_id,
+            "a run that is not deleted",
+            "Restore it with TrackingClient().restore_run(run_id).",
+        )
 
 
 def _run_id_from_environment() -> str | None:
@@ -548,10 +601,11 @@ last_logged_model_id: dict[str, str] = {}
 
 def reset() -> None:
     """Forget clients, open runs, the active experiment and this context's stack."""
-    global _active_experiment
+    global _active_experiment, _warned_system_metrics
     _clients.clear()
     _open_runs.clear()
     _active_experiment = None
+    _warned_system_metrics = False
     _stack.set(())
     _last_run.set(None)
     last_logged_model_id.clear()
