@@ -70,6 +70,45 @@ class RunStatus(enum.StrEnum):
         """Whether the run has ended (finished, failed or killed)."""
         return self in (RunStatus.FINISHED, RunStatus.FAILED, RunStatus.KILLED)
 
+    @staticmethod
+    def to_string(status: RunStatus | str | int) -> str:
+        """Return the name of a status, as MLflow's ``RunStatus.to_string``.
+
+        Takes a ``RunStatus``, its name, or MLflow's integer code (1 to 5), so
+        ``end_run(RunStatus.to_string(RunStatus.KILLED))`` runs as in MLflow.
+
+        Examples
+        --------
+        >>> from mltrail import RunStatus
+        >>> RunStatus.to_string(RunStatus.KILLED), RunStatus.to_string(3)
+        ('KILLED', 'FINISHED')
+        """
+        return RunStatus.from_string(status).value
+
+    @staticmethod
+    def from_string(status: RunStatus | str | int) -> RunStatus:
+        """Return the status of a name or of MLflow's integer code (1 to 5).
+
+        Examples
+        --------
+        >>> from mltrail import RunStatus
+        >>> RunStatus.from_string("FAILED") is RunStatus.FAILED
+        True
+        """
+        if isinstance(status, int) and not isinstance(status, bool):
+            members = list(RunStatus)
+            if 1 <= status <= len(members):
+                return members[status - 1]
+        elif isinstance(status, str) and status in RunStatus.__members__:
+            return RunStatus(status)
+        from mltrail._errors import InvalidValueError
+
+        raise InvalidValueError(
+            "run status",
+            status,
+            "one of " + ", ".join(RunStatus.__members__) + ", or MLflow's code 1 to 5",
+        )
+
 
 class LifecycleStage(enum.StrEnum):
     """Whether an experiment or run is active or in the trash.
@@ -421,6 +460,30 @@ class Run:
     def _info(self) -> RunInfo:
         """``info`` under the private name that MLflow's own examples read."""
         return self.info
+
+    def to_dictionary(self) -> dict[str, object]:
+        """Return the run as plain dicts, as MLflow's ``Run.to_dictionary``.
+
+        Examples
+        --------
+        >>> from mltrail import Run, RunData, RunInfo
+        >>> info = RunInfo("a" * 32, "r", "0", "ada", "FINISHED", 1, 2, "uri", "active")
+        >>> run = Run(info, RunData(params={"C": "1.0"})).to_dictionary()
+        >>> run["info"]["status"], run["data"]["params"]
+        ('FINISHED', {'C': '1.0'})
+        """
+        import dataclasses
+
+        data = self.data
+        return {
+            "info": {name: value for name, value in self.info},
+            "data": {
+                "metrics": dict(data.metrics),
+                "params": dict(data.params),
+                "tags": dict(data.tags),
+            },
+            "inputs": dataclasses.asdict(self.inputs),
+        }
 
 
 @dataclass(frozen=True, slots=True)

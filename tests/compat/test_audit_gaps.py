@@ -317,3 +317,37 @@ def test_mlflow_exception_is_importable_from_the_package() -> None:
     with pytest.raises(MlflowException) as caught:
         mltrail.MlflowClient().get_registered_model("does-not-exist")
     assert caught.value.get_http_status_code() == 404
+
+
+# Entities
+
+
+def test_run_status_to_string_takes_mlflows_codes_and_names() -> None:
+    from mlflow.entities import RunStatus as MlflowRunStatus
+
+    from mltrail.entities import RunStatus
+
+    for name in ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"):
+        code = MlflowRunStatus.from_string(name)
+        assert RunStatus.to_string(code) == MlflowRunStatus.to_string(code) == name
+        assert RunStatus.from_string(name) is RunStatus(name)
+    with pytest.raises(mltrail.InvalidValueError, match="code 1 to 5"):
+        RunStatus.to_string(6)
+    with mltrail.start_run() as run:
+        pass
+    mltrail.start_run()
+    mltrail.end_run(RunStatus.to_string(RunStatus.KILLED))
+    assert mltrail.last_active_run().info.status == "KILLED"
+    assert run.info.run_id != mltrail.last_active_run().info.run_id
+
+
+def test_run_to_dictionary_holds_info_and_data() -> None:
+    with mltrail.start_run() as run:
+        mltrail.log_param("C", 1.0)
+        mltrail.log_metric("acc", 0.5)
+    read = mltrail.get_run(run.info.run_id).to_dictionary()
+    assert read["info"]["run_id"] == run.info.run_id
+    assert read["info"]["status"] == "FINISHED"
+    assert read["data"]["params"] == {"C": "1.0"}
+    assert read["data"]["metrics"] == {"acc": 0.5}
+    assert read["inputs"] == {"dataset_inputs": []}
