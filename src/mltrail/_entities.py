@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 __all__ = [
     "Dataset",
@@ -461,7 +461,7 @@ class Run:
         """``info`` under the private name that MLflow's own examples read."""
         return self.info
 
-    def to_dictionary(self) -> dict[str, object]:
+    def to_dictionary(self) -> dict[str, Any]:
         """Return the run as plain dicts, as MLflow's ``Run.to_dictionary``.
 
         Examples
@@ -476,7 +476,7 @@ class Run:
 
         data = self.data
         return {
-            "info": {name: value for name, value in self.info},
+            "info": dict(self.info),
             "data": {
                 "metrics": dict(data.metrics),
                 "params": dict(data.params),

@@ -337,8 +337,10 @@ def test_run_status_to_string_takes_mlflows_codes_and_names() -> None:
         pass
     mltrail.start_run()
     mltrail.end_run(RunStatus.to_string(RunStatus.KILLED))
-    assert mltrail.last_active_run().info.status == "KILLED"
-    assert run.info.run_id != mltrail.last_active_run().info.run_id
+    killed = mltrail.last_active_run()
+    assert killed is not None
+    assert killed.info.status == "KILLED"
+    assert killed.info.run_id != run.info.run_id
 
 
 def test_run_to_dictionary_holds_info_and_data() -> None:
