@@ -8,7 +8,8 @@ URI into a local directory, and ``load_pyfunc_directory`` or
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -76,18 +77,41 @@ def file_inside(directory: Path, name: str, what: str) -> Path:
     return path
 
 
+def add_code_to_path(
+    directory: Path, flavor: Mapping[str, Any] | None, trusted: Trusted
+) -> None:
+    """Put a trusted model's ``code/`` folder (``code_paths``) on ``sys.path``.
+
+    MLflow does so for every model. Here only with ``trusted=True``: a module in
+    that folder would shadow any module imported later under its name (the
+    model's or the program's), which is running the file's code.
+    """
+    if trusted is not True:
+        return
+    code = (flavor or {}).get("code")
+    if isinstance(code, str) and code:
+        folder = str(file_inside(directory, code, "the flavor's code folder"))
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+
+
 def load_estimator_directory(
     directory: Path, trusted: Trusted = None, model_uri: str = ""
 ) -> Any:
     """Load the estimator of a local model directory."""
     model = read_model(directory, model_uri)
     path = _model_file(directory, model, model_uri or str(directory))
+    add_code_to_path(directory, model.flavors.get("sklearn"), trusted)
     return load_model_file(path, _serialization_format(model), trusted)
 
 
-def load_estimator(model_uri: str | os.PathLike[str], trusted: Trusted = None) -> Any:
+def load_estimator(
+    model_uri: str | os.PathLike[str],
+    trusted: Trusted = None,
+    dst_path: str | os.PathLike[str] | None = None,
+) -> Any:
     """Load the estimator of a model directory or URI."""
-    directory = resolve_model_uri(model_uri)
+    directory = resolve_model_uri(model_uri, dst_path)
     return load_estimator_directory(directory, trusted, os.fspath(model_uri))
 
 
@@ -318,7 +342,10 @@ def _check_rows(data: Any, result: Any, model_uri: str) -> None:
 
 
 def load_pyfunc_directory(
-    directory: Path, trusted: Trusted = None, model_uri: str = ""
+    directory: Path,
+    trusted: Trusted = None,
+    model_uri: str = "",
+    model_config: Mapping[str, Any] | None = None,
 ) -> PyFuncModel:
     """Load a local model directory as a ``PyFuncModel``."""
     model_uri = model_uri or str(directory)
@@ -328,8 +355,9 @@ def load_pyfunc_directory(
     if pyfunc_flavor is not None and loader == "mlflow.pyfunc.model":
         from mltrail.pyfunc._python_model import load_python_model
 
+        add_code_to_path(directory, pyfunc_flavor, trusted)
         python_model, context = load_python_model(
-            directory, pyfunc_flavor, trusted, model_uri
+            directory, pyfunc_flavor, trusted, model_uri, model_config
         )
         return PyFuncModel._of_python_model(python_model, context, model, model_uri)
     if loader != "mlflow.sklearn":
@@ -339,14 +367,25 @@ def load_pyfunc_directory(
             "one with loader_module 'mlflow.sklearn' or 'mlflow.pyfunc.model'",
             "mltrail loads scikit-learn models and custom PythonModels.",
         )
+    if model_config is not None:
+        raise InvalidValueError(
+            "model_config",
+            model_config,
+            "None for a scikit-learn model",
+            "Only a PythonModel reads a configuration (context.model_config).",
+        )
+    add_code_to_path(directory, pyfunc_flavor, trusted)
     path = _model_file(directory, model, model_uri)
     estimator = load_model_file(path, _serialization_format(model), trusted)
     return PyFuncModel(estimator, model, model_uri)
 
 
 def load_pyfunc(
-    model_uri: str | os.PathLike[str], trusted: Trusted = None
+    model_uri: str | os.PathLike[str],
+    trusted: Trusted = None,
+    dst_path: str | os.PathLike[str] | None = None,
+    model_config: Mapping[str, Any] | None = None,
 ) -> PyFuncModel:
     """Load a model directory or URI as a ``PyFuncModel``."""
-    directory = resolve_model_uri(model_uri)
-    return load_pyfunc_directory(directory, trusted, os.fspath(model_uri))
+    directory = resolve_model_uri(model_uri, dst_path)
+    return load_pyfunc_directory(directory, trusted, os.fspath(model_uri), model_config)

@@ -19,6 +19,13 @@ from mltrail._errors import InvalidValueError, NotFoundError
 from mltrail._version import __version__
 from mltrail.models._example import example_as_data, make_input_example
 from mltrail.models._mlmodel import MLMODEL_FILE, Model, read_mlmodel, read_text
+from mltrail.models._model_files import (
+    check_environment_arguments,
+    copy_code_paths,
+    copy_extra_files,
+    pip_requirements_of,
+    read_conda_env,
+)
 from mltrail.models._serialization import MODEL_FILES, dump_model
 from mltrail.models._signature import ModelSignature, infer_signature
 from mltrail.models._uris import local_artifact_directory, resolve_model_uri
@@ -181,7 +188,10 @@ def _build_requirements() -> list[str]:
 
 
 def _write_environment(
-    directory: Path, requirements: list[str], python_version: str
+    directory: Path,
+    requirements: list[str],
+    python_version: str,
+    conda_env: Mapping[str, Any] | None = None,
 ) -> None:
     (directory / "requirements.txt").write_text(
         "\n".join(requirements), encoding="utf-8"
@@ -195,6 +205,9 @@ def _write_environment(
         directory / "python_env.yaml",
         sort_keys=False,
     )
+    if conda_env is not None:  # the caller's, as MLflow writes it
+        _yaml_dump(dict(conda_env), directory / "conda.yaml")
+        return
     from mltrail.capture import pinned_requirement
 
     pip = pinned_requirement("pip")
@@ -239,6 +252,9 @@ def save_model_directory(
     model_id: str | None = None,
     metadata: Mapping[str, Any] | None = None,
     skops_trusted_types: Iterable[str] | None = None,
+    conda_env: Mapping[str, Any] | str | os.PathLike[str] | None = None,
+    code_paths: Iterable[str | os.PathLike[str]] | None = None,
+    extra_files: Iterable[str | os.PathLike[str]] | None = None,
 ) -> ModelInfo:
     """Write the model directory; see ``mltrail.sklearn.save_model`` for the arguments.
 
@@ -260,17 +276,20 @@ def save_model_directory(
 
         from mltrail.capture import python_version
 
+        code = copy_code_paths(code_paths, directory)
         model_file, skops_types = dump_model(estimator, directory, serialization_format)
+        listed_files = copy_extra_files(extra_files, directory)
         flavors: dict[str, dict[str, Any]] = {}
         if hasattr(estimator, pyfunc_predict_fn):
             flavors["python_function"] = {
                 "loader_module": LOADER_MODULE,
                 "model_path": model_file,
+                **({"code": code} if code else {}),
                 "predict_fn": pyfunc_predict_fn,
                 "python_version": python_version(),
             }
         flavors["sklearn"] = {
-            "code": None,
+            "code": code,
             "pickled_model": model_file,
             "serialization_format": serialization_format,
             "sklearn_version": sklearn.__version__,
@@ -279,6 +298,7 @@ def save_model_directory(
                 {*(skops_types or ()), *(skops_trusted_types or ())}
             )
             or None,
+            **({"extra_files": listed_files} if listed_files else {}),
         }
         return flavors
 
@@ -297,6 +317,7 @@ def save_model_directory(
         artifact_path=artifact_path,
         model_uri=model_uri,
         model_id=model_id,
+        conda_env=conda_env,
     )
 
 
@@ -317,14 +338,20 @@ def write_model_files(
     artifact_path: str | None,
     model_uri: str | None,
     model_id: str | None,
+    conda_env: Mapping[str, Any] | str | os.PathLike[str] | None = None,
 ) -> ModelInfo:
     """Write a model directory: the flavors' files, example, environment, MLmodel.
 
     ``write_flavors(directory)`` writes the serialized model and returns the
     flavors; this writes the rest. The directory must be new or empty; a failure
     removes what was written, so a half-written model never looks like one.
+    ``conda_env`` replaces the inferred environment: its pip section is the
+    requirements, as in MLflow.
     """
     input_example = example_as_data(input_example)
+    extra_pip_requirements = list(extra_pip_requirements)
+    check_environment_arguments(conda_env, pip_requirements, extra_pip_requirements)
+    environment = read_conda_env(conda_env) if conda_env is not None else None
     _prepare_directory(directory)
     try:
         return _write_files(
@@ -343,6 +370,7 @@ def write_model_files(
             artifact_path=artifact_path,
             model_uri=model_uri or str(directory),
             model_id=model_id,
+            conda_env=environment,
         )
     except BaseException:
         shutil.rmtree(directory, ignore_errors=True)
@@ -366,6 +394,7 @@ def _write_files(
     artifact_path: str | None,
     model_uri: str,
     model_id: str | None,
+    conda_env: Mapping[str, Any] | None,
 ) -> ModelInfo:
     from mltrail.capture import python_version, requirements_for
 
@@ -386,7 +415,9 @@ def _write_files(
             size += (directory / example.info[name]).stat().st_size
         if signature is None:
             signature = infer_signature(input_example)
-    if pip_requirements is not None:
+    if conda_env is not None:
+        requirements = pip_requirements_of(conda_env)
+    elif pip_requirements is not None:
         requirements = [str(line) for line in pip_requirements]
     else:
         options: dict[str, Any] = {}
@@ -399,7 +430,7 @@ def _write_files(
             **options,
         )
     requirements += [str(line) for line in extra_pip_requirements]
-    _write_environment(directory, requirements, python_version())
+    _write_environment(directory, requirements, python_version(), conda_env)
     info = ModelInfo(
         model_uri=model_uri,
         flavors=flavors,

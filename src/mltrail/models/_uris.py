@@ -60,7 +60,21 @@ def local_path_of_uri(uri: str) -> Path | None:
     return None
 
 
-def _logged_model_directory(client: TrackingClient, model_id: str, uri: str) -> Path:
+def _download_target(dst_path: str | os.PathLike[str] | None) -> Path:
+    """Return where a remote model's files go: ``dst_path``, or a new temp folder."""
+    if dst_path is None:
+        return Path(tempfile.mkdtemp(prefix="mltrail-model-"))
+    target = Path(dst_path)
+    target.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def _logged_model_directory(
+    client: TrackingClient,
+    model_id: str,
+    uri: str,
+    dst_path: str | os.PathLike[str] | None = None,
+) -> Path:
     """Return the files of a logged model: in its run, or at its own location."""
     from mltrail._system_tags import MODEL_ARTIFACT_PATH_TAG
     from mltrail.store._artifacts import open_artifact_store
@@ -70,7 +84,9 @@ def _logged_model_directory(client: TrackingClient, model_id: str, uri: str) -> 
     artifact_path = logged.tags.get(MODEL_ARTIFACT_PATH_TAG)
     if artifact_path and logged.source_run_id:
         # mltrail keeps a logged model's files in its run, where runs:/ finds them.
-        return _run_directory(client, logged.source_run_id, artifact_path, uri)
+        return _run_directory(
+            client, logged.source_run_id, artifact_path, uri, dst_path
+        )
     location = logged.artifact_location
     local = local_path_of_uri(location)
     if local is not None:
@@ -78,18 +94,23 @@ def _logged_model_directory(client: TrackingClient, model_id: str, uri: str) -> 
             raise NotFoundError("model", uri, "The logged model has no files yet.")
         return local
     artifacts = open_artifact_store(location, root=store.artifact_root)
-    target = Path(tempfile.mkdtemp(prefix="mltrail-model-"))
-    return artifacts.download(location, "", target)
+    return artifacts.download(location, "", _download_target(dst_path))
 
 
 def _run_directory(
-    client: TrackingClient, run_id: str, artifact_path: str, uri: str
+    client: TrackingClient,
+    run_id: str,
+    artifact_path: str,
+    uri: str,
+    dst_path: str | os.PathLike[str] | None = None,
 ) -> Path:
     directory = local_artifact_directory(
         client.get_run(run_id).info.artifact_uri, artifact_path
     )
     if directory is None:
-        return Path(client.download_artifacts(run_id, artifact_path))
+        return Path(
+            client.download_artifacts(run_id, artifact_path, _download_target(dst_path))
+        )
     if not directory.is_dir():
         raise NotFoundError("model", uri, "The run has no artifact there.")
     return directory
@@ -159,8 +180,14 @@ def looked_up_directory(text: str, lookup: SqliteLookup) -> Path | None:
     return directory
 
 
-def resolve_model_uri(model_uri: str | os.PathLike[str]) -> Path:
+def resolve_model_uri(
+    model_uri: str | os.PathLike[str],
+    dst_path: str | os.PathLike[str] | None = None,
+) -> Path:
     """Return a local directory for a model URI.
+
+    Remote files are downloaded into ``dst_path`` (None: a new temporary
+    directory); local ones are read in place, as MLflow does.
 
     A local path or ``file://`` URI is returned as it is. ``runs:/<run_id>/<path>``
     is read in the run's artifacts (in place when local, downloaded otherwise),
@@ -187,10 +214,10 @@ def resolve_model_uri(model_uri: str | os.PathLike[str]) -> Path:
         if LOGGED_MODEL_ID.fullmatch(body):
             from mltrail.tracking import TrackingClient
 
-            return _logged_model_directory(TrackingClient(), body, text)
+            return _logged_model_directory(TrackingClient(), body, text, dst_path)
         from mltrail.registry._uris import registered_model_source
 
-        return resolve_model_uri(registered_model_source(text))
+        return resolve_model_uri(registered_model_source(text), dst_path)
     if parsed.scheme == "runs":
         run_id, _, artifact_path = text[len("runs:/") :].lstrip("/").partition("/")
         if not run_id or not artifact_path:
@@ -204,12 +231,12 @@ def resolve_model_uri(model_uri: str | os.PathLike[str]) -> Path:
 
         client = TrackingClient()
         try:
-            return _run_directory(client, run_id, artifact_path, text)
+            return _run_directory(client, run_id, artifact_path, text, dst_path)
         except NotFoundError:
             model_id = _model_of_run(client, run_id, artifact_path.strip("/"))
             if model_id is None:
                 raise
-            return _logged_model_directory(client, model_id, text)
+            return _logged_model_directory(client, model_id, text, dst_path)
     local = local_path_of_uri(text)
     if local is None:
         raise InvalidValueError(

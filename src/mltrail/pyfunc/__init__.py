@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
+from mltrail._errors import InvalidValueError
 from mltrail.models._loading import PyFuncModel, load_pyfunc
 from mltrail.models._model import ModelInfo
 from mltrail.models._signature import ModelSignature
@@ -28,7 +30,12 @@ __all__ = [
 
 
 def load_model(
-    model_uri: str | os.PathLike[str], *, trusted: bool | Iterable[str] | None = None
+    model_uri: str | os.PathLike[str],
+    suppress_warnings: bool = False,
+    dst_path: str | os.PathLike[str] | None = None,
+    model_config: Mapping[str, Any] | str | os.PathLike[str] | None = None,
+    *,
+    trusted: bool | Iterable[str] | None = None,
 ) -> PyFuncModel:
     """Load a scikit-learn model as a ``PyFuncModel`` that enforces its signature.
 
@@ -45,6 +52,15 @@ def load_model(
     model_uri : str or path
         A model directory (written by mltrail or by ``mlflow.sklearn``), a
         ``file://`` URI, or ``runs:/<run_id>/<artifact_path>``.
+    suppress_warnings : bool, default=False
+        Accepted for MLflow; mltrail does not warn about requirement mismatches.
+    dst_path : str or path or None, default=None
+        Where the files of a remote model are downloaded; None for a new
+        temporary directory. A local model is read in place, as in MLflow.
+    model_config : dict or str or path or None, default=None
+        For a custom ``PythonModel`` only: values (or a YAML file of them) that
+        override the keys of the ``model_config`` it was saved with, in
+        ``context.model_config``; other keys are ignored with a warning.
     trusted : bool or list of str or None, default=None
         ``True`` trusts the file entirely (needed for pickle formats); a list of
         fully qualified type names trusts those types in a skops file as well.
@@ -63,8 +79,9 @@ def load_model(
         If the file holds types, or is a pickle, that the caller has not trusted;
         the message lists the types.
     InvalidValueError
-        If the file is not what ``MLmodel`` says, is corrupt, or holds a tree
-        whose indices point outside its arrays.
+        If the file is not what ``MLmodel`` says, is corrupt, holds a tree
+        whose indices point outside its arrays, or ``model_config`` is given for
+        a scikit-learn model.
 
     Examples
     --------
@@ -74,11 +91,37 @@ def load_model(
     >>> X, y = load_iris(return_X_y=True, as_frame=True)
     >>> estimator = LogisticRegression(max_iter=500).fit(X, y)
     >>> _ = mltrail.sklearn.save_model(estimator, "iris-model", input_example=X)
-    >>> model = mltrail.pyfunc.load_model("iris-model")
+    >>> model = mltrail.pyfunc.load_model("iris-model", suppress_warnings=True)
     >>> model.predict(X.iloc[:3]).tolist()
     [0, 0, 0]
     """
-    return load_pyfunc(model_uri, trusted)
+    del suppress_warnings  # nothing to suppress
+    return load_pyfunc(model_uri, trusted, dst_path, _read_model_config(model_config))
+
+
+def _read_model_config(
+    model_config: Mapping[str, Any] | str | os.PathLike[str] | None,
+) -> Mapping[str, Any] | None:
+    """Return the configuration given, reading it from a YAML file if a path."""
+    if model_config is None or isinstance(model_config, Mapping):
+        return model_config
+    if isinstance(model_config, str | os.PathLike):
+        import yaml
+
+        from mltrail._errors import NotFoundError
+
+        path = Path(model_config)
+        if not path.is_file():
+            raise NotFoundError("model_config file", str(path))
+        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if isinstance(content, Mapping):
+            return content
+    raise InvalidValueError(
+        "model_config",
+        model_config,
+        "a dict, or the path of a YAML file holding one",
+        "For example model_config={'temperature': 0.5}.",
+    )
 
 
 def save_model(

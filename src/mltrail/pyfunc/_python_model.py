@@ -11,11 +11,12 @@ from __future__ import annotations
 import inspect
 import os
 import shutil
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mltrail._errors import InvalidValueError, NotFoundError
+from mltrail._errors import InvalidValueError, MltrailWarning, NotFoundError
 
 if TYPE_CHECKING:
     from mltrail.models._model import ModelInfo
@@ -291,9 +292,17 @@ def save_python_model(
 
 
 def load_python_model(
-    directory: Path, flavor: Mapping[str, Any], trusted: Any, model_uri: str
+    directory: Path,
+    flavor: Mapping[str, Any],
+    trusted: Any,
+    model_uri: str,
+    model_config: Mapping[str, Any] | None = None,
 ) -> tuple[Any, PythonModelContext]:
-    """Unpickle a saved ``PythonModel`` (only when trusted) and run its load_context."""
+    """Unpickle a saved ``PythonModel`` (only when trusted) and run its load_context.
+
+    ``model_config`` overrides the saved configuration's keys, as MLflow does;
+    other keys are ignored with a warning.
+    """
     from mltrail.models._loading import file_inside
     from mltrail.models._serialization import UntrustedModelError, load_model_file
 
@@ -317,8 +326,17 @@ def load_python_model(
         for key, value in saved.items()
         if isinstance(value, Mapping)
     }
-    config = flavor.get("config") or flavor.get("model_config") or {}
-    context = PythonModelContext(artifacts, dict(config))
+    config = dict(flavor.get("config") or flavor.get("model_config") or {})
+    ignored = sorted(set(model_config or {}) - set(config))
+    if ignored:
+        warnings.warn(
+            f"model_config keys {ignored} are ignored: the model was saved without "
+            "them. Save the model with model_config holding every key to override.",
+            MltrailWarning,
+            stacklevel=4,
+        )
+    config.update((k, v) for k, v in (model_config or {}).items() if k in config)
+    context = PythonModelContext(artifacts, config)
     if hasattr(python_model, "load_context"):
         python_model.load_context(context)
     return python_model, context

@@ -16,7 +16,26 @@ from mltrail.sklearn._autolog import autolog
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from mltrail.sklearn.shared._flavor import load_model, log_model, save_model
 
-__all__ = ["autolog", "load_model", "log_model", "save_model"]
+__all__ = [
+    "SERIALIZATION_FORMAT_CLOUDPICKLE",
+    "SERIALIZATION_FORMAT_PICKLE",
+    "SERIALIZATION_FORMAT_SKOPS",
+    "SUPPORTED_SERIALIZATION_FORMATS",
+    "autolog",
+    "load_model",
+    "log_model",
+    "save_model",
+]
+
+# MLflow's names of the formats ``save_model(serialization_format=...)`` takes.
+SERIALIZATION_FORMAT_SKOPS = "skops"
+SERIALIZATION_FORMAT_PICKLE = "pickle"
+SERIALIZATION_FORMAT_CLOUDPICKLE = "cloudpickle"
+SUPPORTED_SERIALIZATION_FORMATS = [
+    SERIALIZATION_FORMAT_SKOPS,
+    SERIALIZATION_FORMAT_PICKLE,
+    SERIALIZATION_FORMAT_CLOUDPICKLE,
+]
 
 _FLAVOR = "mltrail.sklearn.shared._flavor"
 

@@ -19,10 +19,13 @@ from mltrail.tracking._fluent import (
     set_tags,
 )
 from mltrail.tracking._fluent_artifacts import (
+    load_table,
     log_artifact,
     log_artifacts,
     log_dict,
     log_figure,
+    log_image,
+    log_table,
     log_text,
 )
 from mltrail.tracking._fluent_experiments import (
@@ -81,15 +84,18 @@ __all__ = [
     "get_tracking_uri",
     "last_active_run",
     "last_logged_model",
+    "load_table",
     "log_artifact",
     "log_artifacts",
     "log_dict",
     "log_figure",
+    "log_image",
     "log_input",
     "log_metric",
     "log_metrics",
     "log_param",
     "log_params",
+    "log_table",
     "log_text",
     "search_experiments",
     "search_logged_models",

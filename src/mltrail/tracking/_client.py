@@ -14,6 +14,7 @@ from mltrail import _config
 from mltrail.tracking._client_artifacts import ArtifactsMixin
 from mltrail.tracking._client_experiments import ExperimentsMixin
 from mltrail.tracking._client_logging import LoggingMixin
+from mltrail.tracking._client_media import MediaMixin
 from mltrail.tracking._client_purge import PurgeMixin
 from mltrail.tracking._client_registry import RegistryMixin
 from mltrail.tracking._client_resolve import ResolveMixin
@@ -30,6 +31,7 @@ class TrackingClient(
     RunsMixin,
     LoggingMixin,
     ArtifactsMixin,
+    MediaMixin,
     RegistryMixin,
     ResolveMixin,
     PurgeMixin,

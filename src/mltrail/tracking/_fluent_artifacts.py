@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from mltrail.tracking._fluent import _target
 
+if TYPE_CHECKING:
+    import pandas
+
 __all__ = [
+    "load_table",
     "log_artifact",
     "log_artifacts",
     "log_dict",
     "log_figure",
+    "log_image",
+    "log_table",
     "log_text",
 ]
 
@@ -186,3 +194,139 @@ def log_figure(
     """
     client, target = _target(run_id)
     client.log_figure(target, figure, artifact_file)
+
+
+def log_table(
+    data: Mapping[str, Any] | pandas.DataFrame,
+    artifact_file: str,
+    run_id: str | None = None,
+) -> None:
+    """Log a table to the active run as a JSON artifact, as MLflow's ``log_table``.
+
+    Logging again to the same file appends the rows. The file is pandas'
+    ``split`` orientation without the index, and the run's
+    ``mlflow.loggedArtifacts`` tag lists it, so MLflow's ``load_table`` reads it.
+
+    Parameters
+    ----------
+    data : dict or pandas.DataFrame
+        The table: a DataFrame, or a dict of columns.
+    artifact_file : str
+        The run-relative file path, ending in ``.json``.
+    run_id : str or None, default=None
+        Log to this run instead of the active one.
+
+    Raises
+    ------
+    InvalidValueError
+        If ``data`` is not a dict or DataFrame, or ``artifact_file`` does not end
+        in ``.json`` or holds one of ``"',:[]{}``.
+
+    Examples
+    --------
+    >>> import mltrail
+    >>> with mltrail.start_run():
+    ...     mltrail.log_table({"inputs": ["a", "b"], "outputs": [1, 2]}, "eval.json")
+    >>> mltrail.load_table("eval.json")["outputs"].tolist()
+    [1, 2]
+    """
+    client, target = _target(run_id)
+    client.log_table(target, data, artifact_file)
+
+
+def load_table(
+    artifact_file: str,
+    run_ids: Sequence[str] | None = None,
+    extra_columns: Sequence[str] | None = None,
+) -> pandas.DataFrame:
+    """Load a table logged with ``log_table`` from runs of the active experiment.
+
+    Parameters
+    ----------
+    artifact_file : str
+        The run-relative file path given to ``log_table``.
+    run_ids : sequence of str or None, default=None
+        Read only these runs; None for every run that logged the table.
+    extra_columns : sequence of str or None, default=None
+        Columns of ``search_runs``'s DataFrame, such as ``"run_id"``, added to
+        each run's rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of every run's table, one run after the other.
+
+    Raises
+    ------
+    NotFoundError
+        If no run of the experiment (among ``run_ids``) logged the table.
+
+    Examples
+    --------
+    >>> import mltrail
+    >>> with mltrail.start_run() as run:
+    ...     mltrail.log_table({"score": [0.5, 0.75]}, "scores.json")
+    >>> table = mltrail.load_table("scores.json", extra_columns=["run_id"])
+    >>> table["score"].tolist(), set(table["run_id"]) == {run.info.run_id}
+    ([0.5, 0.75], True)
+    """
+    from mltrail.tracking._runs import active_experiment_id, current_client
+
+    client = current_client()
+    return client.load_table(
+        active_experiment_id(client), artifact_file, run_ids, extra_columns
+    )
+
+
+def log_image(
+    image: Any,
+    artifact_file: str | None = None,
+    key: str | None = None,
+    step: int | None = None,
+    timestamp: int | None = None,
+    synchronous: bool | None = None,
+) -> None:
+    """Log an image to the active run as a PNG file, at a path or under a key.
+
+    With ``artifact_file`` the image is written there; with ``key`` (and
+    ``step``) it is written under ``images/`` with MLflow 3's file names, and the
+    run gets the ``mlflow.loggedImages`` tag.
+
+    Parameters
+    ----------
+    image : numpy.ndarray or PIL.Image.Image
+        An array of shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4): integers in
+        [0, 255], floats in [0, 1] or booleans; or a PIL image.
+    artifact_file : str or None, default=None
+        The run-relative file path, such as ``"samples/digit.png"``.
+    key : str or None, default=None
+        The name of an image series, instead of ``artifact_file``.
+    step : int or None, default=None
+        The step of a keyed image; None for 0.
+    timestamp : int or None, default=None
+        The time of a keyed image, in milliseconds since the epoch; None for now.
+    synchronous : bool or None, default=None
+        Accepted for MLflow; the image is always written before returning.
+
+    Raises
+    ------
+    InvalidValueError
+        If the image is not an array or PIL image, has another shape or type,
+        has integers outside [0, 255], or the arguments do not name exactly one
+        of ``artifact_file`` and ``key``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import mltrail
+    >>> with mltrail.start_run() as run:
+    ...     mltrail.log_image(np.zeros((8, 8, 3), dtype=np.uint8), "images/black.png")
+    >>> [f.path for f in mltrail.TrackingClient().list_artifacts(run.info.run_id,
+    ...                                                          "images")]
+    ['images/black.png']
+    """
+    del synchronous  # written before returning
+    client, target = _target(None)
+    client.log_image(
+        target, image, artifact_file, key=key, step=step, timestamp=timestamp
+    )

@@ -232,6 +232,55 @@ class MlflowClient(TrackingClient):
         del synchronous
         super().set_tag(run_id, key, value)
 
+    def log_image(
+        self,
+        run_id: str,
+        image: Any,
+        artifact_file: str | None = None,
+        key: str | None = None,
+        step: int | None = None,
+        timestamp: int | None = None,
+        synchronous: bool | None = None,
+    ) -> None:
+        """Log an image as a PNG file, at a path or under a key and step.
+
+        Parameters
+        ----------
+        run_id : str
+            The run's id.
+        image : numpy.ndarray or PIL.Image.Image
+            As in ``TrackingClient.log_image``.
+        artifact_file : str or None, default=None
+            The run-relative file path, such as ``"plots/sample.png"``.
+        key : str or None, default=None
+            The name of an image series, instead of ``artifact_file``.
+        step : int or None, default=None
+            The step of a keyed image; None for 0.
+        timestamp : int or None, default=None
+            The time of a keyed image, in milliseconds since the epoch.
+        synchronous : bool or None, default=None
+            Accepted for MLflow; the image is always written before returning.
+
+        Raises
+        ------
+        InvalidValueError
+            As in ``TrackingClient.log_image``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import mltrail
+        >>> client = mltrail.MlflowClient()
+        >>> run_id = client.create_run("0").info.run_id
+        >>> client.log_image(run_id, np.ones((4, 4)), key="masks", step=2)
+        >>> client.get_run(run_id).data.tags["mlflow.loggedImages"]
+        'True'
+        """
+        del synchronous
+        super().log_image(
+            run_id, image, artifact_file, key=key, step=step, timestamp=timestamp
+        )
+
     def log_batch(
         self,
         run_id: str,

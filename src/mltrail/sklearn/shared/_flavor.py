@@ -32,6 +32,9 @@ def save_model(
     pyfunc_predict_fn: str = "predict",
     metadata: Mapping[str, Any] | None = None,
     skops_trusted_types: Iterable[str] | None = None,
+    conda_env: Mapping[str, Any] | str | os.PathLike[str] | None = None,
+    code_paths: Iterable[str | os.PathLike[str]] | None = None,
+    extra_files: Iterable[str | os.PathLike[str]] | None = None,
 ) -> ModelInfo:
     """Save a scikit-learn estimator as a model directory in MLflow's format.
 
@@ -67,6 +70,17 @@ def save_model(
         Added to ``MLmodel``'s ``skops_trusted_types``, the list MLflow's loader
         trusts (the types skops does not trust are always listed). mltrail's
         loader never reads it: pass ``trusted=`` to ``load_model`` instead.
+    conda_env : dict or str or path or None, default=None
+        A conda environment (a dict, or a YAML file) written as ``conda.yaml``
+        instead of the inferred one; its pip section becomes
+        ``requirements.txt``. Not with ``pip_requirements`` or
+        ``extra_pip_requirements``, as in MLflow.
+    code_paths : list of str or path or None, default=None
+        Files and directories copied into the model's ``code/`` folder, which
+        ``load_model`` puts on ``sys.path``.
+    extra_files : list of str or path or None, default=None
+        Files copied into the model's ``extra_files/`` folder and listed in the
+        ``sklearn`` flavor.
 
     Returns
     -------
@@ -76,7 +90,10 @@ def save_model(
     Raises
     ------
     InvalidValueError
-        If ``path`` holds files already, or an argument is not one of its values.
+        If ``path`` holds files already, an argument is not one of its values, or
+        ``conda_env`` comes with pip requirements.
+    NotFoundError
+        If a file of ``conda_env``, ``code_paths`` or ``extra_files`` is missing.
 
     Examples
     --------
@@ -102,6 +119,9 @@ def save_model(
         pyfunc_predict_fn=pyfunc_predict_fn,
         metadata=metadata,
         skops_trusted_types=skops_trusted_types,
+        conda_env=conda_env,
+        code_paths=code_paths,
+        extra_files=extra_files,
     )
 
 
@@ -125,6 +145,9 @@ def log_model(
     registered_model_name: str | None = None,
     skops_trusted_types: Iterable[str] | None = None,
     await_registration_for: int = 300,
+    conda_env: Mapping[str, Any] | str | os.PathLike[str] | None = None,
+    code_paths: Iterable[str | os.PathLike[str]] | None = None,
+    extra_files: Iterable[str | os.PathLike[str]] | None = None,
 ) -> ModelInfo:
     """Log a scikit-learn estimator to a run as a logged model, as MLflow 3 does.
 
@@ -172,6 +195,12 @@ def log_model(
         As in ``save_model``.
     await_registration_for : int, default=300
         Accepted for MLflow's callers; registration is immediate.
+    conda_env : dict or str or path or None, default=None
+        As in ``save_model``.
+    code_paths : list of str or path or None, default=None
+        As in ``save_model``.
+    extra_files : list of str or path or None, default=None
+        As in ``save_model``.
 
     Returns
     -------
@@ -216,6 +245,9 @@ def log_model(
         "pyfunc_predict_fn": pyfunc_predict_fn,
         "metadata": metadata,
         "skops_trusted_types": skops_trusted_types,
+        "conda_env": conda_env,
+        "code_paths": code_paths,
+        "extra_files": extra_files,
     }
     del await_registration_for  # registration is synchronous
     return log_model_directory(
@@ -233,7 +265,10 @@ def log_model(
 
 
 def load_model(
-    model_uri: str | os.PathLike[str], *, trusted: bool | Iterable[str] | None = None
+    model_uri: str | os.PathLike[str],
+    dst_path: str | os.PathLike[str] | None = None,
+    *,
+    trusted: bool | Iterable[str] | None = None,
 ) -> Any:
     """Load a scikit-learn estimator saved by mltrail or by ``mlflow.sklearn``.
 
@@ -248,6 +283,9 @@ def load_model(
     ----------
     model_uri : str or path
         A model directory, a ``file://`` URI, or ``runs:/<run_id>/<artifact_path>``.
+    dst_path : str or path or None, default=None
+        Where the files of a remote model are downloaded; None for a new
+        temporary directory. A local model is read in place, as in MLflow.
     trusted : bool or list of str or None, default=None
         ``True`` trusts the file entirely (needed for pickle formats); a list of
         fully qualified type names trusts those types in a skops file as well.
@@ -281,4 +319,4 @@ def load_model(
     >>> mltrail.sklearn.load_model("pickled", trusted=True).predict(X[:1]).tolist()
     [0]
     """
-    return load_estimator(model_uri, trusted)
+    return load_estimator(model_uri, trusted, dst_path)
