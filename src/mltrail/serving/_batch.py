@@ -124,12 +124,10 @@ class _Writer:
             self.parquet.close()
         if self.path is None or self.target is None:
             return
-        if not complete:
-            self.path.unlink(missing_ok=True)
-        elif self.first:  # no chunk at all: an empty file, as before
-            self.target.write_bytes(b"")
-        else:
+        if complete and not self.first:
             os.replace(self.path, self.target)
+        else:  # failed, or nothing was written (no chunk): no file, as before
+            self.path.unlink(missing_ok=True)
 
 
 def _merge(into: dict[tuple[str, str], Finding], found: list[Finding]) -> None:
