@@ -173,6 +173,19 @@ def test_an_experiment_is_deleted_and_restored_with_its_runs(store: SqlStore) ->
     }
 
 
+def test_the_run_name_tag_renames_the_run(store: SqlStore) -> None:
+    run_id = _new_run(store)
+    store.log_batch(run_id, tags=[RunTag("mlflow.runName", "baseline")])
+    assert store.get_run(run_id).info.run_name == "baseline"
+    found = store.search_runs(["0"], filter_string="attributes.run_name = 'baseline'")
+    assert [r.info.run_id for r in found] == [run_id]
+    store.log_batch(run_id, tags=[RunTag("mlflow.runName", "")])  # no empty name
+    assert store.get_run(run_id).info.run_name == "baseline"
+    with pytest.raises(InvalidValueError, match="run_name"):
+        store.log_batch(run_id, tags=[RunTag("mlflow.runName", "x" * 1000)])
+    assert store.get_run(run_id).data.tags["mlflow.runName"] == ""
+
+
 def test_default_experiment_cannot_be_deleted(store: SqlStore) -> None:
     with pytest.raises(InvalidValueError, match="cannot be deleted"):
         store.update_experiment("0", lifecycle_stage="deleted")

@@ -101,13 +101,6 @@ def _params_of(message: Message) -> list[Param]:
     return params
 
 
-def _rename_if_tagged(call: Call, run_id: str, tags: Sequence[RunTag]) -> None:
-    """Rename the run when the ``mlflow.runName`` tag is set, as MLflow does."""
-    for tag in tags:
-        if tag.key == RUN_NAME_TAG and tag.value:
-            call.services.store.update_run_info(run_id, run_name=tag.value)
-
-
 def model_metrics_of(
     items: Sequence[Mapping[str, Any]], run_id: str
 ) -> dict[str, list[LoggedModelMetric]]:
@@ -273,7 +266,6 @@ def set_tag(call: Call) -> dict[str, object]:
         message.required_text("key"), message.text("value", required=True) or ""
     )
     call.services.store.log_batch(run_id, tags=[tag])
-    _rename_if_tagged(call, run_id, [tag])
     return {}
 
 
@@ -302,7 +294,6 @@ def log_batch(call: Call) -> dict[str, object]:
         check_models_exist(call, list(points))
         call.services.store.log_batch(run_id, metrics=metrics, params=params, tags=tags)
         log_model_metrics(call, points)
-        _rename_if_tagged(call, run_id, tags)
     return {}
 
 

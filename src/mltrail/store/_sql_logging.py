@@ -18,8 +18,10 @@ from mltrail._errors import (
     InvalidValueError,
     NotFoundError,
 )
+from mltrail._system_tags import RUN_NAME_TAG
 from mltrail.store import _schema as schema
 from mltrail.store._schema import (
+    MAX_NAME_LENGTH,
     hash_key,
 )
 from mltrail.store._sql_statements import (
@@ -30,6 +32,7 @@ from mltrail.store._values import (
     check_items,
     check_key,
     check_run_id,
+    check_str,
     decode_metric_value,
     short,
     to_latest_rows,
@@ -144,6 +147,13 @@ class LoggingMixin(SqlStatements):
         tag_rows = to_tag_rows(tags)
         for row in tag_rows:
             row["run_id"] = run_id
+        # The run's name follows its mlflow.runName tag, as in MLflow.
+        new_name = next(
+            (r["value"] for r in tag_rows if r["key"] == RUN_NAME_TAG and r["value"]),
+            None,
+        )
+        if new_name is not None:
+            check_str("run_name", new_name, MAX_NAME_LENGTH, "Use a short name.")
         if not (metric_rows or param_rows or tag_rows):
             self._read(lambda conn: self._check_run_active(conn, run_id))
             return
@@ -156,6 +166,13 @@ class LoggingMixin(SqlStatements):
                 self._write_metrics(conn, metric_rows, metric_keys)
             if tag_rows:
                 self._upsert_tags(conn, tag_rows)
+            if new_name is not None:
+                runs = schema.runs
+                conn.execute(
+                    runs.update()
+                    .where(runs.c.run_id == run_id)
+                    .values(run_name=new_name)
+                )
 
         self._write(work)
 

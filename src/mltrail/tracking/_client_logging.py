@@ -10,7 +10,6 @@ from mltrail._entities import (
     Param,
     RunTag,
 )
-from mltrail._system_tags import RUN_NAME_TAG
 from mltrail.tracking._buffer import check_metric
 from mltrail.tracking._client_base import ClientBase, to_items
 
@@ -114,15 +113,7 @@ class LoggingMixin(ClientBase):
         >>> client.get_run(run_id).data.tags["team"]
         'risk'
         """
-        tag = RunTag(key, str(value))
-        self._store.log_batch(run_id, tags=[tag])
-        self._rename_if_tagged(run_id, [tag])
-
-    def _rename_if_tagged(self, run_id: str, tags: Sequence[RunTag]) -> None:
-        """Rename the run when ``mlflow.runName`` is set, as MLflow (and our server)."""
-        for tag in tags:
-            if tag.key == RUN_NAME_TAG and tag.value:
-                self._store.update_run_info(run_id, run_name=tag.value)
+        self._store.log_batch(run_id, tags=[RunTag(key, str(value))])
 
     def delete_tag(self, run_id: str, key: str) -> None:
         """Remove a tag from a run.
@@ -188,14 +179,12 @@ class LoggingMixin(ClientBase):
         >>> client.get_run(run_id).data.metrics
         {'acc': 0.9}
         """
-        tag_items = to_items("tags", tags, "RunTag")
         self._store.log_batch(
             run_id,
             metrics=to_items("metrics", metrics, "Metric"),
             params=to_items("params", params, "Param"),
-            tags=tag_items,
+            tags=to_items("tags", tags, "RunTag"),
         )
-        self._rename_if_tagged(run_id, tag_items)
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         """Return every point of one metric, ordered by step, then timestamp.

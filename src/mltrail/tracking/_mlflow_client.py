@@ -450,8 +450,7 @@ class MlflowClient(TrackingClient):
             else:
                 self._store.update_run_info(run_id, status=checked.value)
         if name is not None:
-            self.set_tag(run_id, "mlflow.runName", name)
-            self._store.update_run_info(run_id, run_name=name)
+            self.set_tag(run_id, "mlflow.runName", name)  # the store renames the run
 
     def create_registered_model(
         self,
