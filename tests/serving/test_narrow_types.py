@@ -23,7 +23,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
 
-from mltrail.models import Model, infer_signature
+from mltrail.models import ColSpec, Model, Schema, infer_signature
 from mltrail.models._enforce import enforce_schema
 from mltrail.models._loading import PyFuncModel
 from mltrail.serving._batch import predict_file
@@ -350,3 +350,11 @@ def test_tables_a_model_cannot_take_are_named(
         answer = client.post("/invocations", json=body)
     assert answer.status_code == 400
     assert re.search(match, answer.json()["message"])
+
+
+def test_a_block_of_doubles_with_a_name_twice_is_refused() -> None:
+    """The fast path for tables of doubles must not skip the check of names."""
+    schema = Schema((ColSpec("double", "a"), ColSpec("double", "b")))
+    body = b'{"dataframe_split": {"columns": ["a", "b", "a"], "data": [[1, 2, 3]]}}'
+    with pytest.raises(ScoringError, match=r"columns \['a'\] appear more than once"):
+        parse_request(body, JSON, schema)

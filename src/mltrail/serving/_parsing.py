@@ -189,8 +189,10 @@ def _numbers_frame(
     ):
         return None
     types = {str(spec.name): getattr(spec, "type", None) for spec in schema.inputs}
-    if not all(isinstance(c, str) and types.get(c) == "double" for c in columns):
-        return None
+    if len(set(map(str, columns))) != len(columns) or not all(
+        isinstance(c, str) and types.get(c) == "double" for c in columns
+    ):
+        return None  # a name twice is refused by the general path
     width = len(columns)
     if not all(
         isinstance(row, list) and len(row) == width and all(map(_exact_float, row))
