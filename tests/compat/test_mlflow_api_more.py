@@ -385,3 +385,24 @@ def test_model_config_overrides_a_python_models_saved_keys() -> None:
     assert given.predict([1]) == [0.9]
     assert from_file.predict([1]) == [0.7]
     assert ignored.predict([1]) == [0.1]
+
+
+def test_a_constant_image_outside_zero_to_one_is_black() -> None:
+    from mltrail.tracking._client_media import to_pil_image
+
+    with pytest.warns(mltrail.MltrailWarning, match="rescaled"):
+        picture = to_pil_image(np.full((2, 2), 3.0))
+    assert np.asarray(picture).tolist() == [[0, 0], [0, 0]]
+
+
+def test_two_code_paths_of_one_name_are_refused(tmp_path: Path) -> None:
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "helpers.py").write_text("X = 1\n")
+    with pytest.raises(mltrail.InvalidValueError, match="code_paths entry"):
+        mltrail.sklearn.save_model(
+            _fitted(),
+            "model",
+            code_paths=[tmp_path / "a" / "helpers.py", tmp_path / "b" / "helpers.py"],
+        )
+    assert not Path("model").exists()

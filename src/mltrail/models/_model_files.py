@@ -21,6 +21,7 @@ __all__ = [
     "check_environment_arguments",
     "copy_code_paths",
     "copy_extra_files",
+    "mapping_or_yaml_file",
     "pip_requirements_of",
     "read_conda_env",
 ]
@@ -48,22 +49,31 @@ def check_environment_arguments(
         )
 
 
+def mapping_or_yaml_file(value: object, name: str) -> Mapping[str, Any] | None:
+    """Return ``value`` if a mapping, the mapping in the YAML file it names, or None.
+
+    None when ``value`` is neither a mapping nor a path, or the file holds no
+    mapping: the caller refuses it with its own hint.
+    """
+    if isinstance(value, Mapping):
+        return value
+    if not isinstance(value, str | os.PathLike):
+        return None
+    import yaml
+
+    path = Path(value)
+    if not path.is_file():
+        raise NotFoundError(f"{name} file", str(path))
+    content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return content if isinstance(content, Mapping) else None
+
+
 def read_conda_env(
     conda_env: Mapping[str, Any] | str | os.PathLike[str],
 ) -> dict[str, Any]:
     """Return a conda env from a mapping or a YAML file, checked as MLflow reads it."""
-    import yaml
-
-    if isinstance(conda_env, str | os.PathLike):
-        path = Path(conda_env)
-        if not path.is_file():
-            raise NotFoundError("conda env file", str(path))
-        content = yaml.safe_load(path.read_text(encoding="utf-8"))
-    else:
-        content = conda_env
-    if not isinstance(content, Mapping) or not isinstance(
-        content.get("dependencies", []), list
-    ):
+    content = mapping_or_yaml_file(conda_env, "conda env")
+    if content is None or not isinstance(content.get("dependencies", []), list):
         raise InvalidValueError(
             "conda_env",
             conda_env,
@@ -101,6 +111,13 @@ def copy_code_paths(code_paths: Paths | None, directory: Path) -> str | None:
     target.mkdir(exist_ok=True)
     for source in _sources("code_paths", code_paths):
         destination = target / source.resolve().name
+        if destination.exists():
+            raise InvalidValueError(
+                "code_paths entry",
+                str(source),
+                "a file or folder whose name no other entry has",
+                "Both would be copied to code/ under one name; rename one.",
+            )
         if source.is_dir():
             shutil.copytree(
                 source, destination, ignore=shutil.ignore_patterns("__pycache__")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
 from mltrail._errors import InvalidValueError
@@ -103,19 +102,13 @@ def _read_model_config(
     model_config: Mapping[str, Any] | str | os.PathLike[str] | None,
 ) -> Mapping[str, Any] | None:
     """Return the configuration given, reading it from a YAML file if a path."""
-    if model_config is None or isinstance(model_config, Mapping):
-        return model_config
-    if isinstance(model_config, str | os.PathLike):
-        import yaml
+    from mltrail.models._model_files import mapping_or_yaml_file
 
-        from mltrail._errors import NotFoundError
-
-        path = Path(model_config)
-        if not path.is_file():
-            raise NotFoundError("model_config file", str(path))
-        content = yaml.safe_load(path.read_text(encoding="utf-8"))
-        if isinstance(content, Mapping):
-            return content
+    if model_config is None:
+        return None
+    content = mapping_or_yaml_file(model_config, "model_config")
+    if content is not None:
+        return content
     raise InvalidValueError(
         "model_config",
         model_config,

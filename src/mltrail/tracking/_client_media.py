@@ -384,7 +384,8 @@ def to_pil_image(image: object) -> Any:
             MltrailWarning,
             stacklevel=3,
         )
-        array = (array - array.min()) / (array.max() - array.min())
+        span = array.max() - array.min()
+        array = (array - array.min()) / span if span else numpy.zeros_like(array)
     if not is_int:
         array = array * 255
     return Image.fromarray(array.astype(numpy.uint8))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
-from mltrail._entities import Experiment, PagedList, Run, ViewType
+from mltrail._entities import PagedList, Run, ViewType
 from mltrail._errors import InvalidValueError
 from mltrail.tracking._client import TrackingClient
 from mltrail.tracking._client_base import to_names
@@ -168,19 +168,10 @@ def _experiment_ids(
     if experiment_ids:
         return [str(experiment_id) for experiment_id in experiment_ids]
     if search_all_experiments:
-        return [experiment.experiment_id for experiment in _active_experiments(client)]
+        from mltrail.tracking._fluent_experiments import search_experiments
+
+        return [experiment.experiment_id for experiment in search_experiments()]
     return [active_experiment_id(client)]
-
-
-def _active_experiments(client: TrackingClient) -> list[Experiment]:
-    found: list[Experiment] = []
-    token: str | None = None
-    while True:
-        page = client.search_experiments(ViewType.ACTIVE_ONLY, page_token=token)
-        found.extend(page)
-        token = page.token
-        if not token or not page:
-            return found
 
 
 def _search_all(

@@ -77,7 +77,8 @@ def save_model(
         ``extra_pip_requirements``, as in MLflow.
     code_paths : list of str or path or None, default=None
         Files and directories copied into the model's ``code/`` folder, which
-        ``load_model`` puts on ``sys.path``.
+        ``load_model(..., trusted=True)`` puts on ``sys.path`` (only a trusted
+        model's: a module there shadows any module imported later by its name).
     extra_files : list of str or path or None, default=None
         Files copied into the model's ``extra_files/`` folder and listed in the
         ``sklearn`` flavor.
